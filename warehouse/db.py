@@ -1,0 +1,109 @@
+"""Where the warehouse lives, and how processes share it (DESIGN §2, the single-writer rule).
+
+* One **writer** at a time: loaders and collectors take an exclusive ``flock`` on
+  ``<db>.lock`` before opening the DuckDB file read-write (:func:`writer`). A second writer
+  waits (up to ``wait`` seconds) or gives up cleanly with :class:`WarehouseBusy`.
+* After each committed batch the writer **publishes a snapshot**: ``CHECKPOINT``, copy the
+  file to a temporary name, ``os.replace`` it to ``<db>.snapshot`` (:func:`publish_snapshot`).
+* The dashboard opens **only the snapshot**, read-only (:mod:`warehouse.read`), so it never
+  contends for DuckDB's file lock and never sees a half-loaded batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from warehouse.migrations import migrate
+
+DEFAULT_DB = "territoires.duckdb"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the writer lock."""
+
+
+def db_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """``--db`` if given, else ``$TERRITOIRES_DB``, else ``./territoires.duckdb``."""
+    return Path(path or os.environ.get("TERRITOIRES_DB") or DEFAULT_DB)
+
+
+def snapshot_path(db: str | os.PathLike[str]) -> Path:
+    return Path(str(db) + ".snapshot")
+
+
+def lock_path(db: str | os.PathLike[str]) -> Path:
+    return Path(str(db) + ".lock")
+
+
+def spool_dir(db: str | os.PathLike[str]) -> Path:
+    return Path(str(db) + ".spool")
+
+
+def connect(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@contextlib.contextmanager
+def writer_lock(db: str | os.PathLike[str], wait: float = 600.0) -> Iterator[None]:
+    """Hold the exclusive writer lock of ``db`` (waiting up to ``wait`` seconds)."""
+    path = lock_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"{db}: another Territoires process is writing to this warehouse "
+                        f"(waited {wait:.0f} s); try again when it has finished"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def writer(db: str | os.PathLike[str], wait: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single writer: lock, open read-write, migrate; publish a snapshot on success."""
+    with writer_lock(db, wait):
+        con = connect(db)
+        try:
+            migrate(con)
+            yield con
+            publish_snapshot(con, db)
+        finally:
+            con.close()
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> Path:
+    """Checkpoint and atomically replace ``<db>.snapshot`` with a copy of the warehouse."""
+    con.execute("CHECKPOINT")
+    target = snapshot_path(db)
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.copyfile(db, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def ensure_snapshot(db: str | os.PathLike[str]) -> Path:
+    """Make sure a snapshot exists (creating an empty, migrated warehouse if needed)."""
+    target = snapshot_path(db)
+    if not target.exists():
+        with writer(db):
+            pass
+    return target

@@ -1,0 +1,471 @@
+"""The one loading path: raw pages → ``raw_pages`` → normalised tables.
+
+Every source (``import``, the collectors, the demo) hands :class:`~warehouse.pages.RawPage`
+objects to :func:`load_pages`. Pages go into ``raw_pages`` in one Arrow insert per batch
+(a page already there, same platform, territory and body, is skipped), then
+:func:`normalise` expands the batch with DuckDB's ``from_json`` and explicit types
+(DESIGN §7: explicit types are fast and keep varying payloads from drifting the schema).
+
+Rules that make loading idempotent and order-independent:
+
+* a post (or account) is keyed by ``(platform, id)``; the copy with the greatest
+  ``(fetched_at, page_id)`` wins, and fields it lacks keep their older value;
+* ``in_data`` is true once a post was seen in a page's ``data`` (not only in
+  ``includes.tweets``);
+* a post's hashtags, mentions, links and references are those of its winning copy;
+* an edited post keeps only its latest version (``edit_history_tweet_ids``), once.
+
+:func:`rebuild` replays every raw page through the same code, so the tables can be
+recreated from the raw layer alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.pages import RawPage
+
+BATCH_BYTES = 64 * 1024 * 1024
+
+_TWEET = (
+    '{"id":"VARCHAR","text":"VARCHAR","author_id":"VARCHAR","created_at":"VARCHAR",'
+    '"conversation_id":"VARCHAR","in_reply_to_user_id":"VARCHAR","lang":"VARCHAR",'
+    '"referenced_tweets":[{"type":"VARCHAR","id":"VARCHAR"}],'
+    '"entities":{"mentions":[{"username":"VARCHAR","id":"VARCHAR"}],"hashtags":[{"tag":"VARCHAR"}],'
+    '"urls":[{"url":"VARCHAR","expanded_url":"VARCHAR","unwound_url":"VARCHAR"}]},'
+    '"public_metrics":{"retweet_count":"BIGINT","reply_count":"BIGINT","like_count":"BIGINT",'
+    '"quote_count":"BIGINT","impression_count":"BIGINT"},'
+    '"edit_history_tweet_ids":["VARCHAR"],"withheld":"JSON"}'
+)
+_USER = (
+    '{"id":"VARCHAR","username":"VARCHAR","name":"VARCHAR","description":"VARCHAR",'
+    '"location":"VARCHAR","verified":"BOOLEAN","verified_type":"VARCHAR","created_at":"VARCHAR",'
+    '"public_metrics":{"followers_count":"BIGINT","following_count":"BIGINT","tweet_count":"BIGINT"}}'
+)
+_ERROR = (
+    '{"title":"VARCHAR","detail":"VARCHAR","resource_type":"VARCHAR","resource_id":"VARCHAR",'
+    '"value":"VARCHAR"}'
+)
+_TWEETS_PAGE = (
+    f'{{"data":[{_TWEET}],"includes":{{"users":[{_USER}],"tweets":[{_TWEET}]}},"errors":[{_ERROR}]}}'
+)
+_USERS_PAGE = f'{{"data":[{_USER}],"includes":{{"tweets":[{_TWEET}]}},"errors":[{_ERROR}]}}'
+_COMPLIANCE = '{"id":"VARCHAR","action":"VARCHAR","reason":"VARCHAR","created_at":"VARCHAR"}'
+
+
+def _instant(expr: str) -> str:
+    """SQL turning an ISO-8601 text into a UTC TIMESTAMP (NULL if it is not one)."""
+    return f"timezone('UTC', try_cast({expr} AS TIMESTAMPTZ))"
+
+
+@dataclass
+class LoadStats:
+    pages: int = 0  # pages handed in
+    new_pages: int = 0  # pages not already in the raw layer
+    posts: int = 0  # post copies read from new pages (data and includes)
+    accounts: int = 0  # account copies read from new pages
+    errors: int = 0  # partial errors[] entries recorded
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: LoadStats) -> None:
+        self.pages += other.pages
+        self.new_pages += other.new_pages
+        self.posts += other.posts
+        self.accounts += other.accounts
+        self.errors += other.errors
+        for k, v in other.kinds.items():
+            self.kinds[k] = self.kinds.get(k, 0) + v
+
+
+def _batches(pages: Iterable[RawPage], max_bytes: int) -> Iterator[list[RawPage]]:
+    batch: list[RawPage] = []
+    size = 0
+    for page in pages:
+        batch.append(page)
+        size += len(page.body) + len(page.canonical or "")
+        if size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def load_pages(
+    con: duckdb.DuckDBPyConnection, pages: Iterable[RawPage], max_bytes: int = BATCH_BYTES
+) -> LoadStats:
+    """Land pages in the raw layer and the tables, one transaction per batch."""
+    total = LoadStats()
+    for batch in _batches(pages, max_bytes):
+        total.add(_load_batch(con, batch))
+    return total
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[RawPage]) -> LoadStats:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    table = pa.table(
+        {
+            "page_id": [p.page_id for p in batch],
+            "platform": [p.platform for p in batch],
+            "territory": [p.territory for p in batch],
+            "source": [p.source for p in batch],
+            "endpoint": [p.endpoint for p in batch],
+            "query": [p.query for p in batch],
+            "origin": [p.origin for p in batch],
+            "fetched_at": pa.array([p.fetched_at or now for p in batch], pa.timestamp("us")),
+            "kind": [p.kind for p in batch],
+            "body": [p.body for p in batch],
+            "canonical": pa.array([p.canonical for p in batch], pa.string()),
+        }
+    )
+    con.register("_incoming", table)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _batch AS
+            SELECT DISTINCT ON (page_id) i.*, ?::TIMESTAMP AS loaded_at
+            FROM _incoming i
+            WHERE page_id NOT IN (SELECT page_id FROM raw_pages)
+            """,
+            [now],
+        )
+        con.execute("INSERT INTO raw_pages BY NAME SELECT * FROM _batch")
+        stats = normalise(con)
+        stats.pages = len(batch)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return stats
+
+
+def normalise(con: duckdb.DuckDBPyConnection) -> LoadStats:
+    """Expand the pages of the temp table ``_batch`` into the normalised tables."""
+    stats = LoadStats()
+    stats.new_pages = con.execute("SELECT count(*) FROM _batch").fetchone()[0]  # type: ignore[index]
+    stats.kinds = dict(con.execute("SELECT kind, count(*) FROM _batch GROUP BY kind").fetchall())
+    if not stats.new_pages:
+        return stats
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _docs AS
+        SELECT page_id, platform, territory, fetched_at, kind,
+               CASE kind WHEN 'tweets' THEN from_json(coalesce(canonical, body), '{_TWEETS_PAGE}')
+                    END AS tp,
+               CASE kind WHEN 'users' THEN from_json(coalesce(canonical, body), '{_USERS_PAGE}')
+                    END AS up
+        FROM _batch WHERE kind IN ('tweets', 'users', 'errors')
+        """
+    )
+    _load_posts(con, stats)
+    _load_accounts(con, stats)
+    con.execute(
+        f"""
+        INSERT INTO page_errors
+        SELECT page_id, e.title, e.detail, e.resource_type, coalesce(e.resource_id, e.value)
+        FROM (
+            SELECT page_id, unnest(from_json(coalesce(canonical, body)->'$.errors', '[{_ERROR}]')) AS e
+            FROM _batch WHERE kind IN ('tweets', 'users', 'errors')
+        )
+        """
+    )
+    stats.errors = con.execute(
+        "SELECT count(*) FROM page_errors WHERE page_id IN (SELECT page_id FROM _batch)"
+    ).fetchone()[0]  # type: ignore[index]
+    con.execute(
+        f"""
+        INSERT INTO compliance_events
+        SELECT platform, c.id, NULL, c.action, c.reason, c.created_at, page_id
+        FROM (SELECT platform, page_id, from_json(body, '{_COMPLIANCE}') AS c
+              FROM _batch WHERE kind = 'compliance')
+        WHERE c.id IS NOT NULL
+        """
+    )
+    return stats
+
+
+def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _copies AS
+        WITH t AS (
+            SELECT page_id, platform, territory, fetched_at, true AS in_data, unnest(tp.data) AS t
+            FROM _docs WHERE kind = 'tweets'
+            UNION ALL
+            SELECT page_id, platform, territory, fetched_at, false, unnest(tp.includes.tweets)
+            FROM _docs WHERE kind = 'tweets'
+            UNION ALL
+            SELECT page_id, platform, territory, fetched_at, false, unnest(up.includes.tweets)
+            FROM _docs WHERE kind = 'users'
+        )
+        SELECT page_id, platform, territory, fetched_at, in_data,
+               t.id, t.author_id, {_instant("t.created_at")} AS created_at, t.text, t.lang,
+               t.conversation_id, t.in_reply_to_user_id,
+               list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1].id AS reply_to_id,
+               list_filter(t.referenced_tweets, lambda r: r.type = 'quoted')[1].id AS quoted_id,
+               list_filter(t.referenced_tweets, lambda r: r.type = 'retweeted')[1].id AS reposted_id,
+               t.public_metrics AS pm, t.edit_history_tweet_ids AS edit_ids,
+               t.withheld IS NOT NULL AS withheld, t.referenced_tweets AS refs, t.entities AS ent
+        FROM t WHERE t.id IS NOT NULL
+        """
+    )
+    stats.posts = con.execute("SELECT count(*) FROM _copies").fetchone()[0]  # type: ignore[index]
+    # One winning copy per post in the batch; in_data if any copy was in data.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _n AS
+        SELECT * EXCLUDE (in_data, rn), any_in_data AS in_data FROM (
+            SELECT *, bool_or(in_data) OVER w2 AS any_in_data,
+                   row_number() OVER (PARTITION BY platform, id
+                                      ORDER BY fetched_at DESC, page_id DESC, in_data DESC) AS rn
+            FROM _copies WINDOW w2 AS (PARTITION BY platform, id)
+        ) WHERE rn = 1
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _win AS
+        SELECT n.*, o.id IS NOT NULL AS existed
+        FROM _n n LEFT JOIN posts o ON o.platform = n.platform AND o.id = n.id
+        WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
+        """
+    )
+    con.execute(
+        """
+        MERGE INTO posts AS o USING _win AS n ON o.platform = n.platform AND o.id = n.id
+        WHEN MATCHED THEN UPDATE SET
+            author_id = coalesce(n.author_id, o.author_id),
+            created_at = coalesce(n.created_at, o.created_at),
+            text = coalesce(n.text, o.text), lang = coalesce(n.lang, o.lang),
+            conversation_id = coalesce(n.conversation_id, o.conversation_id),
+            in_reply_to_user_id = coalesce(n.in_reply_to_user_id, o.in_reply_to_user_id),
+            reply_to_id = coalesce(n.reply_to_id, o.reply_to_id),
+            quoted_id = coalesce(n.quoted_id, o.quoted_id),
+            reposted_id = coalesce(n.reposted_id, o.reposted_id),
+            is_repost = coalesce(n.reposted_id, o.reposted_id) IS NOT NULL,
+            retweet_count = coalesce(n.pm.retweet_count, o.retweet_count),
+            reply_count = coalesce(n.pm.reply_count, o.reply_count),
+            like_count = coalesce(n.pm.like_count, o.like_count),
+            quote_count = coalesce(n.pm.quote_count, o.quote_count),
+            impression_count = coalesce(n.pm.impression_count, o.impression_count),
+            edit_ids = coalesce(n.edit_ids, o.edit_ids),
+            withheld = n.withheld OR o.withheld,
+            in_data = n.in_data OR o.in_data,
+            fetched_at = n.fetched_at, page_id = n.page_id
+        WHEN NOT MATCHED THEN INSERT (
+            platform, id, author_id, created_at, text, lang, conversation_id,
+            in_reply_to_user_id, reply_to_id, quoted_id, reposted_id, is_repost,
+            retweet_count, reply_count, like_count, quote_count, impression_count,
+            edit_ids, withheld, in_data, fetched_at, page_id
+        ) VALUES (
+            n.platform, n.id, n.author_id, n.created_at, n.text, n.lang, n.conversation_id,
+            n.in_reply_to_user_id, n.reply_to_id, n.quoted_id, n.reposted_id,
+            n.reposted_id IS NOT NULL, n.pm.retweet_count, n.pm.reply_count, n.pm.like_count,
+            n.pm.quote_count, n.pm.impression_count, n.edit_ids, n.withheld, n.in_data,
+            n.fetched_at, n.page_id
+        )
+        """
+    )
+    # Older copies can still bring in_data = true.
+    con.execute(
+        """
+        UPDATE posts SET in_data = true FROM _n
+        WHERE posts.platform = _n.platform AND posts.id = _n.id AND _n.in_data AND NOT posts.in_data
+        """
+    )
+    # A post missing its conversation id: its own id if fresh, its parent's if a reply.
+    con.execute(
+        """
+        UPDATE posts SET conversation_id = id
+        WHERE conversation_id IS NULL AND reply_to_id IS NULL
+        """
+    )
+    con.execute(
+        """
+        UPDATE posts SET conversation_id = parent.conversation_id
+        FROM posts parent
+        WHERE posts.conversation_id IS NULL AND posts.reply_to_id IS NOT NULL
+          AND parent.platform = posts.platform AND parent.id = posts.reply_to_id
+          AND parent.conversation_id IS NOT NULL
+        """
+    )
+    _replace_children(con)
+    con.execute(
+        """
+        INSERT INTO territory_posts
+        SELECT DISTINCT territory, platform, id FROM _copies WHERE in_data
+        ON CONFLICT DO NOTHING
+        """
+    )
+    _drop_superseded_edits(con)
+
+
+def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
+    """Hashtags, mentions, links and references of each winning copy."""
+    existed = con.execute("SELECT count(*) FROM _win WHERE existed").fetchone()[0]  # type: ignore[index]
+    if existed:
+        for table in ("post_refs", "post_hashtags", "post_mentions", "post_links"):
+            con.execute(
+                f"""
+                DELETE FROM {table} WHERE (platform, post_id) IN
+                    (SELECT (platform, id) FROM _win WHERE existed)
+                """
+            )
+    con.execute(
+        """
+        INSERT INTO post_refs
+        SELECT platform, id, r.type, r.id FROM (SELECT platform, id, unnest(refs) AS r FROM _win)
+        WHERE r.type IS NOT NULL AND r.id IS NOT NULL
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO post_hashtags
+        SELECT DISTINCT platform, id, lower(h.tag)
+        FROM (SELECT platform, id, unnest(ent.hashtags) AS h FROM _win) WHERE h.tag IS NOT NULL
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO post_mentions
+        SELECT platform, id, m.id, lower(m.username)
+        FROM (SELECT platform, id, unnest(ent.mentions) AS m FROM _win)
+        WHERE m.username IS NOT NULL OR m.id IS NOT NULL
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO post_links
+        SELECT platform, id, url,
+               regexp_replace(lower(regexp_extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#@]+)', 1)),
+                              '^www\\.', '')
+        FROM (
+            SELECT platform, id, coalesce(u.unwound_url, u.expanded_url, u.url) AS url
+            FROM (SELECT platform, id, unnest(ent.urls) AS u FROM _win)
+        ) WHERE url IS NOT NULL
+        """
+    )
+
+
+def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep only the latest version of an edited post, once it has landed."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _superseded AS
+        SELECT DISTINCT platform, unnest(edit_ids[1:len(edit_ids) - 1]) AS id
+        FROM posts WHERE len(edit_ids) > 1 AND id = edit_ids[len(edit_ids)]
+        """
+    )
+    if not con.execute("SELECT count(*) FROM _superseded").fetchone()[0]:  # type: ignore[index]
+        return
+    for table, key in (
+        ("posts", "id"),
+        ("territory_posts", "post_id"),
+        ("post_refs", "post_id"),
+        ("post_hashtags", "post_id"),
+        ("post_mentions", "post_id"),
+        ("post_links", "post_id"),
+    ):
+        con.execute(
+            f"DELETE FROM {table} WHERE ({'platform'}, {key}) IN (SELECT (platform, id) FROM _superseded)"
+        )
+
+
+def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ucopies AS
+        WITH u AS (
+            SELECT page_id, platform, fetched_at, unnest(tp.includes.users) AS u
+            FROM _docs WHERE kind = 'tweets'
+            UNION ALL
+            SELECT page_id, platform, fetched_at, unnest(up.data) FROM _docs WHERE kind = 'users'
+        )
+        SELECT page_id, platform, fetched_at, u.id, u.username, u.name, u.description, u.location,
+               u.verified, u.verified_type, u.public_metrics AS pm,
+               {_instant("u.created_at")} AS created_at
+        FROM u WHERE u.id IS NOT NULL
+        """
+    )
+    stats.accounts = con.execute("SELECT count(*) FROM _ucopies").fetchone()[0]  # type: ignore[index]
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _uwin AS
+        SELECT n.* FROM (
+            SELECT * FROM _ucopies
+            QUALIFY row_number() OVER (PARTITION BY platform, id
+                                       ORDER BY fetched_at DESC, page_id DESC) = 1
+        ) n LEFT JOIN accounts o ON o.platform = n.platform AND o.id = n.id
+        WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
+        """
+    )
+    con.execute(
+        """
+        MERGE INTO accounts AS o USING _uwin AS n ON o.platform = n.platform AND o.id = n.id
+        WHEN MATCHED THEN UPDATE SET
+            username = coalesce(n.username, o.username), name = coalesce(n.name, o.name),
+            description = coalesce(n.description, o.description),
+            location = coalesce(n.location, o.location),
+            verified = coalesce(n.verified, o.verified),
+            verified_type = coalesce(n.verified_type, o.verified_type),
+            followers_count = coalesce(n.pm.followers_count, o.followers_count),
+            following_count = coalesce(n.pm.following_count, o.following_count),
+            tweet_count = coalesce(n.pm.tweet_count, o.tweet_count),
+            created_at = coalesce(n.created_at, o.created_at),
+            fetched_at = n.fetched_at, page_id = n.page_id
+        WHEN NOT MATCHED THEN INSERT (
+            platform, id, username, name, description, location, verified, verified_type,
+            followers_count, following_count, tweet_count, created_at, fetched_at, page_id
+        ) VALUES (
+            n.platform, n.id, n.username, n.name, n.description, n.location, n.verified,
+            n.verified_type, n.pm.followers_count, n.pm.following_count, n.pm.tweet_count,
+            n.created_at, n.fetched_at, n.page_id
+        )
+        """
+    )
+
+
+DERIVED_TABLES = (
+    "posts",
+    "accounts",
+    "post_refs",
+    "post_hashtags",
+    "post_mentions",
+    "post_links",
+    "territory_posts",
+    "compliance_events",
+    "page_errors",
+)
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> LoadStats:
+    """Recreate every derived table from ``raw_pages`` alone, through :func:`normalise`."""
+    total = LoadStats()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in DERIVED_TABLES:
+            con.execute(f"DELETE FROM {table}")
+        ids = [r[0] for r in con.execute("SELECT page_id FROM raw_pages ORDER BY fetched_at, page_id").fetchall()]
+        for start in range(0, len(ids), pages_per_batch):
+            chunk = pa.table({"page_id": ids[start : start + pages_per_batch]})
+            con.register("_chunk", chunk)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _batch AS "
+                "SELECT * FROM raw_pages WHERE page_id IN (SELECT page_id FROM _chunk)"
+            )
+            con.unregister("_chunk")
+            stats = normalise(con)
+            stats.pages = stats.new_pages
+            total.add(stats)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return total

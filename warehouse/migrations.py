@@ -1,0 +1,172 @@
+"""Named schema migrations, applied in order, each in its own transaction.
+
+Applied names are recorded in ``schema_migrations``. Never edit a migration that has
+shipped: add a new one. Instants are stored as UTC ``TIMESTAMP`` (DESIGN §7: bucketing on
+plain timestamps is an order of magnitude faster than on ``TIMESTAMPTZ``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_raw_layer",
+        """
+        CREATE TABLE raw_pages (
+            page_id     VARCHAR PRIMARY KEY,   -- sha1 of platform, territory and body
+            platform    VARCHAR NOT NULL,      -- x, bluesky, mastodon
+            territory   VARCHAR NOT NULL,
+            source      VARCHAR NOT NULL,      -- import, collect, demo, ...
+            endpoint    VARCHAR,               -- e.g. /2/users/:id/mentions
+            query       VARCHAR,               -- query or parameters, as text
+            origin      VARCHAR,               -- file:line or URL it came from
+            fetched_at  TIMESTAMP NOT NULL,    -- UTC
+            kind        VARCHAR NOT NULL,      -- tweets, users, counts, compliance, other
+            body        VARCHAR NOT NULL,      -- the page exactly as it came
+            canonical   VARCHAR,               -- X-v2-shaped copy for other platforms
+            loaded_at   TIMESTAMP NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_tables",
+        """
+        CREATE TABLE posts (
+            platform            VARCHAR NOT NULL,
+            id                  VARCHAR NOT NULL,
+            author_id           VARCHAR,
+            created_at          TIMESTAMP,      -- UTC
+            text                VARCHAR,
+            lang                VARCHAR,
+            conversation_id     VARCHAR,        -- filled per DESIGN §3 when the payload lacks it
+            in_reply_to_user_id VARCHAR,
+            reply_to_id         VARCHAR,        -- replied_to reference
+            quoted_id           VARCHAR,
+            reposted_id         VARCHAR,
+            is_repost           BOOLEAN NOT NULL DEFAULT false,
+            retweet_count       BIGINT,
+            reply_count         BIGINT,
+            like_count          BIGINT,
+            quote_count         BIGINT,
+            impression_count    BIGINT,
+            edit_ids            VARCHAR[],
+            withheld            BOOLEAN NOT NULL DEFAULT false,
+            in_data             BOOLEAN NOT NULL,  -- false: only seen as a referenced original
+            fetched_at          TIMESTAMP NOT NULL,
+            page_id             VARCHAR NOT NULL,  -- raw page of the winning copy
+            PRIMARY KEY (platform, id)
+        );
+        CREATE TABLE accounts (
+            platform        VARCHAR NOT NULL,
+            id              VARCHAR NOT NULL,
+            username        VARCHAR,
+            name            VARCHAR,
+            description     VARCHAR,
+            location        VARCHAR,
+            verified        BOOLEAN,
+            verified_type   VARCHAR,
+            followers_count BIGINT,
+            following_count BIGINT,
+            tweet_count     BIGINT,
+            created_at      TIMESTAMP,
+            fetched_at      TIMESTAMP NOT NULL,
+            page_id         VARCHAR NOT NULL,
+            PRIMARY KEY (platform, id)
+        );
+        CREATE TABLE post_refs (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            ref_type VARCHAR NOT NULL,          -- replied_to, quoted, retweeted
+            ref_id   VARCHAR NOT NULL
+        );
+        CREATE TABLE post_hashtags (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            tag      VARCHAR NOT NULL           -- lower case, without '#'
+        );
+        CREATE TABLE post_mentions (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            user_id  VARCHAR, username VARCHAR  -- username in lower case
+        );
+        CREATE TABLE post_links (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            url      VARCHAR NOT NULL, domain VARCHAR  -- domain in lower case, no www.
+        );
+        CREATE TABLE territory_posts (
+            territory  VARCHAR NOT NULL,
+            platform   VARCHAR NOT NULL,
+            post_id    VARCHAR NOT NULL,
+            PRIMARY KEY (territory, platform, post_id)
+        );
+        CREATE TABLE compliance_events (
+            platform VARCHAR NOT NULL, object_id VARCHAR NOT NULL,
+            object_kind VARCHAR, action VARCHAR, reason VARCHAR, event_at VARCHAR,
+            page_id VARCHAR NOT NULL
+        );
+        CREATE TABLE page_errors (
+            page_id VARCHAR NOT NULL, title VARCHAR, detail VARCHAR,
+            resource_type VARCHAR, resource_id VARCHAR
+        );
+        """,
+    ),
+    (
+        "0003_territories",
+        """
+        CREATE TABLE territories (
+            slug VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, timezone VARCHAR NOT NULL,
+            holidays VARCHAR, config JSON NOT NULL, updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE territory_accounts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, handle VARCHAR NOT NULL,
+            user_id VARCHAR, label VARCHAR, service_hours VARCHAR,
+            PRIMARY KEY (territory, platform, handle)
+        );
+        """,
+    ),
+    (
+        "0004_collection",
+        """
+        CREATE TABLE collect_state (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL,
+            endpoint VARCHAR NOT NULL, query VARCHAR NOT NULL,
+            since_id VARCHAR, updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (territory, platform, endpoint, query)
+        );
+        CREATE SEQUENCE collect_runs_seq;
+        CREATE TABLE collect_runs (
+            run_id BIGINT PRIMARY KEY DEFAULT nextval('collect_runs_seq'),
+            territory VARCHAR, platform VARCHAR, started_at TIMESTAMP NOT NULL,
+            ended_at TIMESTAMP, status VARCHAR,       -- running, ok, partial, failed
+            pages BIGINT DEFAULT 0, posts BIGINT DEFAULT 0, users BIGINT DEFAULT 0,
+            errors JSON, cost_usd DOUBLE DEFAULT 0, message VARCHAR
+        );
+        """,
+    ),
+]
+
+
+def applied(con: duckdb.DuckDBPyConnection) -> list[str]:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+    )
+    return [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied now."""
+    done = set(applied(con))
+    now: list[str] = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        now.append(name)
+    return now

@@ -1,0 +1,67 @@
+"""Read-only access to the published snapshot, for the dashboard and reports.
+
+One connection per snapshot *identity* (inode and modification time): when the writer
+publishes a new snapshot with ``os.replace``, the next query opens the new file, while
+queries in flight finish on the old one (its inode stays readable until closed). Every
+query runs on its own ``cursor()``: sharing one cursor across Streamlit's threads gives
+``connection is busy`` errors and wrong results (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from warehouse.db import connect, ensure_snapshot, snapshot_path
+
+_lock = threading.Lock()
+_open: dict[str, tuple[tuple[int, int], duckdb.DuckDBPyConnection]] = {}
+
+
+def snapshot_identity(db: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(inode, mtime_ns)`` of the published snapshot: a cache key that changes on publish."""
+    st = os.stat(snapshot_path(db))
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def _connection(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    key = str(Path(db).resolve())
+    with _lock:
+        snap = snapshot_path(db)
+        if not snap.exists():
+            ensure_snapshot(db)
+        ident = snapshot_identity(db)
+        cached = _open.get(key)
+        if cached and cached[0] == ident:
+            return cached[1]
+        con = connect(snap, read_only=True)
+        _open[key] = (ident, con)
+        # the previous connection is left to the garbage collector: queries may still use it
+        return con
+
+
+def query_df(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run one read-only query on the snapshot, with bound parameters, as a DataFrame."""
+    cur = _connection(db).cursor()
+    try:
+        return cur.execute(sql, params or []).df()
+    finally:
+        cur.close()
+
+
+def query_rows(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    cur = _connection(db).cursor()
+    try:
+        return cur.execute(sql, params or []).fetchall()
+    finally:
+        cur.close()
+
+
+def reader_cursor(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """A fresh cursor on the current snapshot, for query functions that take a connection."""
+    return _connection(db).cursor()
