@@ -1,0 +1,70 @@
+"""Import X API v2 response pages from JSONL files, one page per line (what twarc2 writes).
+
+Reading, checking and loading are separate steps: :func:`read_pages` streams a file and
+yields good pages while reporting bad lines (file, line number, reason) to ``on_error``;
+the pages go through the one loading path, :func:`warehouse.load.load_pages`.
+Blank lines are ignored; nothing valid is ever dropped because a neighbour was bad.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from warehouse.load import LoadStats, load_pages
+from warehouse.pages import PageError, RawPage, prepare_page
+
+
+@dataclass
+class ImportReport:
+    files: int = 0
+    lines: int = 0
+    skipped: list[str] = field(default_factory=list)  # "file:line: reason"
+    stats: LoadStats = field(default_factory=LoadStats)
+
+
+def read_pages(
+    path: Path, territory: str, on_error: Callable[[str], None], source: str = "import"
+) -> Iterator[RawPage]:
+    """Yield each valid line of ``path`` as a raw page; report the others."""
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield prepare_page(
+                    line, territory=territory, source=source, origin=f"{path}:{number}"
+                )
+            except PageError as e:
+                on_error(f"{path}:{number}: {e}")
+
+
+def import_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    territory: str,
+    on_error: Callable[[str], None] | None = None,
+    progress: bool = False,
+) -> ImportReport:
+    report = ImportReport()
+
+    def bad(message: str) -> None:
+        report.skipped.append(message)
+        if on_error:
+            on_error(message)
+
+    for path in paths:
+        if not path.is_file():
+            bad(f"{path}: no such file")
+            continue
+        report.files += 1
+        pages = read_pages(path, territory, bad)
+        if progress:
+            from tqdm import tqdm
+
+            pages = tqdm(pages, desc=path.name, unit=" pages", leave=False)
+        report.stats.add(load_pages(con, pages))
+    return report

@@ -1,0 +1,67 @@
+"""The ``territoires`` command line (DESIGN §4).
+
+Each command lives in its own module under :mod:`territoires.commands` and exposes
+``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``. Expected failures (a bad
+config, a busy warehouse, a bad argument) print one plain line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from territoires.config import ConfigError
+from warehouse.db import WarehouseBusy
+
+# command name -> module in territoires.commands
+COMMANDS = {
+    "demo": "demo",
+    "serve": "serve",
+    "import": "import_pages",
+    "rebuild": "rebuild",
+    "metrics": "metrics",
+    "collect": "collect",
+}
+
+
+class UsageError(ValueError):
+    """A bad argument value: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="territoires",
+        description="Territoires: community-management dashboard for French local governments.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"territoires.commands.{module_name}")
+        except ModuleNotFoundError as e:
+            if e.name in (f"territoires.commands.{module_name}", "collectors.demo"):
+                continue  # a command still being written
+            raise
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ConfigError, UsageError) as e:
+        print(f"territoires {args.command}: {e}", file=sys.stderr)
+        return 2
+    except WarehouseBusy as e:
+        print(f"territoires {args.command}: {e}", file=sys.stderr)
+        return 75
+    except KeyboardInterrupt:
+        print(f"territoires {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""``territoires serve``: the dashboard (Streamlit) on an existing warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from territoires.commands import add_db_argument
+from warehouse.db import db_path, ensure_snapshot
+
+HELP = "serve the dashboard on an existing warehouse"
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_db_argument(parser)
+    add_serve_arguments(parser)
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: publish it behind a reverse proxy, see README)",
+    )
+
+
+def serve(db: Path, port: int, address: str = "127.0.0.1") -> int:
+    ensure_snapshot(db)
+    env = {**os.environ, "TERRITOIRES_DB": str(db.resolve())}
+    print(f"Territoires: http://localhost:{port}  (warehouse {db}; Ctrl-C to stop)", flush=True)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port), "--server.address", address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    return subprocess.call(cmd, env=env, cwd=APP.parent)
+
+
+def run(args: argparse.Namespace) -> int:
+    db = db_path(args.db)
+    if not db.exists():
+        print(
+            f"territoires serve: {db}: no warehouse here; build one with "
+            "`territoires demo` or `territoires import`",
+            file=sys.stderr,
+        )
+        return 2
+    return serve(db, args.port, args.address)

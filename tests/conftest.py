@@ -1,0 +1,43 @@
+"""Shared test helpers: where the recorded payloads live, a fresh warehouse, the demo territory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from territoires.config import Territory, load_config
+from warehouse.db import connect
+from warehouse.migrations import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+# Recorded API payloads are read from the shared folder beside the project, never copied in.
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+EXAMPLE_CONFIG = ROOT / "examples" / "villeneuve.toml"
+
+
+def fixture_path(*parts: str) -> Path:
+    """Path of a shared recorded payload; skips the test with a clear reason if absent."""
+    path = FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared fixtures not found at {path} (they live in ../shared/fixtures/)")
+    return path
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def con(db_file: Path):
+    """A real, migrated DuckDB warehouse file, opened read-write."""
+    c = connect(db_file)
+    migrate(c)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def territory() -> Territory:
+    return load_config(EXAMPLE_CONFIG)
