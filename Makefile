@@ -1,0 +1,40 @@
+# Territoires task runner. `make demo` and `make test` work on a fresh machine with
+# Python 3.11: they bootstrap uv (into .tools/) and install the locked dependencies.
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PORT ?= 8501
+POSTS ?= 20000
+
+.PHONY: demo serve test test-fast lint typecheck bench clean
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+demo: .venv/.synced  ## build the demo warehouse and open the dashboard on http://localhost:$(PORT)
+	$(UV) run territoires demo --posts $(POSTS) --port $(PORT)
+
+serve: .venv/.synced
+	$(UV) run territoires serve --port $(PORT)
+
+test: .venv/.synced  ## the whole test suite (browser tests need Debian's chromium)
+	$(UV) run pytest
+
+test-fast: .venv/.synced
+	$(UV) run pytest -m "not browser and not slow"
+
+lint: .venv/.synced
+	$(UV) run ruff check .
+
+typecheck: .venv/.synced
+	$(UV) run mypy
+
+bench: .venv/.synced
+	$(UV) run python -m bench --posts 1000000
+
+clean:
+	rm -rf .venv .tools artifacts .pytest_cache
