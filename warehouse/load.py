@@ -21,7 +21,7 @@ recreated from the raw layer alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -96,16 +96,28 @@ def _batches(pages: Iterable[RawPage], max_bytes: int) -> Iterator[list[RawPage]
 
 
 def load_pages(
-    con: duckdb.DuckDBPyConnection, pages: Iterable[RawPage], max_bytes: int = BATCH_BYTES
+    con: duckdb.DuckDBPyConnection,
+    pages: Iterable[RawPage],
+    max_bytes: int = BATCH_BYTES,
+    before_commit: Callable[[duckdb.DuckDBPyConnection, LoadStats], None] | None = None,
 ) -> LoadStats:
-    """Land pages in the raw layer and the tables, one transaction per batch."""
+    """Land pages in the raw layer and the tables, one transaction per batch.
+
+    ``before_commit(con, batch_stats)``, if given, runs inside each batch's transaction just
+    before ``COMMIT`` (collectors advance their ``since_id`` there, so state and pages land
+    together or not at all).
+    """
     total = LoadStats()
     for batch in _batches(pages, max_bytes):
-        total.add(_load_batch(con, batch))
+        total.add(_load_batch(con, batch, before_commit))
     return total
 
 
-def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[RawPage]) -> LoadStats:
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[RawPage],
+    before_commit: Callable[[duckdb.DuckDBPyConnection, LoadStats], None] | None = None,
+) -> LoadStats:
     now = datetime.now(UTC).replace(tzinfo=None)
     table = pa.table(
         {
@@ -137,6 +149,8 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[RawPage]) -> LoadSta
         con.execute("INSERT INTO raw_pages BY NAME SELECT * FROM _batch")
         stats = normalise(con)
         stats.pages = len(batch)
+        if before_commit is not None:
+            before_commit(con, stats)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

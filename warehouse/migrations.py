@@ -141,6 +141,54 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0005_collect_state_cursor",
+        """
+        -- a pagination in progress: the next page's token and the newest id seen so far;
+        -- since_id advances to newest_seen only when the pagination has finished
+        ALTER TABLE collect_state ADD COLUMN cursor VARCHAR;
+        ALTER TABLE collect_state ADD COLUMN newest_seen VARCHAR;
+        """,
+    ),
+    (
+        "0006_rollups_retention_erasure",
+        """
+        -- daily aggregates per territory, platform and local day (warehouse/rollups.py);
+        -- they outlive the posts they count once retention purges them
+        CREATE TABLE daily_posts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL,
+            day DATE NOT NULL,                  -- local day in the territory's timezone
+            posts BIGINT NOT NULL, reposts BIGINT NOT NULL, replies BIGINT NOT NULL,
+            quotes BIGINT NOT NULL, authors BIGINT NOT NULL,
+            refreshed_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE daily_hashtags (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, day DATE NOT NULL,
+            tag VARCHAR NOT NULL,               -- tracked hashtag, lower case, without '#'
+            posts BIGINT NOT NULL, authors BIGINT NOT NULL,
+            refreshed_at TIMESTAMP NOT NULL
+        );
+        -- retention (warehouse/retention.py): posts created before purged_before (UTC) are
+        -- gone; aggregates of local days before frozen_before are kept as they were
+        CREATE TABLE retention_horizon (
+            territory VARCHAR PRIMARY KEY, retention_days INTEGER NOT NULL,
+            purged_before TIMESTAMP NOT NULL, frozen_before DATE NOT NULL,
+            purged_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE retention_runs (
+            run_at TIMESTAMP NOT NULL, territory VARCHAR NOT NULL,
+            purged_before TIMESTAMP NOT NULL, pages_removed BIGINT, posts_removed BIGINT,
+            accounts_removed BIGINT
+        );
+        -- erasure (warehouse/erasure.py): only that an erasure happened, no personal data
+        CREATE TABLE erasures (
+            erased_at TIMESTAMP NOT NULL,
+            kind VARCHAR NOT NULL,              -- account, post, platform-deletion
+            posts_removed BIGINT, accounts_removed BIGINT, pages_rewritten BIGINT,
+            spool_files_rewritten BIGINT
+        );
+        """,
+    ),
 ]
 
 

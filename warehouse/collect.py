@@ -1,0 +1,149 @@
+"""SQL of the collection bookkeeping tables: ``collect_runs`` and ``collect_state``.
+
+The logic lives in :mod:`collectors.runlog` and :mod:`collectors.state`; this module only
+reads and writes rows, always with bound parameters. Every function is safe to call inside
+an open transaction (the collectors write state and run counters in the same transaction
+as the page they describe).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+
+# -- collect_runs ---------------------------------------------------------------------------
+def insert_run(
+    con: duckdb.DuckDBPyConnection, territory: str, platform: str, started_at: datetime
+) -> int:
+    row = con.execute(
+        """
+        INSERT INTO collect_runs (territory, platform, started_at, status, errors)
+        VALUES (?, ?, ?, 'running', '{"count": 0, "items": []}') RETURNING run_id
+        """,
+        [territory, platform, started_at],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def update_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    *,
+    pages: int,
+    posts: int,
+    users: int,
+    errors_json: str,
+    cost_usd: float,
+    status: str | None = None,
+    message: str | None = None,
+    ended_at: datetime | None = None,
+) -> None:
+    """Write a run's counters; with ``status`` also close it (status, message, end)."""
+    if status is None:
+        con.execute(
+            """
+            UPDATE collect_runs SET pages = ?, posts = ?, users = ?, errors = ?, cost_usd = ?
+            WHERE run_id = ?
+            """,
+            [pages, posts, users, errors_json, cost_usd, run_id],
+        )
+    else:
+        con.execute(
+            """
+            UPDATE collect_runs SET pages = ?, posts = ?, users = ?, errors = ?, cost_usd = ?,
+                status = ?, message = ?, ended_at = ?
+            WHERE run_id = ?
+            """,
+            [pages, posts, users, errors_json, cost_usd, status, message, ended_at, run_id],
+        )
+
+
+def close_stale_runs(
+    con: duckdb.DuckDBPyConnection, now: datetime, message: str, platform: str | None = None
+) -> int:
+    """Mark runs still ``running`` as ``failed`` with ``message``; return how many."""
+    row = con.execute(
+        "SELECT count(*) FROM collect_runs "
+        "WHERE status = 'running' AND (? IS NULL OR platform = ?)",
+        [platform, platform],
+    ).fetchone()
+    n = int(row[0]) if row else 0
+    if n:
+        con.execute(
+            """
+            UPDATE collect_runs SET status = 'failed', ended_at = coalesce(ended_at, ?), message = ?
+            WHERE status = 'running' AND (? IS NULL OR platform = ?)
+            """,
+            [now, message, platform, platform],
+        )
+    return n
+
+
+def recent_runs(
+    con: duckdb.DuckDBPyConnection, limit: int = 20, platform: str | None = None
+) -> list[dict[str, Any]]:
+    """The latest runs, newest first, as dicts."""
+    cur = con.execute(
+        """
+        SELECT run_id, territory, platform, started_at, ended_at, status, pages, posts, users,
+               errors, cost_usd, message
+        FROM collect_runs WHERE (? IS NULL OR platform = ?)
+        ORDER BY started_at DESC, run_id DESC LIMIT ?
+        """,
+        [platform, platform, limit],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+# -- collect_state --------------------------------------------------------------------------
+def get_state(
+    con: duckdb.DuckDBPyConnection, territory: str, platform: str, endpoint: str, query: str
+) -> tuple[str | None, str | None, str | None] | None:
+    """``(since_id, cursor, newest_seen)`` of one query, or ``None`` if never collected."""
+    row = con.execute(
+        """
+        SELECT since_id, cursor, newest_seen FROM collect_state
+        WHERE territory = ? AND platform = ? AND endpoint = ? AND query = ?
+        """,
+        [territory, platform, endpoint, query],
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def put_state(
+    con: duckdb.DuckDBPyConnection,
+    territory: str,
+    platform: str,
+    endpoint: str,
+    query: str,
+    since_id: str | None,
+    cursor: str | None,
+    newest_seen: str | None,
+    now: datetime,
+) -> None:
+    con.execute(
+        """
+        INSERT OR REPLACE INTO collect_state
+            (territory, platform, endpoint, query, since_id, updated_at, cursor, newest_seen)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [territory, platform, endpoint, query, since_id, now, cursor, newest_seen],
+    )
+
+
+def all_states(
+    con: duckdb.DuckDBPyConnection, territory: str, platform: str
+) -> list[tuple[Any, ...]]:
+    """Every query's ``(endpoint, query, since_id, cursor, newest_seen, updated_at)``."""
+    return con.execute(
+        """
+        SELECT endpoint, query, since_id, cursor, newest_seen, updated_at FROM collect_state
+        WHERE territory = ? AND platform = ? ORDER BY endpoint, query
+        """,
+        [territory, platform],
+    ).fetchall()
