@@ -23,7 +23,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,8 @@ def spool_page(
     origin: str | None = None,
     fetched_at: datetime | None = None,
     state: list[dict[str, Any]] | None = None,
+    canonical: str | None = None,
+    kind: str | None = None,
 ) -> Path:
     """Write one fetched page to the spool (atomically); return its file.
 
@@ -84,6 +86,8 @@ def spool_page(
         "fetched_at": fetched.isoformat(),
         "state": state or [],
         "body": body,
+        # other platforms: the X-v2-shaped copy the loader reads, and its page kind
+        **({"canonical": canonical, "kind": kind} if canonical is not None else {}),
     }
     name = f"{time.time_ns():020d}-{os.getpid()}-{next(_seq):06d}{SUFFIX}"
     path = folder / name
@@ -161,6 +165,9 @@ def land(
         kept = reject(db, body, f"{where}: {e}", name=path.name.removesuffix(SUFFIX))
         path.unlink()
         return Landed(path, None, rejected=kept, reason=str(e), envelope=envelope)
+    if envelope.get("canonical") is not None:  # Bluesky, Mastodon: keep the mapped copy
+        kind = envelope.get("kind") or page.kind
+        page = replace(page, canonical=envelope["canonical"], kind=kind)
     updates = envelope.get("state") or []
 
     def commit_hook(c: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
