@@ -1,0 +1,118 @@
+"""Volume, hashtag activity and conversations (DESIGN §3).
+
+* ``posts_total``: distinct posts landed for the territory (seen in a page's ``data``)
+  created in the window, reposts and the city's own posts included.
+* **Hashtag activity**: posts of the window carrying a tracked hashtag (whole tag,
+  case-insensitive), per local day and hashtag; contributors = distinct authors.
+* **Conversation**: the territory's posts sharing a ``conversation_id`` (reposts excluded:
+  each repost is its own one-post conversation). A conversation is listed when one of its
+  posts was created in the window; its size, participants and last post count its posts
+  created before the window's end, earlier ones included.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from territoires.config import Territory
+from warehouse.metrics_base import (
+    CITY_CTE,
+    TP_CTE,
+    Con,
+    base_params,
+    compose,
+    window_utc,
+    with_ctes,
+)
+
+_TAGS_CTE = """
+tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
+"""
+_HASHTAG_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE),
+    """
+SELECT timezone($tz, timezone('UTC', p.created_at))::DATE AS local_date, tags.label AS hashtag,
+       count(DISTINCT (p.platform, p.id)) AS posts,
+       count(DISTINCT (p.platform, p.author_id)) AS contributors
+FROM tp p
+JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
+JOIN tags ON tags.tag = h.tag
+GROUP BY ALL
+ORDER BY local_date, hashtag
+"""
+)
+_SUMMARY_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE),
+    """
+SELECT (SELECT count(*) FROM tp) AS posts_total,
+       (SELECT count(*) FROM tp p WHERE EXISTS (
+            SELECT 1 FROM post_hashtags h JOIN tags ON tags.tag = h.tag
+            WHERE h.platform = p.platform AND h.post_id = p.id)) AS hashtag_posts
+"""
+)
+_CONVERSATIONS_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE),
+    """,
+active AS (
+    SELECT DISTINCT platform, conversation_id FROM tp
+    WHERE NOT is_repost AND conversation_id IS NOT NULL
+),
+cp AS (
+    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id
+    FROM territory_posts t
+    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+    SEMI JOIN active a ON a.platform = p.platform AND a.conversation_id = p.conversation_id
+    WHERE t.territory = $terr AND p.in_data AND NOT p.is_repost AND p.created_at < $t1
+),
+conv AS (
+    SELECT cp.platform, cp.conversation_id, count(*) AS size,
+           count(DISTINCT cp.author_id) AS participants,
+           bool_or(c.id IS NOT NULL) AS city_took_part,
+           min(cp.created_at) AS first_post_at, max(cp.created_at) AS last_post_at
+    FROM cp LEFT JOIN city_ids c ON c.platform = cp.platform AND c.id = cp.author_id
+    GROUP BY cp.platform, cp.conversation_id
+)
+SELECT conv.conversation_id, conv.platform, conv.size, conv.participants, conv.city_took_part,
+       least(coalesce(root.created_at, conv.first_post_at), conv.first_post_at) AS started_at,
+       conv.last_post_at, root.text AS root_text
+FROM conv
+LEFT JOIN posts root ON root.platform = conv.platform AND root.id = conv.conversation_id
+ORDER BY conv.size DESC, conv.last_post_at DESC, conv.platform, conv.conversation_id
+LIMIT $limit
+"""
+)
+
+
+def _params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+    params = base_params(territory, *window_utc(territory, since, until))
+    params["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
+    params["tag_labels"] = list(territory.hashtags)
+    return params
+
+
+def hashtag_activity(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
+    """Posts and contributors per local day and tracked hashtag (as configured, with '#')."""
+    params = _params(territory, since, until)
+    params["tz"] = territory.timezone
+    return con.execute(_HASHTAG_SQL, params).df()
+
+
+def activity_summary(con: Con, territory: Territory, since: date, until: date) -> dict[str, int]:
+    """``posts_total`` and ``hashtag_posts`` (distinct posts with any tracked hashtag)."""
+    cur = con.execute(_SUMMARY_SQL, _params(territory, since, until))
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    assert row is not None
+    return {k: int(v or 0) for k, v in zip(names, row, strict=True)}
+
+
+def conversations(
+    con: Con, territory: Territory, since: date, until: date, limit: int | None = None
+) -> pd.DataFrame:
+    """Conversations active in the window, largest first."""
+    params = base_params(territory, *window_utc(territory, since, until))
+    params["limit"] = limit if limit is not None else 2**62
+    return con.execute(_CONVERSATIONS_SQL, params).df()

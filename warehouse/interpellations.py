@@ -1,0 +1,220 @@
+"""Interpellations, answers, response times in wall-clock and in service hours (DESIGN §3).
+
+* **Interpellation**: a post landed for the territory, not a repost, whose author is not a
+  city account, that replies to a city account (``in_reply_to_user_id`` ∈ C) or, not being
+  a reply at all, mentions a city account. The *addressed* account is the one replied to,
+  else the first mentioned city account in configuration order.
+* **Answered** by the first post ``r`` of any city account with the same conversation id,
+  replying to the interpellation's author, and ``p.created_at < r.created_at <= as_of``.
+* Unanswered: **pending** if younger than 7 days at ``as_of``, else **missed**.
+* **Service-hours** times count only the open minutes of the answering account (of the
+  addressed account for a pending age), from the calendar of
+  :mod:`warehouse.service_hours`, with one ``ASOF JOIN`` per instant.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from territoires.config import Territory
+from warehouse.metrics_base import (
+    CITY_CTE,
+    PENDING_DAYS,
+    TP_CTE,
+    Con,
+    base_params,
+    city_accounts,
+    compose,
+    to_utc,
+    url_expr,
+    window_utc,
+    with_ctes,
+)
+from warehouse.service_hours import calendar_params
+
+_CTES = (
+    CITY_CTE,
+    TP_CTE,
+    """
+cal AS (
+    SELECT unnest($cal_platform::VARCHAR[]) AS platform, unnest($cal_user::VARCHAR[]) AS user_id,
+           unnest($cal_s::TIMESTAMP[]) AS s, unnest($cal_dur::DOUBLE[]) AS dur,
+           unnest($cal_cum::DOUBLE[]) AS cum
+)""",
+    """
+cand AS (
+    SELECT p.platform, p.id, p.author_id, p.created_at, p.text, p.conversation_id,
+           p.in_reply_to_user_id, p.reply_to_id
+    FROM tp p
+    WHERE NOT p.is_repost AND p.author_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.platform = p.platform AND c.id = p.author_id)
+)""",
+    """
+addressed AS (
+    SELECT platform, post_id, acc_id, handle FROM (
+        SELECT c.platform, c.id AS post_id, k.id AS acc_id, k.handle, k.ord, 0 AS via
+        FROM cand c JOIN city_ids k ON k.platform = c.platform AND k.id = c.in_reply_to_user_id
+        UNION ALL
+        SELECT c.platform, c.id, k.id, k.handle, k.ord, 1
+        FROM cand c
+        JOIN post_mentions m ON m.platform = c.platform AND m.post_id = c.id
+        JOIN city_ids k ON k.platform = m.platform
+             AND (m.user_id = k.id OR (m.user_id IS NULL AND m.username = lower(k.handle)))
+        WHERE c.reply_to_id IS NULL AND c.in_reply_to_user_id IS NULL
+    ) QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY via, ord) = 1
+)""",
+    """
+inter AS (
+    SELECT c.*, a.acc_id, a.handle AS addressed_handle
+    FROM cand c JOIN addressed a ON a.platform = c.platform AND a.post_id = c.id
+)""",
+    """
+city_posts AS (
+    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id, p.in_reply_to_user_id
+    FROM territory_posts t
+    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+    JOIN city_ids k ON k.platform = p.platform AND k.id = p.author_id
+    WHERE t.territory = $terr AND p.in_data AND p.in_reply_to_user_id IS NOT NULL
+      AND p.created_at > $t0 AND p.created_at <= $as_of
+)""",
+    """
+ans AS (
+    SELECT i.platform, i.id, r.id AS answer_id, r.created_at AS answered_at, r.author_id AS answerer
+    FROM inter i
+    JOIN city_posts r ON r.platform = i.platform AND r.conversation_id = i.conversation_id
+         AND r.in_reply_to_user_id = i.author_id AND r.created_at > i.created_at
+    QUALIFY row_number() OVER (PARTITION BY i.platform, i.id ORDER BY r.created_at, r.id) = 1
+)""",
+    # the instants whose open time F(t) is needed: p and r for an answer (answering
+    # account's hours), p and as_of for an unanswered one (addressed account's hours)
+    """
+pts AS (
+    SELECT i.platform, i.id, 'p' AS k, a.answerer AS acc, i.created_at AS t
+    FROM inter i JOIN ans a ON a.platform = i.platform AND a.id = i.id
+    UNION ALL SELECT platform, id, 'r', answerer, answered_at FROM ans
+    UNION ALL SELECT i.platform, i.id, 'a0', i.acc_id, i.created_at
+    FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
+    UNION ALL SELECT i.platform, i.id, 'a1', i.acc_id, $as_of::TIMESTAMP
+    FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
+)""",
+    """
+fv AS (
+    SELECT x.platform, x.id, x.k,
+           coalesce(c.cum + least(greatest(date_diff('millisecond', c.s, x.t) / 1000.0, 0),
+                                  c.dur), 0) AS f
+    FROM pts x ASOF LEFT JOIN cal c ON c.platform = x.platform AND c.user_id = x.acc AND x.t >= c.s
+)""",
+    """
+svc AS (
+    SELECT platform, id,
+           (max(f) FILTER (WHERE k = 'r') - max(f) FILTER (WHERE k = 'p')) / 60.0
+               AS service_response_minutes,
+           greatest(max(f) FILTER (WHERE k = 'a1') - max(f) FILTER (WHERE k = 'a0'), 0) / 60.0
+               AS service_age_minutes
+    FROM fv GROUP BY platform, id
+)""",
+    compose(
+        """
+result AS (
+    SELECT i.platform, i.id AS post_id, i.author_id, u.username AS author_username,
+           u.name AS author_name, i.created_at, i.text, i.addressed_handle, i.conversation_id,
+           CASE WHEN a.answer_id IS NOT NULL THEN 'answered'
+                WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
+                ELSE 'missed' END AS status,
+           a.answer_id, a.answered_at, k.handle AS answered_by_handle,
+           date_diff('millisecond', i.created_at, a.answered_at) / 60000.0 AS response_minutes,
+           s.service_response_minutes,
+           CASE WHEN a.answer_id IS NULL
+                THEN greatest(date_diff('millisecond', i.created_at, $as_of::TIMESTAMP), 0)
+                     / 60000.0
+           END AS age_minutes,
+           s.service_age_minutes,
+           """,
+        url_expr("i", "u"),
+        """ AS url
+    FROM inter i
+    LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
+    LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
+    LEFT JOIN accounts u ON u.platform = i.platform AND u.id = i.author_id
+    LEFT JOIN city_ids k ON k.platform = a.platform AND k.id = a.answerer
+)""",
+    ),
+)
+_WITH = with_ctes(*_CTES)
+
+COLUMNS = (
+    "platform, post_id, author_id, author_username, author_name, created_at, text, "
+    "addressed_handle, conversation_id, status, answer_id, answered_at, answered_by_handle, "
+    "response_minutes, service_response_minutes, url"
+)
+_LIST_SQL = compose(_WITH, "SELECT", COLUMNS, "FROM result ORDER BY created_at, platform, post_id")
+_QUEUE_SQL = compose(
+    _WITH,
+    "SELECT",
+    COLUMNS,
+    ", age_minutes, service_age_minutes FROM result WHERE status = 'pending'",
+    "ORDER BY created_at, platform, post_id LIMIT $limit",
+)
+_SUMMARY_SQL = compose(
+    _WITH,
+    """
+SELECT count(*) AS interpellations,
+       count(*) FILTER (WHERE status = 'answered') AS answered,
+       count(*) FILTER (WHERE status = 'pending') AS pending,
+       count(*) FILTER (WHERE status = 'missed') AS missed,
+       quantile_cont(response_minutes, 0.5) AS median_response_minutes,
+       quantile_cont(response_minutes, 0.9) AS p90_response_minutes,
+       quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes
+FROM result
+"""
+)
+
+
+def _params(
+    con: Con, territory: Territory, t0: datetime, t1: datetime, as_of: datetime
+) -> dict[str, Any]:
+    as_of = to_utc(as_of)
+    params = base_params(territory, t0, t1)
+    params["as_of"] = as_of
+    params["pending_days"] = PENDING_DAYS
+    lo, hi = min(to_utc(t0), as_of), max(to_utc(t1), as_of)
+    params.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
+    return params
+
+
+def interpellations(
+    con: Con, territory: Territory, since: date, until: date, as_of: datetime
+) -> pd.DataFrame:
+    """One row per interpellation created in ``[since, until)``, judged at ``as_of``."""
+    t0, t1 = window_utc(territory, since, until)
+    return con.execute(_LIST_SQL, _params(con, territory, t0, t1, as_of)).df()
+
+
+def pending_queue(
+    con: Con, territory: Territory, as_of: datetime, limit: int = 200
+) -> pd.DataFrame:
+    """Unanswered interpellations younger than 7 days at ``as_of``, oldest first.
+
+    Same columns as :func:`interpellations` plus ``age_minutes`` and ``service_age_minutes``
+    (the age counted in the addressed account's service hours).
+    """
+    as_of = to_utc(as_of)
+    t0 = as_of - timedelta(days=PENDING_DAYS)
+    t1 = as_of + timedelta(microseconds=1)
+    params = _params(con, territory, t0, t1, as_of)
+    params["limit"] = int(limit)
+    return con.execute(_QUEUE_SQL, params).df()
+
+
+def interpellation_summary(
+    con: Con, territory: Territory, t0: datetime, t1: datetime, as_of: datetime
+) -> dict[str, Any]:
+    """Counts and response-time quantiles over the interpellations created in ``[t0, t1)``."""
+    cur = con.execute(_SUMMARY_SQL, _params(con, territory, t0, t1, as_of))
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    assert row is not None
+    return dict(zip(names, row, strict=True))

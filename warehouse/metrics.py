@@ -1,0 +1,105 @@
+"""The metrics of DESIGN §3, as query functions (the contract pages, reports and the CLI use).
+
+Every function takes a DuckDB connection or cursor, a :class:`~territoires.config.Territory`
+and explicit time arguments; none reads the clock. ``since`` and ``until`` are dates read in
+the territory's time zone (``[since, until)``); ``as_of`` is an aware datetime or a naive
+one meaning UTC. Instants returned are naive UTC. The SQL lives in the modules re-exported
+here: :mod:`warehouse.interpellations`, :mod:`warehouse.relays`, :mod:`warehouse.activity`;
+service hours in :mod:`warehouse.service_hours`. User documentation: ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from territoires.config import Territory
+from warehouse.activity import activity_summary, conversations, hashtag_activity
+from warehouse.interpellations import interpellation_summary, interpellations, pending_queue
+from warehouse.metrics_base import PENDING_DAYS, Con, to_utc, window_utc
+from warehouse.relays import local_accounts, local_tweetos, potential_reach, relay_summary, relays
+from warehouse.service_hours import service_minutes
+
+__all__ = [
+    "HEADLINE_KEYS",
+    "PENDING_DAYS",
+    "conversations",
+    "default_as_of",
+    "hashtag_activity",
+    "headline",
+    "interpellations",
+    "iso_instant",
+    "local_accounts",
+    "local_tweetos",
+    "pending_queue",
+    "potential_reach",
+    "relays",
+    "service_minutes",
+    "window_utc",
+]
+
+# DESIGN §4, in the order people read them
+HEADLINE_KEYS = (
+    "territory", "since", "until", "as_of",
+    "interpellations", "answered", "response_rate", "pending", "missed",
+    "median_response_minutes", "p90_response_minutes", "median_service_response_minutes",
+    "relays", "local_relays", "local_tweetos", "potential_reach",
+    "hashtag_posts", "posts_total",
+)  # fmt: skip
+MINUTES_DIGITS = 2  # minutes are rounded to 2 decimals (0.6 s), so output is stable
+RATE_DIGITS = 4  # response_rate is a fraction between 0 and 1
+
+
+def iso_instant(value: datetime) -> str:
+    """A naive-UTC (or aware) instant as ``YYYY-MM-DDTHH:MM:SSZ`` (microseconds kept if any)."""
+    return to_utc(value).isoformat() + "Z"
+
+
+def default_as_of(territory: Territory, until: date, now: datetime) -> datetime:
+    """``now``, but never later than 7 days after the window's end (naive UTC).
+
+    Once a week has passed after a period, its figures are final: every interpellation is
+    either answered or missed, and the same command prints the same output forever.
+    """
+    end = window_utc(territory, until, until)[0]
+    return min(to_utc(now), end + timedelta(days=PENDING_DAYS)).replace(microsecond=0)
+
+
+def _minutes(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value), MINUTES_DIGITS)
+
+
+def headline(
+    con: Con, territory: Territory, since: date, until: date, as_of: datetime
+) -> dict[str, Any]:
+    """The DESIGN §4 keys for ``[since, until)`` judged at ``as_of``, JSON-ready.
+
+    Counts are ints; times are minutes (floats, 2 decimals); ``response_rate`` is the
+    fraction answered (4 decimals); ``None`` where undefined (no interpellation, no answer).
+    """
+    as_of = to_utc(as_of)
+    t0, t1 = window_utc(territory, since, until)
+    inter = interpellation_summary(con, territory, t0, t1, as_of)
+    rel = relay_summary(con, territory, since, until)
+    act = activity_summary(con, territory, since, until)
+    n, answered = int(inter["interpellations"]), int(inter["answered"])
+    out: dict[str, Any] = {
+        "territory": territory.slug,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "as_of": iso_instant(as_of.replace(tzinfo=UTC)),
+        "interpellations": n,
+        "answered": answered,
+        "response_rate": round(answered / n, RATE_DIGITS) if n else None,
+        "pending": int(inter["pending"]),
+        "missed": int(inter["missed"]),
+        "median_response_minutes": _minutes(inter["median_response_minutes"]),
+        "p90_response_minutes": _minutes(inter["p90_response_minutes"]),
+        "median_service_response_minutes": _minutes(inter["median_service_response_minutes"]),
+        **rel,
+        **act,
+    }
+    return {k: out[k] for k in HEADLINE_KEYS}

@@ -1,0 +1,190 @@
+"""Relays of city content, local accounts, local tweetos and potential reach (DESIGN §3).
+
+* **Relay**: a post landed for the territory, by an account not in C, not a reply, that
+  reposts a post by C (``repost``), quotes a post by C (``quote``), or links to a city
+  domain or one of its subdomains (``link``), in that order of precedence. When a
+  reposted original was never landed, a repost whose text starts ``RT @<city handle>:``
+  still counts.
+* **Local account**: among the authors of the territory's posts, an account not in C whose
+  profile location or bio matches a locality term (lower case, accents stripped, whole
+  word), or listed in ``local_accounts``; never one in ``exclude_accounts``.
+* **Local tweetos**: local accounts with at least one relay in the window, ranked by relay
+  count, then followers (then username, for a stable order).
+* **Potential reach**: the sum of the follower counts of the relays' distinct authors.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from territoires.config import Territory
+from warehouse.metrics_base import (
+    CITY_CTE,
+    LOCAL_CTE,
+    TP_CTE,
+    Con,
+    base_params,
+    compose,
+    locality_params,
+    window_utc,
+    with_ctes,
+)
+
+_RELAY_CTES = (
+    CITY_CTE,
+    TP_CTE,
+    LOCAL_CTE,
+    """
+domains AS (SELECT unnest($domains::VARCHAR[]) AS d)""",
+    """
+linked AS (
+    SELECT DISTINCT l.platform, l.post_id
+    FROM post_links l SEMI JOIN tp ON tp.platform = l.platform AND tp.id = l.post_id
+    JOIN domains ON l.domain = domains.d OR ends_with(l.domain, '.' || domains.d)
+)""",
+    """
+rel AS (
+    SELECT p.platform, p.id AS post_id, p.author_id, p.created_at,
+           CASE WHEN p.is_repost AND (
+                    EXISTS (SELECT 1 FROM city_ids c
+                            WHERE c.platform = o.platform AND c.id = o.author_id)
+                    OR (o.author_id IS NULL AND EXISTS (
+                        SELECT 1 FROM city c WHERE c.platform = p.platform
+                          AND starts_with(lower(p.text), 'rt @' || lower(c.handle) || ':'))))
+                    THEN 'repost'
+                WHEN p.quoted_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM city_ids c WHERE c.platform = q.platform AND c.id = q.author_id)
+                    THEN 'quote'
+                WHEN l.post_id IS NOT NULL THEN 'link'
+           END AS relay_kind,
+           p.reposted_id, p.quoted_id
+    FROM tp p
+    LEFT JOIN posts o ON o.platform = p.platform AND o.id = p.reposted_id
+    LEFT JOIN posts q ON q.platform = p.platform AND q.id = p.quoted_id
+    LEFT JOIN linked l ON l.platform = p.platform AND l.post_id = p.id
+    WHERE p.reply_to_id IS NULL AND p.in_reply_to_user_id IS NULL AND p.author_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.platform = p.platform AND c.id = p.author_id)
+)""",
+    """
+relays AS (
+    SELECT r.platform, r.post_id, r.author_id, a.username, r.created_at, r.relay_kind,
+           CASE r.relay_kind WHEN 'repost' THEN r.reposted_id WHEN 'quote' THEN r.quoted_id
+           END AS relayed_post_id,
+           la.id IS NOT NULL AS is_local, a.followers_count
+    FROM rel r
+    LEFT JOIN accounts a ON a.platform = r.platform AND a.id = r.author_id
+    LEFT JOIN local_acc la ON la.platform = r.platform AND la.id = r.author_id
+    WHERE r.relay_kind IS NOT NULL
+)""",
+)
+_WITH = with_ctes(*_RELAY_CTES)
+
+_RELAYS_SQL = compose(
+    _WITH,
+    """
+SELECT platform, post_id, author_id, username, created_at, relay_kind, relayed_post_id,
+       is_local, followers_count
+FROM relays ORDER BY created_at, platform, post_id
+"""
+)
+_SUMMARY_SQL = compose(
+    _WITH,
+    """
+SELECT count(*) AS relays,
+       count(*) FILTER (WHERE is_local) AS local_relays,
+       count(DISTINCT (platform, author_id)) FILTER (WHERE is_local) AS local_tweetos,
+       (SELECT coalesce(sum(f), 0) FROM (
+            SELECT DISTINCT platform, author_id, coalesce(followers_count, 0) AS f FROM relays))
+           AS potential_reach
+FROM relays
+"""
+)
+_REACH_SQL = compose(
+    _WITH,
+    """
+SELECT coalesce(sum(f), 0) FROM (
+    SELECT DISTINCT platform, author_id, coalesce(followers_count, 0) AS f FROM relays)
+"""
+)
+_TWEETOS_SQL = compose(
+    _WITH,
+    """,
+tw AS (
+    SELECT platform, author_id, count(*) AS relays, max(created_at) AS last_relay
+    FROM relays WHERE is_local GROUP BY platform, author_id
+),
+seen AS (
+    SELECT p.platform, p.author_id, min(p.created_at) AS first_seen
+    FROM territory_posts t JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+    SEMI JOIN tw ON tw.platform = p.platform AND tw.author_id = p.author_id
+    WHERE t.territory = $terr AND p.in_data
+    GROUP BY p.platform, p.author_id
+)
+SELECT row_number() OVER (ORDER BY tw.relays DESC, coalesce(a.followers_count, 0) DESC,
+                                   lower(a.username), tw.platform, tw.author_id) AS rank,
+       tw.platform, tw.author_id, a.username, a.name, tw.relays, a.followers_count,
+       s.first_seen, tw.last_relay
+FROM tw
+LEFT JOIN accounts a ON a.platform = tw.platform AND a.id = tw.author_id
+LEFT JOIN seen s ON s.platform = tw.platform AND s.author_id = tw.author_id
+ORDER BY rank
+LIMIT $limit
+"""
+)
+_LOCAL_SQL = compose(
+    with_ctes(CITY_CTE, LOCAL_CTE),
+    """
+SELECT a.platform, a.id, a.username, a.name, a.location, a.description, a.followers_count,
+       la.reason
+FROM local_acc la JOIN accounts a ON a.platform = la.platform AND a.id = la.id
+ORDER BY coalesce(a.followers_count, 0) DESC, lower(a.username), a.platform, a.id
+"""
+)
+
+
+def _params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+    t0, t1 = window_utc(territory, since, until)
+    params = base_params(territory, t0, t1)
+    params.update(locality_params(territory))
+    params["domains"] = [d.lower().strip(".") for d in territory.city_domains]
+    return params
+
+
+def relays(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
+    """The relays created in ``[since, until)``, oldest first."""
+    return con.execute(_RELAYS_SQL, _params(territory, since, until)).df()
+
+
+def relay_summary(con: Con, territory: Territory, since: date, until: date) -> dict[str, Any]:
+    """relays, local_relays, local_tweetos and potential_reach of the window, in one query."""
+    cur = con.execute(_SUMMARY_SQL, _params(territory, since, until))
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    assert row is not None
+    return {k: int(v or 0) for k, v in zip(names, row, strict=True)}
+
+
+def potential_reach(con: Con, territory: Territory, since: date, until: date) -> int:
+    """Sum of the follower counts of the distinct authors of the window's relays."""
+    row = con.execute(_REACH_SQL, _params(territory, since, until)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def local_tweetos(
+    con: Con, territory: Territory, since: date, until: date, limit: int | None = None
+) -> pd.DataFrame:
+    """Local accounts with at least one relay in the window, ranked (1 = most relays)."""
+    params = _params(territory, since, until)
+    params["limit"] = limit if limit is not None else 2**62
+    return con.execute(_TWEETOS_SQL, params).df()
+
+
+def local_accounts(con: Con, territory: Territory) -> pd.DataFrame:
+    """Local accounts among the authors of the territory's posts, by followers."""
+    params = base_params(territory, *window_utc(territory, date(1970, 1, 1), date(1970, 1, 2)))
+    del params["t0"], params["t1"]
+    params.update(locality_params(territory))
+    return con.execute(_LOCAL_SQL, params).df()
