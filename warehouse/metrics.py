@@ -26,6 +26,7 @@ __all__ = [
     "PENDING_DAYS",
     "conversations",
     "default_as_of",
+    "has_territory",
     "hashtag_activity",
     "headline",
     "interpellations",
@@ -64,6 +65,12 @@ def default_as_of(territory: Territory, until: date, now: datetime) -> datetime:
     """
     end = window_utc(territory, until, until)[0]
     return min(to_utc(now), end + timedelta(days=PENDING_DAYS)).replace(microsecond=0)
+
+
+def has_territory(con: Con, slug: str) -> bool:
+    """Whether the warehouse holds the territory ``slug`` (saved by import, collect, demo)."""
+    row = con.execute("SELECT count(*) FROM territories WHERE slug = ?", [slug]).fetchone()
+    return bool(row and row[0])
 
 
 def _minutes(value: Any) -> float | None:
