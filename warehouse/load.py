@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.pages import RawPage
+from warehouse.rollups import after_batch, after_rebuild
 
 BATCH_BYTES = 64 * 1024 * 1024
 
@@ -149,6 +150,8 @@ def _load_batch(
         con.execute("INSERT INTO raw_pages BY NAME SELECT * FROM _batch")
         stats = normalise(con)
         stats.pages = len(batch)
+        if stats.new_pages:  # retention horizon and daily rollups of this batch (rollups.py)
+            after_batch(con)
         if before_commit is not None:
             before_commit(con, stats)
         con.execute("COMMIT")
@@ -478,6 +481,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
             stats = normalise(con)
             stats.pages = stats.new_pages
             total.add(stats)
+        after_rebuild(con)  # retention horizon, then the daily rollups (rollups.py)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -1,0 +1,196 @@
+"""Retention: drop raw pages and posts older than each territory's ``retention_days``.
+
+The daily aggregates (:mod:`warehouse.rollups`) are kept, so the long-term trends survive.
+
+For a territory with timezone *tz* and ``retention_days`` *N*, at instant *now*:
+
+* ``frozen_before`` = the local date of *now* minus *N* days; ``purged_before`` = local
+  midnight starting that day, in UTC. Whole local days go, so a day's aggregate is either
+  recomputable from the posts still there or frozen as it was.
+* Before anything is removed, the aggregates of the days about to freeze are refreshed.
+* Raw pages of the territory fetched before ``purged_before`` are deleted, with every post,
+  profile, partial error and compliance event whose winning copy came from them.
+* Posts created before ``purged_before`` stop counting for the territory
+  (``territory_posts``); the post itself goes unless another territory still counts it or
+  a remaining counted post references it (a recent repost of an old city post keeps its
+  original, or the relay could not be attributed).
+* The horizon is recorded (``retention_horizon``): the loader and ``rebuild`` apply it too
+  (:func:`enforce_horizon`), so a recent page that carries an old post does not bring it back,
+  and ``rebuild`` after ``purge`` gives the same tables.
+
+Scheduling: call :func:`purge` (``territoires purge``) once a day, e.g. at the end of the
+collector's pass (``collectors`` can call ``purge(con, now)`` inside their writer). It also
+honours the deletions the platform reported (:func:`warehouse.erasure.honour_deletions`).
+
+Known limit: when several territories share posts and have different retention periods,
+a post's fields come from the copies still in the raw layer, so ``rebuild`` after ``purge``
+may pick an older copy than the one the tables held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from warehouse import rollups
+
+CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
+
+
+@dataclass
+class PurgeReport:
+    territories: dict[str, dict[str, object]] = field(default_factory=dict)
+    deletions_honoured: int = 0
+
+    @property
+    def posts_removed(self) -> int:
+        return sum(int(t["posts_removed"]) for t in self.territories.values())  # type: ignore[call-overload]
+
+    @property
+    def pages_removed(self) -> int:
+        return sum(int(t["pages_removed"]) for t in self.territories.values())  # type: ignore[call-overload]
+
+
+def horizon(now: datetime, tz: str, retention_days: int) -> tuple[date, datetime]:
+    """``(frozen_before, purged_before)``: the first kept local day and its start in UTC."""
+    zone = ZoneInfo(tz)
+    aware = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    frozen_before = aware.astimezone(zone).date() - timedelta(days=retention_days)
+    start = datetime.combine(frozen_before, time(0), tzinfo=zone)
+    return frozen_before, start.astimezone(UTC).replace(tzinfo=None)
+
+
+def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
+    """Delete the posts listed in ``ids_table`` (``platform``, ``id``) and their child rows."""
+    assert ids_table.isidentifier(), ids_table  # an internal temp table, never user input
+    listed = f"(SELECT (platform, id) FROM {ids_table})"  # noqa: S608
+    n = con.execute(f"SELECT count(*) FROM posts WHERE (platform, id) IN {listed}").fetchone()[0]  # type: ignore[index]  # noqa: S608
+    for table in CHILD_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
+    con.execute(f"DELETE FROM posts WHERE (platform, id) IN {listed}")  # noqa: S608
+    return int(n)
+
+
+def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None) -> int:
+    """Apply every recorded retention horizon (to the posts of ``only_ids``, or all).
+
+    Returns the number of posts deleted. Cheap when no territory has been purged yet.
+    """
+    if not con.execute("SELECT count(*) FROM retention_horizon").fetchone()[0]:  # type: ignore[index]
+        return 0
+    scope = f"(SELECT DISTINCT platform, id FROM {only_ids})" if only_ids else "posts"  # noqa: S608
+    con.execute(
+        f"""
+        DELETE FROM territory_posts WHERE (territory, platform, post_id) IN (
+            SELECT (tp.territory, tp.platform, tp.post_id)
+            FROM territory_posts tp
+            JOIN retention_horizon h ON h.territory = tp.territory
+            JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+            JOIN {scope} s ON s.platform = p.platform AND s.id = p.id
+            WHERE p.created_at < h.purged_before
+        )
+        """  # noqa: S608
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _expired AS
+        SELECT p.platform, p.id
+        FROM posts p
+        JOIN {scope} s ON s.platform = p.platform AND s.id = p.id
+        JOIN raw_pages r ON r.page_id = p.page_id
+        JOIN retention_horizon h ON h.territory = r.territory
+        WHERE p.created_at < h.purged_before
+          AND NOT EXISTS (SELECT 1 FROM territory_posts tp
+                          WHERE tp.platform = p.platform AND tp.post_id = p.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM posts q JOIN territory_posts tq
+                   ON tq.platform = q.platform AND tq.post_id = q.id
+              WHERE q.platform = p.platform
+                AND p.id IN (q.reply_to_id, q.quoted_id, q.reposted_id))
+        """  # noqa: S608
+    )
+    return delete_posts(con, "_expired")
+
+
+def _purge_territory(
+    con: duckdb.DuckDBPyConnection, slug: str, tz: str, days: int, now: datetime
+) -> dict[str, object]:
+    frozen_before, purged_before = horizon(now, tz, days)
+    # 1. aggregates of the days about to freeze, while their posts are still here
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _expiring AS
+        SELECT p.platform, p.id FROM territory_posts tp
+        JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+        WHERE tp.territory = ? AND p.created_at < ?
+        """,
+        [slug, purged_before],
+    )
+    rollups.refresh_posts(con, "_expiring")
+    # 2. the horizon, then the raw pages fetched before it and what came only from them
+    con.execute(
+        "INSERT OR REPLACE INTO retention_horizon VALUES (?, ?, ?, ?, ?)",
+        [slug, days, purged_before, frozen_before, now],
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _gone_pages AS
+        SELECT page_id FROM raw_pages WHERE territory = ? AND fetched_at < ?
+        """,
+        [slug, purged_before],
+    )
+    pages = con.execute("SELECT count(*) FROM _gone_pages").fetchone()[0]  # type: ignore[index]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _gone_posts AS "
+        "SELECT platform, id FROM posts WHERE page_id IN (SELECT page_id FROM _gone_pages)"
+    )
+    posts = delete_posts(con, "_gone_posts")
+    accounts = con.execute(
+        "SELECT count(*) FROM accounts WHERE page_id IN (SELECT page_id FROM _gone_pages)"
+    ).fetchone()[0]  # type: ignore[index]
+    for table in ("accounts", "page_errors", "compliance_events", "raw_pages"):
+        con.execute(f"DELETE FROM {table} WHERE page_id IN (SELECT page_id FROM _gone_pages)")  # noqa: S608
+    # 3. old posts that came in recent pages
+    posts += enforce_horizon(con)
+    con.execute(
+        "INSERT INTO retention_runs VALUES (?, ?, ?, ?, ?, ?)",
+        [now, slug, purged_before, pages, posts, accounts],
+    )
+    return {
+        "retention_days": days,
+        "purged_before": purged_before.isoformat(),
+        "pages_removed": int(pages),
+        "posts_removed": int(posts),
+        "accounts_removed": int(accounts),
+    }
+
+
+def purge(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> PurgeReport:
+    """Apply every territory's retention at ``now`` (UTC; default: now), in one transaction.
+
+    Also honours the deletions the platform reported. Safe to call from a collector's writer
+    after its pass; idempotent (a second call at the same instant removes nothing).
+    """
+    from warehouse.erasure import honour_deletions
+    from warehouse.territory import load_territories
+
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    report = PurgeReport()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for t in load_territories(con):
+            report.territories[t.slug] = _purge_territory(
+                con, t.slug, t.timezone, t.retention_days, now
+            )
+        report.deletions_honoured = honour_deletions(con, in_transaction=True)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return report
