@@ -22,6 +22,8 @@ COMMANDS = {
     "rebuild": "rebuild",
     "metrics": "metrics",
     "collect": "collect",
+    "purge": "purge",
+    "forget": "forget",
 }
 
 

@@ -28,14 +28,17 @@ platform's compliance events.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
 
 from warehouse import rollups
+from warehouse.db import connect, snapshot_path, spool_dir
 from warehouse.retention import delete_posts
 
 
@@ -345,14 +348,20 @@ def forget_account(
     account: str,
     platform: str | None = None,
     in_transaction: bool = False,
+    db: str | os.PathLike[str] | None = None,
 ) -> tuple[ErasureReport, list[Target]]:
-    """Erase one person (a handle, ``@handle`` for a handle only, or a user id)."""
+    """Erase one person (a handle, ``@handle`` for a handle only, or a user id).
+
+    With ``db``, the spool files of that warehouse are rewritten too.
+    """
 
     def run() -> tuple[ErasureReport, list[Target]]:
         report = ErasureReport()
         targets = _targets_for_account(con, account, platform)
         for t in targets:
             report.add(_erase(con, t))
+        if db is not None:
+            report.spool_files_rewritten = redact_spool(db, targets)
         _record(con, "account", report)
         return report, targets
 
@@ -360,20 +369,30 @@ def forget_account(
 
 
 def forget_post(
-    con: duckdb.DuckDBPyConnection, post_id: str, platform: str = "x", in_transaction: bool = False
+    con: duckdb.DuckDBPyConnection,
+    post_id: str,
+    platform: str = "x",
+    in_transaction: bool = False,
+    db: str | os.PathLike[str] | None = None,
 ) -> tuple[ErasureReport, list[Target]]:
-    """Erase one post (and its pure reposts) everywhere."""
+    """Erase one post (and its pure reposts) everywhere (with ``db``: its spool too)."""
 
     def run() -> tuple[ErasureReport, list[Target]]:
         target = Target(platform, post_ids={post_id.strip()})
         report = _erase(con, target)
+        if db is not None:
+            report.spool_files_rewritten = redact_spool(db, [target])
         _record(con, "post", report)
         return report, [target]
 
     return _in_transaction(con, run, in_transaction)  # type: ignore[no-any-return]
 
 
-def honour_deletions(con: duckdb.DuckDBPyConnection, in_transaction: bool = False) -> int:
+def honour_deletions(
+    con: duckdb.DuckDBPyConnection,
+    in_transaction: bool = False,
+    db: str | os.PathLike[str] | None = None,
+) -> int:
     """Apply the platform's compliance events with action ``delete``; return how many hit.
 
     An event's id is matched against posts (the post is erased) and accounts (the person is
@@ -409,9 +428,107 @@ def honour_deletions(con: duckdb.DuckDBPyConnection, in_transaction: bool = Fals
                     ).fetchall()
                 }
                 report.add(_erase(con, t))
+            if db is not None and (is_post or is_user):
+                targets = [Target(platform, post_ids={object_id})] if is_post else []
+                targets += [t] if is_user else []
+                report.spool_files_rewritten = redact_spool(db, targets)
             if report.found:
                 hits += 1
                 _record(con, "platform-deletion", report)
         return hits
 
     return _in_transaction(con, run, in_transaction)  # type: ignore[no-any-return]
+
+
+# -- files beside the warehouse: spool, snapshot, free blocks ----------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.erasure.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def redact_spool(db: str | os.PathLike[str], targets: list[Target]) -> int:
+    """Rewrite the spool files (``<db>.spool/``) that hold a target; return how many.
+
+    A spool file is a JSON envelope whose ``body`` (and ``canonical``, for other platforms)
+    is the page; both are redacted like raw pages. A rejected body (``rejected/*.body``)
+    that names a target is redacted if it is JSON, deleted with its reason otherwise.
+    Call it holding the writer lock (no loader is landing these files meanwhile).
+    """
+    folder = spool_dir(db)
+    if not folder.is_dir() or not targets:
+        return 0
+    needles = [n.lower().encode() for t in targets for n in t.needles()]
+    changed = 0
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.endswith(".tmp") or path.name.endswith(".reason.txt"):
+            continue
+        raw = path.read_bytes()
+        low = raw.lower()
+        if not any(n in low for n in needles):
+            continue
+        text = raw.decode("utf-8", "replace")
+        if path.parent.name == "rejected":
+            new = text
+            for t in targets:
+                new = redact_text(new, t) or new
+            if new == text:
+                path.unlink()
+                reason = path.with_name(path.name.removesuffix(".body") + ".reason.txt")
+                if reason.exists():
+                    reason.unlink()
+            else:
+                _write_atomic(path, new.encode("utf-8"))
+            changed += 1
+            continue
+        try:
+            envelope = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(envelope, dict):
+            continue
+        before = dict(envelope)
+        for t in targets:
+            if t.platform != envelope.get("platform", t.platform):
+                continue
+            for key in ("body", "canonical"):
+                if isinstance(envelope.get(key), str):
+                    envelope[key] = redact_text(envelope[key], t) or envelope[key]
+            if envelope.get("platform") != "x" and envelope.get("canonical") != before.get(
+                "canonical"
+            ):
+                envelope["body"] = envelope["canonical"]  # a foreign payload: keep the copy
+        if envelope != before:
+            _write_atomic(path, orjson.dumps(envelope))
+            changed += 1
+    return changed
+
+
+def compact(db: str | os.PathLike[str]) -> None:
+    """Copy the warehouse into a fresh file and swap it in, so deleted rows leave no trace.
+
+    DuckDB keeps deleted rows in free blocks of the file until they are reused (measured:
+    every deleted text was still in the file after ``DELETE`` and ``CHECKPOINT``), and a
+    snapshot is a byte copy. Call it holding the writer lock, with no connection open on
+    ``db``; leftover snapshot temporaries from an interrupted publish are removed too.
+    """
+    db = Path(db)
+    tmp = db.with_name(db.name + ".compact")
+    tmp.unlink(missing_ok=True)
+    con = connect(db)
+    try:
+        catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+        con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS _compacted")
+        con.execute('COPY FROM DATABASE "' + catalog.replace('"', '""') + '" TO _compacted')
+        con.execute("DETACH _compacted")
+    finally:
+        con.close()
+    os.replace(tmp, db)
+    snap = snapshot_path(db)
+    for leftover in snap.parent.glob(snap.name + ".tmp*"):
+        leftover.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ may pick an older copy than the one the tables held.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -168,10 +169,15 @@ def _purge_territory(
     }
 
 
-def purge(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> PurgeReport:
+def purge(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    db: str | os.PathLike[str] | None = None,
+) -> PurgeReport:
     """Apply every territory's retention at ``now`` (UTC; default: now), in one transaction.
 
-    Also honours the deletions the platform reported. Safe to call from a collector's writer
+    Also honours the deletions the platform reported (with ``db``, in its spool too). Safe
+    to call from a collector's writer
     after its pass; idempotent (a second call at the same instant removes nothing).
     """
     from warehouse.erasure import honour_deletions
@@ -188,7 +194,7 @@ def purge(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> PurgeR
             report.territories[t.slug] = _purge_territory(
                 con, t.slug, t.timezone, t.retention_days, now
             )
-        report.deletions_honoured = honour_deletions(con, in_transaction=True)
+        report.deletions_honoured = honour_deletions(con, in_transaction=True, db=db)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
