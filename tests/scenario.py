@@ -217,3 +217,36 @@ class Scenario:
         stats = load_pages(con, [page])
         resolve_account_ids(con, self.territory.slug)
         return stats
+
+
+def make_territory(**sections: Any) -> Territory:
+    """A small test territory (Europe/Paris, French holidays) with three city accounts.
+
+    ``ville`` (mon-fri 09:00-18:00), ``ville_sortir`` (every day 10:00-20:00) and
+    ``ville_proprete`` (split hours: mon-fri 08:30-12:00 and 13:30-17:30, sat 09:00-12:00);
+    tracks ``#Ville``, links to ``ville.fr``; locality terms ``Villeneuve`` and ``49``.
+    Keyword arguments replace whole sections of the TOML (``tracking={...}``).
+    """
+    from territoires.config import parse_config
+
+    data: dict[str, Any] = {
+        "territory": {
+            "name": "Villeneuve (test)",
+            "slug": "testville",
+            "timezone": "Europe/Paris",
+            "holidays": "FR",
+        },
+        "accounts": [
+            {"platform": "x", "handle": "ville", "service_hours": "mon-fri 09:00-18:00"},
+            {"platform": "x", "handle": "ville_sortir", "service_hours": "mon-sun 10:00-20:00"},
+            {
+                "platform": "x",
+                "handle": "ville_proprete",
+                "service_hours": "mon-fri 08:30-12:00, mon-fri 13:30-17:30, sat 09:00-12:00",
+            },
+        ],
+        "tracking": {"hashtags": ["#Ville"], "city_domains": ["ville.fr"]},
+        "locality": {"terms": ["Villeneuve", "49"]},
+    }
+    data.update(sections)
+    return parse_config(data, source="<test>")
