@@ -5,44 +5,82 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import date
+from pathlib import Path
 
-from collectors.demo import demo_territory, generate_pages
+from collectors.demo import default_anchor, demo_territory, generate_pages
 from territoires.commands import add_db_argument
 from territoires.commands.serve import add_serve_arguments, serve
 from warehouse.db import db_path, writer
-from warehouse.load import load_pages
+from warehouse.load import LoadStats, load_pages
 from warehouse.territory import resolve_account_ids, save_territory
 
 HELP = "build a demo warehouse for a fictional territory, then serve the dashboard"
 
 
+def _anchor(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2025-03-14, got {value!r}"
+        ) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_db_argument(parser)
-    parser.add_argument("--posts", type=int, default=20_000, help="posts to generate (default 20000)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same warehouse)")
+    parser.add_argument(
+        "--posts", type=int, default=20_000, help="posts to generate (default 20000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="random seed (same seed, same warehouse)"
+    )
+    parser.add_argument(
+        "--anchor",
+        type=_anchor,
+        metavar="DATE",
+        help="the data covers the 13 weeks before this date's midnight "
+        "(default: today in the territory's time zone)",
+    )
     parser.add_argument("--no-serve", action="store_true", help="build the warehouse and stop")
     add_serve_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    db = db_path(args.db)
+def build_demo(
+    db: Path, posts: int, seed: int, anchor: date | None = None, progress: bool = False
+) -> tuple[int, LoadStats]:
+    """Replace ``db`` with a fresh demo warehouse; return (posts landed, load stats)."""
     if db.exists():
         db.unlink()  # a demo warehouse is rebuilt from scratch: same seed, same warehouse
-        for suffix in (".wal", ".snapshot"):
-            p = db.with_name(db.name + suffix)
-            if p.exists():
-                p.unlink()
+    for suffix in (".wal", ".snapshot"):
+        p = db.with_name(db.name + suffix)
+        if p.exists():
+            p.unlink()
     territory = demo_territory()
-    start = time.perf_counter()
+    anchor = anchor or default_anchor(territory)
     with writer(db) as con:
         save_territory(con, territory)
         stats = load_pages(
-            con, generate_pages(territory, posts=args.posts, seed=args.seed, progress=sys.stderr.isatty())
+            con,
+            generate_pages(territory, posts=posts, seed=seed, progress=progress, anchor=anchor),
         )
         resolve_account_ids(con, territory.slug)
-        posts = con.execute("SELECT count(*) FROM territory_posts").fetchone()[0]
+        landed = con.execute("SELECT count(*) FROM territory_posts").fetchone()[0]  # type: ignore[index]
+    return int(landed), stats
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.posts < 1:
+        from territoires.cli import UsageError
+
+        raise UsageError(f"--posts: expected a positive number, got {args.posts}")
+    db = db_path(args.db)
+    start = time.perf_counter()
+    landed, stats = build_demo(
+        db, args.posts, args.seed, anchor=args.anchor, progress=sys.stderr.isatty()
+    )
     print(
-        f"{db}: demo territory {territory.name!r}: {posts} posts from {stats.pages} pages "
+        f"{db}: demo territory {demo_territory().name!r}: {landed} posts from {stats.pages} pages "
         f"in {time.perf_counter() - start:.1f} s"
     )
     if args.no_serve:

@@ -1,0 +1,614 @@
+# ruff: noqa: E501  (French sentences are data; splitting them would not help)
+"""French text pools for the demo territory (see :mod:`collectors.demo`).
+
+Everything here is fictional: Villeneuve-sur-Loire, its streets, its events, its people.
+Templates use ``{street}``, ``{place}``, ``{quartier}``, ``{school}``, ``{event}``,
+``{line}``, ``{month}``, ``{day}``, ``{n}`` slots; :func:`expand` fills them with a seeded
+random generator so that the pools (and so the demo) depend only on the seed.
+A template's link, if any, is its second element: the t.co link is appended at generation.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+STREETS = (
+    "rue Nationale",
+    "avenue de la Loire",
+    "rue des Tanneurs",
+    "quai Saint-Nicolas",
+    "boulevard Foch",
+    "rue Victor-Hugo",
+    "impasse des Lilas",
+    "rue du Port",
+    "allée des Tilleuls",
+    "chemin de la Levée",
+    "rue Pasteur",
+    "rue Jean-Jaurès",
+    "avenue du Général-de-Gaulle",
+    "rue de la Gare",
+    "rue des Mariniers",
+    "rue du Moulin",
+    "avenue des Peupliers",
+    "rue Saint-Martin",
+    "rue de l'Abbaye",
+    "route de Saumur",
+)
+PLACES = (
+    "place du Marché",
+    "place de la Mairie",
+    "le parc des Varennes",
+    "l'île aux Oiseaux",
+    "la halle aux Grains",
+    "le square Molière",
+    "la place Saint-Pierre",
+    "les bords de Loire",
+)
+QUARTIERS = (
+    "Centre-ville",
+    "Les Hauts-de-Loire",
+    "La Croix-Blanche",
+    "Saint-Lazare",
+    "Les Varennes",
+    "Le Port",
+    "La Gare",
+    "Beaulieu",
+)
+SCHOOLS = (
+    "l'école Jules-Ferry",
+    "l'école des Peupliers",
+    "le collège Joachim-du-Bellay",
+    "l'école Marie-Curie",
+    "le groupe scolaire Pasteur",
+)
+EVENTS = (
+    "festival Loire en Scène",
+    "marché de nuit",
+    "concert du kiosque",
+    "cinéma en plein air",
+    "salon du livre jeunesse",
+    "carnaval des écoles",
+    "fête de la musique",
+    "bal du 14 juillet",
+    "marché de Noël",
+    "semi-marathon des Levées",
+    "vide-grenier des Varennes",
+    "nuit des musées",
+    "festival des jeux",
+)
+EXPOS = ("Loire sauvage", "Mariniers d'hier", "Regards d'enfants", "Villeneuve en 1900")
+LINES = ("ligne 2", "ligne 4", "ligne 7", "navette du centre", "ligne express E1")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+CITY_SITE = "https://www.villeneuve-sur-loire.fr"
+AGENDA_SITE = "https://agenda.villeneuve-sur-loire.fr"
+
+# The three city accounts' roles, in the order of examples/villeneuve.toml.
+ROLES = ("general", "events", "cleanliness")
+
+# --- the city's own posts, per account role ------------------------------------------
+CITY_POSTS = {
+    "general": (
+        (
+            "📢 Conseil municipal ce {day} à 19h en mairie, ouvert au public et retransmis en direct.",
+            CITY_SITE + "/conseil-municipal",
+        ),
+        (
+            "🚧 Travaux {street} jusqu'au {n} {month} : circulation alternée, merci de votre patience.",
+            CITY_SITE + "/travaux/{slug}",
+        ),
+        (
+            "Inscriptions scolaires pour la rentrée : toutes les démarches sont en ligne.",
+            CITY_SITE + "/demarches/inscriptions-scolaires",
+        ),
+        (
+            "La ville lance une consultation sur le réaménagement de {place}. Donnez votre avis !",
+            "https://participer.villeneuve-sur-loire.fr/consultation/{slug}",
+        ),
+        (
+            "Plan grand froid : le gymnase des Varennes est ouvert la nuit. En cas d'urgence : 115.",
+            None,
+        ),
+        ("Bienvenue aux {n} nouveaux habitants accueillis ce samedi en mairie ! #Villeneuve", None),
+        (
+            "Budget participatif : {n} projets retenus, les votes sont ouverts. #VilleneuveSurLoire",
+            CITY_SITE + "/budget-participatif",
+        ),
+        (
+            "La mairie sera fermée le {day} {n} {month}. Démarches en ligne 24h/24.",
+            CITY_SITE + "/demarches",
+        ),
+        (
+            "Nouvelle piste cyclable {street} : 1,2 km sécurisés entre la gare et le centre. 🚲",
+            CITY_SITE + "/actualites/{slug}",
+        ),
+        ("Tout le programme de l'été est chez @villeneuve_sortir ☀️ #Villeneuve", None),
+        (
+            "Signalez les dépôts sauvages à @villeneuve_proprete ou en ligne.",
+            CITY_SITE + "/signaler",
+        ),
+        (
+            "Recensement {n} : un agent recenseur peut passer chez vous, il porte une carte officielle.",
+            CITY_SITE + "/actualites/recensement",
+        ),
+    ),
+    "events": (
+        (
+            "🎶 {event} ce week-end sur {place} ! Programme complet ici #Villeneuve",
+            AGENDA_SITE + "/evenement/{slug}",
+        ),
+        ("Ce soir : {event}, entrée libre. On vous attend ! #VilleneuveSurLoire", None),
+        ("Dernières places pour le {event} 🎟️", AGENDA_SITE + "/billetterie/{slug}"),
+        ("Le marché de nuit revient sur {place} tous les jeudis de juillet ! #Villeneuve", None),
+        ("Expo « {expo} » à la médiathèque jusqu'au {n} {month}.", AGENDA_SITE + "/expo/{slug}"),
+        ("Merci à @villeneuve_proprete pour le nettoyage express après le {event} 👏", None),
+        (
+            "Ce week-end à #Villeneuve : {event}, {event2} et balades contées.",
+            AGENDA_SITE + "/week-end",
+        ),
+        ("📸 Retour en images sur le {event}, merci d'être venus si nombreux ! #villeneuve", None),
+    ),
+    "cleanliness": (
+        (
+            "♻️ Collecte des encombrants {quartier} le {day} {n} {month}. Sortez-les la veille après 19h.",
+            CITY_SITE + "/dechets/encombrants",
+        ),
+        ("Balayage mécanique {street} demain matin : merci de ne pas stationner.", None),
+        ("Déchetterie fermée le {n} {month} (jour férié). Réouverture le lendemain à 9h.", None),
+        (
+            "Opération nettoyage des berges de Loire samedi 10h, rejoignez-nous ! #Villeneuve",
+            CITY_SITE + "/actualites/{slug}",
+        ),
+        (
+            "Collecte des sacs jaunes décalée d'un jour cette semaine dans le quartier {quartier}.",
+            None,
+        ),
+        ("Infos travaux et circulation : suivez aussi @villeneuve_fr", None),
+    ),
+}
+
+STORM_CITY_POSTS = (
+    (
+        "⚠️ Tempête : restez chez vous, évitez les bords de Loire et les parcs. Urgences : 112. #Villeneuve",
+        CITY_SITE + "/alerte-meteo",
+    ),
+    (
+        "🌳 Chutes d'arbres {street} et {street2} : les équipes sont mobilisées. #Villeneuve #tempête",
+        None,
+    ),
+    (
+        "Les écoles restent fermées demain en raison de la tempête. #VilleneuveSurLoire",
+        CITY_SITE + "/alerte-meteo",
+    ),
+)
+
+# --- answers from the city to an interpellation ---------------------------------------
+ANSWERS = {
+    "general": (
+        "Bonjour, merci pour votre message. Nous transmettons au service concerné.",
+        "Bonjour, les travaux doivent se terminer fin {month}. Merci de votre patience.",
+        "Bonjour, vous pouvez prendre rendez-vous au 02 41 00 00 00 ou en ligne.",
+        "Merci pour votre retour, c'est noté !",
+        "Bonjour, pouvez-vous nous écrire en message privé avec votre adresse ?",
+        "Bonjour, l'information est sur notre site, rubrique Démarches. Bonne journée !",
+        "Bonjour, le service Éducation vous rappelle dans la journée.",
+        "Bonjour, nous transmettons à @villeneuve_proprete qui revient vers vous.",
+    ),
+    "events": (
+        "Oui, c'est maintenu ! Rendez-vous à 20h.",
+        "Bonjour ! Billetterie en ligne et à l'office de tourisme.",
+        "Merci à vous d'être venus si nombreux ! 😊",
+        "Oui, le site est accessible, des places PMR sont réservées.",
+        "C'est gratuit pour les moins de 12 ans 🙂",
+    ),
+    "cleanliness": (
+        "Bonjour, merci pour le signalement, une équipe passe dans la journée.",
+        "Bonjour, le nécessaire a été fait ce matin. Merci de votre vigilance !",
+        "Bonjour, pouvez-vous nous préciser l'adresse exacte en message privé ?",
+        "Bonjour, la collecte a été décalée à cause du jour férié, elle passe demain.",
+        "Bonjour, c'est signalé à l'équipe voirie, intervention prévue cette semaine.",
+    ),
+}
+
+# --- citizens' fresh posts addressed to a city account (interpellations) ---------------
+QUESTIONS = {
+    "cleanliness": (
+        "les poubelles jaunes n'ont pas été ramassées {street} depuis {n} jours. C'est prévu quand ?",
+        "encore un dépôt sauvage {street}, matelas et gravats sur le trottoir… Quelqu'un peut passer ?",
+        "nid-de-poule énorme {street}, j'ai failli tomber à vélo. Merci d'intervenir avant l'accident.",
+        "lampadaire en panne {street} depuis une semaine, c'est tout noir le soir.",
+        "la collecte des encombrants, c'est quel jour pour le quartier {quartier} ?",
+        "les feuilles mortes bouchent les caniveaux {street}, ça déborde à chaque averse.",
+        "bravo aux agents qui ont nettoyé {place} ce matin, c'est nickel !",
+        "des tags sur le mur de {school}, pouvez-vous les effacer ?",
+        "la déchetterie est ouverte le dimanche en {month} ?",
+        "les bacs débordent {place} tout le week-end, c'est pas possible.",
+    ),
+    "general": (
+        "les inscriptions à la cantine pour {school} se font en ligne ou en mairie ?",
+        "le bus {line} ne passe plus {street} depuis lundi, des travaux ?",
+        "quand rouvre la piscine municipale ?",
+        "comment obtenir un rendez-vous pour une carte d'identité ? Plus aucun créneau en ligne.",
+        "le conseil municipal de {month} est-il retransmis en direct ?",
+        "les travaux {street} vont durer combien de temps ? Impossible de se garer.",
+        "merci pour la réactivité de vos services hier soir !",
+        "inadmissible : 45 minutes d'attente à l'accueil de la mairie ce matin.",
+        "pourquoi le parking de {place} est-il devenu payant ?",
+        "le périscolaire de {school} ferme à quelle heure pendant les vacances ?",
+        "la {line} du samedi est-elle maintenue pendant les travaux ?",
+        "des nouvelles du projet de maison de santé {quartier} ?",
+        "toujours pas de passage piéton devant {school}, on attend un accident ?",
+    ),
+    "events": (
+        "le {event} est maintenu malgré la pluie ?",
+        "il reste des places pour le {event} samedi ?",
+        "super soirée au {event}, merci à toute l'équipe !",
+        "où acheter les billets pour le {event} ?",
+        "le {event} est-il accessible en fauteuil ?",
+        "dommage que le {event} finisse si tôt…",
+        "c'est payant pour les enfants, le {event} ?",
+    ),
+}
+GREETINGS = ("Bonjour, ", "Bonjour ", "Bjr ", "", "", "Hello ", "Bonsoir, ", "Svp ")
+
+STORM_MENTIONS = (
+    "un arbre est tombé {street}, la chaussée est bloquée ! #Villeneuve",
+    "plus de courant {quartier} depuis 3h, une idée du rétablissement ? #Villeneuve #tempête",
+    "des tuiles sur le trottoir {street}, c'est dangereux #Villeneuve tempête",
+    "la cave est inondée {street}, qui appeler ? #tempête",
+)
+
+# --- replies ----------------------------------------------------------------------------
+REPLIES_TO_CITY = (
+    "Et pour le quartier {quartier} ?",
+    "Enfin ! Ça fait des mois qu'on attend.",
+    "Quels sont les horaires ?",
+    "C'est payant ?",
+    "Toujours pas de piste cyclable {street}…",
+    "Merci pour l'info 👍",
+    "Encore des travaux…",
+    "On peut venir avec des enfants ?",
+    "Et le stationnement pendant ce temps-là ?",
+    "Super nouvelle !",
+    "Il faudrait aussi penser à {street}.",
+    "Ce sera reporté en cas de pluie ?",
+)
+CITIZEN_REPLIES = (
+    "Pareil chez nous {street}.",
+    "Tu as essayé d'appeler la mairie ?",
+    "+1, c'est vraiment pénible.",
+    "Je confirme, ça dure depuis des semaines.",
+    "Ah bon ? Chez moi c'est passé ce matin.",
+    "Merci pour l'info !",
+    "Haha exactement 😂",
+    "On en parle au conseil de quartier jeudi.",
+    "C'est pareil tous les ans…",
+    "Moi j'y vais samedi, on se croise ?",
+)
+FOLLOWUPS = (
+    "Merci pour la réponse rapide !",
+    "Toujours rien…",
+    "D'accord, merci.",
+    "Super, merci beaucoup 🙏",
+    "Ça n'a pas bougé depuis.",
+    "Parfait, merci !",
+)
+QUOTES = (
+    "Enfin une bonne nouvelle !",
+    "Bravo 👏",
+    "À partager autour de vous",
+    "On y sera !",
+    "Et les autres quartiers ?",
+    "Très bonne initiative",
+    "Il était temps…",
+    "Le {event} c'est LE rendez-vous de l'année",
+    "Qui vient avec moi ?",
+)
+
+# --- citizens' and organisations' public posts about the territory ----------------------
+HASHTAG_POSTS = (
+    "Coucher de soleil sur la Loire ce soir 😍 #Villeneuve",
+    "Marché du samedi sur {place}, toujours aussi animé #VilleneuveSurLoire #marché",
+    "Qui connaît un bon boulanger près de {place} ? #Villeneuve",
+    "Belle balade sur la levée ce matin #villeneuve #Loire #Anjou",
+    "Le {event} était top hier soir #VILLENEUVE",
+    "Circulation impossible {street} ce matin #Villeneuve #bouchons",
+    "#VilleneuveSurLoire ma ville 💙",
+    "Vide-grenier {quartier} dimanche, venez nombreux #Villeneuve #brocante",
+    "Le {event} commence dans une heure #villeneuvesurloire",
+    "Brouillard sur la Loire ce matin, magique #Villeneuve #photo",
+    "Match du VSL Basket ce soir à la salle des Varennes ! #Villeneuve #basket",
+    "Enfin une boulangerie ouverte le lundi {street} #Villeneuve",
+    "Concert gratuit {place} ce soir #VilleneuveFestival",
+    "Les cigognes sont de retour sur {place} #Villeneuve #nature",
+)
+STORM_POSTS = (
+    "#Villeneuve tempête : arbres arrachés {street} 😱",
+    "Coupure de courant {quartier} depuis 2h #Villeneuve #tempête",
+    "La Loire monte vite… #VilleneuveSurLoire #tempête",
+    "Les pompiers sont partout {street} #Villeneuve tempête",
+    "Toiture envolée {street}, heureusement personne de blessé #Villeneuve #tempête",
+    "#Villeneuve tempête : restez chez vous, c'est impressionnant dehors",
+    "Le parc des Varennes est fermé, arbres à terre #villeneuve #tempête",
+    "Jamais vu un vent pareil à #Villeneuve #tempête #vigilanceorange",
+)
+NEWS_POSTS = (
+    (
+        "Villeneuve-sur-Loire : le budget {n} adopté en conseil municipal",
+        "https://www.courrier-villeneuve.fr/politique/{slug}",
+    ),
+    (
+        "À Villeneuve-sur-Loire, la nouvelle médiathèque ouvre ses portes",
+        "https://www.ouest-france.fr/pays-de-la-loire/villeneuve-sur-loire-49000/{slug}",
+    ),
+    (
+        "Villeneuve-sur-Loire : les travaux {street} prendront fin en {month}",
+        "https://www.courrier-villeneuve.fr/travaux/{slug}",
+    ),
+    (
+        "Le {event} de Villeneuve-sur-Loire attend {n} 000 visiteurs ce week-end #Villeneuve",
+        "https://www.courrier-villeneuve.fr/culture/{slug}",
+    ),
+    (
+        "Villeneuve-sur-Loire : le VSL Basket s'impose face à Cholet",
+        "https://www.courrier-villeneuve.fr/sport/{slug}",
+    ),
+    (
+        "Assemblée générale de l'association ce {day} à 18h, salle des fêtes de Villeneuve-sur-Loire",
+        None,
+    ),
+    (
+        "Villeneuve-sur-Loire accueille le départ de la Loire à vélo cette année",
+        "https://france3-regions.francetvinfo.fr/pays-de-la-loire/{slug}",
+    ),
+)
+IMMO_POSTS = (
+    (
+        "Maison 5 pièces à vendre à Villeneuve-sur-Loire, jardin, proche Loire #Villeneuve #immobilier",
+        "https://www.villeneuve-immo-pro.example.com/annonce/{slug}",
+    ),
+    (
+        "Estimation gratuite de votre bien à Villeneuve-sur-Loire ! Contactez-nous #immobilier",
+        "https://www.villeneuve-immo-pro.example.com/estimation",
+    ),
+)
+CHATTER = (
+    "Premier jour de boulot à Villeneuve-sur-Loire, la ville a l'air sympa",
+    "Quelqu'un sait si la boulangerie de la place du Marché à Villeneuve-sur-Loire est ouverte ?",
+    "De passage à Villeneuve-sur-Loire, superbe vue depuis le pont",
+    "Les loyers à Villeneuve-sur-Loire ont pris 15 % en deux ans, c'est n'importe quoi",
+    "Villeneuve-sur-Loire mérite mieux que ces pistes cyclables qui s'arrêtent au milieu de nulle part",
+    "Week-end en famille à Villeneuve-sur-Loire, on reviendra",
+    "Vidéo de notre balade en canoë sur la Loire",
+    "Mon article sur l'histoire des mariniers de la Loire",
+)
+CHATTER_LINKS = (
+    "https://www.youtube.com/watch?v={code}",
+    "https://www.instagram.com/p/{code}/",
+    "https://blog-de-loire.example.org/{slug}",
+    None,
+    None,
+    None,
+)
+LINK_RELAYS = (
+    ("À lire :", CITY_SITE + "/actualites/{slug}"),
+    ("Les horaires d'été de la piscine sont en ligne", CITY_SITE + "/sports/piscine-municipale"),
+    ("Pour les inscriptions c'est par ici", CITY_SITE + "/demarches/inscriptions-scolaires"),
+    ("Tout l'agenda du week-end", AGENDA_SITE + "/week-end"),
+    ("Le programme du {event}", AGENDA_SITE + "/evenement/{slug}"),
+    (
+        "La consultation sur {place} est ouverte, participez !",
+        "https://participer.villeneuve-sur-loire.fr/consultation/{slug}",
+    ),
+    ("Plan des travaux {street}", "https://villeneuve-sur-loire.fr/travaux/{slug}"),
+    # a look-alike host: not the city's domain, so not a relay
+    (
+        "Attention arnaque : ce faux site se fait passer pour la mairie",
+        "https://villeneuve-sur-loire.fr.example.com/paiement",
+    ),
+)
+
+# --- people ---------------------------------------------------------------------------
+FIRST_NAMES = (
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Emma",
+    "Inès",
+    "Sarah",
+    "Julie",
+    "Claire",
+    "Anne",
+    "Nathalie",
+    "Sophie",
+    "Isabelle",
+    "Martine",
+    "Lucie",
+    "Pauline",
+    "Élodie",
+    "Aurélie",
+    "Thomas",
+    "Nicolas",
+    "Julien",
+    "Maxime",
+    "Antoine",
+    "Hugo",
+    "Lucas",
+    "Louis",
+    "Pierre",
+    "Jean",
+    "Philippe",
+    "Michel",
+    "Alain",
+    "Éric",
+    "David",
+    "Karim",
+    "Mehdi",
+    "Yann",
+    "Gwenaël",
+    "Mathieu",
+    "Romain",
+    "Sébastien",
+    "Fatou",
+    "Yasmine",
+    "Bernadette",
+    "Gérard",
+)
+LAST_NAMES = (
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Blanchard",
+    "Guérin",
+    "Boyer",
+    "Chevalier",
+    "Benali",
+    "Nguyen",
+    "Le Gall",
+    "Poirier",
+    "Renaud",
+    "Brunet",
+    "Gauthier",
+    "Perrin",
+    "Marchand",
+)
+LOCAL_LOCATIONS = (
+    "Villeneuve-sur-Loire",
+    "Villeneuve-sur-Loire, France",
+    "Villeneuve",
+    "Angers (49)",
+    "Maine-et-Loire, France",
+    "Saumur, Maine-et-Loire",
+    "Bords de Loire",
+    "49 🌊",
+    "Villeneuve-sur-Loire 💙",
+    "Anjou",  # "Anjou" matches no locality term: a realistic miss
+)
+NONLOCAL_LOCATIONS = (
+    "Paris",
+    "Paris, France",
+    "Lyon",
+    "Marseille",
+    "Toulouse",
+    "Bordeaux",
+    "Lille",
+    "Strasbourg",
+    "Rennes (35)",
+    "Montréal, Québec",
+    "France",
+    "",
+    "",
+    "Île-de-France",
+    "Nice 06",
+    "Grenoble",
+)
+LOCAL_BIOS = (
+    "Villeneuvois depuis toujours.",
+    "Amoureux de la Loire et de ses levées.",
+    "Parent d'élève à Villeneuve. Vélo, jardin, bénévolat.",
+    "Supporter du VSL Basket 🏀",
+    "Conseiller de quartier, Les Varennes.",
+    "Photographe amateur en Maine-et-Loire 📷",
+    "Prof des écoles dans le 49.",
+    "Commerçante place du Marché.",
+    "",
+)
+NONLOCAL_BIOS = (
+    "Né en 1949, passionné de vieilles pierres.",  # "1949" must not match the term "49"
+    "Journaliste indépendant. Politiques locales, urbanisme.",
+    "Cycliste du quotidien 🚲",
+    "Data, villes et territoires.",
+    "Tweets perso.",
+    "",
+    "",
+    "Ancien de la promo 2049 🚀",
+    "Urbaniste, Lyon. Mobilités douces.",
+    "Amateur de patrimoine, de passage partout.",
+)
+
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def slugify(text: str) -> str:
+    table = str.maketrans("àâäéèêëîïôöùûüçœ", "aaaeeeeiioouuuco")
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower().translate(table)).strip("-")
+    return s[:48] or "page"
+
+
+def expand(template: str, rng: random.Random, used: dict[str, str] | None = None) -> str:
+    """Fill ``template``'s slots with random fictional values; ``used`` collects them."""
+    values = {
+        "street": STREETS,
+        "street2": STREETS,
+        "place": PLACES,
+        "quartier": QUARTIERS,
+        "school": SCHOOLS,
+        "event": EVENTS,
+        "event2": EVENTS,
+        "line": LINES,
+        "month": MONTHS,
+        "day": DAYS,
+        "expo": EXPOS,
+    }
+
+    def fill(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key in values:
+            v = rng.choice(values[key])
+        elif key == "n":
+            v = str(rng.randint(2, 28))
+        elif key == "code":
+            v = "".join(
+                rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+                for _ in range(11)
+            )
+        elif key == "slug":
+            v = slugify((used or {}).get("text", "actualite"))
+        else:
+            v = m.group(0)
+        if used is not None:
+            used[key] = v
+        return v
+
+    return _SLOT.sub(fill, template)
