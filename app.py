@@ -1,0 +1,33 @@
+"""Territoires dashboard: the Streamlit entry point (``territoires serve`` runs it).
+
+Navigation uses ``st.navigation`` with explicit ``st.Page`` objects whose scripts live in
+``views/``. The folder is deliberately *not* named ``pages/``: when a ``pages/`` folder sits
+beside the entry point, Streamlit runs the first session after start-up down its legacy
+multipage path, and a deep link (``/conversations?…``) then flashes "Page not found"
+(measured with streamlit 1.67; DESIGN §5). ``tests/test_pages.py`` guards this.
+
+The shared filters (territory, period, account, language) live in the sidebar and in the
+URL (``territoires.ui.state``); the page runs inside an error boundary: a failure shows a
+plain message and the details go to the server log, never a stack trace on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from territoires.ui import shell
+from territoires.ui.render import guard
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="Territoires", page_icon=str(shell.ICON), layout="wide",
+                   initial_sidebar_state="auto")
+st.logo(str(shell.ICON), size="large")
+
+with guard("shell"):
+    shell.resolve_view()
+    page = shell.navigation()
+    with guard(page.url_path or "home"):
+        page.run()

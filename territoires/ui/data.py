@@ -1,0 +1,104 @@
+"""Cached calls to the warehouse's query functions, on the published read-only snapshot.
+
+Every call runs on its own cursor (``warehouse.read.reader_cursor``: one cursor per query,
+DESIGN §2) and is cached by ``st.cache_data`` under the function's name, its arguments and
+``snapshot_identity(db)``: a newly published snapshot is a new key, so figures refresh
+without a restart, and nothing is recomputed while the snapshot stays the same.
+
+Only functions of :mod:`warehouse.metrics` and :mod:`warehouse.dashboard_queries` can be
+called, by name, so the cache key is a plain string and a page cannot run arbitrary code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from territoires.config import Territory
+from warehouse.read import reader_cursor, snapshot_identity
+
+log = logging.getLogger("territoires.ui")
+_MODULES = ("warehouse.metrics", "warehouse.dashboard_queries")
+
+
+def _resolve(module: str, name: str) -> Callable[..., Any]:
+    if module not in _MODULES or name.startswith("_"):
+        raise ValueError(f"not a query function: {module}.{name}")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def _source(fn: Callable[..., Any]) -> str:
+    """The query module that exports ``fn`` (metric functions live in submodules)."""
+    for module in _MODULES:
+        if getattr(importlib.import_module(module), fn.__name__, None) is fn:
+            return module
+    raise ValueError(f"not a query function: {fn!r}")
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
+def _territories(db: str, ident: tuple[int, int]) -> dict[str, Territory]:
+    from warehouse.territory import load_territories
+
+    cur = reader_cursor(db)
+    try:
+        return {t.slug: t for t in load_territories(cur)}
+    finally:
+        cur.close()
+
+
+def territories(db: str) -> dict[str, Territory]:
+    """Every territory of the warehouse (slug → Territory), as stored by the loaders."""
+    return _territories(db, snapshot_identity(db))
+
+
+@st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
+def _call(
+    module: str, name: str, db: str, ident: tuple[int, int], slug: str | None,
+    args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
+) -> Any:
+    fn = _resolve(module, name)
+    cur = reader_cursor(db)
+    try:
+        if slug is None:
+            return fn(cur, *args, **dict(kwargs))
+        return fn(cur, _territories(db, ident)[slug], *args, **dict(kwargs))
+    finally:
+        cur.close()
+
+
+def q(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,
+      **kwargs: Any) -> Any:
+    """``fn(cursor, territory, *args, **kwargs)`` on the snapshot, cached.
+
+    ``territory`` is passed by slug (reloaded from the snapshot inside the cache) so the key
+    stays small and a changed configuration is a new snapshot, hence a new key. Pass
+    ``None`` for functions that take no territory.
+    """
+    ident = snapshot_identity(db)
+    return _call(_source(fn), fn.__name__, db, ident,
+                 territory.slug if territory is not None else None,
+                 tuple(args), tuple(sorted(kwargs.items())))
+
+
+def q_uncached(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,
+               **kwargs: Any) -> Any:
+    """The same call without the cache (for timing the query layer)."""
+    cur = reader_cursor(db)
+    try:
+        if territory is None:
+            return fn(cur, *args, **kwargs)
+        return fn(cur, territory, *args, **kwargs)
+    finally:
+        cur.close()
+
+
+def data_as_of(db: str) -> dict[str, datetime | None]:
+    """Last collection instant per territory slug (naive UTC), from the snapshot."""
+    from warehouse import dashboard_queries as dq
+
+    return dict(q(dq.data_as_of, db, None))

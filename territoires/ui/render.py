@@ -1,0 +1,179 @@
+"""Drawing helpers shared by the pages: safe text, tables, charts, metrics, share link,
+and the error boundary.
+
+Post texts, names and bios are user content: they go through ``st.text``,
+``st.dataframe`` cells, or :func:`md_escape` before any Markdown element — never as HTML or
+Markdown (a post ``![t](http://…)`` must not make the reader's browser fetch anything).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from territoires.ui.i18n import fmt_datetime, t
+from territoires.ui.state import View
+
+log = logging.getLogger("territoires.ui")
+
+# Every ASCII punctuation character can be backslash-escaped in CommonMark.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@/;,?])")
+PALETTE = ["#000091", "#e1000f", "#009081", "#c3992a", "#6a6af4", "#a94645", "#417dc4"]
+
+
+def md_escape(text: object) -> str:
+    """``text`` made inert for ``st.markdown``/``st.caption``: every markup character escaped."""
+    s = "" if text is None else str(text)
+    return _MD_SPECIAL.sub(r"\\\1", s).replace("\n", "  \n")
+
+
+@contextlib.contextmanager
+def guard(where: str) -> Iterator[None]:
+    """Error boundary: a failing section shows a plain message; details go to the server log."""
+    try:
+        yield
+    except ScriptControlException:
+        raise  # st.stop, st.rerun, st.switch_page
+    except Exception:
+        log.exception("dashboard section failed: %s", where)
+        st.error(t("error.page"), icon=":material/error:")
+
+
+def page_header(view: View, title_key: str, extra_params: dict[str, str] | None = None,
+                period: bool = True) -> None:
+    """Title naming the territory, the period (or as-of) line, and the share-link popover."""
+    title = t(title_key)
+    st.set_page_config(page_title=f"{title} · {view.territory.name} · Territoires")
+    st.title(f"{title} — {view.territory.name}", anchor=False)
+    asof = fmt_datetime(view.local(view.as_of))
+    from territoires.ui.i18n import fmt_date
+
+    line = (t("period.caption", since=fmt_date(view.since), until=fmt_date(view.until), asof=asof)
+            if period else t("asof.caption", asof=asof))
+    cols = st.columns([3, 1], vertical_alignment="center")
+    cols[0].caption(md_escape(line))
+    with cols[1]:
+        share_link(view, extra_params or {})
+
+
+def share_url(view: View, extra: dict[str, str] | None = None) -> str:
+    params = {**view.params(), **(extra or {})}
+    base = ""
+    try:
+        base = st.context.url or ""
+    except Exception:  # noqa: S110 - no browser context (AppTest): a relative link
+        pass
+    return f"{base}?{urlencode(params)}"
+
+
+def share_link(view: View, extra: dict[str, str] | None = None) -> None:
+    """The visible "copy the link to this view" affordance (``st.code`` has a copy button)."""
+    with st.popover(t("share.button"), icon=":material/link:", width="stretch"):
+        st.caption(t("share.help"))
+        st.code(share_url(view, extra), language=None, wrap_lines=True)
+
+
+def definition_help(key: str) -> str:
+    """Tooltip: the plain-words definition and where the full one lives."""
+    anchor = _ANCHORS.get(key, "")
+    lang = st.session_state.get("lang", "fr")
+    return (f"{t(f'm.{key}.help')}\n\n[{t('definition.link')}](./definitions?lang={lang}#{anchor})"
+            f" · `docs/metrics.md#{anchor}`")
+
+
+_ANCHORS = {
+    "interpellations": "interpellation",
+    "response_rate": "response-rate",
+    "median_service": "service-hours-response-time",
+    "median": "response-time",
+    "p90": "response-time",
+    "relays": "relay",
+    "local_relays": "local-account",
+    "local_tweetos": "local-tweetos",
+    "potential_reach": "potential-reach",
+    "pending": "answered",
+    "missed": "answered",
+    "hashtag_posts": "hashtag-activity",
+    "posts_total": "posts-total",
+}
+
+
+def metric(container: Any, key: str, value: str, delta: str | None = None,
+           delta_color: str = "normal", label: str | None = None) -> None:
+    container.metric(label or t(f"m.{key}"), value, delta=delta, delta_color=delta_color,
+                     help=definition_help(key), border=True)
+
+
+def definitions_link() -> None:
+    st.page_link("views/definitions.py", label=t("definitions.link"), icon=":material/help:")
+
+
+def localize(df: pd.DataFrame, view: View, columns: Sequence[str]) -> pd.DataFrame:
+    """Naive-UTC datetime columns converted to the territory's local time (naive)."""
+    out = df.copy()
+    for c in columns:
+        if c in out.columns and len(out):
+            s = pd.to_datetime(out[c])
+            out[c] = (s.dt.tz_localize("UTC").dt.tz_convert(view.territory.timezone)
+                      .dt.tz_localize(None))
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads the accents
+
+
+def table(df: pd.DataFrame, name: str, key: str, column_config: dict[str, Any] | None = None,
+          height: int | str = "auto", download: bool = True) -> None:
+    """A read-only table (cells render as text) with its CSV download."""
+    st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
+                 height=height)  # type: ignore[arg-type]
+    if download and len(df):
+        st.download_button(t("table.download"), csv_bytes(df), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"dl_{key}", icon=":material/download:")
+
+
+def style_fig(fig: go.Figure, height: int = 320) -> go.Figure:
+    fig.update_layout(
+        height=height, margin={"l": 8, "r": 8, "t": 32, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        colorway=PALETTE, hovermode="x unified", font={"size": 13},
+    )
+    fig.update_xaxes(title=None)
+    fig.update_yaxes(title=None, rangemode="tozero")
+    return fig
+
+
+def chart(fig: go.Figure, summary: str, data: pd.DataFrame, name: str, key: str) -> None:
+    """A chart with its one-sentence summary and its data as a table with a CSV download."""
+    st.markdown(md_escape(summary))
+    st.plotly_chart(style_fig(fig) if fig.layout.height is None else fig, width="stretch",
+                    config={"displayModeBar": False, "responsive": True}, key=f"chart_{key}")
+    with st.expander(t("chart.data"), icon=":material/table:"):
+        st.dataframe(data, hide_index=True, width="stretch")
+        st.download_button(t("chart.download"), csv_bytes(data), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"dlc_{key}", icon=":material/download:")
+
+
+def post_block(author: str, when: str, text: str | None, city: bool = False,
+               url: str | None = None) -> None:
+    """One post as a card: author and time as escaped Markdown, the text as plain text."""
+    with st.container(border=True):
+        badge = f" :blue-badge[{t('city.badge')}]" if city else ""
+        link = f" · [{t('open.post')}]({url})" if url and _safe_url(url) else ""
+        st.markdown(f"**{md_escape(author)}**{badge} · {md_escape(when)}{link}")
+        st.text(text or "")
+
+
+def _safe_url(url: str) -> bool:
+    """Links we build ourselves point at the platforms' https pages, nothing else."""
+    return bool(re.fullmatch(r"https://(x\.com|bsky\.app|[a-z0-9.-]+)/[\w@./:%?=&~+-]*", url))

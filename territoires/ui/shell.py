@@ -1,0 +1,117 @@
+"""The app shell: the shared sidebar filters, kept in sync with the URL, and the page list.
+
+``app.py`` calls :func:`resolve_view` (sidebar widgets ↔ ``st.query_params``) and then runs
+the page chosen by ``st.navigation``; pages read the view with :func:`current_view`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import streamlit as st
+
+from territoires.ui import data
+from territoires.ui.i18n import LANGS, t
+from territoires.ui.state import SHARED_KEYS, View, view_from_params
+from warehouse.db import db_path
+
+log = logging.getLogger("territoires.ui")
+ROOT = Path(__file__).resolve().parents[2]
+ICON = ROOT / "territoires" / "ui" / "static" / "favicon.png"
+
+# (file under views/, title key, material icon, url path); the first is the home page.
+PAGES = [
+    ("views/aujourdhui.py", "nav.today", ":material/today:", "aujourdhui"),
+    ("views/conversations.py", "nav.conversations", ":material/forum:", "conversations"),
+    ("views/reactivite.py", "nav.responsiveness", ":material/timer:", "reactivite"),
+    ("views/relais.py", "nav.relays", ":material/campaign:", "relais"),
+    ("views/hashtags.py", "nav.hashtags", ":material/tag:", "hashtags"),
+    ("views/collecte.py", "nav.collection", ":material/cloud_sync:", "collecte"),
+    ("views/definitions.py", "nav.definitions", ":material/menu_book:", "definitions"),
+]
+
+
+def warehouse() -> str:
+    """The warehouse path: ``$TERRITOIRES_DB`` (set by ``territoires serve``), else the default."""
+    return str(db_path(os.environ.get("TERRITOIRES_DB") or None).resolve())
+
+
+def navigation() -> st.navigation:  # type: ignore[valid-type]
+    pages = [
+        st.Page(str(ROOT / f), title=t(k), icon=i, url_path=u, default=(n == 0))
+        for n, (f, k, i, u) in enumerate(PAGES) if (ROOT / f).exists()
+    ]
+    return st.navigation(pages, position="sidebar")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def resolve_view() -> View:
+    """The shared view for this run; stops the run with a plain message if there is no data."""
+    db = warehouse()
+    if not Path(db).exists():
+        st.error(t("error.no_warehouse", db=db))
+        st.stop()
+    terrs = data.territories(db)
+    if not terrs:
+        st.info(t("error.no_territory"))
+        st.stop()
+    as_of = data.data_as_of(db)
+    ss = st.session_state
+    if "_view_init" not in ss:  # a new session: the URL decides
+        v = view_from_params(st.query_params.to_dict(), db, list(terrs.values()), as_of, _now())
+        ss.update(w_territory=v.territory.slug, w_period=(v.since, v.until),
+                  w_account=v.account or "", w_lang=v.lang, _period=(v.since, v.until),
+                  _asof=st.query_params.get("asof"), _view_init=True)
+    ss["lang"] = ss.get("w_lang", "fr") if ss.get("w_lang") in LANGS else "fr"
+
+    sb = st.sidebar
+    if ss.get("w_territory") not in terrs:
+        ss["w_territory"] = next(iter(terrs))
+    slug = sb.selectbox(t("filter.territory"), list(terrs), key="w_territory",
+                        format_func=lambda s: terrs[s].name)
+    terr = terrs[slug]
+    period = sb.date_input(t("filter.period"), key="w_period", format="DD/MM/YYYY"
+                           if ss["lang"] == "fr" else "YYYY-MM-DD", help=t("filter.period.help"),
+                           min_value=date(2006, 3, 21), max_value=date(2100, 1, 1))
+    if isinstance(period, tuple | list) and len(period) == 2:
+        ss["_period"] = (period[0], period[1])
+    since, until = ss["_period"]
+    handles = [""] + [a.handle for a in terr.accounts]
+    if ss.get("w_account") not in handles:
+        ss["w_account"] = ""
+    account = sb.selectbox(t("filter.account"), handles, key="w_account",
+                           format_func=lambda h: f"@{h}" if h else t("filter.account.all"))
+    sb.segmented_control(t("filter.lang"), list(LANGS), key="w_lang",
+                         format_func=lambda x: {"fr": "Français", "en": "English"}[x])
+    if ss.get("w_lang") not in LANGS:  # a segmented control can be emptied by a click
+        ss["w_lang"] = ss["lang"]
+    params = {"territory": slug, "from": since.isoformat(), "to": until.isoformat(),
+              "account": account, "lang": ss["lang"]}
+    if ss.get("_asof"):
+        params["asof"] = ss["_asof"]
+    view = view_from_params(params, db, list(terrs.values()), as_of, _now())
+    _write_url(view)
+    ss["_view"] = view
+    return view
+
+
+def _write_url(view: View) -> None:
+    want = view.params()
+    qp = st.query_params
+    for key in SHARED_KEYS:
+        if key in want:
+            if qp.get(key) != want[key]:
+                qp[key] = want[key]
+        elif key in qp:
+            del qp[key]
+
+
+def current_view() -> View:
+    """The view resolved by ``app.py`` for this run."""
+    return st.session_state["_view"]  # type: ignore[no-any-return]

@@ -1,0 +1,59 @@
+"""A small warehouse for the dashboard tests, landed through the one loading path.
+
+Four weeks of a few posts a day for the demo territory (``examples/villeneuve.toml``):
+city posts relayed by local and non-local accounts (repost, quote, link), interpellations
+answered in and out of service hours or never, a citizen thread, a hashtag storm, and a
+post carrying HTML and Markdown that must render literally. Built with
+:class:`tests.scenario.Scenario` (X API v2 pages → ``warehouse.load.load_pages``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from territoires.config import load_config
+from tests.conftest import EXAMPLE_CONFIG
+from tests.scenario import Scenario
+from warehouse.db import writer
+
+AS_OF = datetime(2026, 11, 29, 8, 0)  # naive UTC: the last fetch of the pages
+FIRST_DAY = datetime(2026, 11, 1)  # local midnight of the first day of data
+XSS_TEXT = (
+    "Regardez ça <img src=x onerror=alert(1)> et ![t](http://127.0.0.1:9/x.png) @villeneuve_fr"
+)
+STORM_DAY = 27  # index of the hashtag storm (2026-11-28: "yesterday" at AS_OF)
+
+
+def build_warehouse(db: str | Path) -> None:
+    terr = load_config(EXAMPLE_CONFIG)
+    s = Scenario(terr)
+    s.user("villeneuve_fr", name="Ville de Villeneuve", followers=20_000)
+    s.user("villeneuve_sortir", name="Sortir à Villeneuve", followers=8_000)
+    s.user("villeneuve_proprete", name="Villeneuve Propreté", followers=3_000)
+    s.user("alice", name="Alice Martin", location="Villeneuve (49)", followers=120)
+    s.user("bob", name="Bob", location="Paris", followers=5_000)
+    s.user("carole", name="Carole <b>B.</b>", description="Habitante de Villeneuve", followers=300)
+    s.user("dede", name="Dédé", location="Angers, Loire", followers=40)
+    for d in range(28):
+        day = FIRST_DAY + timedelta(days=d)
+        c = s.post("villeneuve_fr", day + timedelta(hours=9), f"Info du jour {d} #Villeneuve "
+                   f"https://villeneuve-sur-loire.fr/actu/{d}")
+        s.repost("alice", c, day + timedelta(hours=10))
+        s.quote("bob", c, day + timedelta(hours=11), "Intéressant #Loire #Villeneuve")
+        if d % 5 == 0:
+            s.post("dede", day + timedelta(hours=12), "À lire https://www.villeneuve-sur-loire.fr/x")
+        p = s.post("carole", day + timedelta(hours=7 + d % 6),
+                   f"Bonjour @villeneuve_fr, la rue {d} est-elle fermée ?")
+        if d % 3:
+            s.reply("villeneuve_fr", p, day + timedelta(hours=13 + d % 4),
+                    "@carole Oui, jusqu'à 18 h.")
+        q = s.reply("alice", c, day + timedelta(hours=19), "Et le marché ? @villeneuve_sortir")
+        if d % 2:
+            s.reply("villeneuve_sortir", q, day + timedelta(hours=21), "@alice Samedi matin !")
+        s.reply("bob", q, day + timedelta(hours=20), "@alice je me posais la même question")
+        for k in range(40 if d == STORM_DAY else 2):
+            s.post("bob", day + timedelta(hours=14, minutes=k), f"Orage #VilleneuveSurLoire {k}")
+    s.post("bob", FIRST_DAY + timedelta(days=26, hours=10, minutes=17), XSS_TEXT)
+    with writer(db) as con:
+        s.land(con, fetched_at=AS_OF)

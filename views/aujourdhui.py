@@ -1,0 +1,127 @@
+"""Aujourd'hui: the community manager's daily check (the home page).
+
+What needs an answer now (oldest first), yesterday and the last 7 days against the usual
+(the 4 weeks before), and an alert when a hashtag or the city's mentions spike.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from territoires.ui import render as r
+from territoires.ui.data import q
+from territoires.ui.i18n import (
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_minutes,
+    fmt_num,
+    fmt_pct,
+    t,
+)
+from territoires.ui.shell import current_view
+from warehouse import dashboard_queries as dq
+from warehouse import metrics
+
+QUEUE_LIMIT = 1000
+view = current_view()
+db, terr = view.db, view.territory
+r.page_header(view, "today.title", period=False)
+
+# ---- the queue -----------------------------------------------------------------------------
+with r.guard("today.queue"):
+    st.header(t("today.queue"), anchor=False)
+    queue = q(metrics.pending_queue, db, terr, view.as_of, limit=QUEUE_LIMIT)
+    if view.account:
+        queue = queue[queue["addressed_handle"].str.lower() == view.account.lower()]
+    st.caption(t("today.queue.caption", n=fmt_int(len(queue))))
+    if not len(queue):
+        st.success(t("today.queue.empty"), icon=":material/task_alt:")
+    else:
+        local = r.localize(queue, view, ["created_at"])
+        for row in local.head(10).itertuples():
+            r.post_block(
+                f"@{row.author_username}" + (f" ({row.author_name})" if row.author_name else ""),
+                t("today.queue.meta", when=fmt_datetime(row.created_at),
+                  account=row.addressed_handle, age=fmt_minutes(row.age_minutes),
+                  service=fmt_minutes(row.service_age_minutes)),
+                row.text, url=row.url,
+            )
+        table = local.assign(
+            age=local["age_minutes"].map(fmt_minutes),
+            age_service=local["service_age_minutes"].map(fmt_minutes),
+            author="@" + local["author_username"].fillna("?"),
+        )[["created_at", "age", "age_service", "author", "text", "addressed_handle", "url"]]
+        r.table(table, f"file-attente-{terr.slug}", "queue", column_config={
+            "created_at": st.column_config.DatetimeColumn(t("col.created"), format="DD/MM HH:mm"),
+            "age": t("col.age"), "age_service": t("col.age_service"),
+            "author": t("col.author"),
+            "text": st.column_config.TextColumn(t("col.text"), width="large"),
+            "addressed_handle": t("col.account"),
+            "url": st.column_config.LinkColumn(t("col.link"), display_text=t("open.post")),
+        })
+
+# ---- yesterday and the last 7 days against the usual ---------------------------------------
+with r.guard("today.compare"):
+    st.header(t("today.compare"), anchor=False)
+    today = view.today
+    yesterday = today - timedelta(days=1)
+    week0 = today - timedelta(days=7)
+    usual0 = today - timedelta(days=35)
+    st.caption(t("today.compare.caption", since=fmt_date(usual0),
+                 until=fmt_date(week0 - timedelta(days=1))))
+    h_day = q(metrics.headline, db, terr, yesterday, today, view.as_of)
+    h_week = q(metrics.headline, db, terr, week0, today, view.as_of)
+    h_usual = q(metrics.headline, db, terr, usual0, week0, view.as_of)
+
+    def count_delta(now: int, usual_total: int, divisor: float) -> str:
+        usual = usual_total / divisor
+        return f"{fmt_num(now - usual, sign=True)} {t('vs.usual')} ({fmt_num(usual)})"
+
+    def rate_delta(now: float | None, usual: float | None) -> str | None:
+        if now is None or usual is None:
+            return None
+        pts = 100 * (now - usual)
+        return f"{pts:+.0f} pts {t('vs.usual')} ({fmt_pct(usual)})"
+
+    def time_delta(now: float | None, usual: float | None) -> str | None:
+        if now is None or usual is None:
+            return None
+        sign = "+" if now >= usual else "−"
+        return f"{sign}{fmt_minutes(abs(now - usual))} {t('vs.usual')} ({fmt_minutes(usual)})"
+
+    rows = ((t("today.yesterday", day=fmt_date(yesterday, weekday=True)), h_day, 28.0),
+            (t("today.week", since=fmt_date(week0), until=fmt_date(yesterday)), h_week, 4.0))
+    for label, h, divisor in rows:
+        st.subheader(label, anchor=False)
+        cols = st.columns(4)
+        r.metric(cols[0], "interpellations", fmt_int(h["interpellations"]),
+                 count_delta(h["interpellations"], h_usual["interpellations"], divisor),
+                 delta_color="off")
+        r.metric(cols[1], "response_rate", fmt_pct(h["response_rate"]),
+                 rate_delta(h["response_rate"], h_usual["response_rate"]))
+        r.metric(cols[2], "median_service", fmt_minutes(h["median_service_response_minutes"]),
+                 time_delta(h["median_service_response_minutes"],
+                            h_usual["median_service_response_minutes"]), delta_color="inverse")
+        r.metric(cols[3], "relays", fmt_int(h["relays"]),
+                 count_delta(h["relays"], h_usual["relays"], divisor))
+    r.definitions_link()
+
+# ---- alerts --------------------------------------------------------------------------------
+with r.guard("today.alerts"):
+    st.header(t("today.alerts"), anchor=False)
+    found = q(dq.spikes, db, terr, (yesterday, today), view.as_of)
+    if not len(found):
+        st.success(t("today.alerts.none"), icon=":material/check_circle:")
+    for n, s in enumerate(found.itertuples()):
+        series = t("series.mentions") if s.series == "mentions" else s.series
+        st.warning(r.md_escape(t("today.alert", series=series, day=fmt_date(s.day, weekday=True),
+                                 count=fmt_int(s.posts), usual=fmt_int(s.usual))),
+                   icon=":material/trending_up:")
+        with st.expander(t("today.alert.posts"), expanded=n == 0):
+            posts = r.localize(q(dq.spike_posts, db, terr, s.series, s.day, 20), view,
+                               ["created_at"])
+            for p in posts.itertuples():
+                r.post_block(f"@{p.username}", fmt_datetime(p.created_at), p.text, url=p.url)

@@ -1,0 +1,614 @@
+"""Page-specific aggregates of the dashboard that are not headline metrics.
+
+Volume per day by kind, weekday × hour grids, per-account and per-week responsiveness,
+threads, search, spikes, hashtag neighbours, collection freshness. Every function takes a
+connection (a cursor on the read-only snapshot in the dashboard) and explicit time
+arguments, never the clock, and returns only what a page draws.
+
+Definitions are never re-stated here: interpellations, answers and relays come from the
+metric functions (:mod:`warehouse.metrics`), whose results are aggregated in DuckDB
+(registered on the same cursor); the territory's posts, city accounts and tracked hashtags
+come from the shared SQL fragments of :mod:`warehouse.metrics_base`. All values are bound
+parameters; the SQL text is constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from statistics import median
+from typing import Any
+
+import pandas as pd
+
+from territoires.config import Territory
+from warehouse import metrics
+from warehouse.metrics_base import (
+    CITY_CTE,
+    TP_CTE,
+    Con,
+    base_params,
+    compose,
+    url_expr,
+    window_utc,
+    with_ctes,
+)
+
+SPIKE_FACTOR = 3.0  # a day is a spike at 3× its usual level (median of the previous 28 days)
+SPIKE_MIN_POSTS = 10  # ... and at least this many posts
+SPIKE_BASELINE_DAYS = 28
+
+_TAGS_CTE = """
+tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
+"""
+_LOCAL_TS = "timezone($tz, timezone('UTC', {col}))"  # naive UTC → naive local time
+
+
+def _local(col: str) -> str:
+    return _LOCAL_TS.replace("{col}", col)
+
+
+def _params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+    """Window, city accounts, tracked hashtags and time zone, as bound parameters."""
+    p = base_params(territory, *window_utc(territory, since, until))
+    p["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
+    p["tag_labels"] = list(territory.hashtags)
+    p["tz"] = territory.timezone
+    return p
+
+
+@contextmanager
+def _frame(con: Con, name: str, df: pd.DataFrame) -> Iterator[None]:
+    """A metric function's result, registered on the cursor for one aggregate query."""
+    con.register(name, df)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+def grain_for(since: date, until: date) -> str:
+    """Bucket size for a chart over ``[since, until)``: a day up to 3 months, else a week."""
+    return "day" if (until - since).days <= 92 else "week"
+
+
+# -- freshness ------------------------------------------------------------------------------
+def data_as_of(con: Con) -> list[tuple[str, datetime | None]]:
+    """``(territory slug, last fetch instant)``: when data last landed for each territory."""
+    return [
+        (r[0], r[1])
+        for r in con.execute(
+            """
+            SELECT t.slug, (SELECT max(r.fetched_at) FROM raw_pages r WHERE r.territory = t.slug)
+            FROM territories t ORDER BY t.slug
+            """
+        ).fetchall()
+    ]
+
+
+# -- volume ---------------------------------------------------------------------------------
+_OWN_KINDS_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE),
+    """,
+kinds AS (
+    SELECT p.created_at, 'city_replies' AS kind FROM tp p
+    SEMI JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+    WHERE NOT p.is_repost AND p.reply_to_id IS NOT NULL
+    UNION ALL
+    SELECT p.created_at, 'mentions' FROM tp p
+    WHERE NOT p.is_repost
+      AND NOT EXISTS (SELECT 1 FROM city_ids c
+                      WHERE c.platform = p.platform AND c.id = p.author_id)
+      AND EXISTS (SELECT 1 FROM post_mentions m JOIN city_ids c ON c.platform = m.platform
+                       AND (m.user_id = c.id
+                            OR (m.user_id IS NULL AND m.username = lower(c.handle)))
+                  WHERE m.platform = p.platform AND m.post_id = p.id)
+    UNION ALL
+    SELECT p.created_at, 'hashtag_posts' FROM tp p
+    WHERE EXISTS (SELECT 1 FROM post_hashtags h JOIN tags ON tags.tag = h.tag
+                  WHERE h.platform = p.platform AND h.post_id = p.id)
+)
+SELECT {bucket} AS period, kind, count(*) AS posts FROM kinds GROUP BY ALL
+""",
+)
+_FRAME_KINDS_SQL = """
+SELECT {bucket} AS period, $kind AS kind, count(*) AS posts FROM {frame} GROUP BY ALL
+"""
+KINDS = ("interpellations", "city_replies", "mentions", "hashtag_posts", "relays")
+
+
+def _bucket(grain: str, col: str) -> str:
+    local = _local(col)
+    return f"date_trunc('week', {local})::DATE" if grain == "week" else f"{local}::DATE"
+
+
+def volume_by_kind(
+    con: Con, territory: Territory, since: date, until: date, as_of: datetime
+) -> pd.DataFrame:
+    """Posts per local day (or week, beyond 3 months) and kind: ``period, kind, posts``.
+
+    Kinds: interpellations and relays (the metric functions' rows), replies by the city's
+    accounts, mentions of a city account by others (reposts excluded), posts with a
+    tracked hashtag. Every (period, kind) pair is present, zeros included.
+    """
+    grain = grain_for(since, until)
+    p = _params(territory, since, until)
+    own = con.execute(_OWN_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at")), p).df()
+    parts = [own]
+    for kind, df in (
+        ("interpellations", metrics.interpellations(con, territory, since, until, as_of)),
+        ("relays", metrics.relays(con, territory, since, until)),
+    ):
+        sql = _FRAME_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at"))
+        with _frame(con, "_dq_frame", df[["created_at"]]):
+            parts.append(con.execute(sql.replace("{frame}", "_dq_frame"),
+                                     {"tz": territory.timezone, "kind": kind}).df())
+    out = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(
+        len(x) for x in parts) else pd.DataFrame({"period": [], "kind": [], "posts": []})
+    periods = _periods(since, until, grain)
+    full = pd.MultiIndex.from_product([periods, KINDS], names=["period", "kind"])
+    if len(out):
+        out["period"] = pd.to_datetime(out["period"]).dt.date
+        out = out.groupby(["period", "kind"])["posts"].sum()
+    else:
+        out = pd.Series(dtype="int64",
+                        index=pd.MultiIndex.from_tuples([], names=["period", "kind"]))
+    return out.reindex(full, fill_value=0).astype("int64").reset_index(name="posts")
+
+
+def _periods(since: date, until: date, grain: str) -> list[date]:
+    if grain == "week":
+        start = since - timedelta(days=since.weekday())
+        return [start + timedelta(weeks=i) for i in range(((until - start).days + 6) // 7)]
+    return [since + timedelta(days=i) for i in range((until - since).days)]
+
+
+# -- spikes ---------------------------------------------------------------------------------
+def daily_series(con: Con, territory: Territory, first: date, until: date, as_of: datetime
+                 ) -> pd.DataFrame:
+    """``series, day, posts`` over ``[first, until)``: each tracked hashtag (from
+    :func:`warehouse.metrics.hashtag_activity`) and ``mentions`` (posts mentioning a city
+    account, as in :func:`volume_by_kind`), zeros included."""
+    days = [first + timedelta(days=i) for i in range((until - first).days)]
+    p = _params(territory, first, until)
+    sql = _OWN_KINDS_SQL.replace("{bucket}", _bucket("day", "created_at"))
+    own = con.execute(sql, p).df()
+    rows: dict[tuple[str, date], int] = {}
+    for r in own[own["kind"] == "mentions"].itertuples():
+        rows[("mentions", pd.Timestamp(r.period).date())] = int(r.posts)
+    ha = metrics.hashtag_activity(con, territory, first, until)
+    for r in ha.itertuples():
+        rows[(r.hashtag, pd.Timestamp(r.local_date).date())] = int(r.posts)
+    series = ["mentions", *territory.hashtags]
+    return pd.DataFrame(
+        [(s, d, rows.get((s, d), 0)) for s in series for d in days],
+        columns=["series", "day", "posts"],
+    )
+
+
+def detect_spikes(daily: pd.DataFrame, days: list[date], factor: float = SPIKE_FACTOR,
+                  min_posts: int = SPIKE_MIN_POSTS,
+                  baseline_days: int = SPIKE_BASELINE_DAYS) -> pd.DataFrame:
+    """Days among ``days`` where a series is far above its usual level.
+
+    Usual = the median of the ``baseline_days`` days before (zeros count). A spike has at
+    least ``min_posts`` posts and ``factor`` times the usual (the usual counted as at least
+    1). Returns ``series, day, posts, usual``.
+    """
+    out = []
+    for series, g in daily.groupby("series", sort=False):
+        by_day = dict(zip(g["day"], g["posts"], strict=True))
+        for d in days:
+            n = int(by_day.get(d, 0))
+            before = [int(by_day.get(d - timedelta(days=i), 0))
+                      for i in range(1, baseline_days + 1)]
+            usual = float(median(before)) if before else 0.0
+            if n >= min_posts and n >= factor * max(usual, 1.0):
+                out.append((series, d, n, usual))
+    return pd.DataFrame(out, columns=["series", "day", "posts", "usual"])
+
+
+def spikes(con: Con, territory: Territory, days: tuple[date, ...], as_of: datetime
+           ) -> pd.DataFrame:
+    """Spikes on the given local days (with 28 days of history before the first)."""
+    if not days:
+        return pd.DataFrame(columns=["series", "day", "posts", "usual"])
+    first = min(days) - timedelta(days=SPIKE_BASELINE_DAYS)
+    daily = daily_series(con, territory, first, max(days) + timedelta(days=1), as_of)
+    return detect_spikes(daily, sorted(days))
+
+
+_SPIKE_POSTS_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE),
+    """
+SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, p.text,
+       """,
+    url_expr("p", "u"),
+    """ AS url
+FROM tp p LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+WHERE CASE WHEN $tag IS NULL THEN
+          NOT p.is_repost
+          AND NOT EXISTS (SELECT 1 FROM city_ids c
+                      WHERE c.platform = p.platform AND c.id = p.author_id)
+          AND EXISTS (SELECT 1 FROM post_mentions m JOIN city_ids c ON c.platform = m.platform
+                        AND (m.user_id = c.id
+                            OR (m.user_id IS NULL AND m.username = lower(c.handle)))
+                      WHERE m.platform = p.platform AND m.post_id = p.id)
+      ELSE EXISTS (SELECT 1 FROM post_hashtags h WHERE h.platform = p.platform
+                   AND h.post_id = p.id AND h.tag = $tag) END
+ORDER BY coalesce(p.retweet_count, 0) + coalesce(p.quote_count, 0) DESC, p.created_at, p.id
+LIMIT $limit
+""",
+)
+
+
+def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: int = 50
+                ) -> pd.DataFrame:
+    """The posts behind a spike: ``series`` is a tracked hashtag (as configured) or
+    ``mentions``; most reposted first."""
+    p = _params(territory, day, day + timedelta(days=1))
+    del p["tags"], p["tag_labels"], p["tz"]
+    p["tag"] = None if series == "mentions" else series.lstrip("#").lower()
+    p["limit"] = int(limit)
+    return con.execute(_SPIKE_POSTS_SQL, p).df()
+
+
+# -- conversations --------------------------------------------------------------------------
+_THREAD_SQL = compose(
+    with_ctes(CITY_CTE),
+    """
+SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, p.text,
+       c.id IS NOT NULL AS is_city, ru.username AS in_reply_to_username, p.is_repost,
+       """,
+    url_expr("p", "u"),
+    """ AS url
+FROM territory_posts t JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+LEFT JOIN accounts ru ON ru.platform = p.platform AND ru.id = p.in_reply_to_user_id
+LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+WHERE t.territory = $terr AND p.platform = $platform AND p.in_data AND NOT p.is_repost
+  AND (p.conversation_id = $conv OR p.id = $conv)
+ORDER BY p.created_at, p.id
+LIMIT $limit
+""",
+)
+
+
+def thread(con: Con, territory: Territory, platform: str, conversation_id: str,
+           limit: int = 300) -> pd.DataFrame:
+    """The posts of one conversation (reposts excluded, as in the metric), oldest first."""
+    p = base_params(territory, datetime(1970, 1, 1), datetime(1970, 1, 1))
+    del p["t0"], p["t1"]
+    p.update(platform=platform, conv=conversation_id, limit=int(limit))
+    return con.execute(_THREAD_SQL, p).df()
+
+
+_PARTICIPANTS_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE),
+    """
+SELECT u.username, u.name, count(*) AS posts,
+       count(DISTINCT p.conversation_id) AS conversations,
+       bool_or(c.id IS NOT NULL) AS is_city, any_value(u.followers_count) AS followers_count
+FROM tp p
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+WHERE NOT p.is_repost AND p.author_id IS NOT NULL
+GROUP BY p.platform, p.author_id, u.username, u.name
+ORDER BY posts DESC, conversations DESC, lower(u.username)
+LIMIT $limit
+""",
+)
+
+
+def top_participants(con: Con, territory: Territory, since: date, until: date,
+                     limit: int = 20) -> pd.DataFrame:
+    """Authors with the most posts (reposts excluded) in the window."""
+    p = base_params(territory, *window_utc(territory, since, until))
+    p["limit"] = int(limit)
+    return con.execute(_PARTICIPANTS_SQL, p).df()
+
+
+_SEARCH_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE),
+    """
+SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, p.text,
+       c.id IS NOT NULL AS is_city, count(*) OVER () AS matches,
+       """,
+    url_expr("p", "u"),
+    """ AS url
+FROM tp p
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+WHERE NOT p.is_repost AND contains(strip_accents(lower(p.text)), strip_accents(lower($q)))
+ORDER BY p.created_at DESC, p.id
+LIMIT $limit
+""",
+)
+
+
+def search_posts(con: Con, territory: Territory, since: date, until: date, text: str,
+                 limit: int = 100) -> pd.DataFrame:
+    """Posts of the window whose text contains ``text`` (case and accents ignored), newest
+    first; ``matches`` is the total before the limit. The text is a bound value, never SQL."""
+    p = base_params(territory, *window_utc(territory, since, until))
+    p["q"] = text.strip()
+    p["limit"] = int(limit)
+    return con.execute(_SEARCH_SQL, p).df()
+
+
+# -- responsiveness -------------------------------------------------------------------------
+_RESP_AGG = """
+count(*) AS interpellations,
+count(*) FILTER (WHERE status = 'answered') AS answered,
+count(*) FILTER (WHERE status = 'pending') AS pending,
+count(*) FILTER (WHERE status = 'missed') AS missed,
+count(*) FILTER (WHERE status = 'answered') / count(*) AS response_rate,
+quantile_cont(response_minutes, 0.5) AS median_response_minutes,
+quantile_cont(response_minutes, 0.9) AS p90_response_minutes,
+quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes,
+quantile_cont(service_response_minutes, 0.9) AS p90_service_response_minutes
+"""
+
+_BY_ACCOUNT_SQL = compose(
+    "SELECT addressed_handle AS handle,", _RESP_AGG, "FROM _dq_inter GROUP BY addressed_handle"
+)
+_BY_WEEK_SQL = compose(
+    "SELECT date_trunc('week',", _local("created_at"), ")::DATE AS week,", _RESP_AGG,
+    "FROM _dq_inter GROUP BY ALL ORDER BY week",
+)
+_GRID_SQL = compose(
+    """
+WITH ev AS (
+    SELECT 'arrivals' AS what,""", _local("created_at"), """AS t FROM _dq_inter
+    UNION ALL
+    SELECT 'answers',""", _local("answered_at"), """FROM _dq_inter WHERE answered_at IS NOT NULL
+),
+grid AS (
+    SELECT w.what, d.weekday, h.hour FROM (VALUES ('arrivals'), ('answers')) w(what),
+    range(7) d(weekday), range(24) h(hour)
+)
+SELECT g.what, g.weekday::INTEGER AS weekday, g.hour::INTEGER AS hour, count(ev.t) AS n
+FROM grid g LEFT JOIN ev ON ev.what = g.what
+     AND isodow(ev.t) - 1 = g.weekday AND hour(ev.t) = g.hour
+GROUP BY ALL ORDER BY g.what DESC, weekday, hour
+""",
+)
+
+
+def _interp(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+            account: str | None) -> pd.DataFrame:
+    df = metrics.interpellations(con, territory, since, until, as_of)
+    if account:
+        df = df[df["addressed_handle"].str.lower() == account.lower()]
+    return df
+
+
+def responsiveness_by_account(con: Con, territory: Territory, since: date, until: date,
+                              as_of: datetime) -> pd.DataFrame:
+    """Per addressed city account: counts, response rate and quantiles (continuous), over
+    :func:`warehouse.metrics.interpellations`; every configured account has a row."""
+    df = metrics.interpellations(con, territory, since, until, as_of)
+    with _frame(con, "_dq_inter", df):
+        agg = con.execute(_BY_ACCOUNT_SQL).df()
+    accounts = pd.DataFrame({"handle": [a.handle for a in territory.accounts],
+                             "label": [a.label for a in territory.accounts]})
+    out = accounts.merge(agg, on="handle", how="left")
+    for c in ("interpellations", "answered", "pending", "missed"):
+        out[c] = out[c].fillna(0).astype("int64")
+    return out
+
+
+def responsiveness_by_week(con: Con, territory: Territory, since: date, until: date,
+                           as_of: datetime, account: str | None = None) -> pd.DataFrame:
+    """Per local ISO week (Monday) of creation: counts, response rate and quantiles."""
+    df = _interp(con, territory, since, until, as_of, account)
+    with _frame(con, "_dq_inter", df):
+        return con.execute(_BY_WEEK_SQL, {"tz": territory.timezone}).df()
+
+
+def arrival_answer_grid(con: Con, territory: Territory, since: date, until: date,
+                        as_of: datetime, account: str | None = None) -> pd.DataFrame:
+    """``what`` (arrivals|answers), ``weekday`` (0 = Monday), ``hour`` (local), ``n``;
+    all 7 × 24 cells of both grids, zeros included."""
+    df = _interp(con, territory, since, until, as_of, account)
+    with _frame(con, "_dq_inter", df[["created_at", "answered_at"]]):
+        return con.execute(_GRID_SQL, {"tz": territory.timezone}).df()
+
+
+def slowest_answers(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+                    account: str | None = None, limit: int = 20) -> pd.DataFrame:
+    """The answered interpellations with the longest service-hours response time."""
+    df = _interp(con, territory, since, until, as_of, account)
+    df = df[df["status"] == "answered"]
+    return df.sort_values(["service_response_minutes", "response_minutes"],
+                          ascending=False).head(limit).reset_index(drop=True)
+
+
+def missed(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+           account: str | None = None, limit: int = 100) -> pd.DataFrame:
+    """The interpellations left unanswered for more than 7 days, oldest first."""
+    df = _interp(con, territory, since, until, as_of, account)
+    return df[df["status"] == "missed"].head(limit).reset_index(drop=True)
+
+
+# -- relays ---------------------------------------------------------------------------------
+_RELAYS_TIME_SQL = {
+    grain: compose("SELECT", _bucket(grain, "created_at"), "AS period, is_local AS local,",
+                   "count(*) AS relays FROM _dq_rel GROUP BY ALL")
+    for grain in ("day", "week")
+}
+_TOP_RELAYED_SQL = compose(
+    """
+SELECT r.platform, r.relayed_post_id AS post_id, p.created_at, u.username, p.text,
+       count(*) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,""",
+    url_expr("p", "u"),
+    """AS url
+FROM _dq_rel r
+LEFT JOIN posts p ON p.platform = r.platform AND p.id = r.relayed_post_id
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+GROUP BY ALL ORDER BY relays DESC, local_relays DESC, r.relayed_post_id
+LIMIT $limit
+""",
+)
+
+def relays_over_time(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
+    """``period, local, relays`` from :func:`warehouse.metrics.relays` (zeros included)."""
+    grain = grain_for(since, until)
+    df = metrics.relays(con, territory, since, until)
+    with _frame(con, "_dq_rel", df[["created_at", "is_local"]]):
+        got = con.execute(_RELAYS_TIME_SQL[grain], {"tz": territory.timezone}).df()
+    full = pd.MultiIndex.from_product([_periods(since, until, grain), [True, False]],
+                                      names=["period", "local"])
+    if len(got):
+        got["period"] = pd.to_datetime(got["period"]).dt.date
+        s = got.groupby(["period", "local"])["relays"].sum()
+    else:
+        s = pd.Series(dtype="int64", index=pd.MultiIndex.from_tuples([], names=["period", "local"]))
+    return s.reindex(full, fill_value=0).astype("int64").reset_index(name="relays")
+
+
+def top_relayed_posts(con: Con, territory: Territory, since: date, until: date,
+                      limit: int = 10) -> pd.DataFrame:
+    """City posts most relayed (reposted or quoted) in the window."""
+    df = metrics.relays(con, territory, since, until)
+    df = df[df["relayed_post_id"].notna()][["platform", "relayed_post_id", "is_local"]]
+    with _frame(con, "_dq_rel", df):
+        return con.execute(_TOP_RELAYED_SQL, {"limit": int(limit)}).df()
+
+
+def new_local_tweetos(con: Con, territory: Territory, since: date, until: date,
+                      days: int = 7) -> pd.DataFrame:
+    """Local tweetos of the window whose first post landed for the territory falls in its
+    last ``days`` days."""
+    df = metrics.local_tweetos(con, territory, since, until)
+    start = window_utc(territory, max(since, until - timedelta(days=days)), until)[0]
+    return df[pd.to_datetime(df["first_seen"]) >= pd.Timestamp(start)].reset_index(drop=True)
+
+
+# -- hashtags -------------------------------------------------------------------------------
+_HT_POSTS_CTE = """
+htp AS (
+    SELECT DISTINCT p.platform, p.id, p.author_id, p.created_at FROM tp p
+    JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
+    JOIN tags ON tags.tag = h.tag
+)"""
+_CONTRIB_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
+    """
+SELECT u.username, u.name, count(*) AS posts, bool_or(c.id IS NOT NULL) AS is_city,
+       any_value(u.followers_count) AS followers_count
+FROM htp p
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+GROUP BY p.platform, p.author_id, u.username, u.name
+ORDER BY posts DESC, followers_count DESC NULLS LAST, lower(u.username)
+LIMIT $limit
+""",
+)
+_COOC_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
+    """
+SELECT '#' || h.tag AS hashtag, count(DISTINCT (p.platform, p.id)) AS posts
+FROM htp p JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
+WHERE h.tag NOT IN (SELECT tag FROM tags)
+GROUP BY h.tag ORDER BY posts DESC, h.tag LIMIT $limit
+""",
+)
+_SHARE_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
+    """
+SELECT count(*) AS posts,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM city_ids c
+                                      WHERE c.platform = p.platform AND c.id = p.author_id))
+           AS city_posts
+FROM htp p
+""",
+)
+
+
+def hashtag_contributors(con: Con, territory: Territory, since: date, until: date,
+                         limit: int = 20) -> pd.DataFrame:
+    """Authors of the most posts carrying a tracked hashtag in the window."""
+    p = _params(territory, since, until)
+    del p["tz"]
+    p["limit"] = int(limit)
+    return con.execute(_CONTRIB_SQL, p).df()
+
+
+def cooccurring_hashtags(con: Con, territory: Territory, since: date, until: date,
+                         limit: int = 20) -> pd.DataFrame:
+    """Other hashtags found on the posts that carry a tracked one."""
+    p = _params(territory, since, until)
+    del p["tz"]
+    p["limit"] = int(limit)
+    return con.execute(_COOC_SQL, p).df()
+
+
+def hashtag_city_share(con: Con, territory: Territory, since: date, until: date
+                       ) -> dict[str, int]:
+    """``posts`` with a tracked hashtag (as the metric ``hashtag_posts``) and ``city_posts``
+    among them."""
+    p = _params(territory, since, until)
+    del p["tz"]
+    row = con.execute(_SHARE_SQL, p).fetchone()
+    assert row is not None
+    return {"posts": int(row[0]), "city_posts": int(row[1])}
+
+
+# -- collection -----------------------------------------------------------------------------
+def freshness(con: Con, territory: Territory) -> pd.DataFrame:
+    """Per platform, source and endpoint: pages landed, last fetch, newest post created."""
+    return con.execute(
+        """
+        SELECT r.platform, r.source, coalesce(r.endpoint, '') AS endpoint, count(*) AS pages,
+               max(r.fetched_at) AS last_fetched_at
+        FROM raw_pages r WHERE r.territory = ?
+        GROUP BY ALL ORDER BY last_fetched_at DESC
+        """,
+        [territory.slug],
+    ).df().merge(
+        con.execute(
+            """
+            SELECT p.platform, max(p.created_at) AS latest_post_at
+            FROM territory_posts t JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+            WHERE t.territory = ? AND p.in_data GROUP BY p.platform
+            """,
+            [territory.slug],
+        ).df(),
+        on="platform", how="left",
+    )
+
+
+def collect_runs(con: Con, territory: Territory, limit: int = 30) -> pd.DataFrame:
+    """The last collection runs, newest first, with their status, counters and errors."""
+    return con.execute(
+        """
+        SELECT run_id, platform, started_at, ended_at, status, pages, posts, users,
+               coalesce(TRY_CAST(json_extract(errors, '$.count') AS BIGINT), 0) AS errors,
+               cost_usd, message
+        FROM collect_runs WHERE territory = ?
+        ORDER BY started_at DESC, run_id DESC LIMIT ?
+        """,
+        [territory.slug, int(limit)],
+    ).df()
+
+
+def api_usage(con: Con, territory: Territory, as_of: datetime, days: int = 30) -> dict[str, Any]:
+    """Runs, pages, posts, users and recorded cost over the ``days`` before ``as_of``, and
+    the same pace projected over 30 days."""
+    row = con.execute(
+        """
+        SELECT count(*), coalesce(sum(pages), 0), coalesce(sum(posts), 0),
+               coalesce(sum(users), 0), coalesce(sum(cost_usd), 0), min(started_at)
+        FROM collect_runs WHERE territory = ? AND started_at >= ? AND started_at <= ?
+        """,
+        [territory.slug, as_of - timedelta(days=days), as_of],
+    ).fetchone()
+    assert row is not None
+    runs, pages, posts, users, cost, first = row
+    span = max((as_of - first).total_seconds() / 86400, 1.0) if first else float(days)
+    span = min(span, float(days))
+    return {"runs": int(runs), "pages": int(pages), "posts": int(posts), "users": int(users),
+            "cost_usd": float(cost), "days": days,
+            "month_cost_usd": float(cost) * 30.0 / span if runs else 0.0}
