@@ -133,6 +133,10 @@ def classify_connection_error(exc: BaseException) -> Fault | None:
         return Fault("unavailable", detail=f"no answer within the timeout ({type(exc).__name__})")
     if isinstance(exc, requests.ConnectionError):
         return Fault("unavailable", detail=f"connection failed ({type(exc).__name__})")
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return Fault("unavailable", detail=f"the answer was cut short ({type(exc).__name__})")
     return None
 
 

@@ -147,3 +147,26 @@ def all_states(
         """,
         [territory, platform],
     ).fetchall()
+
+
+# -- territory accounts and counts ---------------------------------------------------------
+def territory_handles(
+    con: duckdb.DuckDBPyConnection, territory: str, platform: str
+) -> list[tuple[str, str | None]]:
+    """``(handle, user_id or None)`` of the territory's own accounts on ``platform``."""
+    return con.execute(
+        """
+        SELECT handle, user_id FROM territory_accounts
+        WHERE territory = ? AND platform = ? ORDER BY handle
+        """,
+        [territory, platform],
+    ).fetchall()
+
+
+def territory_post_count(con: duckdb.DuckDBPyConnection, territory: str, platform: str) -> int:
+    """Posts landed for the territory on ``platform`` (``territory_posts``)."""
+    row = con.execute(
+        "SELECT count(*) FROM territory_posts WHERE territory = ? AND platform = ?",
+        [territory, platform],
+    ).fetchone()
+    return int(row[0]) if row else 0

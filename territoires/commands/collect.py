@@ -1,0 +1,90 @@
+"""``territoires collect --config FILE… [--db PATH]``: one X API v2 collection pass.
+
+Incremental (``since_id`` per query), idempotent and resumable; see
+:mod:`collectors.x_collect` and ``docs/collecting.md``. The bearer token comes from
+``$X_BEARER_TOKEN`` (or ``$TWITTER_BEARER_TOKEN``) and is never printed.
+
+Exit status: 0 every territory ok; 1 a run ended partial or failed (the summary says why);
+2 bad usage (no token, bad config); 75 another process is writing the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from territoires.commands import add_config_argument, add_db_argument
+from territoires.config import load_config
+
+HELP = "collect posts from the X API v2 (incremental, idempotent, resumable)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser, many=True)
+    add_db_argument(parser)
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="if another process is writing the warehouse, wait this long, then exit "
+        "cleanly with status 75 (default: 60)",
+    )
+    parser.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="pages per query per run (default: $TERRITOIRES_X_MAX_PAGES or 50); "
+        "the rest is fetched by the next run",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    from collectors.faults import RetryPolicy
+    from collectors.x_api import bearer_token
+    from collectors.x_collect import CollectSettings, collect, summary
+    from territoires.cli import UsageError
+    from warehouse.db import db_path
+
+    territories = [load_config(path) for path in args.config]
+    token = bearer_token()
+    if not token:
+        raise UsageError(
+            "no X API token: set X_BEARER_TOKEN (or TWITTER_BEARER_TOKEN) in the environment"
+        )
+    try:
+        settings = CollectSettings.from_env()
+        policy = RetryPolicy.from_env()
+        if args.max_pages is not None:
+            if args.max_pages < 1:
+                raise ValueError("--max-pages: expected a whole number ≥ 1")
+            settings = CollectSettings(
+                max_pages=args.max_pages,
+                query_max_length=settings.query_max_length,
+                snapshot_every=settings.snapshot_every,
+                progress_every=settings.progress_every,
+            )
+        from collectors.routing import x_base_url
+        from collectors.runlog import price_table
+
+        x_base_url()
+        price_table("x")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(f"collect: {line}", file=sys.stderr, flush=True)
+
+    report = collect(
+        territories,
+        db_path(args.db),
+        token,
+        policy=policy,
+        settings=settings,
+        lock_wait=args.wait,
+        progress=progress,
+    )
+    print(summary(report))
+    return 0 if report.status == "ok" else 1
