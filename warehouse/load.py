@@ -59,6 +59,12 @@ _USERS_PAGE = f'{{"data":[{_USER}],"includes":{{"tweets":[{_TWEET}]}},"errors":[
 _COMPLIANCE = '{"id":"VARCHAR","action":"VARCHAR","reason":"VARCHAR","created_at":"VARCHAR"}'
 
 
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """First column of the first row, with the result fully consumed (DuckDB 2.0 blocks a
+    connection whose last result was not fetched to the end)."""
+    return int(con.execute(sql).fetchall()[0][0])
+
+
 def _instant(expr: str) -> str:
     """SQL turning an ISO-8601 text into a UTC TIMESTAMP (NULL if it is not one)."""
     return f"timezone('UTC', try_cast({expr} AS TIMESTAMPTZ))"
@@ -166,7 +172,7 @@ def _load_batch(
 def normalise(con: duckdb.DuckDBPyConnection) -> LoadStats:
     """Expand the pages of the temp table ``_batch`` into the normalised tables."""
     stats = LoadStats()
-    stats.new_pages = con.execute("SELECT count(*) FROM _batch").fetchone()[0]  # type: ignore[index]
+    stats.new_pages = _scalar(con, "SELECT count(*) FROM _batch")
     stats.kinds = dict(con.execute("SELECT kind, count(*) FROM _batch GROUP BY kind").fetchall())
     if not stats.new_pages:
         return stats
@@ -193,9 +199,9 @@ def normalise(con: duckdb.DuckDBPyConnection) -> LoadStats:
         )
         """
     )
-    stats.errors = con.execute(
-        "SELECT count(*) FROM page_errors WHERE page_id IN (SELECT page_id FROM _batch)"
-    ).fetchone()[0]  # type: ignore[index]
+    stats.errors = _scalar(
+        con, "SELECT count(*) FROM page_errors WHERE page_id IN (SELECT page_id FROM _batch)"
+    )
     con.execute(
         f"""
         INSERT INTO compliance_events
@@ -233,7 +239,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         FROM t WHERE t.id IS NOT NULL
         """
     )
-    stats.posts = con.execute("SELECT count(*) FROM _copies").fetchone()[0]  # type: ignore[index]
+    stats.posts = _scalar(con, "SELECT count(*) FROM _copies")
     # One winning copy per post in the batch; in_data if any copy was in data.
     con.execute(
         """
@@ -326,7 +332,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
 
 def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
     """Hashtags, mentions, links and references of each winning copy."""
-    existed = con.execute("SELECT count(*) FROM _win WHERE existed").fetchone()[0]  # type: ignore[index]
+    existed = _scalar(con, "SELECT count(*) FROM _win WHERE existed")
     if existed:
         for table in ("post_refs", "post_hashtags", "post_mentions", "post_links"):
             con.execute(
@@ -380,7 +386,7 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
         FROM posts WHERE len(edit_ids) > 1 AND id = edit_ids[len(edit_ids)]
         """
     )
-    if not con.execute("SELECT count(*) FROM _superseded").fetchone()[0]:  # type: ignore[index]
+    if not _scalar(con, "SELECT count(*) FROM _superseded"):
         return
     for table, key in (
         ("posts", "id"),
@@ -411,7 +417,7 @@ def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         FROM u WHERE u.id IS NOT NULL
         """
     )
-    stats.accounts = con.execute("SELECT count(*) FROM _ucopies").fetchone()[0]  # type: ignore[index]
+    stats.accounts = _scalar(con, "SELECT count(*) FROM _ucopies")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _uwin AS
