@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,16 +150,19 @@ def _read_entry(
             {},
         )
     try:
-        page = prepare_page(
-            body,
-            territory=envelope["territory"],
-            platform=envelope["platform"],
-            source=envelope.get("source") or "collect",
-            endpoint=envelope.get("endpoint"),
-            query=envelope.get("query"),
-            origin=envelope.get("origin"),
-            fetched_at=fetched,
-        )
+        if envelope.get("canonical") is not None:  # Bluesky, Mastodon (a body may be a list)
+            page = _mapped_page(body, envelope, fetched)
+        else:
+            page = prepare_page(
+                body,
+                territory=envelope["territory"],
+                platform=envelope["platform"],
+                source=envelope.get("source") or "collect",
+                endpoint=envelope.get("endpoint"),
+                query=envelope.get("query"),
+                origin=envelope.get("origin"),
+                fetched_at=fetched,
+            )
     except PageError as e:
         where = envelope.get("origin") or envelope.get("endpoint") or path.name
         kept = reject(db, body, f"{where}: {e}", name=stem)
@@ -170,9 +173,6 @@ def _read_entry(
             Landed(path, None, rejected=kept, reason=str(e), envelope=envelope),
             envelope,
         )
-    if envelope.get("canonical") is not None:  # Bluesky, Mastodon: keep the mapped copy
-        kind = envelope.get("kind") or page.kind
-        page = replace(page, canonical=envelope["canonical"], kind=kind)
     return page, list(envelope.get("state") or []), None, envelope
 
 
@@ -214,6 +214,25 @@ def land_many(
         path.unlink()
         results.append(Landed(path, page, envelope=envelope))
     return stats, results
+
+
+def _mapped_page(body: str, envelope: dict[str, Any], fetched: datetime) -> RawPage:
+    """A page of another platform: kept as it came (a JSON object or list), with the
+    X-v2-shaped ``canonical`` copy its collector mapped and that copy's kind."""
+    if not isinstance(body, str) or not body.strip():
+        raise PageError("empty page")
+    return RawPage(
+        body=body.strip(),
+        territory=envelope["territory"],
+        platform=envelope["platform"],
+        source=envelope.get("source") or "collect",
+        endpoint=envelope.get("endpoint"),
+        query=envelope.get("query"),
+        origin=envelope.get("origin"),
+        fetched_at=fetched,
+        kind=envelope.get("kind") or "other",
+        canonical=envelope["canonical"],
+    )
 
 
 def land(
