@@ -20,6 +20,7 @@ handled per :mod:`collectors.faults` and written to the run log (:mod:`collector
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ from warehouse.load import LoadStats
 from warehouse.territory import resolve_account_ids, save_territory
 
 PLATFORM = "x"
+VALID_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's username rule (OpenAPI UserName)
 SOFT_ERRORS = ("partial_errors",)  # recorded, but the run is still ok
 
 
@@ -386,6 +388,14 @@ class _Pass:
         missing = [
             h for h, uid in sql.territory_handles(self.con, self.t.slug, PLATFORM) if not uid
         ]
+        for handle in [h for h in missing if not VALID_HANDLE.fullmatch(h)]:
+            missing.remove(handle)  # X would refuse the whole request (HTTP 400)
+            self.run.error(
+                "bad_handle",
+                f"@{handle} is not a valid X handle (1 to 15 letters, digits or _); "
+                f"fix it in {self.t.source}",
+                endpoint=USERS_BY.path,
+            )
         if not missing:
             return
         result = QueryResult("account ids", USERS_BY.path, ",".join(missing))

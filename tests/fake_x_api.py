@@ -152,6 +152,7 @@ class FakeXApi:
         self.extra: dict[str, dict[str, Any]] = {p["id"]: p for p in extra_posts or []}
         self.token = token
         self.stall_seconds = stall_seconds
+        self.page_cap: int | None = None  # fewer posts per page than asked, to force paging
         self.faults: list[FaultRule] = []
         self.cassettes: dict[tuple[str, str], list[Recorded]] = {}
         self.requests: list[dict[str, Any]] = []
@@ -406,6 +407,10 @@ class FakeXApi:
             raise _BadRequest(
                 _invalid("usernames", "The `usernames` query parameter can not be empty")
             )
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z0-9_]{1,15}", name):
+                raise _BadRequest(_invalid("usernames", f"The `usernames` query parameter value "
+                                           f"[{name}] does not match ^[A-Za-z0-9_]{{1,15}}$"))
         fields = _fields(params, "user.fields", DEFAULT_USER_FIELDS)
         data, errors = [], []
         for name in names:
@@ -454,7 +459,8 @@ class FakeXApi:
             for p in rows
             if (since is None or int(p["id"]) > since) and (until is None or int(p["id"]) < until)
         ]
-        page, rest = rows[:max_results], rows[max_results:]
+        size = min(max_results, self.page_cap or max_results)  # X may return fewer
+        page, rest = rows[:size], rows[size:]
         if not page:
             return {"meta": {"result_count": 0}}
         tweet_fields = _fields(params, "tweet.fields", DEFAULT_TWEET_FIELDS)
@@ -935,3 +941,43 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- helpers for the tests -----------------------------------------------------------------------
+def fast_policy(**overrides: Any) -> Any:
+    """A retry policy with tiny waits, so fault tests take milliseconds, not minutes."""
+    from collectors.faults import RetryPolicy
+
+    base = {"max_retries": 3, "max_rate_wait": 30.0, "no_header_wait": 0.01,
+            "backoff_base": 0.01, "backoff_max": 0.05, "timeout": 5.0}
+    return RetryPolicy(**{**base, **overrides})
+
+
+def landed_post_ids(db: Any, territory: str = "villeneuve") -> list[str]:
+    """Post ids landed for ``territory`` (read through a read-only connection)."""
+    from warehouse.db import connect
+
+    con = connect(db, read_only=True)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT post_id FROM territory_posts WHERE territory = ? ORDER BY post_id",
+            [territory]).fetchall()]
+    finally:
+        con.close()
+
+
+X_HANDLES = ("villeneuve_fr", "vsl_sortir", "vsl_proprete")
+
+
+def x_territory(**tracking: Any) -> Any:
+    """The demo territory with valid X handles (X allows 15 characters; the example file's
+    "villeneuve_proprete" has 19), optionally with other ``[tracking]`` values."""
+    import tomllib
+
+    from territoires.config import parse_config
+
+    base = Path(__file__).resolve().parents[1] / "examples" / "villeneuve.toml"
+    raw = tomllib.loads(base.read_text(encoding="utf-8"))
+    raw["accounts"] = [{**a, "handle": h} for a, h in zip(raw["accounts"], X_HANDLES, strict=False)]
+    raw["tracking"] = {**raw.get("tracking", {}), **tracking}
+    return parse_config(raw, source="tests:x_territory")
