@@ -396,7 +396,9 @@ def collect(
             srv = server(domain, token_for(f"{user}@{domain}", env))
             endpoint = "/api/v1/accounts/lookup"
             try:
-                _r, acc, raw, url = srv.call(endpoint, lambda u=user: srv.api.account_lookup(u))
+                _r, acc, raw, url = srv.call(
+                    endpoint, lambda u=user, srv=srv: srv.api.account_lookup(u)
+                )
             except CollectError as e:
                 c._fail(e, endpoint, a.handle)
                 continue

@@ -324,3 +324,33 @@ def test_login_cap_and_session_refresh(fake, tmp_path):
     assert r["status"] == "failed" and "cap" in r["message"]
     assert fake.logins == 1
     assert oct(api.login_log.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_cli_collect_platform_bluesky(fake, tmp_path, monkeypatch, capsys):
+    from territoires.cli import main
+
+    world(fake)
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(
+        '[territory]\nname = "Villeneuve"\nslug = "villeneuve"\ntimezone = "Europe/Paris"\n'
+        '[[accounts]]\nplatform = "bluesky"\nhandle = "@ville.bsky.social"\n'
+        '[tracking]\nhashtags = ["#Villeneuve"]\n'
+    )
+    monkeypatch.setenv("TERRITOIRES_BLUESKY_API_URL", fake.url)
+    monkeypatch.setenv("TERRITOIRES_BLUESKY_SESSION_DIR", str(tmp_path / "s"))
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "app-pass-1234")
+    monkeypatch.setenv("TERRITOIRES_RETRIES", "1")
+    db = tmp_path / "w.duckdb"
+    assert (
+        main(["collect", "--config", str(cfg), "--db", str(db), "--platform", "bluesky", "--quiet"])
+        == 0
+    )
+    out = capsys.readouterr()
+    assert "villeneuve bluesky: ok" in out.out
+    assert "app-pass-1234" not in out.out + out.err
+    assert (
+        q(Path(str(db) + ".snapshot"), "SELECT count(*) FROM posts WHERE platform = 'bluesky'")[0][
+            0
+        ]
+        >= 5
+    )

@@ -284,13 +284,13 @@ def test_recorded_cassettes_load_through_the_collector(tmp_path):
     notifs = cassette_bodies(fixture_path("mastodon", "test_notifications_mentions_only.yaml"))
     tagged = cassette_bodies(fixture_path("mastodon", "test_hashtag_tl.yaml"))
     with FakeMastodon("localhost:3000", token=TOKEN) as srv:
-        for method, uri, body, _h in statuses + tagged:
+        for method, _uri, body, _h in statuses + tagged:
             if method == "GET" and isinstance(body, list):
                 for st in body:
                     srv.add_status_doc(st)
         own = next(b for m, u, b, _h in statuses if u.endswith("verify_credentials"))
         srv.add_account_doc(own, owner=True)
-        for method, uri, body, _h in notifs:
+        for method, _uri, body, _h in notifs:
             if method == "GET" and isinstance(body, list):
                 srv.notifications += body
         db = tmp_path / "w.duckdb"

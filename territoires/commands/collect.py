@@ -38,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the rest is fetched by the next run",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--platform",
+        action="append",
+        choices=("x", "bluesky", "mastodon"),
+        help="platform(s) to collect, repeatable (default: x); bluesky and mastodon read "
+        "BLUESKY_APP_PASSWORD / MASTODON_ACCESS_TOKEN (see docs/collecting.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +55,21 @@ def run(args: argparse.Namespace) -> int:
     from warehouse.db import db_path
 
     territories = [load_config(path) for path in args.config]
+    platforms = args.platform or ["x"]
+    other = [p for p in dict.fromkeys(platforms) if p != "x"]
+    other_status = 0
+    if other:  # Bluesky / Mastodon: collectors.social_collect
+        from collectors.social_collect import collect_social
+
+        lines = collect_social(
+            territories, db_path(args.db), other, wait=args.wait,
+            log=lambda m: None if args.quiet else print(f"collect: {m}", file=sys.stderr),
+        )
+        for _slug, _platform, status, line in lines:
+            print(line)
+            other_status = other_status or (0 if status == "ok" else 1)
+        if "x" not in platforms:
+            return other_status
     token = bearer_token()
     if not token:
         raise UsageError(
@@ -87,4 +109,4 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
     )
     print(summary(report))
-    return 0 if report.status == "ok" else 1
+    return 0 if report.status == "ok" and not other_status else 1
