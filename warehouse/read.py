@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.db import connect, ensure_snapshot, snapshot_path
+from warehouse.db import ensure_snapshot, snapshot_path
 
 _lock = threading.Lock()
 _open: dict[str, tuple[tuple[int, int], duckdb.DuckDBPyConnection]] = {}
@@ -39,15 +39,28 @@ def _connection(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
         cached = _open.get(key)
         if cached and cached[0] == ident:
             return cached[1]
-        con = connect(snap, read_only=True)
+        # Not duckdb.connect(snap): DuckDB caches database instances by path inside a process,
+        # so while the old snapshot's connection lives, connecting to the same path returns the
+        # OLD file and a long-lived reader never sees a new publish (found by scripts/stress.py).
+        # A private in-memory instance that ATTACHes the file opens the current inode.
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("ATTACH '" + str(snap).replace("'", "''") + "' AS snapshot (READ_ONLY)")
         _open[key] = (ident, con)
         # the previous connection is left to the garbage collector: queries may still use it
         return con
 
 
+def _cursor(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    cur = _connection(db).cursor()
+    cur.execute("USE snapshot")  # each cursor starts in the in-memory catalog
+    cur.execute("SET TimeZone = 'UTC'")
+    return cur
+
+
 def query_df(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
     """Run one read-only query on the snapshot, with bound parameters, as a DataFrame."""
-    cur = _connection(db).cursor()
+    cur = _cursor(db)
     try:
         return cur.execute(sql, params or []).df()
     finally:
@@ -55,7 +68,7 @@ def query_df(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str,
 
 
 def query_rows(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    cur = _connection(db).cursor()
+    cur = _cursor(db)
     try:
         return cur.execute(sql, params or []).fetchall()
     finally:
@@ -64,4 +77,4 @@ def query_rows(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[st
 
 def reader_cursor(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """A fresh cursor on the current snapshot, for query functions that take a connection."""
-    return _connection(db).cursor()
+    return _cursor(db)

@@ -19,149 +19,130 @@ drops posts below the retention horizon and refreshes the days the batch touched
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 # A UTC TIMESTAMP column as a local DATE in the territory's timezone column ``tz``.
 LOCAL_DAY = "CAST(timezone({tz}, timezone('UTC', {ts})) AS DATE)"
 
+# The territories' timezones and retention horizons, and their tracked hashtags (CTEs).
 _TZ = """
-CREATE OR REPLACE TEMP TABLE _rollup_tz AS
-SELECT t.slug AS territory, t.timezone AS tz,
-       h.frozen_before
-FROM territories t LEFT JOIN retention_horizon h ON h.territory = t.slug
-"""
-
+_tz AS (
+    SELECT t.slug AS territory, t.timezone AS tz, h.frozen_before
+    FROM territories t LEFT JOIN retention_horizon h ON h.territory = t.slug
+)"""
 _TRACKED = """
-CREATE OR REPLACE TEMP TABLE _rollup_tracked AS
-SELECT DISTINCT slug AS territory, lower(ltrim(trim(tag), '#')) AS tag
-FROM (
-    SELECT slug, unnest(from_json(config->'$.tracking.hashtags', '["VARCHAR"]')) AS tag
-    FROM territories
-) WHERE tag IS NOT NULL AND ltrim(trim(tag), '#') <> ''
-"""
+_tracked AS (
+    SELECT DISTINCT slug AS territory, lower(ltrim(trim(tag), '#')) AS tag
+    FROM (SELECT slug, unnest(from_json(config->'$.tracking.hashtags', '["VARCHAR"]')) AS tag
+          FROM territories)
+    WHERE tag IS NOT NULL AND ltrim(trim(tag), '#') <> ''
+)"""
 
 
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_TZ)
-    con.execute(_TRACKED)
+def _touch(con: duckdb.DuckDBPyConnection, days_sql: str, params: list[Any] | None = None) -> None:
+    """Fill ``_touched`` from ``days_sql`` (a query giving ``territory, platform, day``).
+
+    Frozen days (before the territory's retention horizon) are left out; each day carries
+    its bounds in UTC (``lo``, ``hi``) so the scan of ``posts`` is a range on a plain
+    timestamp (DESIGN §7).
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _touched AS
+        WITH {_TZ}, d AS ({days_sql})
+        SELECT DISTINCT d.territory, d.platform, d.day,
+               timezone('UTC', timezone(coalesce(z.tz, 'UTC'), d.day::TIMESTAMP)) AS lo,
+               timezone('UTC', timezone(coalesce(z.tz, 'UTC'), (d.day + 1)::TIMESTAMP)) AS hi
+        FROM d LEFT JOIN _tz z ON z.territory = d.territory
+        WHERE d.day IS NOT NULL AND (z.frozen_before IS NULL OR d.day >= z.frozen_before)
+        """,  # noqa: S608
+        params or [],
+    )
 
 
 def _refresh_touched(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rows of every ``(territory, platform, day)`` in ``_touched``.
-
-    ``_touched`` also carries the day's bounds in UTC (``lo``, ``hi``) so the scan of
-    ``posts`` is a range on a plain timestamp (DESIGN §7).
-    """
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _touched_b AS
-        SELECT t.territory, t.platform, t.day, t.tz,
-               timezone('UTC', timezone(t.tz, t.day::TIMESTAMP)) AS lo,
-               timezone('UTC', timezone(t.tz, (t.day + 1)::TIMESTAMP)) AS hi
-        FROM _touched t
-        """
-    )
+    """Recompute the rows of every ``(territory, platform, day)`` in ``_touched``."""
     for table in ("daily_posts", "daily_hashtags"):
         con.execute(
             f"""
             DELETE FROM {table} WHERE (territory, platform, day) IN
-                (SELECT (territory, platform, day) FROM _touched_b)
+                (SELECT (territory, platform, day) FROM _touched)
             """  # noqa: S608
         )
+    day_posts = """
+        _day_posts AS (
+            SELECT b.territory, p.platform, b.day, p.id, p.author_id, p.is_repost,
+                   p.reply_to_id, p.quoted_id
+            FROM _touched b
+            JOIN territory_posts tp ON tp.territory = b.territory AND tp.platform = b.platform
+            JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+            WHERE p.created_at >= b.lo AND p.created_at < b.hi
+        )"""
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _day_posts AS
-        SELECT b.territory, p.platform, b.day, p.id, p.author_id, p.is_repost,
-               p.reply_to_id, p.quoted_id
-        FROM _touched_b b
-        JOIN territory_posts tp ON tp.territory = b.territory AND tp.platform = b.platform
-        JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-        WHERE p.created_at >= b.lo AND p.created_at < b.hi
-        """
-    )
-    con.execute(
-        """
+        f"""
         INSERT INTO daily_posts
+        WITH {day_posts}
         SELECT territory, platform, day, count(*),
                count(*) FILTER (WHERE is_repost),
                count(*) FILTER (WHERE reply_to_id IS NOT NULL AND NOT is_repost),
                count(*) FILTER (WHERE quoted_id IS NOT NULL AND NOT is_repost),
                count(DISTINCT author_id), now()::TIMESTAMP
         FROM _day_posts GROUP BY territory, platform, day
-        """
+        """  # noqa: S608
     )
     con.execute(
-        """
+        f"""
         INSERT INTO daily_hashtags
+        WITH {day_posts}, {_TRACKED}
         SELECT d.territory, d.platform, d.day, h.tag, count(DISTINCT d.id),
                count(DISTINCT d.author_id), now()::TIMESTAMP
         FROM _day_posts d
         JOIN post_hashtags h ON h.platform = d.platform AND h.post_id = d.id
-        JOIN _rollup_tracked k ON k.territory = d.territory AND k.tag = h.tag
+        JOIN _tracked k ON k.territory = d.territory AND k.tag = h.tag
         GROUP BY d.territory, d.platform, d.day, h.tag
-        """
+        """  # noqa: S608
     )
+
+
+def _posts_days(ids_table: str) -> str:
+    """SQL: ``territory, platform, day`` of the posts listed in ``ids_table``."""
+    assert ids_table.isidentifier(), ids_table  # an internal temp table, never user input
+    return f"""
+        SELECT tp.territory, p.platform,
+               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
+        FROM (SELECT DISTINCT platform, id FROM {ids_table}) i
+        JOIN posts p ON p.platform = i.platform AND p.id = i.id
+        JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
+        LEFT JOIN _tz z ON z.territory = tp.territory
+    """  # noqa: S608
 
 
 def refresh_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> None:
     """Refresh the days of the posts listed in ``ids_table`` (columns ``platform``, ``id``).
 
-    Only territories and days at or after the territory's retention horizon are touched.
-    Call it *before* deleting posts too (erasure), or with the deleted posts' days kept in
-    ``_touched`` by the caller; see :func:`refresh_days`.
+    Only days at or after the territory's retention horizon are touched. To refresh after
+    deleting posts, take :func:`days_of_posts` first, then :func:`refresh_days`.
     """
-    _prepare(con)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _touched AS
-        SELECT DISTINCT tp.territory, p.platform,
-               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day,
-               coalesce(z.tz, 'UTC') AS tz
-        FROM (SELECT DISTINCT platform, id FROM {ids_table}) i
-        JOIN posts p ON p.platform = i.platform AND p.id = i.id
-        JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
-        LEFT JOIN _rollup_tz z ON z.territory = tp.territory
-        WHERE p.created_at IS NOT NULL
-          AND (z.frozen_before IS NULL
-               OR {LOCAL_DAY.format(tz="z.tz", ts="p.created_at")} >= z.frozen_before)
-        """  # noqa: S608
-    )
+    _touch(con, _posts_days(ids_table))
     _refresh_touched(con)
 
 
-def days_of_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> list[tuple[str, str, object]]:
+def days_of_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> list[tuple[str, str, Any]]:
     """``(territory, platform, day)`` of the listed posts, to refresh after deleting them."""
-    _prepare(con)
-    return con.execute(
-        f"""
-        SELECT DISTINCT tp.territory, p.platform,
-               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
-        FROM (SELECT DISTINCT platform, id FROM {ids_table}) i
-        JOIN posts p ON p.platform = i.platform AND p.id = i.id
-        JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
-        LEFT JOIN _rollup_tz z ON z.territory = tp.territory
-        WHERE p.created_at IS NOT NULL
-        """  # noqa: S608
-    ).fetchall()
+    return con.execute(f"WITH {_TZ} SELECT DISTINCT * FROM ({_posts_days(ids_table)})").fetchall()  # noqa: S608
 
 
-def refresh_days(con: duckdb.DuckDBPyConnection, days: list[tuple[str, str, object]]) -> None:
+def refresh_days(con: duckdb.DuckDBPyConnection, days: list[tuple[str, str, Any]]) -> None:
     """Recompute the given ``(territory, platform, day)`` rows (frozen days are skipped)."""
     if not days:
         return
-    _prepare(con)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _days (territory VARCHAR, platform VARCHAR, day DATE)"
     )
     con.executemany("INSERT INTO _days VALUES (?, ?, ?)", [list(d) for d in days])
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _touched AS
-        SELECT DISTINCT d.territory, d.platform, d.day, coalesce(z.tz, 'UTC') AS tz
-        FROM _days d LEFT JOIN _rollup_tz z ON z.territory = d.territory
-        WHERE z.frozen_before IS NULL OR d.day >= z.frozen_before
-        """
-    )
+    _touch(con, "SELECT territory, platform, day FROM _days")
     _refresh_touched(con)
 
 
@@ -170,29 +151,25 @@ def refresh_territory(con: duckdb.DuckDBPyConnection, territory: str | None = No
 
     Rows of unfrozen days that no longer have posts are removed; frozen rows stay.
     """
-    _prepare(con)
     for table in ("daily_posts", "daily_hashtags"):
         con.execute(
             f"""
             DELETE FROM {table} r
-            WHERE (? IS NULL OR r.territory = ?)
+            WHERE (?::VARCHAR IS NULL OR r.territory = ?)
               AND NOT EXISTS (SELECT 1 FROM retention_horizon h
                               WHERE h.territory = r.territory AND r.day < h.frozen_before)
             """,  # noqa: S608
             [territory, territory],
         )
-    con.execute(
+    _touch(
+        con,
         f"""
-        CREATE OR REPLACE TEMP TABLE _touched AS
-        SELECT DISTINCT tp.territory, p.platform,
-               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day,
-               coalesce(z.tz, 'UTC') AS tz
+        SELECT tp.territory, p.platform,
+               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
         FROM territory_posts tp
         JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-        LEFT JOIN _rollup_tz z ON z.territory = tp.territory
-        WHERE p.created_at IS NOT NULL AND (? IS NULL OR tp.territory = ?)
-          AND (z.frozen_before IS NULL
-               OR {LOCAL_DAY.format(tz="z.tz", ts="p.created_at")} >= z.frozen_before)
+        LEFT JOIN _tz z ON z.territory = tp.territory
+        WHERE ?::VARCHAR IS NULL OR tp.territory = ?
         """,  # noqa: S608
         [territory, territory],
     )
