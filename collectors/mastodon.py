@@ -4,8 +4,9 @@ Endpoints (Mastodon REST API, through ``Mastodon.py``):
 
 * ``GET /api/v1/accounts/lookup`` → each city account (its profile url becomes
   ``territory_accounts.user_id``, the id scheme of :mod:`collectors.mastodon_map`);
-* ``GET /api/v1/notifications?types[]=mention`` on the account's own server, with its
-  token: mentions and replies addressed to the city;
+* ``GET /api/v1/notifications?types[]=mention&types[]=reblog&types[]=quote`` on the
+  account's own server, with its token: mentions and replies addressed to the city, and
+  boosts and quotes of its statuses (relays);
 * ``GET /api/v1/accounts/:id/statuses``: the city's statuses, replies and boosts;
 * ``GET /api/v1/statuses/:id/context``: the thread of every new reply whose root is not
   known yet (so replies get their parent's and root's ``uri``), at most ``max_threads``;
@@ -59,6 +60,8 @@ PLATFORM = "mastodon"
 ENV_TOKEN = "MASTODON_ACCESS_TOKEN"
 ENV_URLS = "TERRITOIRES_MASTODON_URLS"
 WINDOW, WINDOW_REQUESTS = 300.0, 300
+# mentions (interpellations), boosts and quotes of the city's statuses (relays)
+NOTIFICATION_TYPES = ("mention", "reblog", "quote")
 
 
 def _env_suffix(value: str) -> str:
@@ -412,7 +415,9 @@ def collect(
                     "/api/v1/notifications",
                     f"{domain} {a.handle}",
                     "notifications",
-                    lambda p, srv=srv: srv.api.notifications(types=["mention"], limit=40, **p),
+                    lambda p, srv=srv: srv.api.notifications(
+                        types=list(NOTIFICATION_TYPES), limit=40, **p
+                    ),
                 )
             else:
                 s.run.error(

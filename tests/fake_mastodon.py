@@ -172,6 +172,18 @@ class FakeMastodon(FakeServer):
             )
         return st
 
+    def notify(self, kind: str, account: Doc, status: Doc, created_at: str) -> None:
+        """A notification to the token's owner (``reblog``: ``account`` boosted ``status``)."""
+        self.notifications.append(
+            {
+                "id": self.new_id(),
+                "type": kind,
+                "created_at": created_at,
+                "account": account,
+                "status": status,
+            }
+        )
+
     def add_status_doc(self, st: Doc) -> Doc:
         self.statuses[str(st["id"])] = st
         self.accounts.setdefault(str(st["account"]["id"]), st["account"])
