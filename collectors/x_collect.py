@@ -518,6 +518,7 @@ def collect(
                     p.collect()
                 except _StopRun as e:
                     stop = e.error
+                    p.run.error(stop.kind, str(stop), endpoint=stop.endpoint)
                     if isinstance(e.error, AuthFailed | Unavailable):
                         stop_all = e.error
                 except BaseException as e:  # an unexpected bug: close the run honestly

@@ -409,8 +409,13 @@ class FakeXApi:
             )
         for name in names:
             if not re.fullmatch(r"[A-Za-z0-9_]{1,15}", name):
-                raise _BadRequest(_invalid("usernames", f"The `usernames` query parameter value "
-                                           f"[{name}] does not match ^[A-Za-z0-9_]{{1,15}}$"))
+                raise _BadRequest(
+                    _invalid(
+                        "usernames",
+                        f"The `usernames` query parameter value "
+                        f"[{name}] does not match ^[A-Za-z0-9_]{{1,15}}$",
+                    )
+                )
         fields = _fields(params, "user.fields", DEFAULT_USER_FIELDS)
         data, errors = [], []
         for name in names:
@@ -948,8 +953,14 @@ def fast_policy(**overrides: Any) -> Any:
     """A retry policy with tiny waits, so fault tests take milliseconds, not minutes."""
     from collectors.faults import RetryPolicy
 
-    base = {"max_retries": 3, "max_rate_wait": 30.0, "no_header_wait": 0.01,
-            "backoff_base": 0.01, "backoff_max": 0.05, "timeout": 5.0}
+    base = {
+        "max_retries": 3,
+        "max_rate_wait": 30.0,
+        "no_header_wait": 0.01,
+        "backoff_base": 0.01,
+        "backoff_max": 0.05,
+        "timeout": 5.0,
+    }
     return RetryPolicy(**{**base, **overrides})
 
 
@@ -959,9 +970,13 @@ def landed_post_ids(db: Any, territory: str = "villeneuve") -> list[str]:
 
     con = connect(db, read_only=True)
     try:
-        return [r[0] for r in con.execute(
-            "SELECT post_id FROM territory_posts WHERE territory = ? ORDER BY post_id",
-            [territory]).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT post_id FROM territory_posts WHERE territory = ? ORDER BY post_id",
+                [territory],
+            ).fetchall()
+        ]
     finally:
         con.close()
 

@@ -61,8 +61,11 @@ def _check_known_keys(doc: dict[str, Any]) -> list[str]:
         users, tweets = tweets, []
     for t in tweets:
         bad += [f"tweet.{k}" for k in set(t) - tweet_keys]
-        bad += [f"tweet.public_metrics.{k}" for k in set(t.get("public_metrics", {})) - set(
-            _schema("Tweet")["properties"]["public_metrics"]["properties"])]
+        bad += [
+            f"tweet.public_metrics.{k}"
+            for k in set(t.get("public_metrics", {}))
+            - set(_schema("Tweet")["properties"]["public_metrics"]["properties"])
+        ]
     for u in users:
         bad += [f"user.{k}" for k in set(u) - user_keys]
     return bad
@@ -82,8 +85,7 @@ def served(tmp_path, territory):
         fake.inject("partial-errors", "/2/users/", times=1, after=1)
         # one handle X does not know: the users/by answer carries a partial errors[]
         fake.users = {k: v for k, v in fake.users.items() if v["username"] != "vsl_sortir"}
-        collect([territory], tmp_path / "w.duckdb", "t0k", base_url=fake.url,
-                policy=fast_policy())
+        collect([territory], tmp_path / "w.duckdb", "t0k", base_url=fake.url, policy=fast_policy())
         return list(fake.responses)
 
 
@@ -96,7 +98,9 @@ def test_every_200_body_matches_the_openapi_spec(served):
         doc = json.loads(body)
         errors = sorted(_validator(_response_ref(spec_path)).iter_errors(doc), key=str)
         assert not errors, f"{path}: {errors[0].message} at {list(errors[0].absolute_path)}"
-        assert not _check_known_keys(doc), f"{path}: fields not in the spec: {_check_known_keys(doc)}"
+        assert not _check_known_keys(doc), (
+            f"{path}: fields not in the spec: {_check_known_keys(doc)}"
+        )
         checked[spec_path] += 1
     assert all(checked.values()), f"some endpoints were never served: {checked}"
     bodies = [json.loads(b) for _, s, b in served if s == 200]
@@ -146,19 +150,28 @@ def test_the_collector_asks_only_for_fields_and_expansions_the_spec_lists():
 
 def test_timelines_refuse_next_token_and_search_takes_it():
     with FakeXApi(*_tiny()) as fake:
-        r = requests.get(f"{fake.url}/2/users/1000/mentions",
-                         params={"next_token": "abc", "max_results": 5}, timeout=5)
+        r = requests.get(
+            f"{fake.url}/2/users/1000/mentions",
+            params={"next_token": "abc", "max_results": 5},
+            timeout=5,
+        )
         assert r.status_code == 400
-        r = requests.get(f"{fake.url}/2/tweets/search/recent",
-                         params={"query": "#Villeneuve", "max_results": 10}, timeout=5)
+        r = requests.get(
+            f"{fake.url}/2/tweets/search/recent",
+            params={"query": "#Villeneuve", "max_results": 10},
+            timeout=5,
+        )
         assert r.status_code == 200
         token = r.json()["meta"].get("next_token")
         assert token, "the tiny dataset should need a second page of 10"
-        r2 = requests.get(f"{fake.url}/2/tweets/search/recent",
-                          params={"query": "#Villeneuve", "max_results": 10, "next_token": token},
-                          timeout=5)
+        r2 = requests.get(
+            f"{fake.url}/2/tweets/search/recent",
+            params={"query": "#Villeneuve", "max_results": 10, "next_token": token},
+            timeout=5,
+        )
         first = {t["id"] for t in r.json()["data"]}
         assert r2.status_code == 200 and not first & {t["id"] for t in r2.json().get("data", [])}
-        r3 = requests.get(f"{fake.url}/2/tweets/search/recent",
-                          params={"query": "lang:fr"}, timeout=5)
+        r3 = requests.get(
+            f"{fake.url}/2/tweets/search/recent", params={"query": "lang:fr"}, timeout=5
+        )
         assert r3.status_code == 400 and "operator" in r3.text

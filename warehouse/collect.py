@@ -24,9 +24,8 @@ def insert_run(
         VALUES (?, ?, ?, 'running', '{"count": 0, "items": []}') RETURNING run_id
         """,
         [territory, platform, started_at],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    ).fetchall()  # fetch to the end: DuckDB 2.0 blocks a connection on an open result
+    return int(row[0][0])
 
 
 def update_run(
@@ -70,8 +69,8 @@ def close_stale_runs(
         "SELECT count(*) FROM collect_runs "
         "WHERE status = 'running' AND (? IS NULL OR platform = ?)",
         [platform, platform],
-    ).fetchone()
-    n = int(row[0]) if row else 0
+    ).fetchall()
+    n = int(row[0][0]) if row else 0
     if n:
         con.execute(
             """
@@ -111,8 +110,8 @@ def get_state(
         WHERE territory = ? AND platform = ? AND endpoint = ? AND query = ?
         """,
         [territory, platform, endpoint, query],
-    ).fetchone()
-    return (row[0], row[1], row[2]) if row else None
+    ).fetchall()
+    return (row[0][0], row[0][1], row[0][2]) if row else None
 
 
 def put_state(
@@ -168,5 +167,5 @@ def territory_post_count(con: duckdb.DuckDBPyConnection, territory: str, platfor
     row = con.execute(
         "SELECT count(*) FROM territory_posts WHERE territory = ? AND platform = ?",
         [territory, platform],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    ).fetchall()
+    return int(row[0][0]) if row else 0
