@@ -1,0 +1,1 @@
+"""Maintenance and measurement scripts (run with ``uv run python scripts/NAME.py``)."""
