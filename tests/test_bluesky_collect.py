@@ -354,3 +354,39 @@ def test_cli_collect_platform_bluesky(fake, tmp_path, monkeypatch, capsys):
         ]
         >= 5
     )
+
+
+def test_recorded_payloads_load_through_the_collector(fake, tmp_path):
+    """atproto's recorded responses (resolveHandle, a thread, profiles), served by the fake."""
+    from tests.conftest import fixture_path
+
+    resolved = json.loads(fixture_path("bluesky", "resolve_handle.json").read_text())
+    thread = json.loads(
+        fixture_path("bluesky", "thread_view_post_with_embed_media.json").read_text()
+    )
+    follows = json.loads(fixture_path("bluesky", "get_follows.json").read_text())
+    fake.add_account("ville.bsky.social", resolved["did"], password="app-pass-1234")
+    for p in follows["follows"]:
+        fake.profiles[p["did"]] = p
+    root = thread["thread"]["post"]
+    fake.threads[root["uri"]] = thread
+    # a mention of the city inside that thread makes the collector fetch the thread
+    fake.add_account("bob.example.com", BOB, followersCount=30)
+    m = fake.add_post(
+        BOB, "x1", "@ville.bsky.social ?", "2025-03-03T09:00:00.000Z", reply_to=root, in_feed=False
+    )
+    fake.notify_post(resolved["did"], "reply", m)
+    db = tmp_path / "w.duckdb"
+    _, r = run(db, fake, tmp_path / "s")
+    assert r["status"] == "ok", r
+    assert q(db, "SELECT user_id FROM territory_accounts") == [(resolved["did"],)]
+    assert fake.count("getPostThread") == 1
+    row = q(db, "SELECT author_id, quoted_id, text FROM posts WHERE id = ?", [root["uri"]])
+    embedded = root["embed"]["record"]["record"]
+    assert row == [(root["author"]["did"], embedded["uri"], "")]
+    assert q(db, "SELECT text, in_data FROM posts WHERE id = ?", [embedded["uri"]]) == [
+        ("test", False)
+    ]
+    assert q(db, "SELECT username FROM accounts WHERE id = ?", [root["author"]["did"]]) == [
+        ("test.marshal.dev",)
+    ]
