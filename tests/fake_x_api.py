@@ -111,7 +111,7 @@ def _iso(when: datetime) -> str:
 @dataclass
 class FaultRule:
     kind: str
-    path: str | None = None  # only requests whose path starts with this
+    path: str | None = None  # only requests whose path matches this regular expression
     after: int = 0  # let this many matching requests through first
     times: int | None = 1  # how many requests to fault (None: every one)
     reset_in: float = 2.0  # for 429: seconds until x-rate-limit-reset
@@ -119,7 +119,7 @@ class FaultRule:
     fired: int = 0
 
     def take(self, path: str) -> bool:
-        if self.path and not path.startswith(self.path):
+        if self.path and not re.search(self.path, path):
             return False
         self.seen += 1
         if self.seen <= self.after or (self.times is not None and self.fired >= self.times):
