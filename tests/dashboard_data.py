@@ -43,6 +43,12 @@ def build_warehouse(db: str | Path) -> None:
         s.quote("bob", c, day + timedelta(hours=11), "Intéressant #Loire #Villeneuve")
         if d % 5 == 0:
             s.post("dede", day + timedelta(hours=12), "À lire https://www.villeneuve-sur-loire.fr/x")
+        if d % 4 == 0:
+            m = s.post("dede", day + timedelta(hours=17),
+                       "@villeneuve_sortir le concert est à quelle heure ?")
+            if d % 8 == 0:
+                s.reply("villeneuve_sortir", m, day + timedelta(hours=18, minutes=5),
+                        "@dede À 20 h !")
         p = s.post("carole", day + timedelta(hours=7 + d % 6),
                    f"Bonjour @villeneuve_fr, la rue {d} est-elle fermée ?")
         if d % 3:

@@ -160,3 +160,145 @@ def test_asof_is_capped_to_the_last_collection(open_app, dash_db: Path) -> None:
     at = open_app()  # no asof: the last fetch instant of the territory's pages
     assert any("29/11/2026" in c.value.replace("\\", "") for c in at.caption)
     assert isinstance(AS_OF, datetime)
+
+
+# ---- every page against the metric functions ---------------------------------------------
+PERIOD = {"from": "2026-11-02", "to": "2026-11-28"}  # [2026-11-02, 2026-11-29)
+SINCE, UNTIL = date(2026, 11, 2), date(2026, 11, 29)
+
+
+def _headline(dash_db: Path) -> dict:
+    terr, cur = _territory(dash_db)
+    try:
+        return metrics.headline(cur, terr, SINCE, UNTIL, AS_OF)
+    finally:
+        cur.close()
+
+
+def _spec(at: AppTest, n: int = 0) -> dict:
+    import json
+
+    return json.loads(at.get("plotly_chart")[n].proto.spec)
+
+
+def _arr(v) -> list:
+    """A Plotly array: plain JSON, or a typed array ``{"dtype", "bdata"}`` (plotly >= 6)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
+    return list(v)
+
+
+def test_every_page_opens_without_error(open_app) -> None:
+    from territoires.ui.shell import PAGES
+
+    for lang in ("fr", "en"):
+        for page, *_ in PAGES:
+            at = open_app(page, lang=lang, asof=_asof(), **PERIOD)
+            assert not at.error, (page, [e.value for e in at.error])
+            assert at.title and "Villeneuve" in at.title[0].value or page.endswith("definitions.py")
+
+
+def test_conversations_figures(open_app, dash_db: Path) -> None:
+    at = open_app("views/conversations.py", asof=_asof(), q="orage", **PERIOD)
+    h = _headline(dash_db)
+    spec = _spec(at)
+    by_name = {tr["name"]: sum(_arr(tr["y"])) for tr in spec["data"]}
+    assert by_name["interpellations"] == h["interpellations"]
+    assert by_name["relais"] == h["relays"]
+    assert by_name["messages avec hashtag"] == h["hashtag_posts"]
+    terr, cur = _territory(dash_db)
+    conv = metrics.conversations(cur, terr, SINCE, UNTIL)
+    cur.close()
+    largest = next(d.value for d in at.dataframe if "size" in d.value.columns)
+    assert list(largest["size"]) == list(conv["size"].head(15))
+    # the search from the URL ran: 27 days x 2 storm posts + 40 on the storm day
+    assert any("92 message(s)" in c.value.replace("\\", "") for c in at.caption)
+    assert at.query_params["q"] == "orage"
+
+
+def test_conversations_opens_a_thread_from_the_url(open_app, dash_db: Path) -> None:
+    terr, cur = _territory(dash_db)
+    conv = metrics.conversations(cur, terr, SINCE, UNTIL).iloc[0]
+    cur.close()
+    key = f"{conv.platform}:{conv.conversation_id}"
+    at = open_app("views/conversations.py", asof=_asof(), conv=key, **PERIOD)
+    assert at.selectbox(key="w_conv").value == key
+    assert any(f"{conv['size']} message(s)" in c.value for c in at.caption)
+    assert conv.root_text in [x.value for x in at.text]
+
+
+def test_responsiveness_figures(open_app, dash_db: Path) -> None:
+    at = open_app("views/reactivite.py", asof=_asof(), target_rate="80", **PERIOD)
+    h = _headline(dash_db)
+    i18n.set_lang("fr")
+    assert _metric(at, "Interpellations") == [i18n.fmt_int(h["interpellations"])]
+    assert _metric(at, "Taux de réponse") == [i18n.fmt_pct(h["response_rate"])]
+    assert _metric(at, "Délai médian") == [i18n.fmt_minutes(h["median_response_minutes"])]
+    assert _metric(at, "Délai à 90 %") == [i18n.fmt_minutes(h["p90_response_minutes"])]
+    assert _metric(at, "En attente") == [i18n.fmt_int(h["pending"])]
+    assert _metric(at, "Sans réponse") == [i18n.fmt_int(h["missed"])]
+    assert at.number_input(key="w_target_rate").value == 80
+    by_account = at.dataframe[0].value
+    assert by_account["interpellations"].sum() == h["interpellations"]
+    assert by_account["answered"].sum() == h["answered"]
+    # weekly chart: the rates of the weeks
+    weekly = _spec(at)
+    assert all(0 <= y <= 1 for y in _arr(weekly["data"][0]["y"]))
+
+
+def test_responsiveness_for_one_account(open_app, dash_db: Path) -> None:
+    at = open_app("views/reactivite.py", asof=_asof(), account="villeneuve_sortir", **PERIOD)
+    terr, cur = _territory(dash_db)
+    df = metrics.interpellations(cur, terr, SINCE, UNTIL, AS_OF)
+    cur.close()
+    mine = df[df["addressed_handle"] == "villeneuve_sortir"]
+    i18n.set_lang("fr")
+    assert _metric(at, "Interpellations") == [i18n.fmt_int(len(mine))]
+    rate = (mine["status"] == "answered").mean()
+    assert _metric(at, "Taux de réponse") == [i18n.fmt_pct(rate)]
+
+
+def test_relays_figures(open_app, dash_db: Path) -> None:
+    at = open_app("views/relais.py", asof=_asof(), **PERIOD)
+    h = _headline(dash_db)
+    i18n.set_lang("fr")
+    assert _metric(at, "Relais") == [i18n.fmt_int(h["relays"])]
+    assert _metric(at, "Relais locaux") == [i18n.fmt_int(h["local_relays"])]
+    assert _metric(at, "Relayeurs locaux") == [i18n.fmt_int(h["local_tweetos"])]
+    assert _metric(at, "Audience potentielle") == [i18n.fmt_int(h["potential_reach"])]
+    terr, cur = _territory(dash_db)
+    tw = metrics.local_tweetos(cur, terr, SINCE, UNTIL, 50)
+    cur.close()
+    ranking = at.dataframe[0].value
+    assert list(ranking["username"]) == ["@" + u for u in tw["username"]]
+    assert list(ranking["relays"]) == list(tw["relays"])
+    spec = _spec(at)
+    assert sum(sum(_arr(tr["y"])) for tr in spec["data"]) == h["relays"]
+
+
+def test_hashtags_figures_and_spike(open_app, dash_db: Path) -> None:
+    at = open_app("views/hashtags.py", asof=_asof(), **PERIOD)
+    h = _headline(dash_db)
+    i18n.set_lang("fr")
+    assert _metric(at, "Messages avec hashtag") == [i18n.fmt_int(h["hashtag_posts"])]
+    assert _metric(at, "Messages collectés") == [i18n.fmt_int(h["posts_total"])]
+    terr, cur = _territory(dash_db)
+    act = metrics.hashtag_activity(cur, terr, SINCE, UNTIL)
+    cur.close()
+    spec = _spec(at)
+    lines = {tr["name"]: sum(_arr(tr["y"])) for tr in spec["data"] if tr.get("mode") == "lines"}
+    assert lines == {tag: int(act.loc[act["hashtag"] == tag, "posts"].sum())
+                     for tag in terr.hashtags}
+    marks = [tr for tr in spec["data"] if tr.get("mode") == "markers+text"]
+    assert marks and "2026-11-28" in _arr(marks[0]["x"])[0]  # the storm day is marked
+
+
+def test_collection_page(open_app, dash_db: Path) -> None:
+    at = open_app("views/collecte.py", asof=_asof())
+    fresh = at.dataframe[0].value
+    assert fresh["pages"].sum() == 1 and list(fresh["source"]) == ["test"]
+    assert any("Aucune collecte" in i.value for i in at.info)

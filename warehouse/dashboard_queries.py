@@ -255,6 +255,16 @@ def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: i
 
 
 # -- conversations --------------------------------------------------------------------------
+def threads(con: Con, territory: Territory, since: date, until: date, order: str = "size",
+            limit: int = 20) -> pd.DataFrame:
+    """The largest (``order="size"``) or most recently active (``"recent"``) conversations
+    of :func:`warehouse.metrics.conversations`."""
+    df = metrics.conversations(con, territory, since, until)
+    if order == "recent":
+        df = df.sort_values(["last_post_at", "size"], ascending=False, kind="stable")
+    return df.head(limit).reset_index(drop=True)
+
+
 _THREAD_SQL = compose(
     with_ctes(CITY_CTE),
     """
@@ -591,6 +601,20 @@ def collect_runs(con: Con, territory: Territory, limit: int = 30) -> pd.DataFram
         ORDER BY started_at DESC, run_id DESC LIMIT ?
         """,
         [territory.slug, int(limit)],
+    ).df()
+
+
+def run_errors(con: Con, territory: Territory, run_id: int) -> pd.DataFrame:
+    """The errors logged by one run (``collect_runs.errors`` items): kind, message, at,
+    endpoint, query."""
+    return con.execute(
+        """
+        SELECT e->>'kind' AS kind, e->>'message' AS message, e->>'at' AS at,
+               e->>'endpoint' AS endpoint, e->>'query' AS query
+        FROM (SELECT unnest(from_json(errors->'$.items', '["JSON"]')) AS e
+              FROM collect_runs WHERE territory = ? AND run_id = ?)
+        """,
+        [territory.slug, int(run_id)],
     ).df()
 
 

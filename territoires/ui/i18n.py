@@ -38,7 +38,7 @@ S: dict[str, dict[str, str]] = {
     "nav.collection": {"fr": "Collecte", "en": "Collection"},
     "nav.definitions": {"fr": "Définitions", "en": "Definitions"},
     "nav.section.follow": {"fr": "Suivi", "en": "Follow-up"},
-    "nav.section.about": {"fr": "Administration", "en": "Administration"},
+    "nav.section.about": {"fr": "Données et méthode", "en": "Data and method"},
     "filter.territory": {"fr": "Territoire", "en": "Territory"},
     "filter.period": {"fr": "Période", "en": "Period"},
     "filter.period.help": {
@@ -104,6 +104,8 @@ S: dict[str, dict[str, str]] = {
     "col.age": {"fr": "Attente", "en": "Waiting"},
     "col.age_service": {"fr": "Attente (heures d'ouverture)", "en": "Waiting (service hours)"},
     "col.posts": {"fr": "Messages", "en": "Posts"},
+    "col.label": {"fr": "Libellé", "en": "Label"},
+    "col.city_account": {"fr": "Compte de la ville", "en": "City account"},
     "col.kind": {"fr": "Type", "en": "Kind"},
     "col.count": {"fr": "Nombre", "en": "Count"},
     "col.followers": {"fr": "Abonnés", "en": "Followers"},
@@ -164,6 +166,13 @@ S: dict[str, dict[str, str]] = {
     "m.p90.help": {
         "fr": "9 réponses sur 10 arrivent plus vite que ce délai (temps calendaire).",
         "en": "9 answers out of 10 arrive faster than this (calendar time).",
+    },
+    "m.answered": {"fr": "Répondues", "en": "Answered"},
+    "m.answered.help": {
+        "fr": "Interpellations auxquelles un compte de la ville a répondu dans la même "
+              "conversation, en s'adressant à leur auteur.",
+        "en": "Interpellations a city account answered in the same conversation, replying "
+              "to their author.",
     },
     "m.relays": {"fr": "Relais", "en": "Relays"},
     "m.relays.help": {
@@ -315,6 +324,7 @@ S: dict[str, dict[str, str]] = {
         "fr": "{total} relais sur la période, dont {local} par des comptes locaux ({share}).",
         "en": "{total} relays in the period, {local} of them by local accounts ({share}).",
     },
+    "rel.share": {"fr": "{share} des relais", "en": "{share} of relays"},
     "rel.local": {"fr": "locaux", "en": "local"},
     "rel.nonlocal": {"fr": "non locaux", "en": "non-local"},
     "rel.newcomers": {"fr": "Nouveaux relayeurs cette semaine", "en": "New relayers this week"},
@@ -343,6 +353,12 @@ S: dict[str, dict[str, str]] = {
     "ht.no_spike": {"fr": "aucun", "en": "none"},
     "ht.contributors": {"fr": "Principaux contributeurs", "en": "Top contributors"},
     "ht.cooccurring": {"fr": "Hashtags associés", "en": "Hashtags used alongside"},
+    "ht.cooc.summary": {
+        "fr": "Le hashtag le plus souvent associé est {tag} ({n} messages) ; {k} hashtags "
+              "associés sont affichés.",
+        "en": "The hashtag most often used alongside is {tag} ({n} posts); {k} hashtags are "
+              "shown.",
+    },
     "ht.city_share": {"fr": "Part de la ville", "en": "The city's share"},
     "ht.city_share.text": {
         "fr": "{city} message(s) sur {total} avec un hashtag suivi viennent des comptes de la "
@@ -352,6 +368,25 @@ S: dict[str, dict[str, str]] = {
     },
     # ---- collection
     "col.title": {"fr": "Collecte", "en": "Collection"},
+    "run.ok": {"fr": "réussie", "en": "ok"},
+    "run.partial": {"fr": "partielle", "en": "partial"},
+    "run.failed": {"fr": "échouée", "en": "failed"},
+    "run.running": {"fr": "en cours", "en": "running"},
+    "col.platform": {"fr": "Plateforme", "en": "Platform"},
+    "col.ended": {"fr": "Fin", "en": "Ended"},
+    "col.users": {"fr": "Profils", "en": "Profiles"},
+    "col.errors": {"fr": "Erreurs", "en": "Errors"},
+    "col.cost_usd": {"fr": "Coût estimé", "en": "Estimated cost"},
+    "col.message": {"fr": "Message", "en": "Message"},
+    "col.errors.of": {"fr": "Erreurs de la collecte n° {run}", "en": "Errors of run #{run}"},
+    "col.cost.recorded": {"fr": "Coût enregistré (30 j)", "en": "Recorded cost (30 d)"},
+    "col.cost.month": {"fr": "Estimation par mois", "en": "Estimate per month"},
+    "col.cost.prices": {
+        "fr": "Prix à l'usage appliqués, en dollars par objet lu (modifiables par les "
+              "variables TERRITOIRES_PRICES_<PLATEFORME>) : {prices}",
+        "en": "Pay-per-use prices applied, in dollars per object read (set them with "
+              "TERRITOIRES_PRICES_<PLATFORM>): {prices}",
+    },
     "col.freshness": {"fr": "Fraîcheur des données", "en": "Data freshness"},
     "col.runs": {"fr": "Dernières collectes", "en": "Last collection runs"},
     "col.runs.none": {
@@ -365,7 +400,6 @@ S: dict[str, dict[str, str]] = {
         "en": "Over the last 30 days: {posts} posts read, {pages} pages, recorded cost {cost}. "
               "At the same pace a month of collection costs about {month}.",
     },
-    "col.errors": {"fr": "Erreurs signalées par l'API", "en": "Errors reported by the API"},
     "col.source": {"fr": "Source", "en": "Source"},
     "col.endpoint": {"fr": "Point d'accès", "en": "Endpoint"},
     "col.pages": {"fr": "Pages", "en": "Pages"},

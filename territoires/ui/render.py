@@ -48,7 +48,7 @@ def guard(where: str) -> Iterator[None]:
         st.error(t("error.page"), icon=":material/error:")
 
 
-def page_header(view: View, title_key: str, extra_params: dict[str, str] | None = None,
+def page_header(view: View, title_key: str, page_params: Sequence[str] = (),
                 period: bool = True) -> None:
     """Title naming the territory, the period (or as-of) line, and the share-link popover."""
     title = t(title_key)
@@ -61,8 +61,30 @@ def page_header(view: View, title_key: str, extra_params: dict[str, str] | None 
             if period else t("asof.caption", asof=asof))
     cols = st.columns([3, 1], vertical_alignment="center")
     cols[0].caption(md_escape(line))
+    extra = {}
+    for p in page_params:  # the page's own widgets (search text, open thread, targets)
+        value = st.session_state.get(f"w_{p}", st.query_params.get(p))
+        if value not in (None, ""):
+            extra[p] = str(value)
     with cols[1]:
-        share_link(view, extra_params or {})
+        share_link(view, extra)
+
+
+def url_state(param: str, default: str = "") -> str:
+    """Initial value of a page widget ``w_<param>``: the URL's ``param`` when the widget is
+    created (a shared link), then whatever the user sets; mirrored back to the URL."""
+    key = f"w_{param}"
+    if key not in st.session_state:
+        st.session_state[key] = st.query_params.get(param, default)
+    return key
+
+
+def mirror_to_url(param: str, value: object, default: object = "") -> None:
+    if value in (None, default, ""):
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != str(value):
+        st.query_params[param] = str(value)
 
 
 def share_url(view: View, extra: dict[str, str] | None = None) -> str:
@@ -101,6 +123,7 @@ _ANCHORS = {
     "local_tweetos": "local-tweetos",
     "potential_reach": "potential-reach",
     "pending": "answered",
+    "answered": "answered",
     "missed": "answered",
     "hashtag_posts": "hashtag-activity",
     "posts_total": "posts-total",
@@ -156,7 +179,7 @@ def style_fig(fig: go.Figure, height: int = 320) -> go.Figure:
 def chart(fig: go.Figure, summary: str, data: pd.DataFrame, name: str, key: str) -> None:
     """A chart with its one-sentence summary and its data as a table with a CSV download."""
     st.markdown(md_escape(summary))
-    st.plotly_chart(style_fig(fig) if fig.layout.height is None else fig, width="stretch",
+    st.plotly_chart(fig, width="stretch",
                     config={"displayModeBar": False, "responsive": True}, key=f"chart_{key}")
     with st.expander(t("chart.data"), icon=":material/table:"):
         st.dataframe(data, hide_index=True, width="stretch")

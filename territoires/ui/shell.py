@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from territoires.ui import data
-from territoires.ui.i18n import LANGS, t
+from territoires.ui.i18n import LANGS, set_lang, t
 from territoires.ui.state import SHARED_KEYS, View, view_from_params
 from warehouse.db import db_path
 
@@ -42,9 +42,10 @@ def warehouse() -> str:
 def navigation() -> st.navigation:  # type: ignore[valid-type]
     pages = [
         st.Page(str(ROOT / f), title=t(k), icon=i, url_path=u, default=(n == 0))
-        for n, (f, k, i, u) in enumerate(PAGES) if (ROOT / f).exists()
+        for n, (f, k, i, u) in enumerate(PAGES)
     ]
-    return st.navigation(pages, position="sidebar")
+    sections = {t("nav.section.follow"): pages[:5], t("nav.section.about"): pages[5:]}
+    return st.navigation(sections, position="sidebar")
 
 
 def _now() -> datetime:
@@ -69,6 +70,7 @@ def resolve_view() -> View:
                   w_account=v.account or "", w_lang=v.lang, _period=(v.since, v.until),
                   _asof=st.query_params.get("asof"), _view_init=True)
     ss["lang"] = ss.get("w_lang", "fr") if ss.get("w_lang") in LANGS else "fr"
+    set_lang(ss["lang"])  # the fallback outside a script run (AppTest calls format_func there)
 
     sb = st.sidebar
     if ss.get("w_territory") not in terrs:

@@ -1,0 +1,125 @@
+"""Conversations: volume by kind, the largest and latest threads (readable), the most active
+participants, and a search over post text."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from territoires.ui import charts
+from territoires.ui import render as r
+from territoires.ui.data import q
+from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, t
+from territoires.ui.shell import current_view
+from warehouse import dashboard_queries as dq
+
+view = current_view()
+db, terr = view.db, view.territory
+r.page_header(view, "conv.title", page_params=("q", "conv"))
+since, until = view.since, view.until_excl
+
+# ---- volume by kind ------------------------------------------------------------------------
+with r.guard("conv.volume"):
+    st.header(t("conv.volume"), anchor=False)
+    vol = q(dq.volume_by_kind, db, terr, since, until, view.as_of)
+    labels = {k: t(f"kind.{k}") for k in dq.KINDS}
+    totals = vol.groupby("kind")["posts"].sum()
+    per_period = vol.groupby("period")["posts"].sum()
+    if per_period.sum() == 0:
+        st.info(t("empty.period"))
+    else:
+        peak = per_period.idxmax()
+        summary = t("conv.volume.summary",
+                    parts=", ".join(f"{fmt_int(totals.get(k, 0))} {labels[k]}" for k in dq.KINDS),
+                    peak_day=fmt_date(peak), peak=fmt_int(per_period.max()))
+        table = vol.pivot(index="period", columns="kind", values="posts")[list(dq.KINDS)]
+        table = table.rename(columns=labels).reset_index().rename(columns={"period": t("col.date")})
+        r.chart(charts.lines(vol, "period", "posts", "kind", labels), summary, table,
+                f"volume-{terr.slug}", "volume")
+
+# ---- threads -------------------------------------------------------------------------------
+with r.guard("conv.threads"):
+    st.header(t("conv.threads"), anchor=False)
+    largest = q(dq.threads, db, terr, since, until, "size", 15)
+    recent = q(dq.threads, db, terr, since, until, "recent", 15)
+    if not len(largest):
+        st.info(t("empty.period"))
+    else:
+        def thread_table(df):  # noqa: ANN001, ANN202
+            d = r.localize(df, view, ["started_at", "last_post_at"])
+            return d[["size", "participants", "city_took_part", "started_at", "last_post_at",
+                      "root_text"]]
+
+        cfg = {
+            "size": t("col.size"), "participants": t("col.participants"),
+            "city_took_part": st.column_config.CheckboxColumn(t("col.city_took_part")),
+            "started_at": st.column_config.DatetimeColumn(t("col.started"), format="DD/MM HH:mm"),
+            "last_post_at": st.column_config.DatetimeColumn(t("col.last_post"),
+                                                            format="DD/MM HH:mm"),
+            "root_text": st.column_config.TextColumn(t("col.root_text"), width="large"),
+        }
+        tab1, tab2 = st.tabs([t("conv.largest"), t("conv.recent")])
+        with tab1:
+            r.table(thread_table(largest), f"fils-longs-{terr.slug}", "largest", cfg)
+        with tab2:
+            r.table(thread_table(recent), f"fils-recents-{terr.slug}", "recent", cfg)
+        choices = {f"{row.platform}:{row.conversation_id}": row for row in
+                   [*largest.itertuples(), *recent.itertuples()]}
+        key = r.url_state("conv")
+        if st.session_state[key] and st.session_state[key] not in choices:
+            st.session_state[key] = ""  # a thread outside this period's lists
+
+        def label(k: str) -> str:
+            if not k:
+                return "—"
+            row = choices[k]
+            text = (row.root_text or "").replace("\n", " ")
+            return f"{row.size} · {fmt_datetime(view.local(row.started_at))} · {text[:70]}"
+
+        picked = st.selectbox(t("conv.open"), ["", *choices], key=key, format_func=label)
+        r.mirror_to_url("conv", picked)
+        if picked:
+            platform, conv_id = picked.split(":", 1)
+            posts = r.localize(q(dq.thread, db, terr, platform, conv_id), view, ["created_at"])
+            st.caption(t("conv.thread.caption", n=fmt_int(len(posts))))
+            for p in posts.itertuples():
+                to = f" → @{p.in_reply_to_username}" if p.in_reply_to_username else ""
+                r.post_block(f"@{p.username}{to}", fmt_datetime(p.created_at), p.text,
+                             city=bool(p.is_city), url=p.url)
+
+# ---- participants --------------------------------------------------------------------------
+with r.guard("conv.participants"):
+    st.header(t("conv.participants"), anchor=False)
+    people = q(dq.top_participants, db, terr, since, until, 20)
+    people = people.assign(username="@" + people["username"].fillna("?"))
+    r.table(people, f"participants-{terr.slug}", "participants", column_config={
+        "username": t("col.author"), "name": t("col.name"), "posts": t("col.posts"),
+        "conversations": t("nav.conversations"),
+        "is_city": st.column_config.CheckboxColumn(t("city.badge")),
+        "followers_count": t("col.followers"),
+    })
+
+# ---- search --------------------------------------------------------------------------------
+with r.guard("conv.search"):
+    st.header(t("conv.search"), anchor=False)
+    key = r.url_state("q")
+    text = st.text_input(t("conv.search"), key=key, placeholder=t("conv.search.placeholder"),
+                         label_visibility="collapsed", max_chars=200)
+    r.mirror_to_url("q", text.strip())
+    if text.strip():
+        found = q(dq.search_posts, db, terr, since, until, text.strip(), 100)
+        n = int(found["matches"].iloc[0]) if len(found) else 0
+        st.caption(r.md_escape(t("conv.search.results", n=fmt_int(n), q=text.strip())))
+        found = r.localize(found, view, ["created_at"])
+        for p in found.head(5).itertuples():
+            r.post_block(f"@{p.username}", fmt_datetime(p.created_at), p.text,
+                         city=bool(p.is_city), url=p.url)
+        if len(found) > 5:
+            shown = found.assign(username="@" + found["username"].fillna("?"))[
+                ["created_at", "username", "text", "url"]]
+            r.table(shown, f"recherche-{terr.slug}", "search", column_config={
+                "created_at": st.column_config.DatetimeColumn(t("col.created"),
+                                                              format="DD/MM/YY HH:mm"),
+                "username": t("col.author"),
+                "text": st.column_config.TextColumn(t("col.text"), width="large"),
+                "url": st.column_config.LinkColumn(t("col.link"), display_text=t("open.post")),
+            })

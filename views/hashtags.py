@@ -1,0 +1,91 @@
+"""Hashtags: activity per tracked hashtag with spikes marked, top contributors, hashtags used
+alongside, and the city's share."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from territoires.ui import charts
+from territoires.ui import render as r
+from territoires.ui.data import q
+from territoires.ui.i18n import fmt_date, fmt_int, fmt_pct, t
+from territoires.ui.shell import current_view
+from warehouse import dashboard_queries as dq
+from warehouse import metrics
+
+view = current_view()
+db, terr = view.db, view.territory
+r.page_header(view, "ht.title")
+since, until = view.since, view.until_excl
+
+if not terr.hashtags:
+    st.info(t("ht.none"))
+    st.stop()
+
+with r.guard("ht.headline"):
+    h = q(metrics.headline, db, terr, since, until, view.as_of)
+    share = q(dq.hashtag_city_share, db, terr, since, until)
+    c = st.columns(3)
+    r.metric(c[0], "hashtag_posts", fmt_int(h["hashtag_posts"]))
+    r.metric(c[1], "posts_total", fmt_int(h["posts_total"]))
+    r.metric(c[2], "hashtag_posts", fmt_pct(share["city_posts"] / share["posts"]
+                                            if share["posts"] else None),
+             label=t("ht.city_share"))
+    st.caption(t("ht.city_share.text", city=fmt_int(share["city_posts"]),
+                 total=fmt_int(share["posts"]),
+                 share=fmt_pct(share["city_posts"] / share["posts"] if share["posts"] else None)))
+    r.definitions_link()
+
+with r.guard("ht.activity"):
+    st.header(t("ht.activity"), anchor=False)
+    act = q(metrics.hashtag_activity, db, terr, since, until)
+    days = [view.since + timedelta(days=i) for i in range((until - since).days)]
+    full = pd.MultiIndex.from_product([days, list(terr.hashtags)], names=["local_date", "hashtag"])
+    if len(act):
+        act = act.assign(local_date=pd.to_datetime(act["local_date"]).dt.date)
+    series = (act.set_index(["local_date", "hashtag"])["posts"].reindex(full, fill_value=0)
+              .reset_index() if len(act) else
+              pd.DataFrame(list(full), columns=["local_date", "hashtag"]).assign(posts=0))
+    found = q(dq.spikes, db, terr, tuple(days), view.as_of) if len(days) <= 400 else None
+    spikes = (found[found["series"] != "mentions"].rename(
+        columns={"series": "hashtag", "day": "local_date"}) if found is not None
+        else pd.DataFrame(columns=["hashtag", "local_date", "posts", "usual"]))
+    totals = series.groupby("hashtag", sort=False)["posts"].sum()
+    parts = ", ".join(f"{tag} : {fmt_int(n)}" for tag, n in totals.items())
+    marks = ", ".join(f"{s.hashtag} {fmt_date(s.local_date)} ({fmt_int(s.posts)})"
+                      for s in spikes.itertuples()) or t("ht.no_spike")
+    table = series.pivot(index="local_date", columns="hashtag", values="posts")[list(terr.hashtags)]
+    table = table.reset_index().rename(columns={"local_date": t("col.date")})
+    spike_col = {d: ", ".join(spikes.loc[spikes["local_date"] == d, "hashtag"])
+                 for d in spikes["local_date"]}
+    table[t("ht.spike")] = [spike_col.get(d, "") for d in series["local_date"].unique()]
+    fig = charts.lines(series, "local_date", "posts", "hashtag",
+                       markers=spikes if len(spikes) else None, marker_label=t("ht.spike"))
+    r.chart(fig,
+            t("ht.activity.summary", parts=parts, spikes=marks), table,
+            f"hashtags-{terr.slug}", "activity")
+
+with r.guard("ht.contributors"):
+    st.header(t("ht.contributors"), anchor=False)
+    people = q(dq.hashtag_contributors, db, terr, since, until, 20)
+    people = people.assign(username="@" + people["username"].fillna("?"))
+    r.table(people, f"contributeurs-{terr.slug}", "contributors", column_config={
+        "username": t("col.author"), "name": t("col.name"), "posts": t("col.posts"),
+        "is_city": st.column_config.CheckboxColumn(t("city.badge")),
+        "followers_count": t("col.followers"),
+    })
+
+with r.guard("ht.cooccurring"):
+    st.header(t("ht.cooccurring"), anchor=False)
+    co = q(dq.cooccurring_hashtags, db, terr, since, until, 15)
+    if not len(co):
+        st.info(t("empty.period"))
+    else:
+        top = co.iloc[0]
+        r.chart(charts.hbars(co, "hashtag", "posts"),
+                t("ht.cooc.summary", tag=top.hashtag, n=fmt_int(top.posts), k=fmt_int(len(co))),
+                co.rename(columns={"hashtag": t("col.hashtag"), "posts": t("col.posts")}),
+                f"hashtags-associes-{terr.slug}", "cooc")

@@ -1,0 +1,155 @@
+"""Réactivité: response rate and times (calendar and service hours) against the team's
+targets, by city account and week by week, when interpellations arrive and get answered,
+the slowest answers and the missed ones."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from territoires.ui import charts
+from territoires.ui import render as r
+from territoires.ui.data import q
+from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
+from territoires.ui.shell import current_view
+from warehouse import dashboard_queries as dq
+from warehouse import metrics
+
+DEFAULT_RATE, DEFAULT_HOURS = 90, 4.0
+view = current_view()
+db, terr = view.db, view.territory
+r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
+since, until = view.since, view.until_excl
+
+# ---- targets (in the URL, so a shared link keeps them) ------------------------------------
+with st.expander(t("resp.targets"), icon=":material/flag:"):
+    key_rate, key_hours = r.url_state("target_rate"), r.url_state("target_hours")
+    bounds = ((key_rate, DEFAULT_RATE, 0, 100), (key_hours, DEFAULT_HOURS, 0, 720))
+    for k, default, lo, hi in bounds:
+        try:
+            st.session_state[k] = min(max(float(st.session_state[k] or default), lo), hi)
+        except (TypeError, ValueError):
+            st.session_state[k] = float(default)
+    c1, c2 = st.columns(2)
+    target_rate = c1.number_input(t("resp.target_rate"), 0.0, 100.0, step=5.0, key=key_rate)
+    target_hours = c2.number_input(t("resp.target_hours"), 0.0, 720.0, step=0.5, key=key_hours)
+    r.mirror_to_url("target_rate", f"{target_rate:g}", f"{DEFAULT_RATE:g}")
+    r.mirror_to_url("target_hours", f"{target_hours:g}", f"{DEFAULT_HOURS:g}")
+
+# ---- headline ------------------------------------------------------------------------------
+with r.guard("resp.headline"):
+    by_account = q(dq.responsiveness_by_account, db, terr, since, until, view.as_of)
+    if view.account:  # the account's row (aggregated over the metric's interpellations)
+        row = by_account[by_account["handle"] == view.account].iloc[0]
+        h = {k: (None if pd.isna(row[k]) else row[k]) for k in row.index}
+        st.caption(r.md_escape(f"@{view.account}"))
+    else:
+        h = q(metrics.headline, db, terr, since, until, view.as_of)
+    rate, med_s = h["response_rate"], h["median_service_response_minutes"]
+    c = st.columns(4)
+    r.metric(c[0], "interpellations", fmt_int(h["interpellations"]))
+    r.metric(c[1], "response_rate", fmt_pct(rate),
+             None if rate is None else f"{100 * rate - target_rate:+.0f} pts · "
+             + t("resp.vs_target", target=fmt_pct(target_rate / 100)))
+    goal = target_hours * 60
+    r.metric(c[2], "median_service", fmt_minutes(med_s),
+             None if med_s is None else ("−" if med_s <= goal else "+")
+             + fmt_minutes(abs(med_s - goal)) + " · "
+             + t("resp.vs_target", target=fmt_minutes(goal)),
+             delta_color="inverse")
+    r.metric(c[3], "median", fmt_minutes(h["median_response_minutes"]))
+    c = st.columns(4)
+    r.metric(c[0], "p90", fmt_minutes(h["p90_response_minutes"]))
+    r.metric(c[1], "pending", fmt_int(h["pending"]))
+    r.metric(c[2], "missed", fmt_int(h["missed"]))
+    r.metric(c[3], "answered", fmt_int(h["answered"]))
+    r.definitions_link()
+
+# ---- by account ----------------------------------------------------------------------------
+with r.guard("resp.by_account"):
+    st.header(t("resp.by_account"), anchor=False)
+    shown = by_account.assign(
+        response_rate=by_account["response_rate"].map(fmt_pct),
+        **{c: by_account[c].map(lambda m: fmt_minutes(None if pd.isna(m) else m))
+           for c in ("median_response_minutes", "p90_response_minutes",
+                     "median_service_response_minutes", "p90_service_response_minutes")},
+        handle="@" + by_account["handle"],
+    )
+    r.table(shown, f"reactivite-comptes-{terr.slug}", "by_account", column_config={
+        "handle": t("col.account"), "label": t("col.label"),
+        "interpellations": t("m.interpellations"), "answered": t("resp.col.answered"),
+        "pending": t("m.pending"), "missed": t("m.missed"),
+        "response_rate": t("m.response_rate"), "median_response_minutes": t("m.median"),
+        "p90_response_minutes": t("m.p90"),
+        "median_service_response_minutes": t("m.median_service"),
+        "p90_service_response_minutes": t("m.p90") + " (" + t("col.response_service") + ")",
+    })
+
+# ---- week by week --------------------------------------------------------------------------
+with r.guard("resp.weekly"):
+    st.header(t("resp.weekly"), anchor=False)
+    weeks = q(dq.responsiveness_by_week, db, terr, since, until, view.as_of, view.account)
+    if not len(weeks):
+        st.info(t("empty.period"))
+    else:
+        weeks["week"] = pd.to_datetime(weeks["week"]).dt.date
+        rates = weeks["response_rate"]
+        summary = t("resp.weekly.summary", low=fmt_pct(rates.min()), high=fmt_pct(rates.max()),
+                    target=fmt_pct(target_rate / 100))
+        table = weeks.assign(week=weeks["week"].map(fmt_date))
+        fig = charts.bars_with_target(weeks, "week", "response_rate", t("m.response_rate"),
+                                      target_rate / 100, t("resp.vs_target",
+                                                           target=fmt_pct(target_rate / 100)))
+        r.chart(fig, summary, table, f"reactivite-semaines-{terr.slug}", "weekly")
+
+# ---- weekday x hour ------------------------------------------------------------------------
+with r.guard("resp.heatmap"):
+    st.header(t("resp.heatmap"), anchor=False)
+    grid = q(dq.arrival_answer_grid, db, terr, since, until, view.as_of, view.account)
+    cols = st.columns(2)
+    for col, what in zip(cols, ("arrivals", "answers"), strict=True):
+        g = grid[grid["what"] == what]
+        title = t(f"resp.heat.{what}")
+        with col:
+            if g["n"].sum() == 0:
+                st.info(t("empty.period"))
+                continue
+            top = g.loc[g["n"].idxmax()]
+            slot = f"{weekday_names(short=False)[int(top.weekday)]} {int(top.hour)}h"
+            table = g.pivot(index="weekday", columns="hour", values="n")
+            table.index = weekday_names()
+            table = table.reset_index().rename(columns={"index": t("col.weekday")})
+            table.columns = [str(c) for c in table.columns]
+            r.chart(charts.heatmap(g, title),
+                    t("resp.heat.summary", what=title, slot=slot, n=fmt_int(top.n)),
+                    table, f"{what}-{terr.slug}", f"heat_{what}")
+
+# ---- slowest and missed --------------------------------------------------------------------
+POST_COLUMNS = {
+    "created_at": st.column_config.DatetimeColumn(t("col.created"), format="DD/MM/YY HH:mm"),
+    "author_username": t("col.author"),
+    "text": st.column_config.TextColumn(t("col.text"), width="large"),
+    "addressed_handle": t("col.account"),
+    "response": t("col.response"), "service_response": t("col.response_service"),
+    "answered_by_handle": t("col.answered_by"),
+    "url": st.column_config.LinkColumn(t("col.link"), display_text=t("open.post")),
+}
+with r.guard("resp.slowest"):
+    st.header(t("resp.slowest"), anchor=False)
+    slow = r.localize(q(dq.slowest_answers, db, terr, since, until, view.as_of, view.account, 20),
+                      view, ["created_at"])
+    slow = slow.assign(response=slow["response_minutes"].map(fmt_minutes),
+                       service_response=slow["service_response_minutes"].map(fmt_minutes),
+                       author_username="@" + slow["author_username"].fillna("?"))
+    r.table(slow[["created_at", "author_username", "text", "addressed_handle", "response",
+                  "service_response", "answered_by_handle", "url"]],
+            f"reponses-lentes-{terr.slug}", "slowest", POST_COLUMNS)
+
+with r.guard("resp.missed"):
+    st.header(t("resp.missed"), anchor=False)
+    gone = r.localize(q(dq.missed, db, terr, since, until, view.as_of, view.account, 100),
+                      view, ["created_at"])
+    st.caption(t("m.missed.help"))
+    gone = gone.assign(author_username="@" + gone["author_username"].fillna("?"))
+    r.table(gone[["created_at", "author_username", "text", "addressed_handle", "url"]],
+            f"sans-reponse-{terr.slug}", "missed", POST_COLUMNS)
