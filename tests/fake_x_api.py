@@ -214,6 +214,8 @@ class FakeXApi:
                 or name.lower().startswith("x-rate")
                 for value in values
             ]
+            if raw[:2] != b"\x1f\x8b":  # recorded already decoded (aiohttp cassettes): serve
+                headers = [h for h in headers if h[0].lower() != "content-encoding"]  # as is
             self.cassettes.setdefault(key, []).append(
                 Recorded(resp["status"]["code"], headers, raw)
             )
