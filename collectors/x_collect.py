@@ -561,7 +561,20 @@ def summary(report: CollectReport) -> str:
             if n
         )
         lines.append(f"  estimated cost ${run.cost_usd:.2f}" + (f" ({reads})" if reads else ""))
-        shown = [q for q in t.queries if q.pages or q.outcome != "done"]
+        outcomes = [q.outcome for q in t.queries]
+        lines.append(
+            f"  {len(t.queries)} queries: {outcomes.count('done')} complete"
+            + "".join(
+                f", {outcomes.count(o)} {word}"
+                for o, word in (
+                    ("more", "to continue next run"),
+                    ("stopped", "stopped"),
+                    ("skipped", "skipped"),
+                )
+                if o in outcomes
+            )
+        )
+        shown = [q for q in t.queries if q.posts or q.outcome != "done"]
         for q in shown[:8]:
             tail = "" if q.outcome == "done" else f" [{q.outcome}]"
             lines.append(f"  · {q.label}: {q.pages} pages, {_n(q.posts)} posts{tail}")
