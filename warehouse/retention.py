@@ -13,7 +13,8 @@ For a territory with timezone *tz* and ``retention_days`` *N*, at instant *now*:
 * Posts created before ``purged_before`` stop counting for the territory
   (``territory_posts``); the post itself goes unless another territory still counts it or
   a remaining counted post references it (a recent repost of an old city post keeps its
-  original, or the relay could not be attributed).
+  original, or the relay could not be attributed); such a kept original is marked
+  ``in_data = false``, like any post known only as a referenced original.
 * The horizon is recorded (``retention_horizon``): the loader and ``rebuild`` apply it too
   (:func:`enforce_horizon`), so a recent page that carries an old post does not bring it back,
   and ``rebuild`` after ``purge`` gives the same tables.
@@ -113,7 +114,20 @@ def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None)
                 AND p.id IN (q.reply_to_id, q.quoted_id, q.reposted_id))
         """  # noqa: S608
     )
-    return delete_posts(con, "_expired")
+    removed = delete_posts(con, "_expired")
+    # kept only as referenced originals now: no longer "seen in data" for any territory
+    con.execute(
+        f"""
+        UPDATE posts SET in_data = false
+        FROM {scope} s, raw_pages r, retention_horizon h
+        WHERE s.platform = posts.platform AND s.id = posts.id AND posts.in_data
+          AND r.page_id = posts.page_id AND h.territory = r.territory
+          AND posts.created_at < h.purged_before
+          AND NOT EXISTS (SELECT 1 FROM territory_posts tp
+                          WHERE tp.platform = posts.platform AND tp.post_id = posts.id)
+        """  # noqa: S608
+    )
+    return removed
 
 
 def _purge_territory(
