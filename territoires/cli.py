@@ -24,6 +24,8 @@ COMMANDS = {
     "collect": "collect",
     "purge": "purge",
     "forget": "forget",
+    "report": "report",
+    "share": "share",
 }
 
 

@@ -1,0 +1,476 @@
+"""The weekly review ("Revue de la semaine"): its data, built once, and its content.
+
+One builder serves the dashboard page (``views/revue.py``), the ``territoires report``
+command (PDF/PNG, :mod:`territoires.report_render`) and shared links:
+
+1. :func:`build_review` reads the warehouse: the headline metrics of the period and of the
+   four periods before it (:func:`warehouse.metrics.headline`, so every number is the metric
+   function's), interpellations per day, hashtag activity, the most relayed city posts, the
+   largest conversation, the slowest answer, the new local tweetos, and the profiles of the
+   accounts shown (for the privacy rules of shared views).
+2. :func:`review_doc` turns it into formatted content in the current language: headline
+   cards with their change against the previous period and against the average of the four
+   previous periods, two or three Plotly figures with large type, and the notable posts,
+   names and texts passed through a :class:`territoires.privacy.Pseudonymizer`.
+
+The "4-week average" is the mean of the four previous weeks' own figures (a week without a
+value, e.g. no answer hence no median, is left out). A period is an ISO week in the review;
+a shared link may carry any period, compared then with the periods of the same length
+before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from territoires.config import Territory
+from territoires.privacy import Pseudonymizer
+from territoires.review_text import tr
+from territoires.ui.i18n import (
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_minutes,
+    fmt_num,
+    fmt_pct,
+    fmt_short_date,
+    lang,
+)
+from warehouse import dashboard_queries as dq
+from warehouse import metrics
+from warehouse.metrics_base import Con
+from warehouse.profiles import account_profiles, post_authors
+
+# The headline numbers, in reading order, with their kind and which way is better.
+CARDS = (
+    ("interpellations", "count", 0),
+    ("response_rate", "rate", +1),
+    ("median_service_response_minutes", "minutes", -1),
+    ("relays", "count", +1),
+    ("local_tweetos", "count", +1),
+    ("hashtag_posts", "count", 0),
+)
+HISTORY = 4  # previous periods: the first is "the previous week", all four make the average
+TOP_POSTS = 3
+NEW_TWEETOS = 10
+FONT_FLOOR = 22  # px: axis and labels on a projector (DESIGN §1, issue 6)
+INK, BLUE, RED, OCHRE, GREY = "#111111", "#000091", "#c9191e", "#8a5a00", "#5c5c5c"
+_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        """``2026-W47`` (or ``2026W47``); ``ValueError`` with a plain message otherwise."""
+        m = _WEEK.match(text or "")
+        if not m:
+            raise ValueError(f"expected an ISO week like 2026-W47, got {text!r}")
+        try:
+            date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            raise ValueError(f"{text!r}: year {m[1]} has no week {int(m[2])}") from None
+        return cls(int(m[1]), int(m[2]))
+
+    @classmethod
+    def containing(cls, d: date) -> IsoWeek:
+        y, w, _ = d.isocalendar()
+        return cls(y, w)
+
+    @classmethod
+    def last_complete(cls, today: date) -> IsoWeek:
+        """The last week that ended before ``today`` (local date)."""
+        return cls.containing(today - timedelta(days=7))
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def until(self) -> date:
+        """The next Monday (the window is ``[monday, until)``)."""
+        return self.monday + timedelta(days=7)
+
+    def shift(self, weeks: int) -> IsoWeek:
+        return IsoWeek.containing(self.monday + timedelta(weeks=weeks))
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+@dataclass
+class Review:
+    """The data of one review; no formatting, no language."""
+
+    territory: Territory
+    since: date
+    until: date  # excluded
+    as_of: datetime  # naive UTC
+    current: dict[str, Any]
+    history: list[dict[str, Any]]  # the previous periods, most recent first
+    daily: pd.DataFrame  # local_date, answered, pending, missed
+    hashtags: pd.DataFrame  # local_date, hashtag, posts, contributors
+    top_relayed: pd.DataFrame
+    conversation: dict[str, Any] | None
+    slowest: dict[str, Any] | None
+    new_tweetos: pd.DataFrame
+    profiles: pd.DataFrame
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days
+
+    @property
+    def week(self) -> IsoWeek | None:
+        """The ISO week, if the period is exactly one."""
+        if self.days == 7 and self.since.weekday() == 0:
+            return IsoWeek.containing(self.since)
+        return None
+
+    def value(self, key: str) -> Any:
+        return self.current[key]
+
+    def previous(self, key: str) -> Any:
+        return self.history[0][key] if self.history else None
+
+    def average(self, key: str) -> float | None:
+        """Mean of the previous periods' figures (those defined)."""
+        vals = [h[key] for h in self.history if h[key] is not None]
+        return sum(vals) / len(vals) if vals else None
+
+
+def review_as_of(territory: Territory, until: date, data_as_of: datetime) -> datetime:
+    """The instant a review is judged at: the data's freshness, but at most 7 days after the
+    period (its figures are final by then; DESIGN §3)."""
+    return metrics.default_as_of(territory, until, data_as_of)
+
+
+def _local_dates(s: pd.Series, tz: str) -> pd.Series:
+    return pd.to_datetime(s).dt.tz_localize("UTC").dt.tz_convert(tz).dt.date
+
+
+def _daily(inter: pd.DataFrame, territory: Territory, since: date, until: date) -> pd.DataFrame:
+    days = [since + timedelta(days=i) for i in range((until - since).days)]
+    out = pd.DataFrame({"local_date": days})
+    for status in ("answered", "pending", "missed"):
+        out[status] = 0
+    if len(inter):
+        d = inter.assign(local_date=_local_dates(inter["created_at"], territory.timezone))
+        counts = d.groupby(["local_date", "status"]).size().unstack(fill_value=0)
+        for status in ("answered", "pending", "missed"):
+            if status in counts.columns:
+                out[status] = out["local_date"].map(counts[status]).fillna(0).astype("int64")
+    return out
+
+
+def _row(df: pd.DataFrame) -> dict[str, Any] | None:
+    return None if not len(df) else {k: (None if _isna(v) else v)
+                                     for k, v in df.iloc[0].to_dict().items()}
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def build_review(con: Con, territory: Territory, since: date, until: date,
+                 as_of: datetime) -> Review:
+    """Everything the review shows for ``[since, until)`` judged at ``as_of``."""
+    n = (until - since).days
+    if n < 1:
+        raise ValueError(f"empty period: {since} to {until}")
+    current = metrics.headline(con, territory, since, until, as_of)
+    history = [
+        metrics.headline(con, territory, since - timedelta(days=n * k),
+                         since - timedelta(days=n * (k - 1)), as_of)
+        for k in range(1, HISTORY + 1)
+    ]
+    inter = metrics.interpellations(con, territory, since, until, as_of)
+    answered = inter[inter["status"] == "answered"]
+    slowest = _row(answered.sort_values(["service_response_minutes", "response_minutes"],
+                                        ascending=False, kind="stable").head(1))
+    conv = _row(metrics.conversations(con, territory, since, until, limit=1))
+    if conv is not None:
+        authors = post_authors(con, [(conv["platform"], conv["conversation_id"])])
+        conv["root_author_id"] = authors["author_id"].iloc[0] if len(authors) else None
+    top = dq.top_relayed_posts(con, territory, since, until, TOP_POSTS)
+    new = dq.new_local_tweetos(con, territory, since, until, days=n).head(NEW_TWEETOS)
+    keys: set[tuple[str, str]] = set()
+    if slowest:
+        keys.add((slowest["platform"], str(slowest["author_id"])))
+    if conv and conv.get("root_author_id"):
+        keys.add((conv["platform"], str(conv["root_author_id"])))
+    keys.update((r.platform, str(r.author_id)) for r in new.itertuples())
+    return Review(
+        territory=territory, since=since, until=until, as_of=as_of,
+        current=current, history=history,
+        daily=_daily(inter, territory, since, until),
+        hashtags=metrics.hashtag_activity(con, territory, since, until),
+        top_relayed=top, conversation=conv, slowest=slowest, new_tweetos=new,
+        profiles=account_profiles(con, territory, keys),
+    )
+
+
+# -- content ---------------------------------------------------------------------------------
+@dataclass
+class Card:
+    key: str
+    label: str
+    value: str
+    vs_prev: str
+    vs_avg: str
+    tone_prev: str  # good | bad | neutral
+    tone_avg: str
+
+
+@dataclass
+class Item:
+    head: str  # who (a handle, a city account, an alias)
+    meta: str  # what and when
+    text: str | None  # the post's text (user content: plain text only), None when hidden
+    url: str | None = None
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    items: list[Item]
+    empty: str
+
+
+@dataclass
+class ReviewDoc:
+    title: str
+    subtitle: str
+    asof_line: str
+    cards: list[Card]
+    figures: list[go.Figure]
+    sections: list[Section]
+    privacy_line: str | None
+    stem: str  # file name without extension
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _fmt(kind: str, value: Any) -> str:
+    if kind == "rate":
+        return fmt_pct(value)
+    if kind == "minutes":
+        return fmt_minutes(value)
+    return fmt_int(value)
+
+
+def _signed_pct(r: float) -> str:
+    return ("+" if r >= 0 else "−") + fmt_pct(abs(r))
+
+
+def format_delta(kind: str, now: Any, ref: Any) -> str | None:
+    """The change from ``ref`` to ``now`` in words a room reads ("+12 (+5 %)", "+3 pts")."""
+    if now is None or ref is None:
+        return None
+    d = float(now) - float(ref)
+    if kind == "rate":
+        return tr("same") if abs(100 * d) < 0.5 else f"{fmt_num(100 * d, 0, sign=True)} {tr('pts')}"
+    if kind == "minutes":
+        return tr("same") if abs(d) < 0.5 else ("+" if d > 0 else "−") + fmt_minutes(abs(d))
+    if d == 0:
+        return tr("same")
+    digits = 0 if float(ref).is_integer() else 1
+    s = fmt_num(d, digits, sign=True)
+    return f"{s} ({_signed_pct(d / float(ref))})" if ref else s
+
+
+def _tone(better: int, now: Any, ref: Any, delta: str | None) -> str:
+    if now is None or ref is None or better == 0 or delta == tr("same"):
+        return "neutral"
+    return "good" if (float(now) - float(ref)) * better > 0 else "bad"
+
+
+def cards(review: Review) -> list[Card]:
+    per = "week" if review.days == 7 else "period"
+    out = []
+    for key, kind, better in CARDS:
+        now, prev, avg = review.value(key), review.previous(key), review.average(key)
+        d_prev, d_avg = format_delta(kind, now, prev), format_delta(kind, now, avg)
+        out.append(Card(
+            key=key, label=tr(f"k.{key}"), value=_fmt(kind, now),
+            vs_prev=tr(f"vs.prev.{per}", d=d_prev or tr("vs.none")),
+            vs_avg=tr(f"vs.avg.{per}", d=d_avg or tr("vs.none")),
+            tone_prev=_tone(better, now, prev, d_prev), tone_avg=_tone(better, now, avg, d_avg),
+        ))
+    return out
+
+
+def style(fig: go.Figure, title: str, font: int = 24, height: int = 440) -> go.Figure:
+    """Large type for a projector: every text of the figure at ``font`` px or more."""
+    fig.update_layout(
+        title={"text": title, "font": {"size": font + 6, "color": INK}, "x": 0, "xanchor": "left"},
+        font={"size": font, "color": INK, "family": "DejaVu Sans, Arial, sans-serif"},
+        height=height, paper_bgcolor="white", plot_bgcolor="white",
+        margin={"l": 16, "r": 16, "t": 70 + font, "b": 16},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None,
+                "font": {"size": font}, "traceorder": "normal"},
+        hoverlabel={"font": {"size": font}}, bargap=0.2,
+    )
+    fig.update_xaxes(tickfont={"size": font, "color": INK}, title=None, showgrid=False,
+                     linecolor=INK, automargin=True)
+    fig.update_yaxes(tickfont={"size": font, "color": INK}, title=None, gridcolor="#c8c8c8",
+                     rangemode="tozero", zeroline=True, zerolinecolor=INK, automargin=True)
+    return fig
+
+
+def _day_labels(days: list[date], short: bool) -> list[str]:
+    return [fmt_short_date(d) if short else f"{d.day:02d}/{d.month:02d}" for d in days]
+
+
+def figures(review: Review, font: int = 24, height: int = 440) -> list[go.Figure]:
+    """Interpellations per day, the last five periods, hashtag posts per day."""
+    week = review.days <= 14
+    days = list(review.daily["local_date"])
+    x = _day_labels(days, week)
+    daily = go.Figure()
+    for status, color in (("answered", BLUE), ("pending", OCHRE), ("missed", RED)):
+        daily.add_trace(go.Bar(x=x, y=review.daily[status], name=tr(f"fig.daily.{status}"),
+                               marker_color=color))
+    daily.update_layout(barmode="stack")
+    daily.update_yaxes(tickformat="d")
+    out = [style(daily, tr("fig.daily"), font, height)]
+
+    periods = [*reversed(review.history), review.current]
+    if review.week is not None:
+        prefix = "S" if lang() == "fr" else "W"
+        labels = [f"{prefix}{IsoWeek.containing(date.fromisoformat(h['since'])).week}"
+                  for h in periods]
+    else:
+        labels = [fmt_short_date(date.fromisoformat(h["since"])) for h in periods]
+    trend = go.Figure()
+    for key, color in (("interpellations", BLUE), ("relays", RED)):
+        vals = [h[key] for h in periods]
+        trend.add_trace(go.Bar(x=labels, y=vals, name=tr(f"fig.trend.{key}"), marker_color=color,
+                               text=[fmt_int(v) for v in vals], textposition="outside",
+                               textfont={"size": font, "color": INK}, cliponaxis=False,
+                               constraintext="none"))
+    trend.update_layout(barmode="group")
+    trend.update_yaxes(tickformat="d")
+    out.append(style(trend, tr("fig.trend.week" if review.week else "fig.trend.period"), font,
+                     height))
+
+    if len(review.territory.hashtags):
+        ht = review.hashtags
+        tags = go.Figure()
+        for n, tag in enumerate(review.territory.hashtags):
+            sub = ht[ht["hashtag"] == tag] if len(ht) else ht
+            counts = dict(zip(pd.to_datetime(sub["local_date"]).dt.date, sub["posts"],
+                              strict=True)) if len(sub) else {}
+            tags.add_trace(go.Bar(x=x, y=[int(counts.get(d, 0)) for d in days], name=tag,
+                                  marker_color=(BLUE, RED, OCHRE, GREY)[n % 4]))
+        tags.update_layout(barmode="group")
+        tags.update_yaxes(tickformat="d")
+        out.append(style(tags, tr("fig.hashtags"), font, height))
+    return out
+
+
+def _post_url(platform: str, post_id: str) -> str | None:
+    """A link to a post whose author we do not name (no handle in it)."""
+    if platform == "x":
+        return f"https://x.com/i/web/status/{post_id}"
+    if platform == "mastodon" and str(post_id).startswith("https://"):
+        return str(post_id)
+    return None
+
+
+def _local(review: Review, instant: Any) -> datetime:
+    ts = pd.Timestamp(instant).tz_localize("UTC").tz_convert(review.territory.timezone)
+    return ts.tz_localize(None).to_pydatetime()
+
+
+def sections(review: Review, pseudo: Pseudonymizer) -> list[Section]:
+    none = tr("s.none" if review.week else "s.none.period")
+    top = [
+        Item(head=f"@{p.username}",
+             meta=tr("s.top.meta", relays=fmt_int(p.relays), local=fmt_int(p.local_relays),
+                     when=fmt_datetime(_local(review, p.created_at))),
+             text=pseudo.scrub(p.text or ""), url=p.url)
+        for p in review.top_relayed.itertuples()
+    ]
+    conv = []
+    if (c := review.conversation) is not None:
+        author = c.get("root_author_id")
+        uname = _username(review, c["platform"], author)
+        city = tr("s.conv.city" if c["city_took_part"] else "s.conv.nocity")
+        conv.append(Item(
+            head=pseudo.label(c["platform"], author, uname),
+            meta=tr("s.conv.meta", size=fmt_int(c["size"]), people=fmt_int(c["participants"]),
+                    when=fmt_datetime(_local(review, c["started_at"])), city=city),
+            text=pseudo.text(c["platform"], author, c.get("root_text")),
+            url=pseudo.url(c["platform"], author, _post_url(c["platform"], c["conversation_id"]))))
+    slow = []
+    if (s := review.slowest) is not None:
+        slow.append(Item(
+            head=pseudo.label(s["platform"], str(s["author_id"]), s["author_username"],
+                              s.get("author_name")),
+            meta=tr("s.slow.meta", account=s["addressed_handle"],
+                    when=fmt_datetime(_local(review, s["created_at"])),
+                    total=fmt_minutes(s["response_minutes"]),
+                    service=fmt_minutes(s["service_response_minutes"])),
+            text=pseudo.text(s["platform"], str(s["author_id"]), s["text"]),
+            url=pseudo.url(s["platform"], str(s["author_id"]), s["url"])))
+    new = [
+        Item(head=pseudo.label(t.platform, str(t.author_id), t.username,
+                               None if _isna(t.name) else t.name),
+             meta=tr("s.new.meta", relays=fmt_int(t.relays),
+                     followers=fmt_int(None if _isna(t.followers_count) else t.followers_count)),
+             text=None)
+        for t in review.new_tweetos.itertuples()
+    ]
+    return [Section("top", tr("s.top"), top, none), Section("conv", tr("s.conv"), conv, none),
+            Section("slow", tr("s.slow"), slow, none), Section("new", tr("s.new"), new, none)]
+
+
+def _username(review: Review, platform: str, account_id: Any) -> str | None:
+    if account_id is None:
+        return None
+    p = review.profiles
+    hit = p[(p["platform"] == platform) & (p["id"] == str(account_id))]
+    return None if not len(hit) or _isna(hit["username"].iloc[0]) else hit["username"].iloc[0]
+
+
+def headline_lines(review: Review) -> tuple[str, str, str]:
+    """Title, period line and as-of line."""
+    last = review.until - timedelta(days=1)
+    if (w := review.week) is not None:
+        title = tr("title")
+        sub = tr("week", week=w.week, since=fmt_date(review.since, weekday=True),
+                 until=fmt_date(last, weekday=True))
+    else:
+        title = tr("title.period")
+        sub = tr("period", since=fmt_date(review.since), until=fmt_date(last))
+    asof = tr("asof", asof=fmt_datetime(_local(review, review.as_of)))
+    return f"{title} — {review.territory.name}", sub, asof
+
+
+def review_doc(review: Review, pseudo: Pseudonymizer, font: int = 24,
+               height: int = 440) -> ReviewDoc:
+    """The review's content in the current language; names and texts as ``pseudo`` allows."""
+    title, sub, asof = headline_lines(review)
+    privacy = None
+    if pseudo.enabled:
+        privacy = tr("privacy.line", how=tr(f"privacy.{review.territory.shared_text}"))
+    w = review.week
+    stem = f"revue-{review.territory.slug}-" + (str(w) if w else
+                                               f"{review.since}-{review.until - timedelta(1)}")
+    return ReviewDoc(title=title, subtitle=sub, asof_line=asof, cards=cards(review),
+                     figures=figures(review, font, height), sections=sections(review, pseudo),
+                     privacy_line=privacy, stem=stem,
+                     meta={"since": review.since, "until": review.until, "lang": lang()})
