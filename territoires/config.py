@@ -83,9 +83,9 @@ _SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "exclude_accounts": (list, "a list of handles (text)"),
     },
     "privacy": {
-        "retention_days": (int, "a whole number of days (at least 1)"),
+        "retention_days": (int, "a whole number of days from 1 to 36500"),
         "pseudonymize_shared_views": (bool, "true or false"),
-        "private_follower_threshold": (int, "a whole number of followers"),
+        "private_follower_threshold": (int, "a whole number of followers (0 or more)"),
         "shared_text": (str, '"show", "truncate" or "hide"'),
     },
 }
@@ -178,8 +178,11 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
     tracking = check("tracking", data.get("tracking", {}), "tracking")
     locality = check("locality", data.get("locality", {}), "locality")
     privacy = check("privacy", data.get("privacy", {}), "privacy")
-    if privacy.get("retention_days", 395) < 1:
+    if not 1 <= privacy.get("retention_days", 395) <= 36500:  # beyond, dates overflow
         raise fail("privacy.retention_days", _SCHEMA["privacy"]["retention_days"][1])
+    if privacy.get("private_follower_threshold", 5000) < 0:
+        key = "private_follower_threshold"
+        raise fail(f"privacy.{key}", _SCHEMA["privacy"][key][1])
     if privacy.get("shared_text", "truncate") not in ("show", "truncate", "hide"):
         raise fail("privacy.shared_text", _SCHEMA["privacy"]["shared_text"][1])
 
