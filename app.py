@@ -14,20 +14,32 @@ plain message and the details go to the server log, never a stack trace on scree
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 
+from territoires import shared_view
 from territoires.ui import shell
 from territoires.ui.render import guard
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="Territoires", page_icon=str(shell.ICON), layout="wide",
-                   initial_sidebar_state="auto")
+                   initial_sidebar_state="collapsed" if shared_view.is_shared_session()
+                   or st.query_params.get("present") == "1" else "auto")
 st.logo(str(shell.ICON), size="large")
 
+if shared_view.is_shared_session():  # a shared link: one read-only page, nothing else
+    with guard("shared"):
+        shared_view.run()
+    st.stop()
+
+started = time.perf_counter()
 with guard("shell"):
     shell.resolve_view()
     page = shell.navigation()
     with guard(page.url_path or "home"):
         page.run()
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    logging.getLogger("territoires.ui").info("page %s rendered in %.0f ms",
+                                             page.url_path or "home", elapsed_ms)

@@ -112,7 +112,7 @@ with r.guard("today.compare"):
 # ---- alerts --------------------------------------------------------------------------------
 with r.guard("today.alerts"):
     st.header(t("today.alerts"), anchor=False)
-    found = q(dq.spikes, db, terr, (yesterday, today), view.as_of)
+    found = q(dq.spikes, db, terr, (yesterday, today))
     if not len(found):
         st.success(t("today.alerts.none"), icon=":material/check_circle:")
     for n, s in enumerate(found.itertuples()):

@@ -7,10 +7,11 @@ import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q
+from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, t
 from territoires.ui.shell import current_view
 from warehouse import dashboard_queries as dq
+from warehouse import metrics
 
 view = current_view()
 db, terr = view.db, view.territory
@@ -20,7 +21,9 @@ since, until = view.since, view.until_excl
 # ---- volume by kind ------------------------------------------------------------------------
 with r.guard("conv.volume"):
     st.header(t("conv.volume"), anchor=False)
-    vol = q(dq.volume_by_kind, db, terr, since, until, view.as_of)
+    sources = [(metrics.interpellations, (since, until, view.as_of)),
+               (metrics.relays, (since, until))]
+    vol = q_over(dq.volume_by_kind, db, terr, sources, since, until)
     labels = {k: t(f"kind.{k}") for k in dq.KINDS}
     totals = vol.groupby("kind")["posts"].sum()
     per_period = vol.groupby("period")["posts"].sum()
@@ -39,8 +42,9 @@ with r.guard("conv.volume"):
 # ---- threads -------------------------------------------------------------------------------
 with r.guard("conv.threads"):
     st.header(t("conv.threads"), anchor=False)
-    largest = q(dq.threads, db, terr, since, until, "size", 15)
-    recent = q(dq.threads, db, terr, since, until, "recent", 15)
+    conv = [(metrics.conversations, (since, until))]
+    largest = q_over(dq.threads, db, terr, conv, "size", 15)
+    recent = q_over(dq.threads, db, terr, conv, "recent", 15)
     if not len(largest):
         st.info(t("empty.period"))
     else:

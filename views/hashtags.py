@@ -49,7 +49,7 @@ with r.guard("ht.activity"):
     series = (act.set_index(["local_date", "hashtag"])["posts"].reindex(full, fill_value=0)
               .reset_index() if len(act) else
               pd.DataFrame(list(full), columns=["local_date", "hashtag"]).assign(posts=0))
-    found = q(dq.spikes, db, terr, tuple(days), view.as_of) if len(days) <= 400 else None
+    found = q(dq.spikes, db, terr, tuple(days)) if len(days) <= 400 else None
     spikes = (found[found["series"] != "mentions"].rename(
         columns={"series": "hashtag", "day": "local_date"}) if found is not None
         else pd.DataFrame(columns=["hashtag", "local_date", "posts", "usual"]))

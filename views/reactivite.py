@@ -9,7 +9,7 @@ import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q
+from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
 from territoires.ui.shell import current_view
 from warehouse import dashboard_queries as dq
@@ -20,6 +20,7 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
 since, until = view.since, view.until_excl
+INTER = [(metrics.interpellations, (since, until, view.as_of))]  # computed once, shared
 
 # ---- targets (in the URL, so a shared link keeps them) ------------------------------------
 with st.expander(t("resp.targets"), icon=":material/flag:"):
@@ -38,7 +39,7 @@ with st.expander(t("resp.targets"), icon=":material/flag:"):
 
 # ---- headline ------------------------------------------------------------------------------
 with r.guard("resp.headline"):
-    by_account = q(dq.responsiveness_by_account, db, terr, since, until, view.as_of)
+    by_account = q_over(dq.responsiveness_by_account, db, terr, INTER)
     if view.account:  # the account's row (aggregated over the metric's interpellations)
         row = by_account[by_account["handle"] == view.account].iloc[0]
         h = {k: (None if pd.isna(row[k]) else row[k]) for k in row.index}
@@ -88,7 +89,7 @@ with r.guard("resp.by_account"):
 # ---- week by week --------------------------------------------------------------------------
 with r.guard("resp.weekly"):
     st.header(t("resp.weekly"), anchor=False)
-    weeks = q(dq.responsiveness_by_week, db, terr, since, until, view.as_of, view.account)
+    weeks = q_over(dq.responsiveness_by_week, db, terr, INTER, view.account)
     if not len(weeks):
         st.info(t("empty.period"))
     else:
@@ -105,7 +106,7 @@ with r.guard("resp.weekly"):
 # ---- weekday x hour ------------------------------------------------------------------------
 with r.guard("resp.heatmap"):
     st.header(t("resp.heatmap"), anchor=False)
-    grid = q(dq.arrival_answer_grid, db, terr, since, until, view.as_of, view.account)
+    grid = q_over(dq.arrival_answer_grid, db, terr, INTER, view.account)
     cols = st.columns(2)
     for col, what in zip(cols, ("arrivals", "answers"), strict=True):
         g = grid[grid["what"] == what]
@@ -136,8 +137,8 @@ POST_COLUMNS = {
 }
 with r.guard("resp.slowest"):
     st.header(t("resp.slowest"), anchor=False)
-    slow = r.localize(q(dq.slowest_answers, db, terr, since, until, view.as_of, view.account, 20),
-                      view, ["created_at"])
+    slow = r.localize(q_over(dq.slowest_answers, db, terr, INTER, view.account, 20), view,
+                      ["created_at"])
     slow = slow.assign(response=slow["response_minutes"].map(fmt_minutes),
                        service_response=slow["service_response_minutes"].map(fmt_minutes),
                        author_username="@" + slow["author_username"].fillna("?"))
@@ -147,8 +148,8 @@ with r.guard("resp.slowest"):
 
 with r.guard("resp.missed"):
     st.header(t("resp.missed"), anchor=False)
-    gone = r.localize(q(dq.missed, db, terr, since, until, view.as_of, view.account, 100),
-                      view, ["created_at"])
+    gone = r.localize(q_over(dq.missed, db, terr, INTER, view.account, 100), view,
+                      ["created_at"])
     st.caption(t("m.missed.help"))
     gone = gone.assign(author_username="@" + gone["author_username"].fillna("?"))
     r.table(gone[["created_at", "author_username", "text", "addressed_handle", "url"]],

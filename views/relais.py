@@ -9,7 +9,7 @@ import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q
+from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui.shell import current_view
 from warehouse import dashboard_queries as dq
@@ -19,6 +19,8 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "rel.title")
 since, until = view.since, view.until_excl
+REL = [(metrics.relays, (since, until))]  # computed once, shared by the aggregates
+TWEETOS = [(metrics.local_tweetos, (since, until))]
 
 with r.guard("rel.headline"):
     h = q(metrics.headline, db, terr, since, until, view.as_of)
@@ -34,7 +36,7 @@ with r.guard("rel.headline"):
 
 with r.guard("rel.ranking"):
     st.header(t("rel.ranking"), anchor=False)
-    tw = r.localize(q(metrics.local_tweetos, db, terr, since, until, 50), view,
+    tw = r.localize(q(metrics.local_tweetos, db, terr, since, until).head(50), view,
                     ["first_seen", "last_relay"])
     cfg = {
         "rank": t("col.rank"), "username": t("col.author"), "name": t("col.name"),
@@ -47,7 +49,7 @@ with r.guard("rel.ranking"):
 
 with r.guard("rel.over_time"):
     st.header(t("rel.over_time"), anchor=False)
-    over = q(dq.relays_over_time, db, terr, since, until)
+    over = q_over(dq.relays_over_time, db, terr, REL, since, until)
     labels = {True: t("rel.local"), False: t("rel.nonlocal")}
     total, local = int(over["relays"].sum()), int(over.loc[over["local"], "relays"].sum())
     summary = t("rel.over_time.summary", total=fmt_int(total), local=fmt_int(local),
@@ -62,7 +64,7 @@ with r.guard("rel.newcomers"):
     st.header(t("rel.newcomers"), anchor=False)
     start = max(view.since, view.until_excl - timedelta(days=7))
     st.caption(t("rel.newcomers.caption", since=fmt_date(start), until=fmt_date(view.until)))
-    new = r.localize(q(dq.new_local_tweetos, db, terr, since, until), view,
+    new = r.localize(q_over(dq.new_local_tweetos, db, terr, TWEETOS, since, until), view,
                      ["first_seen", "last_relay"])
     if not len(new):
         st.info(t("rel.newcomers.none"))
@@ -72,7 +74,7 @@ with r.guard("rel.newcomers"):
 
 with r.guard("rel.top_posts"):
     st.header(t("rel.top_posts"), anchor=False)
-    top = r.localize(q(dq.top_relayed_posts, db, terr, since, until, 10), view, ["created_at"])
+    top = r.localize(q_over(dq.top_relayed_posts, db, terr, REL, 10), view, ["created_at"])
     if not len(top):
         st.info(t("empty.period"))
     for p in top.head(5).itertuples():

@@ -88,29 +88,31 @@ def data_as_of(con: Con) -> list[tuple[str, datetime | None]]:
 
 
 # -- volume ---------------------------------------------------------------------------------
-_OWN_KINDS_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE),
-    """,
-kinds AS (
+_KIND_CITY_REPLIES = """
     SELECT p.created_at, 'city_replies' AS kind FROM tp p
     SEMI JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
-    WHERE NOT p.is_repost AND p.reply_to_id IS NOT NULL
-    UNION ALL
-    SELECT p.created_at, 'mentions' FROM tp p
+    WHERE NOT p.is_repost AND p.reply_to_id IS NOT NULL"""
+_KIND_MENTIONS = """
+    SELECT p.created_at, 'mentions' AS kind FROM tp p
     WHERE NOT p.is_repost
       AND NOT EXISTS (SELECT 1 FROM city_ids c
                       WHERE c.platform = p.platform AND c.id = p.author_id)
       AND EXISTS (SELECT 1 FROM post_mentions m JOIN city_ids c ON c.platform = m.platform
                        AND (m.user_id = c.id
                             OR (m.user_id IS NULL AND m.username = lower(c.handle)))
-                  WHERE m.platform = p.platform AND m.post_id = p.id)
-    UNION ALL
-    SELECT p.created_at, 'hashtag_posts' FROM tp p
+                  WHERE m.platform = p.platform AND m.post_id = p.id)"""
+_KIND_HASHTAGS = """
+    SELECT p.created_at, 'hashtag_posts' AS kind FROM tp p
     WHERE EXISTS (SELECT 1 FROM post_hashtags h JOIN tags ON tags.tag = h.tag
-                  WHERE h.platform = p.platform AND h.post_id = p.id)
+                  WHERE h.platform = p.platform AND h.post_id = p.id)"""
+_OWN_KINDS_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE), ", kinds AS (", _KIND_CITY_REPLIES, "UNION ALL",
+    _KIND_MENTIONS, "UNION ALL", _KIND_HASHTAGS, ")",
+    "SELECT {bucket} AS period, kind, count(*) AS posts FROM kinds GROUP BY ALL",
 )
-SELECT {bucket} AS period, kind, count(*) AS posts FROM kinds GROUP BY ALL
-""",
+_MENTIONS_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE), ", kinds AS (", _KIND_MENTIONS, ")",
+    "SELECT {bucket} AS period, count(*) AS posts FROM kinds GROUP BY ALL",
 )
 _FRAME_KINDS_SQL = """
 SELECT {bucket} AS period, $kind AS kind, count(*) AS posts FROM {frame} GROUP BY ALL
@@ -124,22 +126,22 @@ def _bucket(grain: str, col: str) -> str:
 
 
 def volume_by_kind(
-    con: Con, territory: Territory, since: date, until: date, as_of: datetime
+    con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame, since: date,
+    until: date,
 ) -> pd.DataFrame:
     """Posts per local day (or week, beyond 3 months) and kind: ``period, kind, posts``.
 
-    Kinds: interpellations and relays (the metric functions' rows), replies by the city's
-    accounts, mentions of a city account by others (reposts excluded), posts with a
-    tracked hashtag. Every (period, kind) pair is present, zeros included.
+    Kinds: interpellations and relays (``inter`` and ``rel``: the rows of
+    :func:`warehouse.metrics.interpellations` and :func:`warehouse.metrics.relays` for the
+    same window), replies by the city's accounts, mentions of a city account by others
+    (reposts excluded), posts with a tracked hashtag. Every (period, kind) pair is present,
+    zeros included.
     """
     grain = grain_for(since, until)
     p = _params(territory, since, until)
     own = con.execute(_OWN_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at")), p).df()
     parts = [own]
-    for kind, df in (
-        ("interpellations", metrics.interpellations(con, territory, since, until, as_of)),
-        ("relays", metrics.relays(con, territory, since, until)),
-    ):
+    for kind, df in (("interpellations", inter), ("relays", rel)):
         sql = _FRAME_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at"))
         with _frame(con, "_dq_frame", df[["created_at"]]):
             parts.append(con.execute(sql.replace("{frame}", "_dq_frame"),
@@ -165,17 +167,16 @@ def _periods(since: date, until: date, grain: str) -> list[date]:
 
 
 # -- spikes ---------------------------------------------------------------------------------
-def daily_series(con: Con, territory: Territory, first: date, until: date, as_of: datetime
-                 ) -> pd.DataFrame:
+def daily_series(con: Con, territory: Territory, first: date, until: date) -> pd.DataFrame:
     """``series, day, posts`` over ``[first, until)``: each tracked hashtag (from
     :func:`warehouse.metrics.hashtag_activity`) and ``mentions`` (posts mentioning a city
     account, as in :func:`volume_by_kind`), zeros included."""
     days = [first + timedelta(days=i) for i in range((until - first).days)]
-    p = _params(territory, first, until)
-    sql = _OWN_KINDS_SQL.replace("{bucket}", _bucket("day", "created_at"))
-    own = con.execute(sql, p).df()
+    p = base_params(territory, *window_utc(territory, first, until))
+    p["tz"] = territory.timezone
+    own = con.execute(_MENTIONS_SQL.replace("{bucket}", _bucket("day", "created_at")), p).df()
     rows: dict[tuple[str, date], int] = {}
-    for r in own[own["kind"] == "mentions"].itertuples():
+    for r in own.itertuples():
         rows[("mentions", pd.Timestamp(r.period).date())] = int(r.posts)
     ha = metrics.hashtag_activity(con, territory, first, until)
     for r in ha.itertuples():
@@ -209,24 +210,25 @@ def detect_spikes(daily: pd.DataFrame, days: list[date], factor: float = SPIKE_F
     return pd.DataFrame(out, columns=["series", "day", "posts", "usual"])
 
 
-def spikes(con: Con, territory: Territory, days: tuple[date, ...], as_of: datetime
-           ) -> pd.DataFrame:
+def spikes(con: Con, territory: Territory, days: tuple[date, ...]) -> pd.DataFrame:
     """Spikes on the given local days (with 28 days of history before the first)."""
     if not days:
         return pd.DataFrame(columns=["series", "day", "posts", "usual"])
     first = min(days) - timedelta(days=SPIKE_BASELINE_DAYS)
-    daily = daily_series(con, territory, first, max(days) + timedelta(days=1), as_of)
+    daily = daily_series(con, territory, first, max(days) + timedelta(days=1))
     return detect_spikes(daily, sorted(days))
 
 
 _SPIKE_POSTS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE),
     """
-SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, p.text,
+SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, x.text,
        """,
     url_expr("p", "u"),
     """ AS url
-FROM tp p LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+FROM tp p
+JOIN posts x ON x.platform = p.platform AND x.id = p.id  -- text and counts (tp may omit them)
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 WHERE CASE WHEN $tag IS NULL THEN
           NOT p.is_repost
           AND NOT EXISTS (SELECT 1 FROM city_ids c
@@ -237,7 +239,7 @@ WHERE CASE WHEN $tag IS NULL THEN
                       WHERE m.platform = p.platform AND m.post_id = p.id)
       ELSE EXISTS (SELECT 1 FROM post_hashtags h WHERE h.platform = p.platform
                    AND h.post_id = p.id AND h.tag = $tag) END
-ORDER BY coalesce(p.retweet_count, 0) + coalesce(p.quote_count, 0) DESC, p.created_at, p.id
+ORDER BY coalesce(x.retweet_count, 0) + coalesce(x.quote_count, 0) DESC, p.created_at, p.id
 LIMIT $limit
 """,
 )
@@ -255,11 +257,11 @@ def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: i
 
 
 # -- conversations --------------------------------------------------------------------------
-def threads(con: Con, territory: Territory, since: date, until: date, order: str = "size",
+def threads(con: Con, territory: Territory, conv: pd.DataFrame, order: str = "size",
             limit: int = 20) -> pd.DataFrame:
     """The largest (``order="size"``) or most recently active (``"recent"``) conversations
-    of :func:`warehouse.metrics.conversations`."""
-    df = metrics.conversations(con, territory, since, until)
+    among ``conv`` (the rows of :func:`warehouse.metrics.conversations`)."""
+    df = conv
     if order == "recent":
         df = df.sort_values(["last_post_at", "size"], ascending=False, kind="stable")
     return df.head(limit).reset_index(drop=True)
@@ -322,15 +324,16 @@ def top_participants(con: Con, territory: Territory, since: date, until: date,
 _SEARCH_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE),
     """
-SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, p.text,
+SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, x.text,
        c.id IS NOT NULL AS is_city, count(*) OVER () AS matches,
        """,
     url_expr("p", "u"),
     """ AS url
 FROM tp p
+JOIN posts x ON x.platform = p.platform AND x.id = p.id  -- the text (tp may omit it)
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
-WHERE NOT p.is_repost AND contains(strip_accents(lower(p.text)), strip_accents(lower($q)))
+WHERE NOT p.is_repost AND contains(strip_accents(lower(x.text)), strip_accents(lower($q)))
 ORDER BY p.created_at DESC, p.id
 LIMIT $limit
 """,
@@ -386,19 +389,18 @@ GROUP BY ALL ORDER BY g.what DESC, weekday, hour
 )
 
 
-def _interp(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
-            account: str | None) -> pd.DataFrame:
-    df = metrics.interpellations(con, territory, since, until, as_of)
+def _interp(df: pd.DataFrame, account: str | None) -> pd.DataFrame:
     if account:
         df = df[df["addressed_handle"].str.lower() == account.lower()]
     return df
 
 
-def responsiveness_by_account(con: Con, territory: Territory, since: date, until: date,
-                              as_of: datetime) -> pd.DataFrame:
+def responsiveness_by_account(con: Con, territory: Territory, inter: pd.DataFrame
+                              ) -> pd.DataFrame:
     """Per addressed city account: counts, response rate and quantiles (continuous), over
-    :func:`warehouse.metrics.interpellations`; every configured account has a row."""
-    df = metrics.interpellations(con, territory, since, until, as_of)
+    ``inter`` (the rows of :func:`warehouse.metrics.interpellations`); every configured
+    account has a row."""
+    df = inter
     with _frame(con, "_dq_inter", df):
         agg = con.execute(_BY_ACCOUNT_SQL).df()
     accounts = pd.DataFrame({"handle": [a.handle for a in territory.accounts],
@@ -409,36 +411,36 @@ def responsiveness_by_account(con: Con, territory: Territory, since: date, until
     return out
 
 
-def responsiveness_by_week(con: Con, territory: Territory, since: date, until: date,
-                           as_of: datetime, account: str | None = None) -> pd.DataFrame:
+def responsiveness_by_week(con: Con, territory: Territory, inter: pd.DataFrame,
+                           account: str | None = None) -> pd.DataFrame:
     """Per local ISO week (Monday) of creation: counts, response rate and quantiles."""
-    df = _interp(con, territory, since, until, as_of, account)
+    df = _interp(inter, account)
     with _frame(con, "_dq_inter", df):
         return con.execute(_BY_WEEK_SQL, {"tz": territory.timezone}).df()
 
 
-def arrival_answer_grid(con: Con, territory: Territory, since: date, until: date,
-                        as_of: datetime, account: str | None = None) -> pd.DataFrame:
+def arrival_answer_grid(con: Con, territory: Territory, inter: pd.DataFrame,
+                        account: str | None = None) -> pd.DataFrame:
     """``what`` (arrivals|answers), ``weekday`` (0 = Monday), ``hour`` (local), ``n``;
     all 7 × 24 cells of both grids, zeros included."""
-    df = _interp(con, territory, since, until, as_of, account)
+    df = _interp(inter, account)
     with _frame(con, "_dq_inter", df[["created_at", "answered_at"]]):
         return con.execute(_GRID_SQL, {"tz": territory.timezone}).df()
 
 
-def slowest_answers(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+def slowest_answers(con: Con, territory: Territory, inter: pd.DataFrame,
                     account: str | None = None, limit: int = 20) -> pd.DataFrame:
     """The answered interpellations with the longest service-hours response time."""
-    df = _interp(con, territory, since, until, as_of, account)
+    df = _interp(inter, account)
     df = df[df["status"] == "answered"]
     return df.sort_values(["service_response_minutes", "response_minutes"],
                           ascending=False).head(limit).reset_index(drop=True)
 
 
-def missed(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
-           account: str | None = None, limit: int = 100) -> pd.DataFrame:
+def missed(con: Con, territory: Territory, inter: pd.DataFrame, account: str | None = None,
+           limit: int = 100) -> pd.DataFrame:
     """The interpellations left unanswered for more than 7 days, oldest first."""
-    df = _interp(con, territory, since, until, as_of, account)
+    df = _interp(inter, account)
     return df[df["status"] == "missed"].head(limit).reset_index(drop=True)
 
 
@@ -462,10 +464,12 @@ LIMIT $limit
 """,
 )
 
-def relays_over_time(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
-    """``period, local, relays`` from :func:`warehouse.metrics.relays` (zeros included)."""
+def relays_over_time(con: Con, territory: Territory, rel: pd.DataFrame, since: date,
+                     until: date) -> pd.DataFrame:
+    """``period, local, relays`` over ``rel`` (the rows of :func:`warehouse.metrics.relays`
+    for ``[since, until)``), zeros included."""
     grain = grain_for(since, until)
-    df = metrics.relays(con, territory, since, until)
+    df = rel
     with _frame(con, "_dq_rel", df[["created_at", "is_local"]]):
         got = con.execute(_RELAYS_TIME_SQL[grain], {"tz": territory.timezone}).df()
     full = pd.MultiIndex.from_product([_periods(since, until, grain), [True, False]],
@@ -478,20 +482,22 @@ def relays_over_time(con: Con, territory: Territory, since: date, until: date) -
     return s.reindex(full, fill_value=0).astype("int64").reset_index(name="relays")
 
 
-def top_relayed_posts(con: Con, territory: Territory, since: date, until: date,
-                      limit: int = 10) -> pd.DataFrame:
-    """City posts most relayed (reposted or quoted) in the window."""
-    df = metrics.relays(con, territory, since, until)
+def top_relayed_posts(con: Con, territory: Territory, rel: pd.DataFrame, limit: int = 10
+                      ) -> pd.DataFrame:
+    """City posts most relayed (reposted or quoted) among ``rel`` (the rows of
+    :func:`warehouse.metrics.relays`)."""
+    df = rel
     df = df[df["relayed_post_id"].notna()][["platform", "relayed_post_id", "is_local"]]
     with _frame(con, "_dq_rel", df):
         return con.execute(_TOP_RELAYED_SQL, {"limit": int(limit)}).df()
 
 
-def new_local_tweetos(con: Con, territory: Territory, since: date, until: date,
-                      days: int = 7) -> pd.DataFrame:
-    """Local tweetos of the window whose first post landed for the territory falls in its
-    last ``days`` days."""
-    df = metrics.local_tweetos(con, territory, since, until)
+def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, since: date,
+                      until: date, days: int = 7) -> pd.DataFrame:
+    """Local tweetos (``tweetos``: the rows of :func:`warehouse.metrics.local_tweetos` for
+    ``[since, until)``) whose first post landed for the territory falls in the window's last
+    ``days`` days."""
+    df = tweetos
     start = window_utc(territory, max(since, until - timedelta(days=days)), until)[0]
     return df[pd.to_datetime(df["first_seen"]) >= pd.Timestamp(start)].reset_index(drop=True)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +83,33 @@ def q(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,
     return _call(_source(fn), fn.__name__, db, ident,
                  territory.slug if territory is not None else None,
                  tuple(args), tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
+def _over(
+    module: str, name: str, db: str, ident: tuple[int, int], slug: str,
+    sources: tuple[tuple[str, str, tuple[Any, ...]], ...], args: tuple[Any, ...],
+    _fetch: Callable[[], list[Any]],
+) -> Any:
+    fn = _resolve(module, name)
+    frames = _fetch()  # only on a miss: a cached aggregate never loads its source frames
+    cur = reader_cursor(db)
+    try:
+        return fn(cur, _territories(db, ident)[slug], *frames, *args)
+    finally:
+        cur.close()
+
+
+def q_over(fn: Callable[..., Any], db: str, territory: Territory,
+           sources: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], *args: Any) -> Any:
+    """``fn(cursor, territory, *frames, *args)`` where each frame is a cached query function
+    result ``source(cursor, territory, *source_args)``: several aggregates of one page share
+    one metric computation (e.g. the interpellations of the period), and each aggregate is
+    cached under the sources' names and arguments (never by hashing the frames)."""
+    ident = snapshot_identity(db)
+    keys = tuple((_source(s), s.__name__, tuple(a)) for s, a in sources)
+    return _over(_source(fn), fn.__name__, db, ident, territory.slug, keys, tuple(args),
+                 _fetch=lambda: [q(s, db, territory, *a) for s, a in sources])
 
 
 def q_uncached(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,

@@ -31,6 +31,7 @@ S: dict[str, dict[str, str]] = {
     # ---- shell
     "app.name": {"fr": "Territoires", "en": "Territoires"},
     "nav.today": {"fr": "Aujourd'hui", "en": "Today"},
+    "nav.review": {"fr": "Revue de la semaine", "en": "Weekly review"},
     "nav.conversations": {"fr": "Conversations", "en": "Conversations"},
     "nav.responsiveness": {"fr": "Réactivité", "en": "Responsiveness"},
     "nav.relays": {"fr": "Relais locaux", "en": "Local relays"},

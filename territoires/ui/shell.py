@@ -25,6 +25,7 @@ ICON = ROOT / "territoires" / "ui" / "static" / "favicon.png"
 # (file under views/, title key, material icon, url path); the first is the home page.
 PAGES = [
     ("views/aujourdhui.py", "nav.today", ":material/today:", "aujourdhui"),
+    ("views/revue.py", "nav.review", ":material/slideshow:", "revue"),
     ("views/conversations.py", "nav.conversations", ":material/forum:", "conversations"),
     ("views/reactivite.py", "nav.responsiveness", ":material/timer:", "reactivite"),
     ("views/relais.py", "nav.relays", ":material/campaign:", "relais"),
@@ -44,7 +45,7 @@ def navigation() -> st.navigation:  # type: ignore[valid-type]
         st.Page(str(ROOT / f), title=t(k), icon=i, url_path=u, default=(n == 0))
         for n, (f, k, i, u) in enumerate(PAGES)
     ]
-    sections = {t("nav.section.follow"): pages[:5], t("nav.section.about"): pages[5:]}
+    sections = {t("nav.section.follow"): pages[:6], t("nav.section.about"): pages[6:]}
     return st.navigation(sections, position="sidebar")
 
 

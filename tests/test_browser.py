@@ -1,0 +1,200 @@
+"""End to end: the real ``territoires serve`` on a demo warehouse, driven by Debian's chromium.
+
+Opens every page (the first one by a deep link, in the server's first session), checks that
+no exception or error message shows and that key texts are there, follows a copied "link to
+this view", checks that a post carrying HTML and Markdown renders literally (no ``<img>``, no
+request to its URL, no alert), and saves screenshots at 1366×768 and 390×844 into
+``artifacts/screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+ANCHOR = date(2026, 3, 16)  # the demo's last day is the 15th (local time)
+PERIOD = "from=2026-02-16&to=2026-03-15"
+PAGES = [  # url path, French title, a key text of the page
+    ("", "Aujourd'hui", "À traiter"),
+    ("conversations", "Conversations", "Volume par type"),
+    ("reactivite", "Réactivité", "Par compte de la ville"),
+    ("relais", "Relais locaux", "Classement des relayeurs locaux"),
+    ("hashtags", "Hashtags", "Activité par hashtag"),
+    ("collecte", "Collecte", "Fraîcheur des données"),
+    ("definitions", "Définitions", "Définitions des indicateurs"),
+]
+BROKEN = ("Traceback", "Page not found", "n'a pas pu s'afficher", "Error", "Exception")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} not installed (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from collectors.demo import demo_territory, generate_pages
+    from warehouse.db import writer
+    from warehouse.load import load_pages
+    from warehouse.territory import resolve_account_ids, save_territory
+
+    db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    terr = demo_territory()
+    with writer(db) as con:  # the same path as `territoires demo`
+        save_territory(con, terr)
+        load_pages(con, generate_pages(terr, posts=4000, seed=5, anchor=ANCHOR))
+        resolve_account_ids(con, terr.slug)
+    port = _free_port()
+    exe = Path(sys.executable).with_name("territoires")
+    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115
+    proc = subprocess.Popen([str(exe), "serve", "--db", str(db), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(db.with_suffix(".log").read_text()) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _settle(page) -> None:  # noqa: ANN001
+    """Wait until the script run has finished (title drawn, no running indicator)."""
+    page.wait_for_selector("h1", timeout=45_000)
+    quiet_since = None
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.8:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the page did not finish rendering")
+
+
+def _check_clean(page, where: str) -> str:  # noqa: ANN001
+    body = page.inner_text("body")
+    for bad in BROKEN:
+        assert bad not in body, f"{where}: {bad!r} on screen"
+    assert page.locator('[data-testid="stException"]').count() == 0, where
+    return body
+
+
+def test_every_page_desktop_and_phone(server: str, browser) -> None:  # noqa: ANN001
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    alerts: list[str] = []
+    for width, height, tag in ((1366, 768, "desktop"), (390, 844, "phone")):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        page = ctx.new_page()
+        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+        # a deep link first: the server's first session must not take the legacy path
+        for path, title, key in sorted(PAGES, key=lambda p: p[0] != "conversations"):
+            t0 = time.monotonic()
+            page.goto(f"{server}/{path}?{PERIOD}")
+            _settle(page)
+            print(f"{path or 'home'} {tag}: {time.monotonic() - t0:.1f} s")
+            body = _check_clean(page, f"{path or 'home'} ({tag})")
+            assert title in page.locator("h1").first.inner_text()
+            assert key in body
+            if path != "definitions":
+                assert "Villeneuve-sur-Loire" in page.locator("h1").first.inner_text()
+                assert "Villeneuve-sur-Loire" in page.title()
+            page.screenshot(path=str(SHOTS / f"{path or 'aujourdhui'}-{tag}.png"))
+        ctx.close()
+    assert not alerts
+
+
+def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: ANN001
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = ctx.new_page()
+    page.goto(f"{server}/reactivite?{PERIOD}&account=villeneuve_proprete&lang=en&target_rate=75")
+    _settle(page)
+    assert "Responsiveness" in page.locator("h1").first.inner_text()
+    page.get_by_role("button", name="Copy the link to this view").click()
+    code = page.locator('[data-testid="stPopoverBody"] code').first
+    code.wait_for(timeout=10_000)
+    link = code.inner_text().strip()
+    assert link.startswith(f"{server}/reactivite?"), link
+    for part in ("account=villeneuve_proprete", "lang=en", "from=2026-02-16", "to=2026-03-15",
+                 "target_rate=75"):
+        assert part in link, (part, link)
+    other = ctx.new_page()  # a new session, as when someone else opens the link
+    other.goto(link)
+    _settle(other)
+    _check_clean(other, "shared link")
+    assert "Responsiveness — Villeneuve-sur-Loire" in other.locator("h1").first.inner_text()
+    values = other.locator('[data-testid="stSidebar"] input').evaluate_all(
+        "els => els.map(e => e.value)")
+    assert "@villeneuve_proprete" in values, values
+    assert "account=villeneuve_proprete" in other.url and "lang=en" in other.url
+    ctx.close()
+
+
+def test_post_markup_renders_as_text(server: str, browser) -> None:  # noqa: ANN001
+    from collectors.demo import XSS_TEXT
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = ctx.new_page()
+    requests: list[str] = []
+    alerts: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+    page.goto(f"{server}/conversations?{PERIOD}&q=onerror")
+    _settle(page)
+    body = _check_clean(page, "search")
+    assert XSS_TEXT in body  # shown literally, as typed
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert page.evaluate(
+        "[...document.querySelectorAll('img')].filter(i => i.src.includes('127.0.0.1:9')).length"
+    ) == 0
+    assert not [u for u in requests if "127.0.0.1:9/" in u]
+    assert not alerts
+    ctx.close()
