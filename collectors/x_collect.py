@@ -19,6 +19,7 @@ handled per :mod:`collectors.faults` and written to the run log (:mod:`collector
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -189,6 +190,16 @@ class CollectReport:
         return "ok"
 
 
+def _fetch(
+    method: Callable[..., Iterator[Page]],
+    arg: str,
+    max_pages: int,
+    since_id: str | None,
+    cursor: str | None,
+) -> Iterator[Page]:
+    return method(arg, since_id=since_id, cursor=cursor, max_pages=max_pages)
+
+
 class _StopRun(Exception):
     def __init__(self, error: CollectError) -> None:
         super().__init__(str(error))
@@ -198,7 +209,8 @@ class _StopRun(Exception):
 def _page_counts(page: Page) -> tuple[int, int, dict[str, int]]:
     data = page.get("data")
     items = data if isinstance(data, list) else ([data] if isinstance(data, dict) else [])
-    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    raw_includes = page.get("includes")
+    includes: dict[str, Any] = raw_includes if isinstance(raw_includes, dict) else {}
     inc_users = len(includes.get("users") or [])
     inc_tweets = len(includes.get("tweets") or [])
     if page.endpoint is USERS_BY:
@@ -433,26 +445,20 @@ class _Pass:
                 MENTIONS,
                 f"id={uid}",
                 f"mentions of @{handle}",
-                lambda s, c, uid=uid: self.api.mentions(
-                    uid, since_id=s, cursor=c, max_pages=max_pages
-                ),
+                functools.partial(_fetch, self.api.mentions, uid, max_pages),
             )
             self.query(
                 USER_TWEETS,
                 f"id={uid}",
                 f"posts of @{handle}",
-                lambda s, c, uid=uid: self.api.user_tweets(
-                    uid, since_id=s, cursor=c, max_pages=max_pages
-                ),
+                functools.partial(_fetch, self.api.user_tweets, uid, max_pages),
             )
         for label, q in search_queries(self.t, self.settings.query_max_length):
             self.query(
                 SEARCH_RECENT,
                 q,
                 f"search {label}",
-                lambda s, c, q=q: self.api.search_recent(
-                    q, since_id=s, cursor=c, max_pages=max_pages
-                ),
+                functools.partial(_fetch, self.api.search_recent, q, max_pages),
             )
 
     def finish(self, stop: CollectError | None) -> None:
@@ -486,6 +492,13 @@ def collect(
     """One pass over every territory; returns what happened (also in ``collect_runs``)."""
     settings = settings or CollectSettings.from_env()
     db = str(db)
+    passes: list[_Pass] = []
+
+    def before_wait(line: str) -> None:
+        if passes:  # land what the current pass fetched before a possibly long wait
+            passes[-1].flush()
+        progress(line)
+
     with writer(db, wait=lock_wait) as con:
         api = XApi(
             token,
@@ -494,7 +507,7 @@ def collect(
             on_malformed=lambda body, why, url: report.rejected.append(
                 f"{spool.reject(db, body, f'{url}: {why}')}: {why}"
             ),
-            on_wait=lambda line: (passes[-1].flush() if passes else None, progress(line)),
+            on_wait=before_wait,
             sleep=sleep,
         )
         report = CollectReport(db=db, base_url=api.base_url)
@@ -504,7 +517,6 @@ def collect(
         report.drained = spool.drain(con, db)
         runlog.close_stale_runs(con, PLATFORM)
         stop_all: CollectError | None = None
-        passes: list[_Pass] = []  # the current one lands its pages before any long wait
         for territory in territories:
             save_territory(con, territory)
             started = time.monotonic()
@@ -525,7 +537,7 @@ def collect(
                     p.run.error("internal", f"{type(e).__name__}: {e}")
                     runlog.finish_run(con, p.run, "failed", f"internal error: {type(e).__name__}")
                     raise
-            else:
+            elif stop is not None:
                 p.run.error(stop.kind, f"not attempted: {stop}")
             p.finish(stop)
             p.result.posts_after = sql.territory_post_count(con, territory.slug, PLATFORM)
