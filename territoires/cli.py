@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from territoires.config import ConfigError
+from territoires.errors import UsageError  # noqa: F401  (re-exported for commands)
 from warehouse.db import WarehouseBusy
 
 # command name -> module in territoires.commands
@@ -27,10 +28,6 @@ COMMANDS = {
     "report": "report",
     "share": "share",
 }
-
-
-class UsageError(ValueError):
-    """A bad argument value: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
