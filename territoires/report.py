@@ -42,10 +42,9 @@ from territoires.ui.i18n import (
     fmt_short_date,
     lang,
 )
-from warehouse import dashboard_queries as dq
 from warehouse import metrics
 from warehouse.metrics_base import Con
-from warehouse.profiles import account_profiles, post_authors
+from warehouse.profiles import account_profiles, post_authors, post_details
 
 # The headline numbers, in reading order, with their kind and which way is better.
 CARDS = (
@@ -184,6 +183,25 @@ def _isna(v: Any) -> bool:
         return False
 
 
+def _top_relayed(con: Con, rel: pd.DataFrame) -> pd.DataFrame:
+    """The city posts most reposted or quoted among ``rel`` (:func:`metrics.relays` rows):
+    ``platform, post_id, relays, local_relays`` and the post's author, time, text, url."""
+    cols = ["platform", "post_id", "relays", "local_relays", "author_id", "username",
+            "created_at", "text", "url"]
+    rel = rel[rel["relayed_post_id"].notna()]
+    if not len(rel):
+        return pd.DataFrame(columns=cols)
+    agg = (rel.assign(local=rel["is_local"].astype(bool))
+           .groupby(["platform", "relayed_post_id"], as_index=False)
+           .agg(relays=("local", "size"), local_relays=("local", "sum"))
+           .rename(columns={"relayed_post_id": "post_id"})
+           .sort_values(["relays", "local_relays", "post_id"], ascending=[False, False, True],
+                        kind="stable")
+           .head(TOP_POSTS))
+    details = post_details(con, zip(agg["platform"], agg["post_id"], strict=True))
+    return agg.merge(details, on=["platform", "post_id"], how="left")[cols]
+
+
 def build_review(con: Con, territory: Territory, since: date, until: date,
                  as_of: datetime) -> Review:
     """Everything the review shows for ``[since, until)`` judged at ``as_of``."""
@@ -204,8 +222,10 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
     if conv is not None:
         authors = post_authors(con, [(conv["platform"], conv["conversation_id"])])
         conv["root_author_id"] = authors["author_id"].iloc[0] if len(authors) else None
-    top = dq.top_relayed_posts(con, territory, since, until, TOP_POSTS)
-    new = dq.new_local_tweetos(con, territory, since, until, days=n).head(NEW_TWEETOS)
+    top = _top_relayed(con, metrics.relays(con, territory, since, until))
+    tweetos = metrics.local_tweetos(con, territory, since, until)
+    start = pd.Timestamp(metrics.window_utc(territory, since, until)[0])
+    new = tweetos[pd.to_datetime(tweetos["first_seen"]) >= start].head(NEW_TWEETOS)
     keys: set[tuple[str, str]] = set()
     if slowest:
         keys.add((slowest["platform"], str(slowest["author_id"])))
