@@ -7,8 +7,9 @@ view and nothing else; changing one character of it, or opening it after its exp
 shows a page that says so.
 
 Token: ``<payload>.<signature>``, both base64url without padding. The payload is compact
-JSON; the signature is ``HMAC-SHA256(secret, "territoires-share-v1." + payload)`` compared
-in constant time (:func:`hmac.compare_digest`) before the payload is even decoded. The
+JSON; the signature is ``HMAC-SHA256(secret, "territoires-share-v1." + payload)``, whose canonical
+base64url text is compared in constant time (:func:`hmac.compare_digest`) before the
+payload is even decoded. The
 as-of instant is pinned at creation, so the figures an official sees do not drift
 (DESIGN §3: same window, same as-of, same answer).
 """
@@ -128,11 +129,10 @@ def verify(token: str, secret: bytes, now: datetime) -> SharedLink:
     payload, sep, sig = token.partition(".")
     if not sep or not payload or not sig or len(token) > 2048:
         raise ShareError("malformed", "this link is incomplete")
-    try:
-        given = _unb64(sig)
-    except (ValueError, TypeError):
-        raise ShareError("tampered", "this link was modified") from None
-    if not hmac.compare_digest(given, _signature(secret, payload)):
+    # compare the canonical text: base64 has several spellings of the same bytes, and a
+    # link with any changed character must be refused
+    expected = _b64(_signature(secret, payload))
+    if not sig.isascii() or not hmac.compare_digest(sig, expected):
         raise ShareError("tampered", "this link was modified")
     try:
         link = SharedLink.from_payload(json.loads(_unb64(payload)))
