@@ -54,7 +54,7 @@ _TWEPOCH = 1288834974657  # X's snowflake epoch (ms)
 _HOUR = 3_600_000
 _MIN = 60_000
 _DAY = 86_400_000
-_MAX_USERS = 150_000
+_MAX_USERS = 50_000
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _USER_FIELDS = "created_at,description,location,public_metrics,verified,verified_type"
 _HASHTAG = re.compile(r"#(\w+)")
@@ -312,13 +312,23 @@ class _Sampler:
 
 
 def _text_item(body: str, url: str | None, handle_index: dict[str, int]) -> tuple[Any, ...]:
-    """(body, hashtag entities, mention entities, url) of one ready-made text."""
+    """A ready-made text: (body, hashtags, mentions, url, display url, entity cache).
+
+    Hashtags are (tag, start, end); mentions (username, start, end, user index or -1).
+    The cache maps an offset (the length of a reply's ``@user`` prefix) to the entity
+    lists at that offset, built once and shared by every post using this text.
+    """
     tags = tuple((m.group(1), m.start(), m.end()) for m in _HASHTAG.finditer(body))
     mentions = tuple(
         (m.group(1), m.start(), m.end(), handle_index.get(m.group(1).lower(), -1))
         for m in _MENTION.finditer(body)
     )
-    return (body, tags, mentions, url)
+    display = None
+    if url:
+        display = url.split("://", 1)[-1].removeprefix("www.")
+        display = display if len(display) <= 30 else display[:29] + "…"
+    cache: dict[int, tuple[Any, ...]] = {}
+    return (body, tags, mentions, url, display, cache)
 
 
 class _Generator:
@@ -344,7 +354,8 @@ class _Generator:
         self.buffers: dict[
             tuple[str, int], list[tuple[dict[str, Any], tuple[int, ...], tuple[Any, ...]]]
         ] = {}
-        self._day_prefix: dict[int, str] = {}
+        self._iso_hour = -1
+        self._iso_prefix = ""
         self._build_people()
         self._build_service_hours()
         self._build_texts()
@@ -384,7 +395,6 @@ class _Generator:
                     "location": location,
                     "verified": vtype != "none",
                     "verified_type": vtype,
-                    "protected": False,
                     "created_at": created,
                     "public_metrics": {
                         "followers_count": followers,
@@ -480,12 +490,17 @@ class _Generator:
             )
         self.ids = [p["id"] for p in self.profiles]
         self.fragments: list[orjson.Fragment | None] = [None] * len(self.profiles)
+        # a reply's "@user " prefix and its mention entity, per user
+        self.heads = [
+            (f"@{u} ", [{"start": 0, "end": 1 + len(u), "username": u, "id": i}])
+            for u, i in zip(self.usernames, self.ids, strict=True)
+        ]
         self.handle_index = {u.lower(): i for i, u in enumerate(self.usernames)}
         citizens = range(len(self.org_range) + self.n_city, len(self.usernames))
         order = list(citizens)
         rng.shuffle(order)
         # heavy-tailed activity: a few citizens post a lot, most post rarely
-        act = [1.0 / (r + 8) ** 0.95 for r in range(len(order))]
+        act = [1.0 / (r + 8) ** 1.0 for r in range(len(order))]
         self.pick_citizen = _Sampler(rng, order, act)
         relay_pop = order + list(self.org_range)
         relay_w = [a * (3.0 if self.local[i] else 1.0) for i, a in zip(order, act, strict=True)]
@@ -586,7 +601,7 @@ class _Generator:
         for items in self.t_question:  # questions start lower-case after an empty greeting
             for n, it in enumerate(items):
                 if it[0][:1].islower():
-                    items[n] = (it[0][0].upper() + it[0][1:], *it[1:])
+                    items[n] = _text_item(it[0][0].upper() + it[0][1:], it[3], hi)
         self.t_storm_mention = pool(tx.STORM_MENTIONS, 15)
         self.t_reply_city = pool(tx.REPLIES_TO_CITY, 10)
         self.t_citizen_reply = pool(tx.CITIZEN_REPLIES, 10)
@@ -599,6 +614,16 @@ class _Generator:
         self.t_chatter = pool([(c, link) for c in tx.CHATTER for link in tx.CHATTER_LINKS], 3)
         self.t_link = pool(tx.LINK_RELAYS, 12)
         self.t_xss = _text_item(XSS_TEXT, None, hi)
+
+    def _suffixed(self, item: tuple[Any, ...], acc: int) -> tuple[Any, ...]:
+        """``item`` with ``@handle`` at its end (built once per text and account)."""
+        key = -1 - acc  # negative keys of the entity cache hold these variants
+        variant = item[5].get(key)
+        if variant is None:
+            variant = item[5][key] = _text_item(
+                f"{item[0]} @{self.usernames[acc]}", item[3], self.handle_index
+            )
+        return variant
 
     def pick(self, items: list[tuple[Any, ...]]) -> tuple[Any, ...]:
         return items[int(self.rng.random() * len(items))]
@@ -681,15 +706,26 @@ class _Generator:
 
     # --- building one post ----------------------------------------------------------------
     def _iso(self, t: int) -> str:
-        s = t // 1000
-        day, sod = divmod(s, 86400)
-        prefix = self._day_prefix.get(day)
-        if prefix is None:
-            prefix = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
-            self._day_prefix[day] = prefix
-        h, r = divmod(sod, 3600)
-        m, sec = divmod(r, 60)
-        return f"{prefix}{h:02d}:{m:02d}:{sec:02d}.000Z"
+        """X's ``created_at`` (second precision) for the instant ``t`` (ms)."""
+        hour, rest = divmod(t, _HOUR)
+        if hour != self._iso_hour:
+            self._iso_hour = hour
+            self._iso_prefix = datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%dT%H:")
+        minute, ms = divmod(rest, _MIN)
+        return f"{self._iso_prefix}{minute:02d}:{ms // 1000:02d}.000Z"
+
+    def _entities_at(
+        self, tags: tuple[Any, ...], mentions: tuple[Any, ...], off: int
+    ) -> tuple[Any, ...]:
+        tag_ents = [{"start": s + off, "end": e + off, "tag": g} for g, s, e in tags]
+        ms, users = [], []
+        for name, s, e, idx in mentions:
+            m = {"start": s + off, "end": e + off, "username": name}
+            if idx >= 0:
+                m["id"] = self.ids[idx]
+                users.append(idx)
+            ms.append(m)
+        return (tag_ents, ms, tuple(users))
 
     def _tco(self) -> str:
         self.links += 1
@@ -724,45 +760,49 @@ class _Generator:
         pid = str(
             ((t - _TWEPOCH) << 22) | ((self.emitted * 37 & 0x3FF) << 12) | (self.sf_seq & 0xFFF)
         )
-        body, tags, mentions, url = item
+        body, tags, mentions, url, display, cache = item
         ents: dict[str, Any] = {}
-        users = [author]
         if prefix:
-            head = "".join(f"@{self.usernames[u]} " for u in prefix)
+            if len(prefix) == 1:
+                head, ms = self.heads[prefix[0]]
+            else:
+                head, ms = "", []
+                for u in prefix:
+                    name = self.usernames[u]
+                    ms.append(
+                        {
+                            "start": len(head),
+                            "end": len(head) + 1 + len(name),
+                            "username": name,
+                            "id": self.ids[u],
+                        }
+                    )
+                    head += f"@{name} "
             off = len(head)
             text = head + body
-            ms, pos = [], 0
-            for u in prefix:
-                end = pos + 1 + len(self.usernames[u])
-                ms.append(
-                    {"start": pos, "end": end, "username": self.usernames[u], "id": self.ids[u]}
-                )
-                users.append(u)
-                pos = end + 1
         else:
             off, text, ms = 0, body, []
-        for name, s, e, idx in mentions:
-            m = {"start": s + off, "end": e + off, "username": name}
-            if idx >= 0:
-                m["id"] = self.ids[idx]
-                users.append(idx)
-            ms.append(m)
+        cached = cache.get(off)
+        if cached is None:
+            cached = cache[off] = self._entities_at(tags, mentions, off)
+        tag_ents, body_ms, body_users = cached
+        if body_ms:
+            ms = ms + body_ms
         if ms:
             ents["mentions"] = ms
-        if tags:
-            ents["hashtags"] = [{"start": s + off, "end": e + off, "tag": g} for g, s, e in tags]
+        if tag_ents:
+            ents["hashtags"] = tag_ents
         if url:
             short = self._tco()
             start = len(text) + 1
             text = f"{text} {short}"
-            display = url.split("://", 1)[-1].removeprefix("www.")
             ents["urls"] = [
                 {
                     "start": start,
-                    "end": start + len(short),
+                    "end": start + 23,
                     "url": short,
                     "expanded_url": url,
-                    "display_url": display if len(display) <= 30 else display[:29] + "…",
+                    "display_url": display,
                 }
             ]
         retweets, replies, quotes = metrics
@@ -794,8 +834,7 @@ class _Generator:
         if quoted is not None:
             p.setdefault("referenced_tweets", []).append({"type": "quoted", "id": quoted["id"]})
             refs = (*refs, (quoted, quoted_author))
-        users.extend(extra_users)
-        self._route(p, author, users, refs)
+        self._route(p, author, (author, *prefix, *body_users, *extra_users), refs)
         return p
 
     def repost(self, t: int, author: int, original: dict[str, Any], orig_author: int) -> None:
@@ -870,7 +909,7 @@ class _Generator:
                         key = ("mentions", u)
                         break
         buf = self.buffers.setdefault(key, [])
-        buf.append((p, tuple(users), refs))
+        buf.append((p, users, refs))
         if len(buf) >= PAGE_SIZE:
             self._flush(key)
 
@@ -1110,17 +1149,6 @@ class _Generator:
         )
         self._maybe_answer(t, p, citizen, acc, conv, reluctance=0.5)
 
-    def _mention_item(self, item: tuple[Any, ...], acc: int) -> tuple[Any, ...]:
-        """``item`` with ``@handle`` at its end."""
-        body, tags, mentions, url = item
-        h = self.usernames[acc]
-        return (
-            f"{body} @{h}",
-            tags,
-            (*mentions, (h, len(body) + 1, len(body) + 2 + len(h), acc)),
-            url,
-        )
-
     def _root_mention(self, t: int, storm: bool = False) -> None:
         """A citizen's fresh post addressed to a city account: an interpellation."""
         rng = self.rng
@@ -1136,7 +1164,7 @@ class _Generator:
             prefix: tuple[int, ...] = (acc, self._other_city(acc)) if rng.random() < 0.1 else (acc,)
             p = self.post(t, u, item, prefix=prefix)
         else:
-            p = self.post(t, u, self._mention_item(item, acc))
+            p = self.post(t, u, self._suffixed(item, acc))
         self._maybe_answer(t, p, u, acc, p["id"])
         if rng.random() < 0.2:
             self.push(t + self._delay(120), self._citizen_reply, p, u, (u, acc), p["id"], 0)

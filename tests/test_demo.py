@@ -367,9 +367,24 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "territoires.cli", "demo", "--no-serve", "--posts", "3000",
-         "--db", str(db), "--anchor", "2025-03-12"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "territoires.cli",
+            "demo",
+            "--no-serve",
+            "--posts",
+            "3000",
+            "--db",
+            str(db),
+            "--anchor",
+            "2025-03-12",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "3000 posts" in proc.stdout

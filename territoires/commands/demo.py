@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
+import threading
 import time
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from collectors.demo import default_anchor, demo_territory, generate_pages
 from territoires.commands import add_db_argument
@@ -16,6 +20,8 @@ from warehouse.load import LoadStats, load_pages
 from warehouse.territory import resolve_account_ids, save_territory
 
 HELP = "build a demo warehouse for a fictional territory, then serve the dashboard"
+T = TypeVar("T")
+_DONE = object()
 
 
 def _anchor(value: str) -> date:
@@ -46,6 +52,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_serve_arguments(parser)
 
 
+def prefetched(items: Iterable[T], ahead: int = 1000) -> Iterator[T]:
+    """Iterate ``items`` from a background thread, up to ``ahead`` items in advance.
+
+    DuckDB releases the GIL while it runs a statement, so the demo generator (pure Python)
+    prepares the next pages while the loader's SQL runs. The order is unchanged.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as e:  # handed to the consumer, raised there
+            q.put(e)
+
+    thread = threading.Thread(target=produce, name="demo-pages", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def build_demo(
     db: Path, posts: int, seed: int, anchor: date | None = None, progress: bool = False
 ) -> tuple[int, LoadStats]:
@@ -60,10 +105,8 @@ def build_demo(
     anchor = anchor or default_anchor(territory)
     with writer(db) as con:
         save_territory(con, territory)
-        stats = load_pages(
-            con,
-            generate_pages(territory, posts=posts, seed=seed, progress=progress, anchor=anchor),
-        )
+        pages = generate_pages(territory, posts=posts, seed=seed, progress=progress, anchor=anchor)
+        stats = load_pages(con, prefetched(pages))
         resolve_account_ids(con, territory.slug)
         landed = con.execute("SELECT count(*) FROM territory_posts").fetchone()[0]  # type: ignore[index]
     return int(landed), stats
