@@ -28,11 +28,11 @@ from warehouse.metrics_base import (
     with_ctes,
 )
 
-_TAGS_CTE = """
+TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
 """
 _HASHTAG_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE),
+    with_ctes(CITY_CTE, TP_CTE, TAGS_CTE),
     """
 SELECT timezone($tz, timezone('UTC', p.created_at))::DATE AS local_date, tags.label AS hashtag,
        count(DISTINCT (p.platform, p.id)) AS posts,
@@ -44,15 +44,14 @@ GROUP BY ALL
 ORDER BY local_date, hashtag
 """
 )
-_SUMMARY_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE),
-    """
-SELECT (SELECT count(*) FROM tp) AS posts_total,
-       (SELECT count(*) FROM tp p WHERE EXISTS (
-            SELECT 1 FROM post_hashtags h JOIN tags ON tags.tag = h.tag
-            WHERE h.platform = p.platform AND h.post_id = p.id)) AS hashtag_posts
+SUMMARY_SELECT = """
+SELECT count(*) AS posts_total, count(h.post_id) AS hashtag_posts
+FROM tp p
+LEFT JOIN (SELECT DISTINCT h.platform, h.post_id FROM post_hashtags h
+           SEMI JOIN tags ON tags.tag = h.tag) h
+       ON h.platform = p.platform AND h.post_id = p.id
 """
-)
+_SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE), SUMMARY_SELECT)
 _CONVERSATIONS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE),
     """,
@@ -86,23 +85,24 @@ LIMIT $limit
 )
 
 
-def _params(territory: Territory, since: date, until: date) -> dict[str, Any]:
-    params = base_params(territory, *window_utc(territory, since, until))
-    params["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
-    params["tag_labels"] = list(territory.hashtags)
-    return params
+def params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+    """Bound parameters of the hashtag queries (window, tracked hashtags)."""
+    values = base_params(territory, *window_utc(territory, since, until))
+    values["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
+    values["tag_labels"] = list(territory.hashtags)
+    return values
 
 
 def hashtag_activity(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
     """Posts and contributors per local day and tracked hashtag (as configured, with '#')."""
-    params = _params(territory, since, until)
-    params["tz"] = territory.timezone
-    return con.execute(_HASHTAG_SQL, params).df()
+    values = params(territory, since, until)
+    values["tz"] = territory.timezone
+    return con.execute(_HASHTAG_SQL, values).df()
 
 
 def activity_summary(con: Con, territory: Territory, since: date, until: date) -> dict[str, int]:
     """``posts_total`` and ``hashtag_posts`` (distinct posts with any tracked hashtag)."""
-    cur = con.execute(_SUMMARY_SQL, _params(territory, since, until))
+    cur = con.execute(_SUMMARY_SQL, params(territory, since, until))
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None
@@ -113,6 +113,6 @@ def conversations(
     con: Con, territory: Territory, since: date, until: date, limit: int | None = None
 ) -> pd.DataFrame:
     """Conversations active in the window, largest first."""
-    params = base_params(territory, *window_utc(territory, since, until))
-    params["limit"] = limit if limit is not None else 2**62
-    return con.execute(_CONVERSATIONS_SQL, params).df()
+    values = base_params(territory, *window_utc(territory, since, until))
+    values["limit"] = limit if limit is not None else 2**62
+    return con.execute(_CONVERSATIONS_SQL, values).df()

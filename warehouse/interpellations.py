@@ -9,7 +9,7 @@
 * Unanswered: **pending** if younger than 7 days at ``as_of``, else **missed**.
 * **Service-hours** times count only the open minutes of the answering account (of the
   addressed account for a pending age), from the calendar of
-  :mod:`warehouse.service_hours`, with one ``ASOF JOIN`` per instant.
+  :mod:`warehouse.service_hours` (an equality join on each instant's UTC day).
 """
 
 from __future__ import annotations
@@ -35,18 +35,17 @@ from warehouse.metrics_base import (
 )
 from warehouse.service_hours import calendar_params
 
-_CTES = (
-    CITY_CTE,
-    TP_CTE,
+# the CTEs after city and tp (shared with the headline query of warehouse.metrics)
+CTES = (
     """
 cal AS (
     SELECT unnest($cal_platform::VARCHAR[]) AS platform, unnest($cal_user::VARCHAR[]) AS user_id,
-           unnest($cal_s::TIMESTAMP[]) AS s, unnest($cal_dur::DOUBLE[]) AS dur,
-           unnest($cal_cum::DOUBLE[]) AS cum
+           unnest($cal_day::DATE[]) AS day, unnest($cal_cum::DOUBLE[]) AS cum,
+           unnest($cal_ivs::DOUBLE[][][]) AS ivs
 )""",
     """
 cand AS (
-    SELECT p.platform, p.id, p.author_id, p.created_at, p.text, p.conversation_id,
+    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
            p.in_reply_to_user_id, p.reply_to_id
     FROM tp p
     WHERE NOT p.is_repost AND p.author_id IS NOT NULL
@@ -54,7 +53,9 @@ cand AS (
 )""",
     """
 addressed AS (
-    SELECT platform, post_id, acc_id, handle FROM (
+    SELECT platform, post_id, arg_min(acc_id, via * 1000 + ord) AS acc_id,
+           arg_min(handle, via * 1000 + ord) AS handle
+    FROM (
         SELECT c.platform, c.id AS post_id, k.id AS acc_id, k.handle, k.ord, 0 AS via
         FROM cand c JOIN city_ids k ON k.platform = c.platform AND k.id = c.in_reply_to_user_id
         UNION ALL
@@ -64,7 +65,7 @@ addressed AS (
         JOIN city_ids k ON k.platform = m.platform
              AND (m.user_id = k.id OR (m.user_id IS NULL AND m.username = lower(k.handle)))
         WHERE c.reply_to_id IS NULL AND c.in_reply_to_user_id IS NULL
-    ) QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY via, ord) = 1
+    ) GROUP BY platform, post_id
 )""",
     """
 inter AS (
@@ -82,11 +83,12 @@ city_posts AS (
 )""",
     """
 ans AS (
-    SELECT i.platform, i.id, r.id AS answer_id, r.created_at AS answered_at, r.author_id AS answerer
+    SELECT i.platform, i.id, arg_min(r.id, (r.created_at, r.id)) AS answer_id,
+           min(r.created_at) AS answered_at, arg_min(r.author_id, (r.created_at, r.id)) AS answerer
     FROM inter i
     JOIN city_posts r ON r.platform = i.platform AND r.conversation_id = i.conversation_id
          AND r.in_reply_to_user_id = i.author_id AND r.created_at > i.created_at
-    QUALIFY row_number() OVER (PARTITION BY i.platform, i.id ORDER BY r.created_at, r.id) = 1
+    GROUP BY i.platform, i.id
 )""",
     # the instants whose open time F(t) is needed: p and r for an answer (answering
     # account's hours), p and as_of for an unanswered one (addressed account's hours)
@@ -103,9 +105,11 @@ pts AS (
     """
 fv AS (
     SELECT x.platform, x.id, x.k,
-           coalesce(c.cum + least(greatest(date_diff('millisecond', c.s, x.t) / 1000.0, 0),
-                                  c.dur), 0) AS f
-    FROM pts x ASOF LEFT JOIN cal c ON c.platform = x.platform AND c.user_id = x.acc AND x.t >= c.s
+           c.cum + coalesce(list_sum(list_transform(c.ivs, lambda iv: greatest(
+               least(date_diff('millisecond', x.t::DATE::TIMESTAMP, x.t) / 1000.0, iv[2]) - iv[1],
+               0.0))), 0) AS f
+    FROM pts x
+    LEFT JOIN cal c ON c.platform = x.platform AND c.user_id = x.acc AND c.day = x.t::DATE
 )""",
     """
 svc AS (
@@ -120,7 +124,7 @@ svc AS (
         """
 result AS (
     SELECT i.platform, i.id AS post_id, i.author_id, u.username AS author_username,
-           u.name AS author_name, i.created_at, i.text, i.addressed_handle, i.conversation_id,
+           u.name AS author_name, i.created_at, i.addressed_handle, i.conversation_id,
            CASE WHEN a.answer_id IS NOT NULL THEN 'answered'
                 WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
                 ELSE 'missed' END AS status,
@@ -143,24 +147,25 @@ result AS (
 )""",
     ),
 )
-_WITH = with_ctes(*_CTES)
+_WITH = with_ctes(CITY_CTE, TP_CTE, *CTES)
 
+# the text is read last, for the listed rows only (the shared CTEs stay narrow)
 COLUMNS = (
-    "platform, post_id, author_id, author_username, author_name, created_at, text, "
-    "addressed_handle, conversation_id, status, answer_id, answered_at, answered_by_handle, "
-    "response_minutes, service_response_minutes, url"
+    "r.platform, r.post_id, r.author_id, r.author_username, r.author_name, r.created_at, "
+    "tx.text, r.addressed_handle, r.conversation_id, r.status, r.answer_id, r.answered_at, "
+    "r.answered_by_handle, r.response_minutes, r.service_response_minutes, r.url"
 )
-_LIST_SQL = compose(_WITH, "SELECT", COLUMNS, "FROM result ORDER BY created_at, platform, post_id")
+_FROM = "FROM result r LEFT JOIN posts tx ON tx.platform = r.platform AND tx.id = r.post_id"
+_LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, "ORDER BY r.created_at, r.platform, r.post_id")
 _QUEUE_SQL = compose(
     _WITH,
     "SELECT",
     COLUMNS,
-    ", age_minutes, service_age_minutes FROM result WHERE status = 'pending'",
-    "ORDER BY created_at, platform, post_id LIMIT $limit",
+    ", r.age_minutes, r.service_age_minutes",
+    _FROM,
+    "WHERE r.status = 'pending' ORDER BY r.created_at, r.platform, r.post_id LIMIT $limit",
 )
-_SUMMARY_SQL = compose(
-    _WITH,
-    """
+SUMMARY_SELECT = """
 SELECT count(*) AS interpellations,
        count(*) FILTER (WHERE status = 'answered') AS answered,
        count(*) FILTER (WHERE status = 'pending') AS pending,
@@ -170,19 +175,20 @@ SELECT count(*) AS interpellations,
        quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes
 FROM result
 """
-)
+_SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
 
 
-def _params(
+def params(
     con: Con, territory: Territory, t0: datetime, t1: datetime, as_of: datetime
 ) -> dict[str, Any]:
+    """Bound parameters of the interpellation queries (window, as-of, calendar)."""
     as_of = to_utc(as_of)
-    params = base_params(territory, t0, t1)
-    params["as_of"] = as_of
-    params["pending_days"] = PENDING_DAYS
+    values = base_params(territory, t0, t1)
+    values["as_of"] = as_of
+    values["pending_days"] = PENDING_DAYS
     lo, hi = min(to_utc(t0), as_of), max(to_utc(t1), as_of)
-    params.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
-    return params
+    values.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
+    return values
 
 
 def interpellations(
@@ -190,7 +196,7 @@ def interpellations(
 ) -> pd.DataFrame:
     """One row per interpellation created in ``[since, until)``, judged at ``as_of``."""
     t0, t1 = window_utc(territory, since, until)
-    return con.execute(_LIST_SQL, _params(con, territory, t0, t1, as_of)).df()
+    return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of)).df()
 
 
 def pending_queue(
@@ -204,16 +210,16 @@ def pending_queue(
     as_of = to_utc(as_of)
     t0 = as_of - timedelta(days=PENDING_DAYS)
     t1 = as_of + timedelta(microseconds=1)
-    params = _params(con, territory, t0, t1, as_of)
-    params["limit"] = int(limit)
-    return con.execute(_QUEUE_SQL, params).df()
+    values = params(con, territory, t0, t1, as_of)
+    values["limit"] = int(limit)
+    return con.execute(_QUEUE_SQL, values).df()
 
 
 def interpellation_summary(
     con: Con, territory: Territory, t0: datetime, t1: datetime, as_of: datetime
 ) -> dict[str, Any]:
     """Counts and response-time quantiles over the interpellations created in ``[t0, t1)``."""
-    cur = con.execute(_SUMMARY_SQL, _params(con, territory, t0, t1, as_of))
+    cur = con.execute(_SUMMARY_SQL, params(con, territory, t0, t1, as_of))
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None

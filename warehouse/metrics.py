@@ -15,10 +15,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from territoires.config import Territory
-from warehouse.activity import activity_summary, conversations, hashtag_activity
-from warehouse.interpellations import interpellation_summary, interpellations, pending_queue
-from warehouse.metrics_base import PENDING_DAYS, Con, to_utc, window_utc
-from warehouse.relays import local_accounts, local_tweetos, potential_reach, relay_summary, relays
+from warehouse import activity as _activity
+from warehouse import interpellations as _interpellations
+from warehouse import relays as _relays
+from warehouse.activity import conversations, hashtag_activity
+from warehouse.interpellations import interpellations, pending_queue
+from warehouse.metrics_base import (
+    CITY_CTE,
+    PENDING_DAYS,
+    TP_CTE,
+    Con,
+    compose,
+    to_utc,
+    window_utc,
+    with_ctes,
+)
+from warehouse.relays import local_accounts, local_tweetos, potential_reach, relays
 from warehouse.service_hours import service_minutes
 
 __all__ = [
@@ -48,8 +60,25 @@ HEADLINE_KEYS = (
     "relays", "local_relays", "local_tweetos", "potential_reach",
     "hashtag_posts", "posts_total",
 )  # fmt: skip
+# One statement for every headline figure: the territory's posts of the window (tp) are
+# read once and shared by the interpellation, relay and hashtag parts.
+_HEADLINE_SQL = compose(
+    with_ctes(
+        CITY_CTE, TP_CTE, *_interpellations.CTES, *_relays.CTES, _activity.TAGS_CTE
+    ),
+    "SELECT * FROM (",
+    _interpellations.SUMMARY_SELECT,
+    "), (",
+    _relays.SUMMARY_SELECT,
+    "), (",
+    _activity.SUMMARY_SELECT,
+    ")",
+)
 MINUTES_DIGITS = 2  # minutes are rounded to 2 decimals (0.6 s), so output is stable
 RATE_DIGITS = 4  # response_rate is a fraction between 0 and 1
+_COUNTS = (
+    "relays", "local_relays", "local_tweetos", "potential_reach", "hashtag_posts", "posts_total"
+)
 
 
 def iso_instant(value: datetime) -> str:
@@ -89,10 +118,14 @@ def headline(
     """
     as_of = to_utc(as_of)
     t0, t1 = window_utc(territory, since, until)
-    inter = interpellation_summary(con, territory, t0, t1, as_of)
-    rel = relay_summary(con, territory, since, until)
-    act = activity_summary(con, territory, since, until)
-    n, answered = int(inter["interpellations"]), int(inter["answered"])
+    values = _interpellations.params(con, territory, t0, t1, as_of)
+    values.update(_relays.params(territory, since, until))
+    values.update(_activity.params(territory, since, until))
+    cur = con.execute(_HEADLINE_SQL, values)
+    row = cur.fetchone()
+    assert row is not None
+    got = dict(zip([d[0] for d in cur.description], row, strict=True))
+    n, answered = int(got["interpellations"]), int(got["answered"])
     out: dict[str, Any] = {
         "territory": territory.slug,
         "since": since.isoformat(),
@@ -101,12 +134,11 @@ def headline(
         "interpellations": n,
         "answered": answered,
         "response_rate": round(answered / n, RATE_DIGITS) if n else None,
-        "pending": int(inter["pending"]),
-        "missed": int(inter["missed"]),
-        "median_response_minutes": _minutes(inter["median_response_minutes"]),
-        "p90_response_minutes": _minutes(inter["p90_response_minutes"]),
-        "median_service_response_minutes": _minutes(inter["median_service_response_minutes"]),
-        **rel,
-        **act,
+        "pending": int(got["pending"]),
+        "missed": int(got["missed"]),
+        "median_response_minutes": _minutes(got["median_response_minutes"]),
+        "p90_response_minutes": _minutes(got["p90_response_minutes"]),
+        "median_service_response_minutes": _minutes(got["median_service_response_minutes"]),
+        **{k: int(got[k] or 0) for k in _COUNTS},
     }
     return {k: out[k] for k in HEADLINE_KEYS}

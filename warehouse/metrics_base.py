@@ -27,6 +27,16 @@ from territoires.config import Territory
 Con = duckdb.DuckDBPyConnection
 PENDING_DAYS = 7  # unanswered interpellations younger than this are pending, older are missed
 
+def compose(*fragments: str) -> str:
+    """Join constant SQL fragments (module constants only, never user values)."""
+    return "\n".join(fragments)
+
+
+def with_ctes(*ctes: str) -> str:
+    """``WITH cte, cte, ...`` from constant CTE fragments."""
+    return "WITH " + ",\n".join(c.strip() for c in ctes) + "\n"
+
+
 # The territory's own accounts C, keyed (platform, id); ord = position in the configuration.
 CITY_CTE = """
 city AS (
@@ -46,25 +56,21 @@ city AS (
 city_ids AS (SELECT platform, id, handle, ord FROM city WHERE id IS NOT NULL)
 """
 
-# Posts landed for the territory (seen in a page's data), created in the window.
+# Posts landed for the territory (seen in a page's data), created in the window. Narrow on
+# purpose (no text): it is materialised once per query and read by several parts of it.
+# rt_handle: for a repost written "RT @handle: …", the handle (lower case).
 TP_CTE = """
 tp AS (
-    SELECT p.* FROM territory_posts t
+    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
+           p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost,
+           CASE WHEN p.is_repost AND lower(p.text[1:4]) = 'rt @'
+                THEN lower(split_part(p.text[5:120], ':', 1)) END AS rt_handle
+    FROM territory_posts t
     JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
     WHERE t.territory = $terr AND p.in_data
       AND p.created_at >= $t0 AND p.created_at < $t1
 )
 """
-
-
-def compose(*fragments: str) -> str:
-    """Join constant SQL fragments (module constants only, never user values)."""
-    return "\n".join(fragments)
-
-
-def with_ctes(*ctes: str) -> str:
-    """``WITH cte, cte, ...`` from constant CTE fragments."""
-    return "WITH " + ",\n".join(c.strip() for c in ctes) + "\n"
 
 
 def to_utc(value: datetime) -> datetime:
@@ -141,28 +147,38 @@ def locality_params(territory: Territory) -> dict[str, Any]:
     }
 
 
-# Local accounts among the authors of the territory's posts (all time). Needs city_ids.
-LOCAL_CTE = """
+# Whether the account ``a`` (a row of ``accounts``) is local. Needs the ``city`` CTE.
+LOCAL_PREDICATE = """
+(NOT EXISTS (SELECT 1 FROM city c WHERE c.platform = a.platform
+             AND (c.id = a.id OR lower(c.handle) = lower(a.username)))
+ AND NOT list_contains($loc_excluded::VARCHAR[], coalesce(lower(a.username), ''))
+ AND (list_contains($loc_listed::VARCHAR[], coalesce(lower(a.username), ''))
+      OR ($loc_re::VARCHAR IS NOT NULL AND regexp_matches(
+             strip_accents(lower(coalesce(a.location, '') || chr(10)
+                                 || coalesce(a.description, ''))),
+             coalesce($loc_re::VARCHAR, '^$')))))
+"""
+LOCAL_REASON = """
+CASE WHEN list_contains($loc_listed::VARCHAR[], lower(a.username)) THEN 'listed' ELSE 'term' END
+"""
+
+# Local accounts among the authors of the territory's posts (all time). Needs city.
+LOCAL_CTE = compose(
+    """
 authors AS (
     SELECT DISTINCT p.platform, p.author_id AS id FROM territory_posts t
     JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
     WHERE t.territory = $terr AND p.in_data AND p.author_id IS NOT NULL
 ),
 local_acc AS (
-    SELECT a.platform, a.id,
-           CASE WHEN list_contains($loc_listed::VARCHAR[], lower(a.username)) THEN 'listed'
-                ELSE 'term' END AS reason
+    SELECT a.platform, a.id,""",
+    LOCAL_REASON,
+    """AS reason
     FROM accounts a SEMI JOIN authors u ON u.platform = a.platform AND u.id = a.id
-    WHERE NOT EXISTS (SELECT 1 FROM city c WHERE c.platform = a.platform
-                      AND (c.id = a.id OR lower(c.handle) = lower(a.username)))
-      AND NOT list_contains($loc_excluded::VARCHAR[], coalesce(lower(a.username), ''))
-      AND (list_contains($loc_listed::VARCHAR[], coalesce(lower(a.username), ''))
-           OR ($loc_re::VARCHAR IS NOT NULL AND regexp_matches(
-                  strip_accents(lower(coalesce(a.location, '') || chr(10)
-                                      || coalesce(a.description, ''))),
-                  coalesce($loc_re::VARCHAR, '^$'))))
+    WHERE""",
+    LOCAL_PREDICATE,
+    ")",
 )
-"""
 
 # A post's address on its platform (NULL where unknown).
 URL_EXPR = """

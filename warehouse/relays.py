@@ -24,6 +24,7 @@ from territoires.config import Territory
 from warehouse.metrics_base import (
     CITY_CTE,
     LOCAL_CTE,
+    LOCAL_PREDICATE,
     TP_CTE,
     Con,
     base_params,
@@ -33,10 +34,8 @@ from warehouse.metrics_base import (
     with_ctes,
 )
 
-_RELAY_CTES = (
-    CITY_CTE,
-    TP_CTE,
-    LOCAL_CTE,
+# the CTEs after city and tp (shared with the headline query of warehouse.metrics)
+CTES = (
     """
 domains AS (SELECT unnest($domains::VARCHAR[]) AS d)""",
     """
@@ -45,42 +44,64 @@ linked AS (
     FROM post_links l SEMI JOIN tp ON tp.platform = l.platform AND tp.id = l.post_id
     JOIN domains ON l.domain = domains.d OR ends_with(l.domain, '.' || domains.d)
 )""",
+    # equality joins only: posts by C (reposted or quoted), the handle after "RT @" when
+    # the original was never landed, the author (never a city account)
+    """
+city_src AS (
+    SELECT p.platform, p.id FROM posts p
+    JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+)""",
+    """
+base AS (
+    SELECT * FROM tp
+    WHERE reply_to_id IS NULL AND in_reply_to_user_id IS NULL AND author_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM city_ids c
+                      WHERE c.platform = tp.platform AND c.id = tp.author_id)
+)""",
+    """
+rt_orphans AS (
+    SELECT b.platform, b.id FROM base b
+    JOIN city c ON c.platform = b.platform AND lower(c.handle) = b.rt_handle
+    ANTI JOIN city_src co ON co.platform = b.platform AND co.id = b.reposted_id
+    ANTI JOIN posts o ON o.platform = b.platform AND o.id = b.reposted_id
+    WHERE b.is_repost
+)""",
     """
 rel AS (
     SELECT p.platform, p.id AS post_id, p.author_id, p.created_at,
-           CASE WHEN p.is_repost AND (
-                    EXISTS (SELECT 1 FROM city_ids c
-                            WHERE c.platform = o.platform AND c.id = o.author_id)
-                    OR (o.author_id IS NULL AND EXISTS (
-                        SELECT 1 FROM city c WHERE c.platform = p.platform
-                          AND starts_with(lower(p.text), 'rt @' || lower(c.handle) || ':'))))
-                    THEN 'repost'
-                WHEN p.quoted_id IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM city_ids c WHERE c.platform = q.platform AND c.id = q.author_id)
-                    THEN 'quote'
+           CASE WHEN p.is_repost AND (co.id IS NOT NULL OR ro.id IS NOT NULL) THEN 'repost'
+                WHEN cq.id IS NOT NULL THEN 'quote'
                 WHEN l.post_id IS NOT NULL THEN 'link'
            END AS relay_kind,
            p.reposted_id, p.quoted_id
-    FROM tp p
-    LEFT JOIN posts o ON o.platform = p.platform AND o.id = p.reposted_id
-    LEFT JOIN posts q ON q.platform = p.platform AND q.id = p.quoted_id
+    FROM base p
+    LEFT JOIN city_src co ON co.platform = p.platform AND co.id = p.reposted_id
+    LEFT JOIN city_src cq ON cq.platform = p.platform AND cq.id = p.quoted_id
+    LEFT JOIN rt_orphans ro ON ro.platform = p.platform AND ro.id = p.id
     LEFT JOIN linked l ON l.platform = p.platform AND l.post_id = p.id
-    WHERE p.reply_to_id IS NULL AND p.in_reply_to_user_id IS NULL AND p.author_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.platform = p.platform AND c.id = p.author_id)
 )""",
+    compose(
+        """
+rel_authors AS (
+    SELECT a.platform, a.id, a.username, a.followers_count,""",
+        LOCAL_PREDICATE,
+        """AS is_local
+    FROM accounts a
+    SEMI JOIN rel r ON r.platform = a.platform AND r.author_id = a.id AND r.relay_kind IS NOT NULL
+)""",
+    ),
     """
 relays AS (
     SELECT r.platform, r.post_id, r.author_id, a.username, r.created_at, r.relay_kind,
            CASE r.relay_kind WHEN 'repost' THEN r.reposted_id WHEN 'quote' THEN r.quoted_id
            END AS relayed_post_id,
-           la.id IS NOT NULL AS is_local, a.followers_count
+           coalesce(a.is_local, false) AS is_local, a.followers_count
     FROM rel r
-    LEFT JOIN accounts a ON a.platform = r.platform AND a.id = r.author_id
-    LEFT JOIN local_acc la ON la.platform = r.platform AND la.id = r.author_id
+    LEFT JOIN rel_authors a ON a.platform = r.platform AND a.id = r.author_id
     WHERE r.relay_kind IS NOT NULL
 )""",
 )
-_WITH = with_ctes(*_RELAY_CTES)
+_WITH = with_ctes(CITY_CTE, TP_CTE, *CTES)
 
 _RELAYS_SQL = compose(
     _WITH,
@@ -90,9 +111,7 @@ SELECT platform, post_id, author_id, username, created_at, relay_kind, relayed_p
 FROM relays ORDER BY created_at, platform, post_id
 """
 )
-_SUMMARY_SQL = compose(
-    _WITH,
-    """
+SUMMARY_SELECT = """
 SELECT count(*) AS relays,
        count(*) FILTER (WHERE is_local) AS local_relays,
        count(DISTINCT (platform, author_id)) FILTER (WHERE is_local) AS local_tweetos,
@@ -101,7 +120,7 @@ SELECT count(*) AS relays,
            AS potential_reach
 FROM relays
 """
-)
+_SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
 _REACH_SQL = compose(
     _WITH,
     """
@@ -145,22 +164,23 @@ ORDER BY coalesce(a.followers_count, 0) DESC, lower(a.username), a.platform, a.i
 )
 
 
-def _params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+def params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+    """Bound parameters of the relay queries (window, locality, city domains)."""
     t0, t1 = window_utc(territory, since, until)
-    params = base_params(territory, t0, t1)
-    params.update(locality_params(territory))
-    params["domains"] = [d.lower().strip(".") for d in territory.city_domains]
-    return params
+    values = base_params(territory, t0, t1)
+    values.update(locality_params(territory))
+    values["domains"] = [d.lower().strip(".") for d in territory.city_domains]
+    return values
 
 
 def relays(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
     """The relays created in ``[since, until)``, oldest first."""
-    return con.execute(_RELAYS_SQL, _params(territory, since, until)).df()
+    return con.execute(_RELAYS_SQL, params(territory, since, until)).df()
 
 
 def relay_summary(con: Con, territory: Territory, since: date, until: date) -> dict[str, Any]:
     """relays, local_relays, local_tweetos and potential_reach of the window, in one query."""
-    cur = con.execute(_SUMMARY_SQL, _params(territory, since, until))
+    cur = con.execute(_SUMMARY_SQL, params(territory, since, until))
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None
@@ -169,7 +189,7 @@ def relay_summary(con: Con, territory: Territory, since: date, until: date) -> d
 
 def potential_reach(con: Con, territory: Territory, since: date, until: date) -> int:
     """Sum of the follower counts of the distinct authors of the window's relays."""
-    row = con.execute(_REACH_SQL, _params(territory, since, until)).fetchone()
+    row = con.execute(_REACH_SQL, params(territory, since, until)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -177,14 +197,14 @@ def local_tweetos(
     con: Con, territory: Territory, since: date, until: date, limit: int | None = None
 ) -> pd.DataFrame:
     """Local accounts with at least one relay in the window, ranked (1 = most relays)."""
-    params = _params(territory, since, until)
-    params["limit"] = limit if limit is not None else 2**62
-    return con.execute(_TWEETOS_SQL, params).df()
+    values = params(territory, since, until)
+    values["limit"] = limit if limit is not None else 2**62
+    return con.execute(_TWEETOS_SQL, values).df()
 
 
 def local_accounts(con: Con, territory: Territory) -> pd.DataFrame:
     """Local accounts among the authors of the territory's posts, by followers."""
-    params = base_params(territory, *window_utc(territory, date(1970, 1, 1), date(1970, 1, 2)))
-    del params["t0"], params["t1"]
-    params.update(locality_params(territory))
-    return con.execute(_LOCAL_SQL, params).df()
+    values = base_params(territory, *window_utc(territory, date(1970, 1, 1), date(1970, 1, 2)))
+    del values["t0"], values["t1"]
+    values.update(locality_params(territory))
+    return con.execute(_LOCAL_SQL, values).df()

@@ -7,9 +7,9 @@ converts each end to UTC with :mod:`zoneinfo`, so a daylight-saving change neith
 loses an hour (a 00:00-24:00 range lasts 23 hours on the spring day, 25 on the autumn one).
 
 The SQL side (``warehouse.interpellations``) receives the calendar as bound list
-parameters (:func:`calendar_params`): one row per opening interval, with the open seconds
-accumulated before it, so the open time between two instants is ``F(t2) - F(t1)`` where
-``F(t)`` is found with one ``ASOF JOIN`` (the last interval starting at or before ``t``).
+parameters (:func:`calendar_params`): one row per account and UTC day, with the open
+seconds accumulated before that day and the day's intervals, so the open time between two
+instants is ``F(t2) - F(t1)``, each ``F(t)`` found by an equality join on ``t``'s day.
 :func:`service_minutes` is the plain-Python reference for one interval.
 """
 
@@ -136,27 +136,46 @@ def calendar_params(
     start_utc: datetime,
     end_utc: datetime,
 ) -> dict[str, list[Any]]:
-    """The calendar as bound list parameters for the SQL (``cal_*``), one row per interval.
+    """The calendar as bound list parameters for the SQL (``cal_*``): one row per account and
+    UTC day covering ``[start_utc, end_utc]`` (two days of margin).
 
     ``accounts`` are ``(platform, handle, user_id)`` of the city accounts whose ids are known.
-    Columns: platform, user id, interval start (naive UTC), open seconds of the interval,
-    open seconds of the same account accumulated before it.
+    Columns: platform, user id, the UTC day, the account's open seconds accumulated before
+    that day, and the day's opening intervals as ``[start, end]`` seconds since its midnight
+    (UTC). An interval crossing midnight is split. The open seconds before an instant ``t``
+    are then ``cum + sum(max(0, min(t, end) - start))`` over the intervals of ``t``'s day: an
+    equality join on the day, so the SQL stays linear in the number of posts.
     """
-    first, last = local_date_span(territory, start_utc, end_utc)
-    names = ("cal_platform", "cal_user", "cal_s", "cal_dur", "cal_cum")
+    lo, hi = sorted((to_utc_naive(start_utc), to_utc_naive(end_utc)))
+    first_day, last_day = (lo - timedelta(days=2)).date(), (hi + timedelta(days=2)).date()
+    local_first, local_last = local_date_span(
+        territory, datetime.combine(first_day, time()), datetime.combine(last_day, time())
+    )
+    names = ("cal_platform", "cal_user", "cal_day", "cal_cum", "cal_ivs")
     cols: dict[str, list[Any]] = {n: [] for n in names}
     for platform, handle, user_id in sorted(set(accounts)):
         try:
             account = _account(territory, handle, platform)
         except KeyError:
             continue
+        per_day: dict[date, list[list[float]]] = {}
+        for s, e in opening_intervals(territory, account.opening, local_first, local_last):
+            while s < e:  # split at UTC midnights
+                midnight = datetime.combine(s.date(), time())
+                cut = min(e, midnight + timedelta(days=1))
+                per_day.setdefault(s.date(), []).append(
+                    [(s - midnight).total_seconds(), (cut - midnight).total_seconds()]
+                )
+                s = cut
         cum = 0.0
-        for s, e in opening_intervals(territory, account.opening, first, last):
-            dur = (e - s).total_seconds()
+        day = first_day
+        while day <= last_day:
+            ivs = per_day.get(day, [])
             cols["cal_platform"].append(platform)
             cols["cal_user"].append(user_id)
-            cols["cal_s"].append(s)
-            cols["cal_dur"].append(dur)
+            cols["cal_day"].append(day)
             cols["cal_cum"].append(cum)
-            cum += dur
+            cols["cal_ivs"].append(ivs)
+            cum += sum(e - s for s, e in ivs)
+            day += timedelta(days=1)
     return cols
