@@ -161,8 +161,8 @@ def render_pdf(doc: ReviewDoc) -> bytes:
             pdf.cell(cw - 6, 5, _printable(text))
     pdf.set_y(top + 2 * ch + gap + 4)
 
-    images = [chart_png(f, 1600, 560, scale=1.5) for f in doc.figures]
-    img_h = width * 560 / 1600
+    images = [chart_png(f, 1600, 500, scale=1.5) for f in doc.figures]
+    img_h = width * 500 / 1600
     for n, png in enumerate(images):
         if n == 1 or pdf.get_y() + img_h > pdf.h - pdf.b_margin:
             pdf.add_page()
