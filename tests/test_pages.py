@@ -86,7 +86,7 @@ def test_home_shows_the_metric_functions_figures(open_app, dash_db: Path) -> Non
         i18n.fmt_int(h_day["interpellations"]), i18n.fmt_int(h_week["interpellations"])]
     assert _metric(at, "Taux de réponse") == [
         i18n.fmt_pct(h_day["response_rate"]), i18n.fmt_pct(h_week["response_rate"])]
-    assert _metric(at, "Délai médian (heures d'ouverture)") == [
+    assert _metric(at, "Délai médian, heures ouvrées") == [
         i18n.fmt_minutes(h_day["median_service_response_minutes"]),
         i18n.fmt_minutes(h_week["median_service_response_minutes"])]
     assert _metric(at, "Relais") == [i18n.fmt_int(h_day["relays"]), i18n.fmt_int(h_week["relays"])]

@@ -10,7 +10,8 @@ from territoires.ui.i18n import t
 from territoires.ui.shell import ROOT, current_view
 
 view = current_view()
-st.set_page_config(page_title=f"{t('def.title')} · {view.territory.name} · Territoires")
+st.set_page_config(page_title=f"{t('def.title')} · {view.territory.name} · Territoires",
+                   layout="wide")
 st.title(t("def.title"), anchor=False)
 with r.guard("definitions"):
     doc = ROOT / "docs" / "metrics.md"

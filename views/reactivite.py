@@ -98,7 +98,9 @@ with r.guard("resp.weekly"):
         summary = t("resp.weekly.summary", low=fmt_pct(rates.min()), high=fmt_pct(rates.max()),
                     target=fmt_pct(target_rate / 100))
         table = weeks.assign(week=weeks["week"].map(fmt_date))
-        fig = charts.bars_with_target(weeks, "week", "response_rate", t("m.response_rate"),
+        bars = weeks.assign(week=[t("resp.week_of", day=d.strftime("%d/%m"))
+                                  for d in weeks["week"]])
+        fig = charts.bars_with_target(bars, "week", "response_rate", t("m.response_rate"),
                                       target_rate / 100, t("resp.vs_target",
                                                            target=fmt_pct(target_rate / 100)))
         r.chart(fig, summary, table, f"reactivite-semaines-{terr.slug}", "weekly")

@@ -13,6 +13,12 @@ from territoires.ui.i18n import weekday_names
 from territoires.ui.render import PALETTE, style_fig
 
 
+def _dates(fig: go.Figure) -> go.Figure:
+    """Day/month ticks (plotly's month names are English only)."""
+    fig.update_xaxes(tickformat="%d/%m", hoverformat="%d/%m/%Y")
+    return fig
+
+
 def lines(df: pd.DataFrame, x: str, y: str, series: str, labels: dict[str, str] | None = None,
           markers: pd.DataFrame | None = None, marker_label: str = "") -> go.Figure:
     """One line per ``series`` value; optional ``markers`` (x, y, series) drawn as points."""
@@ -26,7 +32,7 @@ def lines(df: pd.DataFrame, x: str, y: str, series: str, labels: dict[str, str] 
                                  name=marker_label, text=[marker_label] * len(markers),
                                  textposition="top center",
                                  marker={"size": 13, "color": "#e1000f", "symbol": "star"}))
-    return style_fig(fig)
+    return _dates(style_fig(fig))
 
 
 def stacked_bars(df: pd.DataFrame, x: str, y: str, series: str,
@@ -36,12 +42,13 @@ def stacked_bars(df: pd.DataFrame, x: str, y: str, series: str,
         fig.add_trace(go.Bar(x=g[x], y=g[y], name=(labels or {}).get(name, str(name)),
                              marker_color=PALETTE[n % len(PALETTE)]))
     fig.update_layout(barmode="stack")
-    return style_fig(fig)
+    return _dates(style_fig(fig))
 
 
 def bars_with_target(df: pd.DataFrame, x: str, y: str, name: str, target: float | None,
                      target_label: str, percent: bool = True) -> go.Figure:
     fig = go.Figure(go.Bar(x=df[x], y=df[y], name=name, marker_color=PALETTE[0]))
+    fig.update_xaxes(type="category")
     if target is not None:
         fig.add_hline(y=target, line={"color": PALETTE[1], "dash": "dash", "width": 2},
                       annotation_text=target_label, annotation_position="top left")

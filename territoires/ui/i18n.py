@@ -150,7 +150,7 @@ S: dict[str, dict[str, str]] = {
         "en": "Share of the period's interpellations that a city account answered.",
     },
     "m.median_service": {
-        "fr": "Délai médian (heures d'ouverture)", "en": "Median time (service hours)",
+        "fr": "Délai médian, heures ouvrées", "en": "Median time (service hours)",
     },
     "m.median_service.help": {
         "fr": "La moitié des réponses arrivent plus vite que ce délai, compté seulement pendant "
@@ -298,6 +298,7 @@ S: dict[str, dict[str, str]] = {
         "fr": "Délai médian visé (heures d'ouverture)", "en": "Target median time (service hours)",
     },
     "resp.vs_target": {"fr": "objectif {target}", "en": "target {target}"},
+    "resp.week_of": {"fr": "sem. du {day}", "en": "week of {day}"},
     "resp.by_account": {"fr": "Par compte de la ville", "en": "By city account"},
     "resp.weekly": {"fr": "Semaine après semaine", "en": "Week by week"},
     "resp.weekly.summary": {

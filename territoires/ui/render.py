@@ -52,7 +52,7 @@ def page_header(view: View, title_key: str, page_params: Sequence[str] = (),
                 period: bool = True) -> None:
     """Title naming the territory, the period (or as-of) line, and the share-link popover."""
     title = t(title_key)
-    st.set_page_config(page_title=f"{title} · {view.territory.name} · Territoires")
+    st.set_page_config(page_title=f"{title} · {view.territory.name} · Territoires", layout="wide")
     st.title(f"{title} — {view.territory.name}", anchor=False)
     asof = fmt_datetime(view.local(view.as_of))
     from territoires.ui.i18n import fmt_date
