@@ -71,14 +71,21 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection) -> None:
                 (SELECT (territory, platform, day) FROM _touched)
             """  # noqa: S608
         )
+    # Each post finds its touched day by an ASOF join (the day whose start ``lo`` is the
+    # latest at or before it; touched days are disjoint, so ``created_at < hi`` settles it):
+    # O(posts log days), where a range join on (territory, platform) paired every post with
+    # every touched day. Posts outside the touched days' span are skipped first (zone maps).
     day_posts = """
         _day_posts AS (
             SELECT b.territory, p.platform, b.day, p.id, p.author_id, p.is_repost,
                    p.reply_to_id, p.quoted_id
-            FROM _touched b
-            JOIN territory_posts tp ON tp.territory = b.territory AND tp.platform = b.platform
+            FROM territory_posts tp
             JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-            WHERE p.created_at >= b.lo AND p.created_at < b.hi
+            ASOF JOIN _touched b ON b.territory = tp.territory AND b.platform = p.platform
+                                AND p.created_at >= b.lo
+            WHERE p.created_at < b.hi
+              AND p.created_at >= (SELECT min(lo) FROM _touched)
+              AND p.created_at < (SELECT max(hi) FROM _touched)
         )"""
     con.execute(
         f"""
