@@ -33,6 +33,32 @@ from warehouse.territory import load_territories
 SEARCH_TEXT = "travaux"  # a word common in the demo's French posts
 
 
+# page → its script in views/ and the query functions it calls (plan() keeps to these)
+PAGE_SCRIPTS = {
+    "aujourdhui": "aujourdhui.py", "reactivite": "reactivite.py",
+    "conversations": "conversations.py", "hashtags": "hashtags.py", "relais": "relais.py",
+    "collecte": "collecte.py",
+}
+PAGE_FUNCTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
+    "aujourdhui": (metrics.pending_queue, metrics.headline, dq.spikes, dq.spike_posts),
+    "reactivite": (dq.responsiveness_by_account, metrics.headline, dq.responsiveness_by_week,
+                   dq.arrival_answer_grid, dq.slowest_answers, dq.missed),
+    "conversations": (dq.volume_by_kind, dq.threads, dq.top_participants, dq.thread,
+                      dq.search_posts),
+    "hashtags": (metrics.headline, dq.hashtag_city_share, metrics.hashtag_activity, dq.spikes,
+                 dq.hashtag_contributors, dq.cooccurring_hashtags),
+    "relais": (metrics.headline, metrics.local_tweetos, dq.relays_over_time,
+               dq.new_local_tweetos, dq.top_relayed_posts),
+    "collecte": (dq.freshness, dq.collect_runs, dq.run_errors, dq.api_usage),
+}
+SHELL_FUNCTIONS = (dq.data_as_of, load_territories)
+
+
+def planned_names(page: str) -> set[str]:
+    """Names of the query functions the benchmark times for ``page``."""
+    return {f.__name__ for f in PAGE_FUNCTIONS[page]}
+
+
 @dataclass
 class Call:
     fn: Callable[..., Any]
@@ -124,15 +150,23 @@ def plan(db: str, view: View) -> dict[str, list[Call]]:
         Call(dq.top_relayed_posts, (since, until, 10)),
     ]
     now = as_of.replace(second=0, microsecond=0)
+    runs = q_uncached(dq.collect_runs, db, terr, 30)
+    failing = runs[runs["errors"] > 0]
     collecte = [
         Call(dq.freshness),
         Call(dq.collect_runs, (30,)),
+        *(Call(dq.run_errors, (int(failing.iloc[0]["run_id"]),)) for _ in range(len(failing) > 0)),
+        Call(dq.freshness),
         Call(dq.api_usage, (now,)),
     ]
     pages = {
         "aujourdhui": aujourdhui, "reactivite": reactivite, "conversations": conversations,
         "hashtags": hashtags, "relais": relais, "collecte": collecte,
     }
+    assert pages.keys() == PAGE_FUNCTIONS.keys()
+    for name, calls in pages.items():
+        stray = {c.fn for c in calls} - set(PAGE_FUNCTIONS[name])
+        assert not stray, f"{name}: {stray} missing from PAGE_FUNCTIONS"
     return {name: [*calls, *shell] for name, calls in pages.items()}
 
 
@@ -149,11 +183,11 @@ class PageTiming:
 
 
 def _quiet_streamlit() -> None:
-    """Silence "No runtime found" (``st.cache_data`` outside a server uses memory storage)."""
+    """Drop "No runtime found" (``st.cache_data`` outside a server uses memory storage)."""
     import territoires.ui.data  # noqa: F401  (streamlit sets its loggers up on import)
 
-    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
+        lambda record: "No runtime found" not in record.getMessage())
 
 
 def time_pages(db: str, view: View, repeats: int = 3) -> list[PageTiming]:
