@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+import warehouse.metrics as m
 from tests.scenario import Scenario, make_territory
 from warehouse.metrics import headline, interpellations, pending_queue
 
@@ -155,3 +156,48 @@ def test_no_city_ids_known_means_no_interpellation(con):
     assert h["interpellations"] == 0
     assert h["response_rate"] is None
     assert h["posts_total"] == 1
+
+
+def test_the_contract_columns(con, s):
+    """The columns other pages code against (see the metrics API contract)."""
+    p = s.post("alice", "2024-03-04 10:00", "@ville #Ville https://ville.fr/a")
+    s.repost("bob", s.post("ville", "2024-03-04 09:00", "Infos"), "2024-03-04 11:00")
+    s.reply("ville", p, "2024-03-04 10:30", "@alice oui")
+    s.land(con)
+    t, as_of = s.territory, s.instant("2024-03-05 12:00")
+
+    columns = {
+        "interpellations": m.interpellations(con, t, SINCE, UNTIL, as_of),
+        "pending_queue": m.pending_queue(con, t, as_of),
+        "relays": m.relays(con, t, SINCE, UNTIL),
+        "local_accounts": m.local_accounts(con, t),
+        "local_tweetos": m.local_tweetos(con, t, SINCE, UNTIL),
+        "hashtag_activity": m.hashtag_activity(con, t, SINCE, UNTIL),
+        "conversations": m.conversations(con, t, SINCE, UNTIL),
+    }
+    inter = (
+        "platform post_id author_id author_username author_name created_at text "
+        "addressed_handle conversation_id status answer_id answered_at answered_by_handle "
+        "response_minutes service_response_minutes url"
+    ).split()
+    assert list(columns["interpellations"].columns) == inter
+    assert list(columns["pending_queue"].columns) == [*inter, "age_minutes", "service_age_minutes"]
+    assert list(columns["relays"].columns) == (
+        "platform post_id author_id username created_at relay_kind relayed_post_id is_local "
+        "followers_count"
+    ).split()
+    assert list(columns["local_accounts"].columns) == (
+        "platform id username name location description followers_count reason"
+    ).split()
+    assert list(columns["local_tweetos"].columns) == (
+        "rank platform author_id username name relays followers_count first_seen last_relay"
+    ).split()
+    tags = columns["hashtag_activity"]
+    assert list(tags.columns) == ["local_date", "hashtag", "posts", "contributors"]
+    assert list(columns["conversations"].columns) == (
+        "conversation_id platform size participants city_took_part started_at last_post_at "
+        "root_text"
+    ).split()
+    assert columns["interpellations"].loc[0, "text"] == "@ville #Ville https://ville.fr/a"
+    assert len(columns["relays"]) == 2  # bob's repost, alice's link
+    assert m.potential_reach(con, t, SINCE, UNTIL) == 0  # nobody has followers here
