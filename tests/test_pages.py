@@ -302,3 +302,19 @@ def test_collection_page(open_app, dash_db: Path) -> None:
     fresh = at.dataframe[0].value
     assert fresh["pages"].sum() == 1 and list(fresh["source"]) == ["test"]
     assert any("Aucune collecte" in i.value for i in at.info)
+
+
+def test_metrics_link_to_their_definition(open_app) -> None:
+    from territoires.ui import docs
+
+    if not docs.DOC.exists():
+        pytest.skip("docs/metrics.md not written yet")
+    at = open_app(asof=_asof(), **PERIOD)
+    helps = {m.label: m.help for m in at.metric}
+    slug = docs.anchor("interpellations", "fr")
+    link = f"definitions?territory=villeneuve&from=2026-11-02&to=2026-11-28&lang=fr#{slug}"
+    assert slug and link in helps["Interpellations"]
+    assert f"docs/metrics.md#{slug}" in helps["Interpellations"]
+    page = open_app("views/definitions.py", asof=_asof())
+    anchors = [h.proto.anchor for h in page.subheader]
+    assert slug in anchors and docs.anchor("relays", "en") in anchors

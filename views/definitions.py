@@ -1,22 +1,32 @@
 """Définitions: the metric definitions, rendered from ``docs/metrics.md`` (our own document,
-so it is the one place Markdown is rendered as such)."""
+so it is the one place Markdown is rendered as such). Each heading carries the anchor that
+GitHub gives it, so the metrics' "Définition" links land on their section."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from territoires.ui import docs
 from territoires.ui import render as r
 from territoires.ui.i18n import t
-from territoires.ui.shell import ROOT, current_view
+from territoires.ui.shell import current_view
 
 view = current_view()
 st.set_page_config(page_title=f"{t('def.title')} · {view.territory.name} · Territoires",
                    layout="wide")
 st.title(t("def.title"), anchor=False)
 with r.guard("definitions"):
-    doc = ROOT / "docs" / "metrics.md"
-    if not doc.exists():
+    found = docs.sections()
+    if not found:
         st.info(t("def.missing"))
     else:
-        st.caption("docs/metrics.md")
-        st.markdown(doc.read_text(encoding="utf-8"))
+        st.caption(docs.DOC_REL)
+        for s in found:
+            if s.level in (1, 2):
+                st.header(s.title, anchor=s.slug, divider="gray" if s.level == 2 else False)
+            elif s.level == 3:
+                st.subheader(s.title, anchor=s.slug)
+            elif s.level == 4:
+                st.markdown(f"**{s.title}**")
+            if s.body.strip():
+                st.markdown(s.body)

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from territoires.ui import docs
 from territoires.ui.i18n import fmt_datetime, t
 from territoires.ui.state import View
 
@@ -105,29 +106,15 @@ def share_link(view: View, extra: dict[str, str] | None = None) -> None:
 
 
 def definition_help(key: str) -> str:
-    """Tooltip: the plain-words definition and where the full one lives."""
-    anchor = _ANCHORS.get(key, "")
+    """Tooltip: the plain-words definition, a link to its section on the Définitions page
+    (same territory, period and language), and the repository document's anchor."""
     lang = st.session_state.get("lang", "fr")
-    return (f"{t(f'm.{key}.help')}\n\n[{t('definition.link')}](./definitions?lang={lang}#{anchor})"
-            f" · `docs/metrics.md#{anchor}`")
-
-
-_ANCHORS = {
-    "interpellations": "interpellation",
-    "response_rate": "response-rate",
-    "median_service": "service-hours-response-time",
-    "median": "response-time",
-    "p90": "response-time",
-    "relays": "relay",
-    "local_relays": "local-account",
-    "local_tweetos": "local-tweetos",
-    "potential_reach": "potential-reach",
-    "pending": "answered",
-    "answered": "answered",
-    "missed": "answered",
-    "hashtag_posts": "hashtag-activity",
-    "posts_total": "posts-total",
-}
+    slug = docs.anchor(key, lang)
+    view = st.session_state.get("_view")
+    params = urlencode({k: v for k, v in (view.params() if view else {"lang": lang}).items()
+                        if k in ("territory", "from", "to", "lang")})
+    link = f"[{t('definition.link')}](./definitions?{params}#{slug})"
+    return f"{t(f'm.{key}.help')}\n\n{link} · `{docs.DOC_REL}#{slug}`"
 
 
 def metric(container: Any, key: str, value: str, delta: str | None = None,
