@@ -100,10 +100,14 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str])
     return target
 
 
-def ensure_snapshot(db: str | os.PathLike[str]) -> Path:
-    """Make sure a snapshot exists (creating an empty, migrated warehouse if needed)."""
+def ensure_snapshot(db: str | os.PathLike[str], wait: float = 600.0) -> Path:
+    """Make sure a snapshot exists (creating an empty, migrated warehouse if needed).
+
+    With ``wait=0`` (readers) it never blocks: if a writer is busy building the warehouse,
+    :class:`WarehouseBusy` says so at once and the writer will publish when it is done.
+    """
     target = snapshot_path(db)
     if not target.exists():
-        with writer(db):
+        with writer(db, wait=wait):
             pass
     return target

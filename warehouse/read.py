@@ -34,7 +34,7 @@ def _connection(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     with _lock:
         snap = snapshot_path(db)
         if not snap.exists():
-            ensure_snapshot(db)
+            ensure_snapshot(db, wait=0)  # never block a reader behind a writer
         ident = snapshot_identity(db)
         cached = _open.get(key)
         if cached and cached[0] == ident:
