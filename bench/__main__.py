@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--load-repeats", type=int, default=2,
                    help="loads of floor and ours each, alternating (default 2)")
     p.add_argument("--query-repeats", type=int, default=3, help="uncached passes (default 3)")
+    p.add_argument("--memory-limit", metavar="SIZE",
+                   help="DuckDB memory_limit for our loading and the floor (e.g. 3GB)")
     p.add_argument("--no-peer", action="store_true", help="skip twarc-csv")
     p.add_argument("--peer-max-posts", type=int, default=1_000_000,
                    help="run twarc-csv only up to this size (default 1000000)")
@@ -81,9 +83,9 @@ def bench_loading(args: argparse.Namespace, jsonl: Path, posts: int, work: Path
             log = logs / f"{name}-{posts}-{rep}.log"
             print(f"  load {name} (pass {rep + 1})…", flush=True)
             if name == "floor":
-                run = loading.run_floor(jsonl, floor_db, log)
+                run = loading.run_floor(jsonl, floor_db, log, args.memory_limit)
             else:
-                run = loading.run_ours(jsonl, db, log)
+                run = loading.run_ours(jsonl, db, log, args.memory_limit)
             _contender(run, posts)  # raises on failure
             runs[name].append(run)
 
@@ -97,7 +99,9 @@ def bench_loading(args: argparse.Namespace, jsonl: Path, posts: int, work: Path
     floor_rows = int(floor_run.log.read_text().split("floor: ")[1].split()[0])
     out = {"floor": _contender(floor_run, posts, floor_rows, "read_json, one bare table"),
            "ours": _contender(best("ours"), posts, _landed(db),
-                              "territoires import: every table, rollups, snapshot"),
+                              "territoires import: every table, rollups, snapshot"
+                              + (f" (memory_limit {args.memory_limit})"
+                                 if args.memory_limit else "")),
            "times": {k: [r.seconds for r in v] for k, v in runs.items()}}
     if not args.no_peer and posts <= args.peer_max_posts:
         print("  load peer (twarc-csv)…", flush=True)

@@ -58,13 +58,15 @@ def _fresh(db: Path) -> None:
             p.unlink()
 
 
-def run_ours(jsonl: Path, db: Path, log: Path) -> ChildRun:
-    """``territoires import`` on a fresh warehouse (snapshot published at the end)."""
+def run_ours(jsonl: Path, db: Path, log: Path, memory_limit: str | None = None) -> ChildRun:
+    """``territoires import`` on a fresh warehouse (snapshot published at the end); with a
+    memory limit, the same steps through :mod:`bench.ours`."""
     _fresh(db)
-    env = {**os.environ, "TERRITOIRES_DB": str(db)}
-    run = run_child([sys.executable, "-m", "territoires.cli", "import", str(jsonl),
-                     "--config", str(EXAMPLE), "--db", str(db)], log, env=env)
-    return run
+    if memory_limit:
+        return run_child([sys.executable, "-m", "bench.ours", str(jsonl), str(db),
+                          memory_limit], log)
+    return run_child([sys.executable, "-m", "territoires.cli", "import", str(jsonl),
+                      "--config", str(EXAMPLE), "--db", str(db)], log)
 
 
 def run_floor(jsonl: Path, db: Path, log: Path, memory_limit: str | None = None) -> ChildRun:
