@@ -42,9 +42,9 @@ with r.guard("conv.volume"):
 # ---- threads -------------------------------------------------------------------------------
 with r.guard("conv.threads"):
     st.header(t("conv.threads"), anchor=False)
-    conv = [(metrics.conversations, (since, until))]
-    largest = q_over(dq.threads, db, terr, conv, "size", 15)
-    recent = q_over(dq.threads, db, terr, conv, "recent", 15)
+    found = q_over(dq.threads, db, terr, [(metrics.conversations, (since, until))], 15,
+                   cache_sources=False)  # all the period's conversations: used, not kept
+    largest, recent = found["size"], found["recent"]
     if not len(largest):
         st.info(t("empty.period"))
     else:

@@ -23,7 +23,7 @@ REL = [(metrics.relays, (since, until))]  # computed once, shared by the aggrega
 TWEETOS = [(metrics.local_tweetos, (since, until))]
 
 with r.guard("rel.headline"):
-    h = q(metrics.headline, db, terr, since, until, view.as_of)
+    h = q_over(dq.relay_figures, db, terr, REL)  # = headline's relay figures, one computation
     share = h["local_relays"] / h["relays"] if h["relays"] else None
     c = st.columns(4)
     r.metric(c[0], "relays", fmt_int(h["relays"]))

@@ -257,14 +257,13 @@ def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: i
 
 
 # -- conversations --------------------------------------------------------------------------
-def threads(con: Con, territory: Territory, conv: pd.DataFrame, order: str = "size",
-            limit: int = 20) -> pd.DataFrame:
-    """The largest (``order="size"``) or most recently active (``"recent"``) conversations
-    among ``conv`` (the rows of :func:`warehouse.metrics.conversations`)."""
-    df = conv
-    if order == "recent":
-        df = df.sort_values(["last_post_at", "size"], ascending=False, kind="stable")
-    return df.head(limit).reset_index(drop=True)
+def threads(con: Con, territory: Territory, conv: pd.DataFrame, limit: int = 20
+            ) -> dict[str, pd.DataFrame]:
+    """The ``limit`` largest (``"size"``) and most recently active (``"recent"``)
+    conversations among ``conv`` (the rows of :func:`warehouse.metrics.conversations`)."""
+    recent = conv.sort_values(["last_post_at", "size"], ascending=False, kind="stable")
+    return {"size": conv.head(limit).reset_index(drop=True),
+            "recent": recent.head(limit).reset_index(drop=True)}
 
 
 _THREAD_SQL = compose(
@@ -450,6 +449,13 @@ _RELAYS_TIME_SQL = {
                    "count(*) AS relays FROM _dq_rel GROUP BY ALL")
     for grain in ("day", "week")
 }
+_RELAY_FIGURES_SQL = """
+SELECT count(*), count(*) FILTER (WHERE is_local),
+       count(DISTINCT (platform, author_id)) FILTER (WHERE is_local),
+       (SELECT coalesce(sum(f), 0) FROM (SELECT DISTINCT platform, author_id,
+                                          coalesce(followers_count, 0) AS f FROM _dq_rel))
+FROM _dq_rel
+"""
 _TOP_RELAYED_SQL = compose(
     """
 SELECT r.platform, r.relayed_post_id AS post_id, p.created_at, u.username, p.text,
@@ -463,6 +469,17 @@ GROUP BY ALL ORDER BY relays DESC, local_relays DESC, r.relayed_post_id
 LIMIT $limit
 """,
 )
+
+def relay_figures(con: Con, territory: Territory, rel: pd.DataFrame) -> dict[str, int]:
+    """``relays``, ``local_relays``, ``local_tweetos`` and ``potential_reach`` of the rows of
+    :func:`warehouse.metrics.relays` (the same figures as :func:`warehouse.metrics.headline`
+    for that window: counts of rows, distinct local authors, followers of distinct
+    authors), so the Relais page needs one relay computation instead of a headline."""
+    with _frame(con, "_dq_rel", rel[["platform", "author_id", "is_local", "followers_count"]]):
+        row = con.execute(_RELAY_FIGURES_SQL).fetchall()[0]  # fetch all: frees the cursor
+    return {k: int(v or 0) for k, v in zip(
+        ("relays", "local_relays", "local_tweetos", "potential_reach"), row, strict=True)}
+
 
 def relays_over_time(con: Con, territory: Territory, rel: pd.DataFrame, since: date,
                      until: date) -> pd.DataFrame:
