@@ -26,11 +26,10 @@ if not terr.hashtags:
     st.stop()
 
 with r.guard("ht.headline"):
-    h = q(metrics.headline, db, terr, since, until, view.as_of)
-    share = q(dq.hashtag_city_share, db, terr, since, until)
+    share = q(dq.hashtag_city_share, db, terr, since, until)  # = headline's two figures
     c = st.columns(3)
-    r.metric(c[0], "hashtag_posts", fmt_int(h["hashtag_posts"]))
-    r.metric(c[1], "posts_total", fmt_int(h["posts_total"]))
+    r.metric(c[0], "hashtag_posts", fmt_int(share["posts"]))
+    r.metric(c[1], "posts_total", fmt_int(share["posts_total"]))
     r.metric(c[2], "hashtag_posts", fmt_pct(share["city_posts"] / share["posts"]
                                             if share["posts"] else None),
              label=t("ht.city_share"))

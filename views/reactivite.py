@@ -9,7 +9,7 @@ import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q, q_over
+from territoires.ui.data import q_over
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
 from territoires.ui.shell import current_view
 from warehouse import dashboard_queries as dq
@@ -40,12 +40,9 @@ with st.expander(t("resp.targets"), icon=":material/flag:"):
 # ---- headline ------------------------------------------------------------------------------
 with r.guard("resp.headline"):
     by_account = q_over(dq.responsiveness_by_account, db, terr, INTER)
-    if view.account:  # the account's row (aggregated over the metric's interpellations)
-        row = by_account[by_account["handle"] == view.account].iloc[0]
-        h = {k: (None if pd.isna(row[k]) else row[k]) for k in row.index}
+    h = q_over(dq.responsiveness_total, db, terr, INTER, view.account)
+    if view.account:
         st.caption(r.md_escape(f"@{view.account}"))
-    else:
-        h = q(metrics.headline, db, terr, since, until, view.as_of)
     rate, med_s = h["response_rate"], h["median_service_response_minutes"]
     c = st.columns(4)
     r.metric(c[0], "interpellations", fmt_int(h["interpellations"]))
