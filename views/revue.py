@@ -45,20 +45,23 @@ def _review(db: str, ident: tuple[int, int], slug: str, since: object, until: ob
         cur.close()
 
 
-CSS = """
+M = '[data-testid="stMain"]'  # scope: the main area (beats the presentation floor below)
+CSS = f"""
 <style>
-.rv-sub {font-size: 1.5rem; font-weight: 600; color: #111; margin: 0 0 .2rem 0;}
-.rv-asof {font-size: 1rem; color: #3d3d3d; margin-bottom: .6rem;}
-.rv-cards {display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 14px;
-           margin: .4rem 0 1rem 0;}
-@media (max-width: 1100px) {.rv-cards {grid-template-columns: repeat(2, minmax(0, 1fr));}}
-@media (max-width: 640px) {.rv-cards {grid-template-columns: minmax(0, 1fr);}}
-.rv-card {border: 3px solid #111; border-radius: 6px; padding: 10px 18px; background: #fff;}
-.rv-label {font-size: 1.45rem; font-weight: 700; color: #111; line-height: 1.2;}
-.rv-value {font-size: 4.2rem; font-weight: 800; color: #000091; line-height: 1.1;}
-.rv-delta {font-size: 1.4rem; line-height: 1.3; font-weight: 600;}
-.rv-good {color: #00622d;} .rv-bad {color: #a8101a;} .rv-neutral {color: #333;}
-.rv-head {font-weight: 700;}
+{M} .rv-sub {{font-size: 1.5rem; font-weight: 600; color: #111; margin: 0 0 .2rem 0;}}
+{M} .rv-asof {{font-size: 1.4rem; color: #3d3d3d; margin-bottom: .6rem;}}
+{M} .rv-cards {{display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 14px;
+  margin: .4rem 0 1rem 0;}}
+@media (max-width: 1100px) {{{M} .rv-cards {{grid-template-columns: repeat(2, minmax(0, 1fr));}}}}
+@media (max-width: 640px) {{{M} .rv-cards {{grid-template-columns: minmax(0, 1fr);}}}}
+{M} .rv-card {{border: 3px solid #111; border-radius: 6px; padding: 10px 18px;
+  background: #fff;}}
+{M} .rv-label {{font-size: 1.45rem; font-weight: 700; color: #111; line-height: 1.2;}}
+{M} .rv-value {{font-size: 4.2rem; font-weight: 800; color: #000091; line-height: 1.1;}}
+{M} .rv-delta {{font-size: 1.4rem; line-height: 1.3; font-weight: 600;}}
+{M} .rv-good {{color: #00622d;}}
+{M} .rv-bad {{color: #a8101a;}}
+{M} .rv-neutral {{color: #333;}}
 </style>
 """
 PRESENT_CSS = """
@@ -76,13 +79,16 @@ PRESENT_CSS = """
 [data-testid="stMain"] [data-testid="stText"] {font-family: inherit; color: #111;}
 </style>
 """
-SHARED_CSS = """
+SHARED_CSS = f"""
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"]
-  {display: none !important;}
-[data-testid="stMain"] [data-testid="stText"] {font-family: inherit; font-size: 1rem;
-  white-space: pre-wrap;}
-.rv-value {font-size: 3rem;} .rv-label {font-size: 1.15rem;} .rv-delta {font-size: 1.05rem;}
+  {{display: none !important;}}
+[data-testid="stMainBlockContainer"] {{padding-top: 2.5rem !important;}}
+{M} [data-testid="stText"] {{font-family: inherit; font-size: 1rem; white-space: pre-wrap;}}
+{M} .rv-value {{font-size: 3rem;}}
+{M} .rv-asof, {M} .rv-sub {{font-size: 1.05rem;}}
+{M} .rv-label {{font-size: 1.15rem;}}
+{M} .rv-delta {{font-size: 1.05rem;}}
 </style>
 """
 
