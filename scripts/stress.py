@@ -78,7 +78,8 @@ def batch_pages(
     """``posts`` X API v2 tweets (search/recent shape) in pages of ``per_page``, as JSON text.
 
     Post ids are ``ID_BASE + batch * ID_STRIDE + n`` so a reader can tell the newest batch it
-    sees; created_at is mostly within the hour before ``now``, 5% up to 7 days back.
+    sees. Each batch stands for one collection pass over 2 hours of simulated time (batch 0
+    starts 5 days before ``now``), so a day of the rollups is refreshed by ~12 batches.
     """
     assert posts < ID_STRIDE
     rng = random.Random(seed * 1_000_003 + batch)
@@ -91,10 +92,11 @@ def batch_pages(
             k = rng.randrange(2000)
             uid, uname = str(500_000 + k), f"habitant_{k}"
             users[uid] = _user(uid, uname, rng)
-            # most posts are from the last hour (what one collection pass brings); a few
-            # are late replies or reposts of older posts, up to 7 days back
-            back = rng.randrange(3600) if rng.random() < 0.95 else rng.randrange(7 * 86400)
-            created = now - timedelta(seconds=back)
+            # batch b is one collection pass: the posts created in the 2 hours it covers
+            # (simulated time: batch 0 starts 5 days ago), 2% from the day before it
+            start_at = now - timedelta(days=5) + timedelta(hours=2 * batch)
+            back = rng.randrange(7200) - (rng.randrange(86400) if rng.random() < 0.02 else 0)
+            created = start_at + timedelta(seconds=back)
             handle = rng.choice(list(CITY))
             words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12)))
             tweet: dict[str, Any] = {
@@ -315,8 +317,13 @@ def run_stress(
     reader_pause: float = 0.02,
     direct: bool = False,
     seed: int = 0,
+    linger: float = 2.0,
 ) -> dict[str, Any]:
-    """Run writer and readers together on a fresh warehouse ``db``; return the figures."""
+    """Run writer and readers together on a fresh warehouse ``db``; return the figures.
+
+    The writer loads ``posts`` posts or stops after ``duration`` seconds, whichever comes
+    first; readers query from before it starts until ``linger`` seconds after it stops.
+    """
     from warehouse.db import ensure_snapshot, snapshot_path
 
     db = str(db)
@@ -346,8 +353,7 @@ def run_stress(
         batches.append(item)
     writer.join()
     write_seconds = time.monotonic() - started
-    # readers go on for the rest of the duration, and at least until they saw the last batch
-    time.sleep(max(1.0, duration - write_seconds))
+    time.sleep(linger)  # readers go on a little, to see the last batch
     stop.set()
     results = [out.get(timeout=180) for _ in procs]
     for p in procs:
@@ -412,7 +418,10 @@ def _round(x: float | None) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", help="warehouse file to create (default: a temporary folder)")
-    ap.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    ap.add_argument("--duration", type=float, default=60.0,
+                    help="seconds the writer may run at most (default 60)")
+    ap.add_argument("--linger", type=float, default=2.0,
+                    help="seconds readers go on after the writer stopped (default 2)")
     ap.add_argument("--posts", type=int, default=50_000, help="posts to load at most (50000)")
     ap.add_argument("--batch-posts", type=int, default=1000, help="posts per batch (1000)")
     ap.add_argument("--per-page", type=int, default=100, help="posts per API page (100)")
@@ -434,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             db, duration=args.duration, posts=args.posts, batch_posts=args.batch_posts,
             per_page=args.per_page, readers=args.readers, apptest=args.apptest,
             interval=args.interval, reader_pause=args.reader_pause, direct=args.direct,
-            seed=args.seed,
+            seed=args.seed, linger=args.linger,
         )
     if args.json:
         print(json.dumps(figures, indent=2))

@@ -75,34 +75,45 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection) -> None:
     # latest at or before it; touched days are disjoint, so ``created_at < hi`` settles it):
     # O(posts log days), where a range join on (territory, platform) paired every post with
     # every touched day. Posts outside the touched days' span are skipped first (zone maps).
-    day_posts = """
-        _day_posts AS (
-            SELECT b.territory, p.platform, b.day, p.id, p.author_id, p.is_repost,
-                   p.reply_to_id, p.quoted_id
-            FROM territory_posts tp
-            JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-            ASOF JOIN _touched b ON b.territory = tp.territory AND b.platform = p.platform
-                                AND p.created_at >= b.lo
-            WHERE p.created_at < b.hi
-              AND p.created_at >= (SELECT min(lo) FROM _touched)
-              AND p.created_at < (SELECT max(hi) FROM _touched)
-        )"""
+    # one scan of the touched days' posts (a range on the plain UTC timestamp first)
     con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE _day_posts AS
+        WITH {_TZ},
+        p AS (
+            SELECT platform, id, created_at, author_id, is_repost, reply_to_id, quoted_id
+            FROM posts
+            WHERE created_at >= (SELECT min(lo) FROM _touched)
+              AND created_at < (SELECT max(hi) FROM _touched)
+        ),
+        d AS (
+            SELECT tp.territory, p.*,
+                   {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
+            FROM p
+            JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
+            LEFT JOIN _tz z ON z.territory = tp.territory
+        )
+        SELECT d.territory, d.platform, d.day, d.id, d.author_id, d.is_repost,
+               d.reply_to_id, d.quoted_id
+        FROM d JOIN _touched b
+          ON b.territory = d.territory AND b.platform = d.platform AND b.day = d.day
+        """  # noqa: S608
+    )
+    con.execute(
+        """
         INSERT INTO daily_posts
-        WITH {day_posts}
         SELECT territory, platform, day, count(*),
                count(*) FILTER (WHERE is_repost),
                count(*) FILTER (WHERE reply_to_id IS NOT NULL AND NOT is_repost),
                count(*) FILTER (WHERE quoted_id IS NOT NULL AND NOT is_repost),
                count(DISTINCT author_id), now()::TIMESTAMP
         FROM _day_posts GROUP BY territory, platform, day
-        """  # noqa: S608
+        """
     )
     con.execute(
         f"""
         INSERT INTO daily_hashtags
-        WITH {day_posts}, {_TRACKED}
+        WITH {_TRACKED}
         SELECT d.territory, d.platform, d.day, h.tag, count(DISTINCT d.id),
                count(DISTINCT d.author_id), now()::TIMESTAMP
         FROM _day_posts d
