@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q
+from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_pct, t
 from territoires.ui.shell import current_view
 from warehouse import dashboard_queries as dq
@@ -40,18 +39,10 @@ with r.guard("ht.headline"):
 
 with r.guard("ht.activity"):
     st.header(t("ht.activity"), anchor=False)
-    act = q(metrics.hashtag_activity, db, terr, since, until)
-    days = [view.since + timedelta(days=i) for i in range((until - since).days)]
-    full = pd.MultiIndex.from_product([days, list(terr.hashtags)], names=["local_date", "hashtag"])
-    if len(act):
-        act = act.assign(local_date=pd.to_datetime(act["local_date"]).dt.date)
-    series = (act.set_index(["local_date", "hashtag"])["posts"].reindex(full, fill_value=0)
-              .reset_index() if len(act) else
-              pd.DataFrame(list(full), columns=["local_date", "hashtag"]).assign(posts=0))
-    found = q(dq.spikes, db, terr, tuple(days)) if len(days) <= 400 else None
-    spikes = (found[found["series"] != "mentions"].rename(
-        columns={"series": "hashtag", "day": "local_date"}) if found is not None
-        else pd.DataFrame(columns=["hashtag", "local_date", "posts", "usual"]))
+    history = since - timedelta(days=dq.SPIKE_BASELINE_DAYS)  # one pass: the chart + spikes
+    got = q_over(dq.hashtag_series, db, terr, [(metrics.hashtag_activity, (history, until))],
+                 since, until)
+    series, spikes = got["series"], got["spikes"]
     totals = series.groupby("hashtag", sort=False)["posts"].sum()
     parts = ", ".join(f"{tag} : {fmt_int(n)}" for tag, n in totals.items())
     marks = ", ".join(f"{s.hashtag} {fmt_date(s.local_date)} ({fmt_int(s.posts)})"

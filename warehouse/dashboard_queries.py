@@ -219,6 +219,24 @@ def spikes(con: Con, territory: Territory, days: tuple[date, ...]) -> pd.DataFra
     return detect_spikes(daily, sorted(days))
 
 
+def hashtag_series(con: Con, territory: Territory, act: pd.DataFrame, since: date, until: date
+                   ) -> dict[str, pd.DataFrame]:
+    """Per tracked hashtag and local day of ``[since, until)``: ``series`` (local_date,
+    hashtag, posts; zeros included) and the ``spikes`` among those days (hashtag,
+    local_date, posts, usual). ``act`` is :func:`warehouse.metrics.hashtag_activity` from
+    :data:`SPIKE_BASELINE_DAYS` days before ``since`` (the spikes' history) to ``until``."""
+    first = since - timedelta(days=SPIKE_BASELINE_DAYS)
+    all_days = [first + timedelta(days=i) for i in range((until - first).days)]
+    by = {(pd.Timestamp(r.local_date).date(), r.hashtag): int(r.posts) for r in act.itertuples()}
+    daily = pd.DataFrame([(tag, d, by.get((d, tag), 0)) for tag in territory.hashtags
+                          for d in all_days], columns=["series", "day", "posts"])
+    days = [d for d in all_days if d >= since]
+    found = detect_spikes(daily, days).rename(columns={"series": "hashtag", "day": "local_date"})
+    series = daily[daily["day"] >= since].rename(columns={"series": "hashtag", "day": "local_date"})
+    return {"series": series[["local_date", "hashtag", "posts"]].reset_index(drop=True),
+            "spikes": found}
+
+
 _SPIKE_POSTS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE),
     """
