@@ -1,4 +1,4 @@
-"""Crashes: a load killed with SIGKILL at random points, then re-run, loses nothing.
+"""Crashes: a load, and a collection, killed with SIGKILL at random points, then re-run.
 
 A child process plays the collector and the loader: it spools X API v2 pages
 (:func:`collectors.spool.spool_page`), lands them under the writer lock
@@ -7,6 +7,8 @@ publishes the snapshot, chunk after chunk. It is killed with SIGKILL at a random
 (several seeds), then run again to completion. Afterwards: the warehouse
 opens, every migration is recorded once, every post is present exactly once, the snapshot
 opens and agrees, and ``rebuild`` (raw pages → tables) gives the very same tables.
+The same for ``territoires collect`` against the fake X API, killed after a random number
+of API calls: the re-run lands exactly the posts the server holds.
 """
 
 from __future__ import annotations
@@ -129,3 +131,53 @@ def test_killed_load_then_rerun_loses_nothing(tmp_path: Path, seed: int) -> None
         assert count == expected_posts
     finally:
         snap.close()
+
+
+# -- a collection (the X collector against the fake X API), killed ----------------------------
+
+TOKEN = "AAAAcrashTestBearerToken0123456789"
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("seed", [4, 5])
+def test_killed_collection_then_rerun_lands_every_post_once(tmp_path: Path, seed: int) -> None:
+    pytest.importorskip("collectors.x_collect")
+    from tests.fake_x_api import X_HANDLES, FakeXApi, landed_post_ids, make_dataset
+
+    rng = random.Random(seed)
+    ds = make_dataset(240, city_handles=X_HANDLES, seed=seed)
+    cfg = tmp_path / "t.toml"
+    text = CONFIG.read_text(encoding="utf-8")
+    for old, new in zip(("villeneuve_fr", "villeneuve_sortir", "villeneuve_proprete"), X_HANDLES,
+                        strict=True):
+        text = text.replace(f'handle = "{old}"', f'handle = "{new}"')
+    cfg.write_text(text, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    script = str(Path(sys.executable).parent / "territoires")
+    with FakeXApi(ds.users, ds.all_posts(), token=TOKEN) as fake:
+        fake.page_cap = 15  # many pages, many transactions to land in the middle of
+        env = {"X_BEARER_TOKEN": TOKEN, "TERRITOIRES_X_API_URL": fake.url, "PATH": "/usr/bin:/bin"}
+        cmd = [script, "collect", "--config", str(cfg), "--db", str(db)]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # a random point: after a random number of API calls, plus a random instant
+        calls, deadline = rng.randint(2, 14), time.monotonic() + 60
+        while len(fake.requests) < calls and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.3))
+        killed = proc.poll() is None
+        if killed:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        served_before = len(fake.responses)
+        again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+        assert again.returncode == 0, again.stderr[-2000:]
+    assert killed and served_before > 0, "the kill did not land inside the collection"
+    assert sorted(landed_post_ids(db)) == sorted(p["id"] for p in ds.posts)
+    with writer(db) as con:
+        names = [r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()]
+        assert sorted(names) == sorted(n for n, _ in MIGRATIONS)
+        before = _contents(con)
+        rebuild(con)
+        after = _contents(con)
+    for table in TABLES:
+        assert after[table] == before[table], f"rebuild changed {table}"
