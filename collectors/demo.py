@@ -60,76 +60,24 @@ _USER_FIELDS = "created_at,description,location,public_metrics,verified,verified
 _HASHTAG = re.compile(r"#(\w+)")
 _MENTION = re.compile(r"@(\w+)")
 
+# fmt: off
 # local hour of day -> relative activity of citizens (quiet nights, lunch and evening peaks)
 _HOUR_W = (
-    0.18,
-    0.09,
-    0.05,
-    0.04,
-    0.05,
-    0.12,
-    0.35,
-    0.75,
-    1.10,
-    1.20,
-    1.15,
-    1.10,
-    1.30,
-    1.25,
-    1.00,
-    0.95,
-    1.00,
-    1.10,
-    1.30,
-    1.45,
-    1.50,
-    1.35,
-    0.90,
-    0.45,
+    0.18, 0.09, 0.05, 0.04, 0.05, 0.12, 0.35, 0.75, 1.10, 1.20, 1.15, 1.10,
+    1.30, 1.25, 1.00, 0.95, 1.00, 1.10, 1.30, 1.45, 1.50, 1.35, 0.90, 0.45,
 )
 _WEEKDAY_W = (1.0, 1.02, 1.0, 0.98, 0.95, 0.68, 0.58)
 # extra activity per local hour on the storm day (multiplies the usual rhythm)
 _STORM_W = (
-    0,
-    0,
-    0,
-    0,
-    2,
-    6,
-    9,
-    10,
-    9,
-    8,
-    7,
-    6,
-    5,
-    5,
-    4,
-    4,
-    3,
-    3,
-    3,
-    2.5,
-    2,
-    1.5,
-    1,
-    0.5,
+    0, 0, 0, 0, 1, 3, 5, 6, 6, 5, 4, 4,
+    3, 3, 3, 2.5, 2, 2, 2, 1.5, 1.2, 1, 0.6, 0.3,
 )
-
 # root kinds and their weights, on a normal hour and during the storm
-_KINDS = (
-    "city",
-    "mention",
-    "hashtag",
-    "news",
-    "link",
-    "chatter",
-    "storm",
-    "storm_mention",
-    "storm_city",
-)
+_KINDS = ("city", "mention", "hashtag", "news", "link", "chatter", "storm", "storm_mention",
+          "storm_city")
 _KIND_W = (5, 20, 27, 4, 7, 12, 0, 0, 0)
 _STORM_KIND_W = (2, 8, 10, 1, 2, 3, 55, 18, 1)
+# fmt: on
 
 # Organisations: username, name, location, description, followers, verified_type
 _ORGS = (
@@ -343,6 +291,9 @@ class _Generator:
         self.start_ms = _ms(start.replace(tzinfo=UTC))
         self.end_ms = _ms(end.replace(tzinfo=UTC))
         self.emitted = 0
+        # virality is bounded by the territory's daily volume (a post of a small demo
+        # must not outgrow the storm day)
+        self.max_reposts = max(8, min(400, posts // (WEEKS * 7) // 3))
         self.heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self.seq = 0
         self.due: dict[int, int] = {}
@@ -355,6 +306,7 @@ class _Generator:
             tuple[str, int], list[tuple[dict[str, Any], tuple[int, ...], tuple[Any, ...]]]
         ] = {}
         self._iso_hour = -1
+        self._queries: dict[tuple[str, int], tuple[str, str]] = {}
         self._iso_prefix = ""
         self._build_people()
         self._build_service_hours()
@@ -489,7 +441,6 @@ class _Generator:
                 created_at(created_year, created_year),
             )
         self.ids = [p["id"] for p in self.profiles]
-        self.fragments: list[orjson.Fragment | None] = [None] * len(self.profiles)
         # a reply's "@user " prefix and its mention entity, per user
         self.heads = [
             (f"@{u} ", [{"start": 0, "end": 1 + len(u), "username": u, "id": i}])
@@ -504,16 +455,10 @@ class _Generator:
         self.pick_citizen = _Sampler(rng, order, act)
         relay_pop = order + list(self.org_range)
         relay_w = [a * (3.0 if self.local[i] else 1.0) for i, a in zip(order, act, strict=True)]
-        relay_w += [0.02] * len(self.org_range)
+        relay_w += [0.1] * len(self.org_range)
         self.pick_relayer = _Sampler(rng, relay_pop, relay_w)
         self.pick_org = _Sampler(rng, list(self.org_range), [6, 4, 2, 2, 2, 2, 1, 1, 1, 1])
         self.immo = self.handle_index.get("villeneuve_immo", -1)
-
-    def fragment(self, i: int) -> orjson.Fragment:
-        f = self.fragments[i]
-        if f is None:
-            f = self.fragments[i] = orjson.Fragment(orjson.dumps(self.profiles[i]))
-        return f
 
     # --- service hours ---------------------------------------------------------------------
     def _build_service_hours(self) -> None:
@@ -914,6 +859,12 @@ class _Generator:
             self._flush(key)
 
     def _query(self, key: tuple[str, int]) -> tuple[str, str]:
+        """The endpoint and query string of the request that returned ``key``'s pages."""
+        if key not in self._queries:
+            self._queries[key] = self._make_query(key)
+        return self._queries[key]
+
+    def _make_query(self, key: tuple[str, int]) -> tuple[str, str]:
         common = {
             "max_results": "100",
             "tweet.fields": "author_id,conversation_id,created_at,entities,in_reply_to_user_id,"
@@ -953,7 +904,7 @@ class _Generator:
                 if r["id"] not in in_page and r["id"] not in tweets:
                     tweets[r["id"]] = r
                     seen_users[ra] = None
-        includes: dict[str, Any] = {"users": [self.fragment(u) for u in seen_users]}
+        includes: dict[str, Any] = {"users": [self.profiles[u] for u in seen_users]}
         if tweets:
             includes["tweets"] = list(tweets.values())
         self.page_no += 1
@@ -1035,7 +986,7 @@ class _Generator:
     def _city_post(self, t: int, acc: int, storm: bool) -> None:
         rng = self.rng
         item = self.pick(self.t_storm_city if storm else self.t_city[acc])
-        n_rt = min(400, int(rng.paretovariate(1.6) * 1.6) - 1) * (4 if storm else 1)
+        n_rt = min(self.max_reposts, int(rng.paretovariate(1.6) * 1.6) - 1) * (4 if storm else 1)
         n_q = (rng.random() < 0.35) + (rng.random() < 0.1)
         n_r = int(rng.paretovariate(2.2)) - 1 + (rng.random() < 0.45)
         p = self.post(t, acc, item, metrics=(n_rt, n_r, n_q))
@@ -1184,13 +1135,15 @@ class _Generator:
         relayers: bool = False,
     ) -> None:
         rng = self.rng
-        n_rt = min(200, int(rng.paretovariate(rt_shape)) - 1)
+        n_rt = min(self.max_reposts // 2, int(rng.paretovariate(rt_shape)) - 1)
         n_r = 1 if rng.random() < reply_p else 0
         p = self.post(t, author, item, metrics=(n_rt, n_r, 0))
         pick = self.pick_relayer if relayers else self.pick_citizen
+        seen = {author}
         for _ in range(n_rt):
             u = pick()
-            if u != author:
+            if u not in seen:
+                seen.add(u)
                 self.push(t + self._delay(150), self.repost, u, p, author)
         if n_r:
             self.push(t + self._delay(90), self._citizen_reply, p, author, (author,), p["id"], 0)

@@ -306,6 +306,10 @@ def test_local_and_non_local_relayers(dcon) -> None:
         """,
         [ids, ids],
     ).fetchall()
+    names = {r[0] for r in relayers}
+    assert {"lecafedesarts", "villeneuve_immo"} <= names  # listed local; excluded
+    assert _is_local(territory, "lecafedesarts", "", "")
+    assert not _is_local(territory, "villeneuve_immo", "Villeneuve-sur-Loire", "")
     local = [r for r in relayers if _is_local(territory, r[0], r[1], r[2])]
     non_local = [r for r in relayers if not _is_local(territory, r[0], r[1], r[2])]
     assert len(local) > 20 and len(non_local) > 10
