@@ -276,7 +276,7 @@ class ReviewDoc:
     subtitle: str
     asof_line: str
     cards: list[Card]
-    figures: list[go.Figure]
+    figures: list[tuple[str, go.Figure]]  # (title, figure): titles are drawn outside
     sections: list[Section]
     privacy_line: str | None
     stem: str  # file name without extension
@@ -332,15 +332,16 @@ def cards(review: Review) -> list[Card]:
     return out
 
 
-def style(fig: go.Figure, title: str, font: int = 24, height: int = 440) -> go.Figure:
-    """Large type for a projector: every text of the figure at ``font`` px or more."""
+def style(fig: go.Figure, font: int = 24, height: int = 440, legend_rows: int = 1
+          ) -> go.Figure:
+    """Large type for a projector: every text of the figure at ``font`` px or more. The
+    legend sits in the top margin (``legend_rows`` rows of it); the title is the page's."""
     fig.update_layout(
-        title={"text": title, "font": {"size": font + 6, "color": INK}, "x": 0, "xanchor": "left"},
         font={"size": font, "color": INK, "family": "DejaVu Sans, Arial, sans-serif"},
         height=height, paper_bgcolor="white", plot_bgcolor="white",
-        margin={"l": 16, "r": 16, "t": 70 + font, "b": 16},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None,
-                "font": {"size": font}, "traceorder": "normal"},
+        margin={"l": 16, "r": 16, "t": int(legend_rows * font * 1.6) + 12, "b": 16},
+        legend={"orientation": "h", "yref": "container", "yanchor": "top", "y": 1, "x": 0,
+                "title": None, "font": {"size": font}, "traceorder": "normal"},
         hoverlabel={"font": {"size": font}}, bargap=0.2,
     )
     fig.update_xaxes(tickfont={"size": font, "color": INK}, title=None, showgrid=False,
@@ -354,7 +355,8 @@ def _day_labels(days: list[date], short: bool) -> list[str]:
     return [fmt_short_date(d) if short else f"{d.day:02d}/{d.month:02d}" for d in days]
 
 
-def figures(review: Review, font: int = 24, height: int = 440) -> list[go.Figure]:
+def figures(review: Review, font: int = 24, height: int = 440, legend_rows: int = 1
+            ) -> list[tuple[str, go.Figure]]:
     """Interpellations per day, the last five periods, hashtag posts per day."""
     week = review.days <= 14
     days = list(review.daily["local_date"])
@@ -365,7 +367,7 @@ def figures(review: Review, font: int = 24, height: int = 440) -> list[go.Figure
                                marker_color=color))
     daily.update_layout(barmode="stack")
     daily.update_yaxes(tickformat="d")
-    out = [style(daily, tr("fig.daily"), font, height)]
+    out = [(tr("fig.daily"), style(daily, font, height, legend_rows))]
 
     periods = [*reversed(review.history), review.current]
     if review.week is not None:
@@ -383,8 +385,8 @@ def figures(review: Review, font: int = 24, height: int = 440) -> list[go.Figure
                                constraintext="none"))
     trend.update_layout(barmode="group")
     trend.update_yaxes(tickformat="d")
-    out.append(style(trend, tr("fig.trend.week" if review.week else "fig.trend.period"), font,
-                     height))
+    out.append((tr("fig.trend.week" if review.week else "fig.trend.period"),
+                style(trend, font, height, legend_rows)))
 
     if len(review.territory.hashtags):
         ht = review.hashtags
@@ -397,7 +399,7 @@ def figures(review: Review, font: int = 24, height: int = 440) -> list[go.Figure
                                   marker_color=(BLUE, RED, OCHRE, GREY)[n % 4]))
         tags.update_layout(barmode="group")
         tags.update_yaxes(tickformat="d")
-        out.append(style(tags, tr("fig.hashtags"), font, height))
+        out.append((tr("fig.hashtags"), style(tags, font, height, legend_rows)))
     return out
 
 
@@ -481,7 +483,7 @@ def headline_lines(review: Review) -> tuple[str, str, str]:
 
 
 def review_doc(review: Review, pseudo: Pseudonymizer, font: int = 24,
-               height: int = 440) -> ReviewDoc:
+               height: int = 440, legend_rows: int = 1) -> ReviewDoc:
     """The review's content in the current language; names and texts as ``pseudo`` allows."""
     title, sub, asof = headline_lines(review)
     privacy = None
@@ -491,6 +493,7 @@ def review_doc(review: Review, pseudo: Pseudonymizer, font: int = 24,
     stem = f"revue-{review.territory.slug}-" + (str(w) if w else
                                                f"{review.since}-{review.until - timedelta(1)}")
     return ReviewDoc(title=title, subtitle=sub, asof_line=asof, cards=cards(review),
-                     figures=figures(review, font, height), sections=sections(review, pseudo),
+                     figures=figures(review, font, height, legend_rows),
+                     sections=sections(review, pseudo),
                      privacy_line=privacy, stem=stem,
                      meta={"since": review.since, "until": review.until, "lang": lang()})

@@ -161,11 +161,12 @@ def render_pdf(doc: ReviewDoc) -> bytes:
             pdf.cell(cw - 6, 5, _printable(text))
     pdf.set_y(top + 2 * ch + gap + 4)
 
-    images = [chart_png(f, 1600, 500, scale=1.5) for f in doc.figures]
-    img_h = width * 500 / 1600
-    for n, png in enumerate(images):
-        if n == 1 or pdf.get_y() + img_h > pdf.h - pdf.b_margin:
+    images = [(title, chart_png(f, 1600, 460, scale=1.5)) for title, f in doc.figures]
+    img_h = width * 460 / 1600
+    for n, (title, png) in enumerate(images):
+        if n == 1 or pdf.get_y() + img_h + 8 > pdf.h - pdf.b_margin:
             pdf.add_page()
+        line(title, 14, True, 7)
         pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=img_h)
         pdf.ln(4)
 
@@ -230,8 +231,9 @@ def render_png(doc: ReviewDoc, width: int = 1920) -> bytes:
         draw.text((x0 + 20, y0 + 186), _printable(card.vs_avg), font=ttf(24),
                   fill=tones[card.tone_avg])
     y += 2 * ch + gap + 32
-    for fig in doc.figures:
-        img = Image.open(io.BytesIO(chart_png(fig, width - 2 * pad, 520)))
+    for title, fig in doc.figures:
+        text(title, 34, True)
+        img = Image.open(io.BytesIO(chart_png(fig, width - 2 * pad, 480)))
         canvas.paste(img, (pad, y))
         y += img.height + 24
     for sec in doc.sections:

@@ -72,6 +72,7 @@ PRESENT_CSS = """
 [data-testid="stMainBlockContainer"] {padding-top: 1.2rem !important;
   padding-left: 2.5rem !important; padding-right: 2.5rem !important; max-width: 100% !important;}
 [data-testid="stMain"] h1 {font-size: 3.2rem !important; padding: 0 0 .3rem 0 !important;}
+[data-testid="stMain"] h3 {font-size: 2rem !important;}
 [data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3 {color: #111;}
 [data-testid="stMain"] p, [data-testid="stMain"] span, [data-testid="stMain"] div,
 [data-testid="stMain"] a, [data-testid="stMain"] li, [data-testid="stMain"] pre,
@@ -210,7 +211,8 @@ if shared is not None and terr.pseudonymize_shared_views:
 pseudo = Pseudonymizer(terr, profiles_from_frame(review.profiles), secret,
                        enabled=shared is not None, lang=lang())
 doc = report.review_doc(review, pseudo, font=18 if shared is not None else 24,
-                        height=380 if shared is not None else 440)
+                        height=380 if shared is not None else 440,
+                        legend_rows=2 if shared is not None else 1)
 print_doc = doc if shared is None else report.review_doc(review, pseudo)
 st.set_page_config(page_title=f"{doc.title} · Territoires")
 
@@ -241,11 +243,13 @@ if not present:
 
 
 # ---- charts and notable posts ---------------------------------------------------------------
+per_row = 2 if present else 1  # side by side only on a projector's width
 figs = doc.figures
-for row in range(0, len(figs), 2):
-    cols = st.columns(2, gap="large")
-    for k, fig in enumerate(figs[row:row + 2]):
+for row in range(0, len(figs), per_row):
+    cols = st.columns(per_row, gap="large")
+    for k, (title, fig) in enumerate(figs[row:row + per_row]):
         with cols[k], r.guard(f"revue.chart{row + k}"):
+            st.subheader(title, anchor=False)
             st.plotly_chart(fig, theme=None, width="stretch", key=f"rv_chart_{row + k}",
                             config={"displayModeBar": False, "responsive": True})
 show_sections(doc)
