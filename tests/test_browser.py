@@ -103,9 +103,9 @@ def browser():
         b.close()
 
 
-def _settle(page) -> None:  # noqa: ANN001
+def _settle(page, title: str = "") -> None:  # noqa: ANN001
     """Wait until the script run has finished (title drawn, no running indicator)."""
-    page.wait_for_selector("h1", timeout=45_000)
+    page.locator("h1", has_text=title).first.wait_for(timeout=45_000)
     quiet_since = None
     deadline = time.monotonic() + 45
     while time.monotonic() < deadline:
@@ -128,35 +128,62 @@ def _check_clean(page, where: str) -> str:  # noqa: ANN001
     return body
 
 
-def test_every_page_desktop_and_phone(server: str, browser) -> None:  # noqa: ANN001
+def _check_page(page, path: str, title: str, key: str, tag: str) -> None:  # noqa: ANN001
+    body = _check_clean(page, f"{path or 'home'} ({tag})")
+    assert title in page.locator("h1").first.inner_text()
+    assert key in body
+    if path != "definitions":
+        assert "Villeneuve-sur-Loire" in page.locator("h1").first.inner_text()
+        assert "Villeneuve-sur-Loire" in page.title()
+    assert "from=2026-02-16" in page.url and "to=2026-03-15" in page.url, page.url
+    page.screenshot(path=str(SHOTS / f"{path or 'aujourdhui'}-{tag}.png"))
+
+
+def test_every_page_desktop_by_navigation(server: str, browser) -> None:  # noqa: ANN001
+    """A deep link first (the server's first session must not take Streamlit's legacy
+    multipage path), then every page through the sidebar: the filters follow."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     alerts: list[str] = []
-    for width, height, tag in ((1366, 768, "desktop"), (390, 844, "phone")):
-        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
-        page = ctx.new_page()
-        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
-        # a deep link first: the server's first session must not take the legacy path
-        for path, title, key in sorted(PAGES, key=lambda p: p[0] != "conversations"):
-            t0 = time.monotonic()
-            page.goto(f"{server}/{path}?{PERIOD}")
-            _settle(page)
-            print(f"{path or 'home'} {tag}: {time.monotonic() - t0:.1f} s")
-            body = _check_clean(page, f"{path or 'home'} ({tag})")
-            assert title in page.locator("h1").first.inner_text()
-            assert key in body
-            if path != "definitions":
-                assert "Villeneuve-sur-Loire" in page.locator("h1").first.inner_text()
-                assert "Villeneuve-sur-Loire" in page.title()
-            page.screenshot(path=str(SHOTS / f"{path or 'aujourdhui'}-{tag}.png"))
-        ctx.close()
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
+    page = ctx.new_page()
+    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+    page.goto(f"{server}/conversations?{PERIOD}")
+    _settle(page, "Conversations")
+    _check_page(page, "conversations", "Conversations", "Volume par type", "desktop")
+    for path, title, key in PAGES:
+        if path == "conversations":
+            continue
+        page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        _settle(page, title)
+        _check_page(page, path, title, key, "desktop")
+    from territoires.ui import docs
+
+    slug = docs.anchor("interpellations", "fr")
+    if slug:  # the metrics' definition links land on an anchored section
+        assert page.locator(f'[id="{slug}"]').count() == 1
+    ctx.close()
     assert not alerts
+
+
+def test_every_page_on_a_phone(server: str, browser) -> None:  # noqa: ANN001
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR",
+                              is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    for path, title, key in PAGES:
+        page.goto(f"{server}/{path}?{PERIOD}")
+        _settle(page, title)
+        _check_page(page, path, title, key, "phone")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, f"{path}: the page scrolls sideways ({width} px)"
+    ctx.close()
 
 
 def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: ANN001
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = ctx.new_page()
     page.goto(f"{server}/reactivite?{PERIOD}&account=villeneuve_proprete&lang=en&target_rate=75")
-    _settle(page)
+    _settle(page, "Responsiveness")
     assert "Responsiveness" in page.locator("h1").first.inner_text()
     page.get_by_role("button", name="Copy the link to this view").click()
     code = page.locator('[data-testid="stPopoverBody"] code').first
@@ -168,7 +195,7 @@ def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: AN
         assert part in link, (part, link)
     other = ctx.new_page()  # a new session, as when someone else opens the link
     other.goto(link)
-    _settle(other)
+    _settle(other, "Responsiveness")
     _check_clean(other, "shared link")
     assert "Responsiveness — Villeneuve-sur-Loire" in other.locator("h1").first.inner_text()
     values = other.locator('[data-testid="stSidebar"] input').evaluate_all(
@@ -188,7 +215,7 @@ def test_post_markup_renders_as_text(server: str, browser) -> None:  # noqa: ANN
     page.on("request", lambda r: requests.append(r.url))
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
     page.goto(f"{server}/conversations?{PERIOD}&q=onerror")
-    _settle(page)
+    _settle(page, "Conversations")
     body = _check_clean(page, "search")
     assert XSS_TEXT in body  # shown literally, as typed
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0

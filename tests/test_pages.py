@@ -318,3 +318,16 @@ def test_metrics_link_to_their_definition(open_app) -> None:
     page = open_app("views/definitions.py", asof=_asof())
     anchors = [h.proto.anchor for h in page.subheader]
     assert slug in anchors and docs.anchor("relays", "en") in anchors
+
+
+def test_responsiveness_service_p90_matches_the_interpellations(open_app, dash_db: Path) -> None:
+    import numpy as np
+
+    at = open_app("views/reactivite.py", asof=_asof(), **PERIOD)
+    terr, cur = _territory(dash_db)
+    df = metrics.interpellations(cur, terr, SINCE, UNTIL, AS_OF)
+    cur.close()
+    answered = df["service_response_minutes"].dropna()
+    i18n.set_lang("fr")
+    assert _metric(at, "Délai à 90 %, heures ouvrées") == [
+        i18n.fmt_minutes(float(np.quantile(answered, 0.9)))]

@@ -58,9 +58,9 @@ with r.guard("resp.headline"):
     r.metric(c[3], "median", fmt_minutes(h["median_response_minutes"]))
     c = st.columns(4)
     r.metric(c[0], "p90", fmt_minutes(h["p90_response_minutes"]))
-    r.metric(c[1], "pending", fmt_int(h["pending"]))
-    r.metric(c[2], "missed", fmt_int(h["missed"]))
-    r.metric(c[3], "answered", fmt_int(h["answered"]))
+    r.metric(c[1], "p90_service", fmt_minutes(h["p90_service_response_minutes"]))
+    r.metric(c[2], "pending", fmt_int(h["pending"]))
+    r.metric(c[3], "missed", fmt_int(h["missed"]))
     r.definitions_link()
 
 # ---- by account ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "median": ("Répondu", "Answered"),
     "p90": ("Répondu", "Answered"),
     "median_service": ("Temps de réponse en heures", "Service-hours response time"),
+    "p90_service": ("Temps de réponse en heures", "Service-hours response time"),
     "response_rate": ("Taux de réponse", "Response rate"),
     "pending": ("Taux de réponse", "Response rate"),
     "missed": ("Taux de réponse", "Response rate"),

@@ -201,6 +201,15 @@ S: dict[str, dict[str, str]] = {
         "en": "Sum of the followers of the distinct accounts that relayed: a ceiling, not a "
               "number of readers.",
     },
+    "m.p90_service": {
+        "fr": "Délai à 90 %, heures ouvrées", "en": "90th percentile (service hours)",
+    },
+    "m.p90_service.help": {
+        "fr": "9 réponses sur 10 arrivent plus vite que ce délai, compté seulement pendant les "
+              "heures d'ouverture du compte qui répond.",
+        "en": "9 answers out of 10 arrive faster than this, counting only the answering "
+              "account's service hours.",
+    },
     "m.pending": {"fr": "En attente", "en": "Pending"},
     "m.pending.help": {
         "fr": "Interpellations sans réponse depuis moins de 7 jours.",
