@@ -331,3 +331,17 @@ def test_responsiveness_service_p90_matches_the_interpellations(open_app, dash_d
     i18n.set_lang("fr")
     assert _metric(at, "Délai à 90 %, heures ouvrées") == [
         i18n.fmt_minutes(float(np.quantile(answered, 0.9)))]
+
+
+def test_empty_or_missing_warehouse_says_so(tmp_path: Path, monkeypatch) -> None:
+    from warehouse.db import ensure_snapshot
+
+    empty = tmp_path / "empty.duckdb"
+    ensure_snapshot(empty)  # migrated, no territory
+    monkeypatch.setenv("TERRITOIRES_DB", str(empty))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and any("Aucun territoire" in i.value for i in at.info)
+    monkeypatch.setenv("TERRITOIRES_DB", str(tmp_path / "nowhere.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and any("introuvable" in e.value for e in at.error)
+    assert not (tmp_path / "nowhere.duckdb").exists()  # the dashboard never creates one
