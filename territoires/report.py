@@ -291,8 +291,12 @@ def _fmt(kind: str, value: Any) -> str:
     return fmt_int(value)
 
 
+def _minus() -> str:
+    return "−" if lang() == "fr" else "-"  # as fmt_num writes it
+
+
 def _signed_pct(r: float) -> str:
-    return ("+" if r >= 0 else "−") + fmt_pct(abs(r))
+    return ("+" if r >= 0 else _minus()) + fmt_pct(abs(r))
 
 
 def format_delta(kind: str, now: Any, ref: Any) -> str | None:
@@ -303,7 +307,7 @@ def format_delta(kind: str, now: Any, ref: Any) -> str | None:
     if kind == "rate":
         return tr("same") if abs(100 * d) < 0.5 else f"{fmt_num(100 * d, 0, sign=True)} {tr('pts')}"
     if kind == "minutes":
-        return tr("same") if abs(d) < 0.5 else ("+" if d > 0 else "−") + fmt_minutes(abs(d))
+        return tr("same") if abs(d) < 0.5 else ("+" if d > 0 else _minus()) + fmt_minutes(abs(d))
     if d == 0:
         return tr("same")
     digits = 0 if float(ref).is_integer() else 1
