@@ -345,3 +345,37 @@ def test_empty_or_missing_warehouse_says_so(tmp_path: Path, monkeypatch) -> None
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception and any("introuvable" in e.value for e in at.error)
     assert not (tmp_path / "nowhere.duckdb").exists()  # the dashboard never creates one
+
+
+def test_collection_runs_errors_and_cost(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from warehouse.db import writer
+
+    db = tmp_path / "runs.duckdb"
+    build_warehouse(db)
+    now = datetime.now().replace(microsecond=0) - timedelta(hours=2)
+    errors = {"count": 2, "items": [
+        {"kind": "rate_limit", "message": "429 <b>Too Many</b>", "at": now.isoformat(),
+         "endpoint": "/2/tweets/search/recent"},
+        {"kind": "server", "message": "503", "at": now.isoformat()}]}
+    with writer(db) as con:
+        con.execute(
+            "INSERT INTO collect_runs (territory, platform, started_at, ended_at, status, pages,"
+            " posts, users, errors, cost_usd, message) VALUES"
+            " ('villeneuve', 'x', ?, ?, 'ok', 3, 250, 40, ?, 1.65, ''),"
+            " ('villeneuve', 'x', ?, ?, 'partial', 2, 100, 10, ?, 0.6, 'rate limited')",
+            [now - timedelta(days=1), now - timedelta(days=1) + timedelta(minutes=3),
+             json.dumps({"count": 0, "items": []}), now, now + timedelta(minutes=2),
+             json.dumps(errors)])
+    monkeypatch.setenv("TERRITOIRES_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/collecte.py").run()
+    assert not at.exception and not at.error
+    runs = next(d.value for d in at.dataframe if "run_id" in d.value.columns)
+    assert list(runs["pages"]) == [2, 3] and "partielle" in runs["status"].iloc[0]
+    errs = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert list(errs["kind"]) == ["rate_limit", "server"]
+    i18n.set_lang("fr")
+    values = {m.label: m.value for m in at.metric}
+    assert values["Messages"] == "350" and values["Coût enregistré (30 j)"] == "2,25 $"
