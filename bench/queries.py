@@ -1,27 +1,29 @@
 """Page queries: what each dashboard page runs, timed uncached and through the app's cache.
 
-:data:`PAGES` mirrors ``views/*.py`` call for call (the functions each page passes to
-``territoires.ui.data.q`` with the page's arguments, for the app's default view: the 28 days
-up to the data's last day, no account filter). Every page also runs the shell's two
-queries (``data_as_of`` and the territories). Calls that depend on a result (the posts
-behind each spike found, the thread a user opens, a search) are resolved once on the data
-before timing. ``tests/test_bench_smoke.py`` checks that every ``q(...)`` call of
-``views/`` appears here, so the list cannot silently fall behind the pages.
+:func:`plan` records, for every page of ``app.py``, the query calls its script makes on the
+app's default view (the 28 days up to the data's last day, no account filter, as-of pinned
+to the data's end): the pages run once in-process with Streamlit's AppTest while
+``territoires.ui.data.q`` records each call. The calls are then replayed and timed:
 
 * uncached: ``territoires.ui.data.q_uncached`` (a fresh cursor on the published snapshot
-  per call, exactly what a cache miss runs);
+  per call, exactly what a cache miss runs), ``repeats`` passes, pages in turn;
 * cached: ``territoires.ui.data.q`` (``st.cache_data`` keyed by the snapshot's identity),
   after one filling pass — what a rerun, another session or a shared link costs.
+
+Query time only: building charts and tables is not counted (``python -m
+territoires.ui.timing`` measures a page's whole server time).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from territoires.config import Territory
@@ -30,33 +32,7 @@ from warehouse import dashboard_queries as dq
 from warehouse import metrics
 from warehouse.territory import load_territories
 
-SEARCH_TEXT = "travaux"  # a word common in the demo's French posts
-
-
-# page → its script in views/ and the query functions it calls (plan() keeps to these)
-PAGE_SCRIPTS = {
-    "aujourdhui": "aujourdhui.py", "reactivite": "reactivite.py",
-    "conversations": "conversations.py", "hashtags": "hashtags.py", "relais": "relais.py",
-    "collecte": "collecte.py",
-}
-PAGE_FUNCTIONS: dict[str, tuple[Callable[..., Any], ...]] = {
-    "aujourdhui": (metrics.pending_queue, metrics.headline, dq.spikes, dq.spike_posts),
-    "reactivite": (dq.responsiveness_by_account, metrics.headline, dq.responsiveness_by_week,
-                   dq.arrival_answer_grid, dq.slowest_answers, dq.missed),
-    "conversations": (dq.volume_by_kind, dq.threads, dq.top_participants, dq.thread,
-                      dq.search_posts),
-    "hashtags": (metrics.headline, dq.hashtag_city_share, metrics.hashtag_activity, dq.spikes,
-                 dq.hashtag_contributors, dq.cooccurring_hashtags),
-    "relais": (metrics.headline, metrics.local_tweetos, dq.relays_over_time,
-               dq.new_local_tweetos, dq.top_relayed_posts),
-    "collecte": (dq.freshness, dq.collect_runs, dq.run_errors, dq.api_usage),
-}
-SHELL_FUNCTIONS = (dq.data_as_of, load_territories)
-
-
-def planned_names(page: str) -> set[str]:
-    """Names of the query functions the benchmark times for ``page``."""
-    return {f.__name__ for f in PAGE_FUNCTIONS[page]}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -92,82 +68,70 @@ def default_view(db: str, as_of: datetime) -> View:
     _quiet_streamlit()
     terrs = q_uncached(load_territories, db, None)
     last = dict(q_uncached(dq.data_as_of, db, None))
-    params = {"asof": as_of.replace(microsecond=0).isoformat() + "Z"}
-    return view_from_params(params, db, terrs, last, datetime.now())
+    return view_from_params(view_params(as_of), db, terrs, last, datetime.now())
 
 
-def plan(db: str, view: View) -> dict[str, list[Call]]:
-    """Page → the calls its script makes for ``view`` (dependent calls resolved on the data)."""
-    from territoires.ui.data import q_uncached
+def view_params(as_of: datetime) -> dict[str, str]:
+    """URL parameters of the benchmark's view: the default one, as-of pinned."""
+    return {"asof": as_of.replace(microsecond=0).isoformat() + "Z"}
 
-    terr, as_of = view.territory, view.as_of
-    since, until = view.since, view.until_excl
-    shell = [Call(dq.data_as_of, territory=False), Call(load_territories, territory=False)]
 
-    today = view.today
-    yesterday, week0, usual0 = (today - timedelta(days=d) for d in (1, 7, 35))
-    found = q_uncached(dq.spikes, db, terr, (yesterday, today), as_of)
-    aujourdhui = [
-        Call(metrics.pending_queue, (as_of,), {"limit": 1000}),
-        Call(metrics.headline, (yesterday, today, as_of)),
-        Call(metrics.headline, (week0, today, as_of)),
-        Call(metrics.headline, (usual0, week0, as_of)),
-        Call(dq.spikes, ((yesterday, today), as_of)),
-        *(Call(dq.spike_posts, (s.series, s.day, 20)) for s in found.itertuples()),
-    ]
-    reactivite = [
-        Call(dq.responsiveness_by_account, (since, until, as_of)),
-        Call(metrics.headline, (since, until, as_of)),
-        Call(dq.responsiveness_by_week, (since, until, as_of, None)),
-        Call(dq.arrival_answer_grid, (since, until, as_of, None)),
-        Call(dq.slowest_answers, (since, until, as_of, None, 20)),
-        Call(dq.missed, (since, until, as_of, None, 100)),
-    ]
-    largest = q_uncached(dq.threads, db, terr, since, until, "size", 15)
-    conversations = [
-        Call(dq.volume_by_kind, (since, until, as_of)),
-        Call(dq.threads, (since, until, "size", 15)),
-        Call(dq.threads, (since, until, "recent", 15)),
-        Call(dq.top_participants, (since, until, 20)),
-        *(Call(dq.thread, (row.platform, row.conversation_id), interactive=True)
-          for row in largest.head(1).itertuples()),
-        Call(dq.search_posts, (since, until, SEARCH_TEXT, 100), interactive=True),
-    ]
-    days = tuple(view.since + timedelta(days=i) for i in range((until - since).days))
-    hashtags = [
-        Call(metrics.headline, (since, until, as_of)),
-        Call(dq.hashtag_city_share, (since, until)),
-        Call(metrics.hashtag_activity, (since, until)),
-        Call(dq.spikes, (days, as_of)),
-        Call(dq.hashtag_contributors, (since, until, 20)),
-        Call(dq.cooccurring_hashtags, (since, until, 15)),
-    ]
-    relais = [
-        Call(metrics.headline, (since, until, as_of)),
-        Call(metrics.local_tweetos, (since, until, 50)),
-        Call(dq.relays_over_time, (since, until)),
-        Call(dq.new_local_tweetos, (since, until)),
-        Call(dq.top_relayed_posts, (since, until, 10)),
-    ]
-    now = as_of.replace(second=0, microsecond=0)
-    runs = q_uncached(dq.collect_runs, db, terr, 30)
-    failing = runs[runs["errors"] > 0]
-    collecte = [
-        Call(dq.freshness),
-        Call(dq.collect_runs, (30,)),
-        *(Call(dq.run_errors, (int(failing.iloc[0]["run_id"]),)) for _ in range(len(failing) > 0)),
-        Call(dq.freshness),
-        Call(dq.api_usage, (now,)),
-    ]
-    pages = {
-        "aujourdhui": aujourdhui, "reactivite": reactivite, "conversations": conversations,
-        "hashtags": hashtags, "relais": relais, "collecte": collecte,
-    }
-    assert pages.keys() == PAGE_FUNCTIONS.keys()
-    for name, calls in pages.items():
-        stray = {c.fn for c in calls} - set(PAGE_FUNCTIONS[name])
-        assert not stray, f"{name}: {stray} missing from PAGE_FUNCTIONS"
-    return {name: [*calls, *shell] for name, calls in pages.items()}
+def page_scripts() -> dict[str, str]:
+    """Page name → its script (``territoires.ui.shell.PAGES``), the app's own list."""
+    from territoires.ui.shell import PAGES
+
+    return {Path(path).stem: path for path, *_ in PAGES}
+
+
+def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
+    """Page → the query calls its script makes, recorded by running the real page.
+
+    Each page of ``app.py`` runs once in-process with Streamlit's AppTest on ``db`` (the
+    view pinned at ``as_of``) while ``territoires.ui.data.q`` — the one door from a page
+    to the warehouse — records every ``(function, arguments)`` it is asked for, then
+    answers as usual. The plan therefore follows the pages as they change, including the
+    calls that depend on data (the posts behind each spike found). Every page also runs
+    the shell's queries (``data_as_of`` recorded, the territory list added here).
+    """
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from territoires.ui import data
+
+    _quiet_streamlit()
+    os.environ["TERRITOIRES_DB"] = str(Path(db).resolve())
+    db = os.environ["TERRITOIRES_DB"]
+    params = view_params(as_of)
+    recorded: list[Call] = []
+    real_q = data.q
+
+    def recording_q(fn: Callable[..., Any], db_: str, territory: Territory | None,
+                    *args: Any, **kwargs: Any) -> Any:
+        recorded.append(Call(fn, tuple(args), dict(kwargs), territory=territory is not None))
+        return real_q(fn, db_, territory, *args, **kwargs)
+
+    def app() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=3600)
+        for k, v in params.items():
+            at.query_params[k] = v
+        return at
+
+    pages: dict[str, list[Call]] = {}
+    data.q = recording_q  # type: ignore[assignment]
+    try:
+        for name, path in page_scripts().items():
+            at = app()
+            at.run()
+            at.switch_page(path)
+            recorded.clear()
+            st.cache_data.clear()
+            at.run()
+            if at.exception:
+                raise RuntimeError(f"page {name}: {at.exception[0].message}")
+            pages[name] = [*recorded, Call(load_territories, territory=False)]
+    finally:
+        data.q = real_q  # type: ignore[assignment]
+    return pages
 
 
 @dataclass
@@ -192,8 +156,8 @@ def _quiet_streamlit() -> None:
 
 def time_pages(db: str, view: View, repeats: int = 3) -> list[PageTiming]:
     """Uncached passes over every page (``repeats`` times, pages in turn), then the cached."""
-    _quiet_streamlit()
-    pages = plan(db, view)
+    pages = {k: v for k, v in plan(db, view.as_of).items() if v}
+    db = os.environ["TERRITOIRES_DB"]
     terr = view.territory
     passes: dict[str, list[list[float]]] = {p: [] for p in pages}
     for _ in range(max(1, repeats)):
