@@ -136,6 +136,9 @@ def _check_page(page, path: str, title: str, key: str, tag: str) -> None:  # noq
         assert "Villeneuve-sur-Loire" in page.locator("h1").first.inner_text()
         assert "Villeneuve-sur-Loire" in page.title()
     assert "from=2026-02-16" in page.url and "to=2026-03-15" in page.url, page.url
+    icons = page.evaluate("[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icons and all("/media/" in i for i in icons), icons  # our favicon, not Streamlit's
+    assert page.get_by_text("Deploy", exact=True).count() == 0  # toolbarMode = "viewer"
     page.screenshot(path=str(SHOTS / f"{path or 'aujourdhui'}-{tag}.png"))
 
 
