@@ -41,7 +41,9 @@ _tracked AS (
 )"""
 
 
-def _touch(con: duckdb.DuckDBPyConnection, days_sql: str, params: list[Any] | None = None) -> None:
+def _touch(
+    con: duckdb.DuckDBPyConnection, days_sql: str, params: dict[str, Any] | None = None
+) -> None:
     """Fill ``_touched`` from ``days_sql`` (a query giving ``territory, platform, day``).
 
     Frozen days (before the territory's retention horizon) are left out; each day carries
@@ -58,7 +60,7 @@ def _touch(con: duckdb.DuckDBPyConnection, days_sql: str, params: list[Any] | No
         FROM d LEFT JOIN _tz z ON z.territory = d.territory
         WHERE d.day IS NOT NULL AND (z.frozen_before IS NULL OR d.day >= z.frozen_before)
         """,  # noqa: S608
-        params or [],
+        params or {},
     )
 
 
@@ -75,29 +77,23 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection) -> None:
     # latest at or before it; touched days are disjoint, so ``created_at < hi`` settles it):
     # O(posts log days), where a range join on (territory, platform) paired every post with
     # every touched day. Posts outside the touched days' span are skipped first (zone maps).
-    # one scan of the touched days' posts (a range on the plain UTC timestamp first)
+    # One scan of the touched days' posts, shared by both tables. Each post finds its
+    # touched day by an ASOF join (the day whose start ``lo`` is the latest at or before it;
+    # touched days are disjoint, so ``created_at < hi`` settles it): O(posts log days), no
+    # per-row time zone arithmetic. Posts outside the touched days' span are skipped first.
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _day_posts AS
-        WITH {_TZ},
-        p AS (
-            SELECT platform, id, created_at, author_id, is_repost, reply_to_id, quoted_id
-            FROM posts
-            WHERE created_at >= (SELECT min(lo) FROM _touched)
-              AND created_at < (SELECT max(hi) FROM _touched)
-        ),
-        d AS (
-            SELECT tp.territory, p.*,
-                   {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
-            FROM p
-            JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
-            LEFT JOIN _tz z ON z.territory = tp.territory
-        )
-        SELECT d.territory, d.platform, d.day, d.id, d.author_id, d.is_repost,
-               d.reply_to_id, d.quoted_id
-        FROM d JOIN _touched b
-          ON b.territory = d.territory AND b.platform = d.platform AND b.day = d.day
-        """  # noqa: S608
+        SELECT b.territory, p.platform, b.day, p.id, p.author_id, p.is_repost,
+               p.reply_to_id, p.quoted_id
+        FROM territory_posts tp
+        JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+        ASOF JOIN _touched b ON b.territory = tp.territory AND b.platform = p.platform
+                            AND p.created_at >= b.lo
+        WHERE p.created_at < b.hi
+          AND p.created_at >= (SELECT min(lo) FROM _touched)
+          AND p.created_at < (SELECT max(hi) FROM _touched)
+        """
     )
     con.execute(
         """
@@ -124,17 +120,32 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _days_of(posts_sql: str) -> str:
+    """SQL: distinct ``territory, platform, day`` of ``posts_sql`` (``territory, platform,
+    created_at``), the local day taken once per 15-minute bucket: every time zone offset is a
+    multiple of 15 minutes, so a bucket never straddles a local midnight, and the time zone
+    arithmetic runs on a few hundred buckets instead of every post (DESIGN §7)."""
+    return f"""
+        SELECT DISTINCT b.territory, b.platform,
+               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="b.bucket")} AS day
+        FROM (SELECT DISTINCT territory, platform,
+                     time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket
+              FROM ({posts_sql}) WHERE created_at IS NOT NULL) b
+        LEFT JOIN _tz z ON z.territory = b.territory
+    """  # noqa: S608
+
+
 def _posts_days(ids_table: str) -> str:
     """SQL: ``territory, platform, day`` of the posts listed in ``ids_table``."""
     assert ids_table.isidentifier(), ids_table  # an internal temp table, never user input
-    return f"""
-        SELECT tp.territory, p.platform,
-               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
+    return _days_of(
+        f"""
+        SELECT tp.territory, p.platform, p.created_at
         FROM (SELECT DISTINCT platform, id FROM {ids_table}) i
         JOIN posts p ON p.platform = i.platform AND p.id = i.id
         JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
-        LEFT JOIN _tz z ON z.territory = tp.territory
-    """  # noqa: S608
+        """  # noqa: S608
+    )
 
 
 def refresh_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> None:
@@ -181,15 +192,14 @@ def refresh_territory(con: duckdb.DuckDBPyConnection, territory: str | None = No
         )
     _touch(
         con,
-        f"""
-        SELECT tp.territory, p.platform,
-               {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="p.created_at")} AS day
-        FROM territory_posts tp
-        JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-        LEFT JOIN _tz z ON z.territory = tp.territory
-        WHERE ?::VARCHAR IS NULL OR tp.territory = ?
-        """,  # noqa: S608
-        [territory, territory],
+        _days_of(
+            """
+            SELECT tp.territory, p.platform, p.created_at
+            FROM territory_posts tp JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+            WHERE $territory::VARCHAR IS NULL OR tp.territory = $territory
+            """
+        ),
+        {"territory": territory},
     )
     _refresh_touched(con)
 
