@@ -94,7 +94,8 @@ def test_home_shows_the_metric_functions_figures(open_app, dash_db: Path) -> Non
     # the queue: its size, and the oldest posts' texts shown as plain text, oldest first
     assert any(f"{len(queue)} interpellation(s)" in c.value for c in at.caption)
     shown = [t.value for t in at.text]
-    assert shown[: min(10, len(queue))] == list(queue["text"].head(10))
+    first = shown.index(queue["text"].iloc[0])  # after the alert's posts, if any
+    assert shown[first: first + min(10, len(queue))] == list(queue["text"].head(10))
 
 
 def test_post_markup_is_shown_literally(open_app) -> None:
@@ -379,3 +380,11 @@ def test_collection_runs_errors_and_cost(tmp_path: Path, monkeypatch) -> None:
     i18n.set_lang("fr")
     values = {m.label: m.value for m in at.metric}
     assert values["Messages"] == "350" and values["Coût enregistré (30 j)"] == "2,25 $"
+
+
+def test_home_alert_on_the_storm_comes_first(open_app) -> None:
+    # the day after the storm: yesterday's #VilleneuveSurLoire is far above its usual level
+    at = open_app(asof=_asof())  # 2026-11-29: the storm was yesterday
+    assert at.header[0].value == "Alertes"
+    assert any("#VilleneuveSurLoire" in w.value and "28 novembre" in w.value for w in at.warning)
+    assert "Orage #VilleneuveSurLoire 0" in [x.value for x in at.text]  # the posts behind it

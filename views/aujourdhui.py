@@ -29,6 +29,9 @@ QUEUE_LIMIT = 1000
 view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "today.title", period=False)
+today = view.today
+yesterday = today - timedelta(days=1)
+top = st.container()  # alerts go first when there is a spike, last otherwise
 
 # ---- the queue -----------------------------------------------------------------------------
 with r.guard("today.queue"):
@@ -66,8 +69,6 @@ with r.guard("today.queue"):
 # ---- yesterday and the last 7 days against the usual ---------------------------------------
 with r.guard("today.compare"):
     st.header(t("today.compare"), anchor=False)
-    today = view.today
-    yesterday = today - timedelta(days=1)
     week0 = today - timedelta(days=7)
     usual0 = today - timedelta(days=35)
     st.caption(t("today.compare.caption", since=fmt_date(usual0),
@@ -111,16 +112,17 @@ with r.guard("today.compare"):
 
 # ---- alerts --------------------------------------------------------------------------------
 with r.guard("today.alerts"):
-    st.header(t("today.alerts"), anchor=False)
     found = q(dq.spikes, db, terr, (yesterday, today))
+    box = top if len(found) else st.container()
+    box.header(t("today.alerts"), anchor=False)
     if not len(found):
-        st.success(t("today.alerts.none"), icon=":material/check_circle:")
+        box.success(t("today.alerts.none"), icon=":material/check_circle:")
     for n, s in enumerate(found.itertuples()):
         series = t("series.mentions") if s.series == "mentions" else s.series
-        st.warning(r.md_escape(t("today.alert", series=series, day=fmt_date(s.day, weekday=True),
-                                 count=fmt_int(s.posts), usual=fmt_int(s.usual))),
-                   icon=":material/trending_up:")
-        with st.expander(t("today.alert.posts"), expanded=n == 0):
+        box.warning(r.md_escape(t("today.alert", series=series, day=fmt_date(s.day, weekday=True),
+                                  count=fmt_int(s.posts), usual=fmt_int(s.usual))),
+                    icon=":material/trending_up:")
+        with box.expander(t("today.alert.posts"), expanded=n == 0):
             posts = r.localize(q(dq.spike_posts, db, terr, s.series, s.day, 20), view,
                                ["created_at"])
             for p in posts.itertuples():
