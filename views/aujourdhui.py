@@ -37,9 +37,10 @@ top = st.container()  # alerts go first when there is a spike, last otherwise
 with r.guard("today.queue"):
     st.header(t("today.queue"), anchor=False)
     queue = q(metrics.pending_queue, db, terr, view.as_of, limit=QUEUE_LIMIT)
+    capped = len(queue) >= QUEUE_LIMIT
     if view.account:
         queue = queue[queue["addressed_handle"].str.lower() == view.account.lower()]
-    st.caption(t("today.queue.caption", n=fmt_int(len(queue))))
+    st.caption(t("today.queue.caption", n=fmt_int(len(queue)) + ("+" if capped else "")))
     if not len(queue):
         st.success(t("today.queue.empty"), icon=":material/task_alt:")
     else:
