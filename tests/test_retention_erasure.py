@@ -237,3 +237,30 @@ def test_forget_command_leaves_no_trace_in_files(tmp_path: Path, capsys) -> None
         assert _rows(snap, "SELECT count(*) FROM posts WHERE id = ?", [ids["bob_new"]]) == [(0,)]
     finally:
         snap.close()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Pacific/Marquesas", "Asia/Kathmandu"])
+def test_rollup_days_are_local_days_across_dst_and_odd_offsets(con, zone: str) -> None:
+    """Local days come from 15-minute buckets: exact for every offset (30 and 45 minutes too)."""
+    import random
+    from collections import Counter
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    s = Scenario(make_territory(territory={"name": "T", "slug": "testville", "timezone": zone}))
+    s.user("ville", id="1")
+    rng = random.Random(zone)
+    base = datetime(2024, 3, 30, 12, tzinfo=UTC)  # Paris changes to summer time on March 31
+    instants = [base + timedelta(minutes=rng.randrange(3 * 24 * 60)) for _ in range(300)]
+    instants += [base.replace(hour=h, minute=m) + timedelta(days=d)
+                 for d in range(3) for h in range(24) for m in (14, 15, 29, 30, 44, 45, 59)]
+    for n, at in enumerate(instants):
+        s.post("ville", at, f"post {n}")
+    for start in range(0, len(s.posts), 200):  # several batches: incremental refreshes
+        s.land(con, list(s.posts)[start:start + 200])
+    expected = Counter(at.astimezone(ZoneInfo(zone)).date() for at in instants)
+    got = dict(_rows(con, "SELECT day, posts FROM daily_posts"))
+    assert got == dict(expected)
+    before = _tables(con)
+    rebuild(con)
+    assert _tables(con) == before
