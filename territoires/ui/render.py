@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from territoires.ui import docs
-from territoires.ui.i18n import fmt_datetime, t
+from territoires.ui.i18n import fmt_date, fmt_datetime, t
 from territoires.ui.state import View
 
 log = logging.getLogger("territoires.ui")
@@ -56,8 +56,6 @@ def page_header(view: View, title_key: str, page_params: Sequence[str] = (),
     st.set_page_config(page_title=f"{title} · {view.territory.name} · Territoires", layout="wide")
     st.title(f"{title} — {view.territory.name}", anchor=False)
     asof = fmt_datetime(view.local(view.as_of))
-    from territoires.ui.i18n import fmt_date
-
     line = (t("period.caption", since=fmt_date(view.since), until=fmt_date(view.until), asof=asof)
             if period else t("asof.caption", asof=asof))
     cols = st.columns([3, 1], vertical_alignment="center")
@@ -66,7 +64,7 @@ def page_header(view: View, title_key: str, page_params: Sequence[str] = (),
     for p in page_params:  # the page's own widgets (search text, open thread, targets)
         value = st.session_state.get(f"w_{p}", st.query_params.get(p))
         if value not in (None, ""):
-            extra[p] = str(value)
+            extra[p] = f"{value:g}" if isinstance(value, float) else str(value)
     with cols[1]:
         share_link(view, extra)
 
