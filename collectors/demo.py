@@ -79,109 +79,6 @@ _KIND_W = (5, 20, 27, 4, 7, 12, 0, 0, 0)
 _STORM_KIND_W = (2, 8, 10, 1, 2, 3, 55, 18, 1)
 # fmt: on
 
-# Organisations: username, name, location, description, followers, verified_type
-_ORGS = (
-    (
-        "courrier_villeneuve",
-        "Le Courrier de Villeneuve",
-        "Villeneuve-sur-Loire",
-        "Le quotidien du Val de Loire depuis 1884. Infos locales, sport, culture.",
-        24_800,
-        "business",
-    ),
-    (
-        "OF_Anjou",
-        "Ouest-France Anjou",
-        "Angers (49)",
-        "L'actualité du Maine-et-Loire par la rédaction d'Ouest-France.",
-        61_200,
-        "business",
-    ),
-    (
-        "France3PDL",
-        "France 3 Pays de la Loire",
-        "Nantes",
-        "L'info régionale, en direct et en replay.",
-        148_000,
-        "business",
-    ),
-    (
-        "loire_vivante49",
-        "Loire Vivante",
-        "Maine-et-Loire",
-        "Association de protection des bords de Loire. Nettoyages, sorties nature.",
-        3_100,
-        "none",
-    ),
-    (
-        "VSL_Basket",
-        "VSL Basket",
-        "Villeneuve-sur-Loire",
-        "Club de basket de Villeneuve. Nationale 3. 🏀",
-        5_400,
-        "none",
-    ),
-    (
-        "mediatheque_vsl",
-        "Médiathèque Aimé-Césaire",
-        "Villeneuve-sur-Loire",
-        "Livres, jeux, expos et ateliers pour tous.",
-        2_300,
-        "none",
-    ),
-    (
-        "lecafedesarts",
-        "Le Café des Arts",
-        "",
-        "Café-concert, scène ouverte le jeudi.",
-        1_800,
-        "none",
-    ),  # listed in local_accounts
-    (
-        "villeneuve_immo",
-        "Villeneuve Immo Pro",
-        "Villeneuve-sur-Loire",
-        "Achat, vente, location. Estimation gratuite !",
-        900,
-        "none",
-    ),  # in exclude_accounts
-    (
-        "actu_nationale",
-        "L'Actu Nationale",
-        "Paris",
-        "Toute l'actualité, en continu.",
-        820_000,
-        "business",
-    ),
-    (
-        "villes_demain",
-        "Villes de demain",
-        "Lyon",
-        "Urbanisme, mobilités, transition. Une newsletter chaque lundi.",
-        12_400,
-        "none",
-    ),
-)
-_CITY_PROFILES = (
-    (
-        "Ville de Villeneuve-sur-Loire",
-        "Compte officiel de la Ville de Villeneuve-sur-Loire (49). "
-        "Réponses du lundi au vendredi, 9h-18h.",
-        48_300,
-    ),
-    (
-        "Sortir à Villeneuve",
-        "Concerts, expos, marchés : l'agenda de Villeneuve-sur-Loire. Tous les jours 10h-20h.",
-        12_150,
-    ),
-    (
-        "Villeneuve Propreté",
-        "Collecte, voirie, propreté urbaine à Villeneuve-sur-Loire. "
-        "Signalements en semaine et le samedi matin.",
-        3_240,
-    ),
-)
-
 
 def demo_territory() -> Territory:
     """The fictional territory of the demo (``examples/villeneuve.toml``)."""
@@ -365,7 +262,7 @@ class _Generator:
             return f"{d.isoformat()}T{hms}.000Z"
 
         for i, handle in enumerate(self.city_handles):
-            name, bio, followers = _CITY_PROFILES[i]
+            name, bio, followers = tx.CITY_PROFILES[i]
             add(
                 handle,
                 name,
@@ -378,7 +275,7 @@ class _Generator:
                 created_at(2009, 2012),
             )
         self.n_city = len(self.usernames)
-        for username, name, loc, bio, followers, vtype in _ORGS:
+        for username, name, loc, bio, followers, vtype in tx.ORGS:
             add(
                 username,
                 name,

@@ -423,6 +423,30 @@ LINK_RELAYS = (
     ),
 )
 
+# fmt: off
+# The city's accounts, in the order of examples/villeneuve.toml: name, bio, followers.
+CITY_PROFILES = (
+    ("Ville de Villeneuve-sur-Loire", "Compte officiel de la Ville de Villeneuve-sur-Loire (49). Réponses du lundi au vendredi, 9h-18h.", 48_300),
+    ("Sortir à Villeneuve", "Concerts, expos, marchés : l'agenda de Villeneuve-sur-Loire. Tous les jours 10h-20h.", 12_150),
+    ("Villeneuve Propreté", "Collecte, voirie, propreté urbaine à Villeneuve-sur-Loire. Signalements en semaine et le samedi matin.", 3_240),
+)
+# Organisations: username, name, location, description, followers, verified_type
+ORGS = (
+    ("courrier_villeneuve", "Le Courrier de Villeneuve", "Villeneuve-sur-Loire", "Le quotidien du Val de Loire depuis 1884. Infos locales, sport, culture.", 24_800, "business"),
+    ("OF_Anjou", "Ouest-France Anjou", "Angers (49)", "L'actualité du Maine-et-Loire par la rédaction d'Ouest-France.", 61_200, "business"),
+    ("France3PDL", "France 3 Pays de la Loire", "Nantes", "L'info régionale, en direct et en replay.", 148_000, "business"),
+    ("loire_vivante49", "Loire Vivante", "Maine-et-Loire", "Association de protection des bords de Loire. Nettoyages, sorties nature.", 3_100, "none"),
+    ("VSL_Basket", "VSL Basket", "Villeneuve-sur-Loire", "Club de basket de Villeneuve. Nationale 3. 🏀", 5_400, "none"),
+    ("mediatheque_vsl", "Médiathèque Aimé-Césaire", "Villeneuve-sur-Loire", "Livres, jeux, expos et ateliers pour tous.", 2_300, "none"),
+    # listed in [locality] local_accounts: its profile names no place
+    ("lecafedesarts", "Le Café des Arts", "", "Café-concert, scène ouverte le jeudi.", 1_800, "none"),
+    # in [locality] exclude_accounts: located here, but ads are not a local voice
+    ("villeneuve_immo", "Villeneuve Immo Pro", "Villeneuve-sur-Loire", "Achat, vente, location. Estimation gratuite !", 900, "none"),
+    ("actu_nationale", "L'Actu Nationale", "Paris", "Toute l'actualité, en continu.", 820_000, "business"),
+    ("villes_demain", "Villes de demain", "Lyon", "Urbanisme, mobilités, transition. Une newsletter chaque lundi.", 12_400, "none"),
+)
+# fmt: on
+
 # --- people ---------------------------------------------------------------------------
 FIRST_NAMES = (
     "Camille",
