@@ -184,7 +184,7 @@ def normalise(con: duckdb.DuckDBPyConnection) -> LoadStats:
                     END AS tp,
                CASE kind WHEN 'users' THEN from_json(coalesce(canonical, body), '{_USERS_PAGE}')
                     END AS up
-        FROM _batch WHERE kind IN ('tweets', 'users', 'errors')
+        FROM _batch WHERE kind IN ('tweets', 'users')
         """
     )
     _load_posts(con, stats)
@@ -194,8 +194,12 @@ def normalise(con: duckdb.DuckDBPyConnection) -> LoadStats:
         INSERT INTO page_errors
         SELECT page_id, e.title, e.detail, e.resource_type, coalesce(e.resource_id, e.value)
         FROM (
-            SELECT page_id, unnest(from_json(coalesce(canonical, body)->'$.errors', '[{_ERROR}]')) AS e
-            FROM _batch WHERE kind IN ('tweets', 'users', 'errors')
+            -- tweets and users pages were parsed once into _docs; errors-only pages are rare
+            SELECT page_id, unnest(coalesce(tp.errors, up.errors)) AS e
+            FROM _docs WHERE kind IN ('tweets', 'users')
+            UNION ALL
+            SELECT page_id, unnest(from_json(coalesce(canonical, body)->'$.errors', '[{_ERROR}]'))
+            FROM _batch WHERE kind = 'errors'
         )
         """
     )
