@@ -57,6 +57,15 @@ _DAY = 86_400_000
 _MAX_USERS = 50_000
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _USER_FIELDS = "created_at,description,location,public_metrics,verified,verified_type"
+# a repost's own counts (X reports them as zeros; the original carries the real ones)
+_REPOST_METRICS = {
+    "retweet_count": 0,
+    "reply_count": 0,
+    "like_count": 0,
+    "quote_count": 0,
+    "bookmark_count": 0,
+    "impression_count": 0,
+}
 _HASHTAG = re.compile(r"#(\w+)")
 _MENTION = re.compile(r"@(\w+)")
 
@@ -203,6 +212,17 @@ class _Generator:
             tuple[str, int], list[tuple[dict[str, Any], tuple[int, ...], tuple[Any, ...]]]
         ] = {}
         self._iso_hour = -1
+        self._quiet_metrics = [
+            {
+                "retweet_count": 0,
+                "reply_count": 0,
+                "like_count": likes,
+                "quote_count": 0,
+                "bookmark_count": likes // 9,
+                "impression_count": 40 + likes * 31,
+            }
+            for likes in range(26)
+        ]
         self._queries: dict[tuple[str, int], tuple[str, str]] = {}
         self._iso_prefix = ""
         self._build_people()
@@ -556,6 +576,21 @@ class _Generator:
         minute, ms = divmod(rest, _MIN)
         return f"{self._iso_prefix}{minute:02d}:{ms // 1000:02d}.000Z"
 
+    def _metrics(self, retweets: int, replies: int, quotes: int) -> dict[str, int]:
+        """``public_metrics``; the many posts nobody reacted to share a few dicts."""
+        likes = int(self.rng.random() ** 3 * 25)
+        if not (retweets or replies or quotes):
+            return self._quiet_metrics[likes]
+        likes += retweets * 3
+        return {
+            "retweet_count": retweets,
+            "reply_count": replies,
+            "like_count": likes,
+            "quote_count": quotes,
+            "bookmark_count": likes // 9,
+            "impression_count": 40 + likes * 31 + retweets * 120,
+        }
+
     def _entities_at(
         self, tags: tuple[Any, ...], mentions: tuple[Any, ...], off: int
     ) -> tuple[Any, ...]:
@@ -647,8 +682,6 @@ class _Generator:
                     "display_url": display,
                 }
             ]
-        retweets, replies, quotes = metrics
-        likes = retweets * 3 + int(self.rng.random() ** 3 * 25)
         p: dict[str, Any] = {
             "id": pid,
             "text": text,
@@ -657,14 +690,7 @@ class _Generator:
             "conversation_id": conv or pid,
             "lang": "fr",
             "edit_history_tweet_ids": [pid],
-            "public_metrics": {
-                "retweet_count": retweets,
-                "reply_count": replies,
-                "like_count": likes,
-                "quote_count": quotes,
-                "bookmark_count": likes // 9,
-                "impression_count": 40 + likes * 31 + retweets * 120,
-            },
+            "public_metrics": self._metrics(*metrics),
         }
         if ents:
             p["entities"] = ents
@@ -717,14 +743,7 @@ class _Generator:
             "conversation_id": pid,
             "lang": "fr",
             "edit_history_tweet_ids": [pid],
-            "public_metrics": {
-                "retweet_count": 0,
-                "reply_count": 0,
-                "like_count": 0,
-                "quote_count": 0,
-                "bookmark_count": 0,
-                "impression_count": 0,
-            },
+            "public_metrics": _REPOST_METRICS,
             "entities": ents,
             "referenced_tweets": [{"type": "retweeted", "id": original["id"]}],
         }
