@@ -137,9 +137,9 @@ CITY_POSTS = {
             "Nouvelle piste cyclable {street} : 1,2 km sécurisés entre la gare et le centre. 🚲",
             CITY_SITE + "/actualites/{slug}",
         ),
-        ("Tout le programme de l'été est chez @villeneuve_sortir ☀️ #Villeneuve", None),
+        ("Tout le programme de l'été est chez @vsl_sortir ☀️ #Villeneuve", None),
         (
-            "Signalez les dépôts sauvages à @villeneuve_proprete ou en ligne.",
+            "Signalez les dépôts sauvages à @vsl_proprete ou en ligne.",
             CITY_SITE + "/signaler",
         ),
         (
@@ -156,7 +156,7 @@ CITY_POSTS = {
         ("Dernières places pour le {event} 🎟️", AGENDA_SITE + "/billetterie/{slug}"),
         ("Le marché de nuit revient sur {place} tous les jeudis de juillet ! #Villeneuve", None),
         ("Expo « {expo} » à la médiathèque jusqu'au {n} {month}.", AGENDA_SITE + "/expo/{slug}"),
-        ("Merci à @villeneuve_proprete pour le nettoyage express après le {event} 👏", None),
+        ("Merci à @vsl_proprete pour le nettoyage express après le {event} 👏", None),
         (
             "Ce week-end à #Villeneuve : {event}, {event2} et balades contées.",
             AGENDA_SITE + "/week-end",
@@ -207,7 +207,7 @@ ANSWERS = {
         "Bonjour, pouvez-vous nous écrire en message privé avec votre adresse ?",
         "Bonjour, l'information est sur notre site, rubrique Démarches. Bonne journée !",
         "Bonjour, le service Éducation vous rappelle dans la journée.",
-        "Bonjour, nous transmettons à @villeneuve_proprete qui revient vers vous.",
+        "Bonjour, nous transmettons à @vsl_proprete qui revient vers vous.",
     ),
     "events": (
         "Oui, c'est maintenu ! Rendez-vous à 20h.",

@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 CONFIG = ROOT / "examples" / "villeneuve.toml"
 ID_BASE = 1_900_000_000_000_000_000  # post ids: ID_BASE + batch * ID_STRIDE + n
 ID_STRIDE = 100_000
-CITY = {"villeneuve_fr": "900001", "villeneuve_sortir": "900002", "villeneuve_proprete": "900003"}
+CITY = {"villeneuve_fr": "900001", "vsl_sortir": "900002", "vsl_proprete": "900003"}
 WORDS = (
     "travaux rue marché piscine école bus mairie parking fête concert vélo propreté "
     "déchets bibliothèque conseil municipal quartier parc jardin sécurité éclairage"

@@ -29,8 +29,8 @@ def build_warehouse(db: str | Path) -> None:
     terr = load_config(EXAMPLE_CONFIG)
     s = Scenario(terr)
     s.user("villeneuve_fr", name="Ville de Villeneuve", followers=20_000)
-    s.user("villeneuve_sortir", name="Sortir à Villeneuve", followers=8_000)
-    s.user("villeneuve_proprete", name="Villeneuve Propreté", followers=3_000)
+    s.user("vsl_sortir", name="Sortir à Villeneuve", followers=8_000)
+    s.user("vsl_proprete", name="Villeneuve Propreté", followers=3_000)
     s.user("alice", name="Alice Martin", location="Villeneuve (49)", followers=120)
     s.user("bob", name="Bob", location="Paris", followers=5_000)
     s.user("carole", name="Carole <b>B.</b>", description="Habitante de Villeneuve", followers=300)
@@ -45,18 +45,18 @@ def build_warehouse(db: str | Path) -> None:
             s.post("dede", day + timedelta(hours=12), "À lire https://www.villeneuve-sur-loire.fr/x")
         if d % 4 == 0:
             m = s.post("dede", day + timedelta(hours=17),
-                       "@villeneuve_sortir le concert est à quelle heure ?")
+                       "@vsl_sortir le concert est à quelle heure ?")
             if d % 8 == 0:
-                s.reply("villeneuve_sortir", m, day + timedelta(hours=18, minutes=5),
+                s.reply("vsl_sortir", m, day + timedelta(hours=18, minutes=5),
                         "@dede À 20 h !")
         p = s.post("carole", day + timedelta(hours=7 + d % 6),
                    f"Bonjour @villeneuve_fr, la rue {d} est-elle fermée ?")
         if d % 3:
             s.reply("villeneuve_fr", p, day + timedelta(hours=13 + d % 4),
                     "@carole Oui, jusqu'à 18 h.")
-        q = s.reply("alice", c, day + timedelta(hours=19), "Et le marché ? @villeneuve_sortir")
+        q = s.reply("alice", c, day + timedelta(hours=19), "Et le marché ? @vsl_sortir")
         if d % 2:
-            s.reply("villeneuve_sortir", q, day + timedelta(hours=21), "@alice Samedi matin !")
+            s.reply("vsl_sortir", q, day + timedelta(hours=21), "@alice Samedi matin !")
         s.reply("bob", q, day + timedelta(hours=20), "@alice je me posais la même question")
         for k in range(40 if d == STORM_DAY else 2):
             s.post("bob", day + timedelta(hours=14, minutes=k), f"Orage #VilleneuveSurLoire {k}")

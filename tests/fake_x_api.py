@@ -732,7 +732,7 @@ def _entities(
 def make_dataset(
     n_posts: int = 200,
     *,
-    city_handles: tuple[str, ...] = ("villeneuve_fr", "villeneuve_sortir"),
+    city_handles: tuple[str, ...] = ("villeneuve_fr", "vsl_sortir"),
     hashtags: tuple[str, ...] = ("Villeneuve",),
     keyword: str = "Villeneuve-sur-Loire",
     domain: str = "villeneuve-sur-loire.fr",
@@ -988,7 +988,7 @@ X_HANDLES = ("villeneuve_fr", "vsl_sortir", "vsl_proprete")
 
 def x_territory(**tracking: Any) -> Any:
     """The demo territory with valid X handles (X allows 15 characters; the example file's
-    "villeneuve_proprete" has 19), optionally with other ``[tracking]`` values."""
+    "villeneuve_proprete" had 19), optionally with other ``[tracking]`` values."""
     import tomllib
 
     from territoires.config import parse_config

@@ -33,7 +33,7 @@ def build(db: str | Path) -> None:
     terr = load_config(EXAMPLE_CONFIG)
     s = Scenario(terr)
     s.user("villeneuve_fr", name="Ville de Villeneuve", followers=20_000)
-    s.user("villeneuve_sortir", name="Sortir à Villeneuve", followers=8_000)
+    s.user("vsl_sortir", name="Sortir à Villeneuve", followers=8_000)
     s.user("carole_priv", name="Carole Privée", location="Villeneuve (49)", followers=300)
     s.user("dede_priv", name="Dédé", location="Villeneuve", followers=40)
     s.user("nouvelle_priv", name="Nina Nouvelle", location="Villeneuve", followers=12)
@@ -56,9 +56,9 @@ def build(db: str | Path) -> None:
             if (d + k) % 4:
                 s.reply("villeneuve_fr", p, day + timedelta(hours=14, minutes=k),
                         "@carole_priv Oui, jusqu'à 18 h.")
-        q = s.post("dede_priv", day + timedelta(hours=19), f"@villeneuve_sortir marché {d} ?")
+        q = s.post("dede_priv", day + timedelta(hours=19), f"@vsl_sortir marché {d} ?")
         if d % 2:
-            s.reply("villeneuve_sortir", q, day + timedelta(hours=21), "@dede_priv Samedi !")
+            s.reply("vsl_sortir", q, day + timedelta(hours=21), "@dede_priv Samedi !")
     # W47 specifics
     slow = s.post("carole_priv", "2026-11-16T08:00", "@villeneuve_fr Trou énorme rue Haute, "
                   "devant chez moi au numéro 12, qui peut venir ? Merci de répondre vite svp")
@@ -67,7 +67,7 @@ def build(db: str | Path) -> None:
                   "quartier cette année ? Tout le monde en parle ici depuis lundi dernier")
     for k, who in enumerate(["carole_priv", "bob", "gros_compte", "carole_priv", "bob"]):
         s.reply(who, root, datetime(2026, 11, 18, 13 + k), f"Bonne question {k}")
-    hot = s.post("villeneuve_sortir", "2026-11-19T10:00", "Fête du quartier samedi #Villeneuve")
+    hot = s.post("vsl_sortir", "2026-11-19T10:00", "Fête du quartier samedi #Villeneuve")
     for who in ("nouvelle_priv", "mairie_verifiee", "carole_priv", "gros_compte"):
         s.repost(who, hot, "2026-11-19T12:00")
     with writer(db) as con:

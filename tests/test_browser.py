@@ -185,7 +185,7 @@ def test_every_page_on_a_phone(server: str, browser) -> None:  # noqa: ANN001
 def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: ANN001
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = ctx.new_page()
-    page.goto(f"{server}/reactivite?{PERIOD}&account=villeneuve_proprete&lang=en&target_rate=75")
+    page.goto(f"{server}/reactivite?{PERIOD}&account=vsl_proprete&lang=en&target_rate=75")
     _settle(page, "Responsiveness")
     assert "Responsiveness" in page.locator("h1").first.inner_text()
     page.get_by_role("button", name="Copy the link to this view").click()
@@ -193,7 +193,7 @@ def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: AN
     code.wait_for(timeout=10_000)
     link = code.inner_text().strip()
     assert link.startswith(f"{server}/reactivite?"), link
-    for part in ("account=villeneuve_proprete", "lang=en", "from=2026-02-16", "to=2026-03-15",
+    for part in ("account=vsl_proprete", "lang=en", "from=2026-02-16", "to=2026-03-15",
                  "target_rate=75"):
         assert part in link, (part, link)
     other = ctx.new_page()  # a new session, as when someone else opens the link
@@ -203,8 +203,8 @@ def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: AN
     assert "Responsiveness — Villeneuve-sur-Loire" in other.locator("h1").first.inner_text()
     values = other.locator('[data-testid="stSidebar"] input').evaluate_all(
         "els => els.map(e => e.value)")
-    assert "@villeneuve_proprete" in values, values
-    assert "account=villeneuve_proprete" in other.url and "lang=en" in other.url
+    assert "@vsl_proprete" in values, values
+    assert "account=vsl_proprete" in other.url and "lang=en" in other.url
     ctx.close()
 
 

@@ -148,7 +148,7 @@ def test_killed_collection_then_rerun_lands_every_post_once(tmp_path: Path, seed
     ds = make_dataset(240, city_handles=X_HANDLES, seed=seed)
     cfg = tmp_path / "t.toml"
     text = CONFIG.read_text(encoding="utf-8")
-    for old, new in zip(("villeneuve_fr", "villeneuve_sortir", "villeneuve_proprete"), X_HANDLES,
+    for old, new in zip(("villeneuve_fr", "vsl_sortir", "vsl_proprete"), X_HANDLES,
                         strict=True):
         text = text.replace(f'handle = "{old}"', f'handle = "{new}"')
     cfg.write_text(text, encoding="utf-8")

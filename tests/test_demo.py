@@ -137,7 +137,7 @@ def test_city_accounts_resolved_with_profiles(dcon) -> None:
         "SELECT t.handle, a.verified_type, a.followers_count FROM territory_accounts t "
         "JOIN accounts a ON a.platform = t.platform AND a.id = t.user_id ORDER BY t.handle"
     ).fetchall()
-    assert [r[0] for r in rows] == ["villeneuve_fr", "villeneuve_proprete", "villeneuve_sortir"]
+    assert [r[0] for r in rows] == ["villeneuve_fr", "vsl_proprete", "vsl_sortir"]
     assert all(r[1] == "government" and r[2] > 1000 for r in rows)
 
 

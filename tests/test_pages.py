@@ -106,16 +106,16 @@ def test_post_markup_is_shown_literally(open_app) -> None:
 
 
 def test_url_parameters_open_the_view(open_app) -> None:
-    at = open_app(territory="villeneuve", lang="en", account="villeneuve_sortir",
+    at = open_app(territory="villeneuve", lang="en", account="vsl_sortir",
                   **{"from": "2026-11-02", "to": "2026-11-15"}, asof=_asof())
     assert at.title[0].value == "Today — Villeneuve-sur-Loire"
-    assert at.sidebar.selectbox(key="w_account").value == "villeneuve_sortir"
+    assert at.sidebar.selectbox(key="w_account").value == "vsl_sortir"
     assert at.sidebar.date_input(key="w_period").value == (date(2026, 11, 2), date(2026, 11, 15))
-    assert at.query_params["account"] == "villeneuve_sortir"
+    assert at.query_params["account"] == "vsl_sortir"
     assert at.query_params["from"] == "2026-11-02" and at.query_params["to"] == "2026-11-15"
     # the share link carries the same view
     code = [c.value for c in at.code]
-    assert code and "account=villeneuve_sortir" in code[0] and "lang=en" in code[0]
+    assert code and "account=vsl_sortir" in code[0] and "lang=en" in code[0]
 
 
 def test_bad_url_parameters_fall_back_to_defaults(open_app) -> None:
@@ -128,8 +128,8 @@ def test_bad_url_parameters_fall_back_to_defaults(open_app) -> None:
 
 def test_changing_a_filter_updates_the_url(open_app) -> None:
     at = open_app(asof=_asof())
-    at.sidebar.selectbox(key="w_account").set_value("villeneuve_proprete").run()
-    assert at.query_params["account"] == "villeneuve_proprete"
+    at.sidebar.selectbox(key="w_account").set_value("vsl_proprete").run()
+    assert at.query_params["account"] == "vsl_proprete"
     at.sidebar.segmented_control(key="w_lang").set_value("en").run()
     assert at.query_params["lang"] == "en" and at.title[0].value.startswith("Today")
 
@@ -252,11 +252,11 @@ def test_responsiveness_figures(open_app, dash_db: Path) -> None:
 
 
 def test_responsiveness_for_one_account(open_app, dash_db: Path) -> None:
-    at = open_app("views/reactivite.py", asof=_asof(), account="villeneuve_sortir", **PERIOD)
+    at = open_app("views/reactivite.py", asof=_asof(), account="vsl_sortir", **PERIOD)
     terr, cur = _territory(dash_db)
     df = metrics.interpellations(cur, terr, SINCE, UNTIL, AS_OF)
     cur.close()
-    mine = df[df["addressed_handle"] == "villeneuve_sortir"]
+    mine = df[df["addressed_handle"] == "vsl_sortir"]
     i18n.set_lang("fr")
     assert _metric(at, "Interpellations") == [i18n.fmt_int(len(mine))]
     rate = (mine["status"] == "answered").mean()

@@ -202,7 +202,7 @@ def test_pseudonyms_hide_private_people_and_stay_stable(open_link) -> None:
     assert aliases == re.findall(r"(?<!« )Habitant·e \d+", everything(again))
     assert f"Habitant·e {alias_number(KEY, 'x', '10002')}" in aliases  # carole_priv's id
     # the city and verified organisations keep their names
-    assert "@villeneuve_sortir" in page and "@mairie_verifiee (Mairie annexe)" in page
+    assert "@vsl_sortir" in page and "@mairie_verifiee (Mairie annexe)" in page
     # private people's texts truncated (config: truncate), their post links dropped
     texts = [t.value for t in first.text]
     assert any(t.startswith("@villeneuve_fr Trou énorme") and t.endswith("…") for t in texts)

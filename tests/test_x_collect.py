@@ -296,7 +296,7 @@ def _write_config(path):
     base = Path(__file__).resolve().parents[1] / "examples" / "villeneuve.toml"
     src = base.read_text(encoding="utf-8")
     for old, new in zip(
-        ("villeneuve_fr", "villeneuve_sortir", "villeneuve_proprete"), X_HANDLES, strict=True
+        ("villeneuve_fr", "vsl_sortir", "vsl_proprete"), X_HANDLES, strict=True
     ):
         src = src.replace(f'handle = "{old}"', f'handle = "{new}"')
     path.write_text(src, encoding="utf-8")

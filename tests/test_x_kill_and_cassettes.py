@@ -28,7 +28,7 @@ TOKEN = "kill-test-token"
 def _config(path: Path) -> Path:
     src = (ROOT / "examples" / "villeneuve.toml").read_text(encoding="utf-8")
     for old, new in zip(
-        ("villeneuve_fr", "villeneuve_sortir", "villeneuve_proprete"), X_HANDLES, strict=True
+        ("villeneuve_fr", "vsl_sortir", "vsl_proprete"), X_HANDLES, strict=True
     ):
         src = src.replace(f'handle = "{old}"', f'handle = "{new}"')
     path.write_text(src, encoding="utf-8")
