@@ -85,24 +85,30 @@ LIMIT $limit
 )
 
 
-def params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+def params(
+    territory: Territory, since: date, until: date, platform: str | None = None
+) -> dict[str, Any]:
     """Bound parameters of the hashtag queries (window, tracked hashtags)."""
-    values = base_params(territory, *window_utc(territory, since, until))
+    values = base_params(territory, *window_utc(territory, since, until), platform)
     values["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
     values["tag_labels"] = list(territory.hashtags)
     return values
 
 
-def hashtag_activity(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
+def hashtag_activity(
+    con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
+) -> pd.DataFrame:
     """Posts and contributors per local day and tracked hashtag (as configured, with '#')."""
-    values = params(territory, since, until)
+    values = params(territory, since, until, platform)
     values["tz"] = territory.timezone
     return con.execute(_HASHTAG_SQL, values).df()
 
 
-def activity_summary(con: Con, territory: Territory, since: date, until: date) -> dict[str, int]:
+def activity_summary(
+    con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
+) -> dict[str, int]:
     """``posts_total`` and ``hashtag_posts`` (distinct posts with any tracked hashtag)."""
-    cur = con.execute(_SUMMARY_SQL, params(territory, since, until))
+    cur = con.execute(_SUMMARY_SQL, params(territory, since, until, platform))
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None
@@ -110,9 +116,15 @@ def activity_summary(con: Con, territory: Territory, since: date, until: date) -
 
 
 def conversations(
-    con: Con, territory: Territory, since: date, until: date, limit: int | None = None
+    con: Con,
+    territory: Territory,
+    since: date,
+    until: date,
+    limit: int | None = None,
+    *,
+    platform: str | None = None,
 ) -> pd.DataFrame:
-    """Conversations active in the window, largest first."""
-    values = base_params(territory, *window_utc(territory, since, until))
+    """Conversations active in the window, largest first (of ``platform`` only if given)."""
+    values = base_params(territory, *window_utc(territory, since, until), platform)
     values["limit"] = limit if limit is not None else 2**62
     return con.execute(_CONVERSATIONS_SQL, values).df()

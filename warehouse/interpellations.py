@@ -179,11 +179,16 @@ _SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
 
 
 def params(
-    con: Con, territory: Territory, t0: datetime, t1: datetime, as_of: datetime
+    con: Con,
+    territory: Territory,
+    t0: datetime,
+    t1: datetime,
+    as_of: datetime,
+    platform: str | None = None,
 ) -> dict[str, Any]:
     """Bound parameters of the interpellation queries (window, as-of, calendar)."""
     as_of = to_utc(as_of)
-    values = base_params(territory, t0, t1)
+    values = base_params(territory, t0, t1, platform)
     values["as_of"] = as_of
     values["pending_days"] = PENDING_DAYS
     lo, hi = min(to_utc(t0), as_of), max(to_utc(t1), as_of)
@@ -192,15 +197,29 @@ def params(
 
 
 def interpellations(
-    con: Con, territory: Territory, since: date, until: date, as_of: datetime
+    con: Con,
+    territory: Territory,
+    since: date,
+    until: date,
+    as_of: datetime,
+    *,
+    platform: str | None = None,
 ) -> pd.DataFrame:
-    """One row per interpellation created in ``[since, until)``, judged at ``as_of``."""
+    """One row per interpellation created in ``[since, until)``, judged at ``as_of``.
+
+    ``platform`` ("x", "bluesky", "mastodon") keeps that platform's posts only.
+    """
     t0, t1 = window_utc(territory, since, until)
-    return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of)).df()
+    return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of, platform)).df()
 
 
 def pending_queue(
-    con: Con, territory: Territory, as_of: datetime, limit: int = 200
+    con: Con,
+    territory: Territory,
+    as_of: datetime,
+    limit: int = 200,
+    *,
+    platform: str | None = None,
 ) -> pd.DataFrame:
     """Unanswered interpellations younger than 7 days at ``as_of``, oldest first.
 
@@ -210,16 +229,22 @@ def pending_queue(
     as_of = to_utc(as_of)
     t0 = as_of - timedelta(days=PENDING_DAYS)
     t1 = as_of + timedelta(microseconds=1)
-    values = params(con, territory, t0, t1, as_of)
+    values = params(con, territory, t0, t1, as_of, platform)
     values["limit"] = int(limit)
     return con.execute(_QUEUE_SQL, values).df()
 
 
 def interpellation_summary(
-    con: Con, territory: Territory, t0: datetime, t1: datetime, as_of: datetime
+    con: Con,
+    territory: Territory,
+    t0: datetime,
+    t1: datetime,
+    as_of: datetime,
+    *,
+    platform: str | None = None,
 ) -> dict[str, Any]:
     """Counts and response-time quantiles over the interpellations created in ``[t0, t1)``."""
-    cur = con.execute(_SUMMARY_SQL, params(con, territory, t0, t1, as_of))
+    cur = con.execute(_SUMMARY_SQL, params(con, territory, t0, t1, as_of, platform))
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None

@@ -109,18 +109,26 @@ def _minutes(value: Any) -> float | None:
 
 
 def headline(
-    con: Con, territory: Territory, since: date, until: date, as_of: datetime
+    con: Con,
+    territory: Territory,
+    since: date,
+    until: date,
+    as_of: datetime,
+    *,
+    platform: str | None = None,
 ) -> dict[str, Any]:
     """The DESIGN §4 keys for ``[since, until)`` judged at ``as_of``, JSON-ready.
 
     Counts are ints; times are minutes (floats, 2 decimals); ``response_rate`` is the
     fraction answered (4 decimals); ``None`` where undefined (no interpellation, no answer).
+    ``platform`` ("x", "bluesky", "mastodon") counts that platform's posts only (an
+    interpellation and its answer are always on the same platform); ``None``: all of them.
     """
     as_of = to_utc(as_of)
     t0, t1 = window_utc(territory, since, until)
-    values = _interpellations.params(con, territory, t0, t1, as_of)
-    values.update(_relays.params(territory, since, until))
-    values.update(_activity.params(territory, since, until))
+    values = _interpellations.params(con, territory, t0, t1, as_of, platform)
+    values.update(_relays.params(territory, since, until, platform))
+    values.update(_activity.params(territory, since, until, platform))
     cur = con.execute(_HEADLINE_SQL, values)
     row = cur.fetchone()
     assert row is not None

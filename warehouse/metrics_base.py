@@ -52,6 +52,7 @@ city AS (
     FROM (SELECT unnest($c_platform::VARCHAR[]) AS platform,
                  unnest($c_handle::VARCHAR[]) AS handle,
                  unnest($c_ord::INTEGER[]) AS ord) c
+    WHERE $platform::VARCHAR IS NULL OR c.platform = $platform::VARCHAR
 ),
 city_ids AS (SELECT platform, id, handle, ord FROM city WHERE id IS NOT NULL)
 """
@@ -69,6 +70,7 @@ tp AS (
     JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
     WHERE t.territory = $terr AND p.in_data
       AND p.created_at >= $t0 AND p.created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR t.platform = $platform::VARCHAR)
 )
 """
 
@@ -96,10 +98,24 @@ def local_date(territory: Territory, instant_utc: datetime) -> date:
     return to_utc(instant_utc).replace(tzinfo=UTC).astimezone(ZoneInfo(territory.timezone)).date()
 
 
-def base_params(territory: Territory, t0: datetime, t1: datetime) -> dict[str, Any]:
+PLATFORMS = ("x", "bluesky", "mastodon")
+
+
+def check_platform(platform: str | None) -> str | None:
+    """``None`` (every platform) or one of :data:`PLATFORMS`; anything else is an error."""
+    if platform is not None and platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r} (expected one of {', '.join(PLATFORMS)})")
+    return platform
+
+
+def base_params(
+    territory: Territory, t0: datetime, t1: datetime, platform: str | None = None
+) -> dict[str, Any]:
+    """Common parameters; ``platform`` restricts every part of a query to one platform."""
     accounts = territory.accounts
     return {
         "terr": territory.slug,
+        "platform": check_platform(platform),
         "c_platform": [a.platform for a in accounts],
         "c_handle": [a.handle for a in accounts],
         "c_ord": list(range(len(accounts))),
@@ -169,6 +185,7 @@ authors AS (
     SELECT DISTINCT p.platform, p.author_id AS id FROM territory_posts t
     JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
     WHERE t.territory = $terr AND p.in_data AND p.author_id IS NOT NULL
+      AND ($platform::VARCHAR IS NULL OR t.platform = $platform::VARCHAR)
 ),
 local_acc AS (
     SELECT a.platform, a.id,""",

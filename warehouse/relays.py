@@ -164,47 +164,65 @@ ORDER BY coalesce(a.followers_count, 0) DESC, lower(a.username), a.platform, a.i
 )
 
 
-def params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+def params(
+    territory: Territory, since: date, until: date, platform: str | None = None
+) -> dict[str, Any]:
     """Bound parameters of the relay queries (window, locality, city domains)."""
     t0, t1 = window_utc(territory, since, until)
-    values = base_params(territory, t0, t1)
+    values = base_params(territory, t0, t1, platform)
     values.update(locality_params(territory))
     values["domains"] = [d.lower().strip(".") for d in territory.city_domains]
     return values
 
 
-def relays(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
-    """The relays created in ``[since, until)``, oldest first."""
-    return con.execute(_RELAYS_SQL, params(territory, since, until)).df()
+def relays(
+    con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
+) -> pd.DataFrame:
+    """The relays created in ``[since, until)``, oldest first (of ``platform`` only if given)."""
+    return con.execute(_RELAYS_SQL, params(territory, since, until, platform)).df()
 
 
-def relay_summary(con: Con, territory: Territory, since: date, until: date) -> dict[str, Any]:
+def relay_summary(
+    con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
+) -> dict[str, Any]:
     """relays, local_relays, local_tweetos and potential_reach of the window, in one query."""
-    cur = con.execute(_SUMMARY_SQL, params(territory, since, until))
+    cur = con.execute(_SUMMARY_SQL, params(territory, since, until, platform))
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None
     return {k: int(v or 0) for k, v in zip(names, row, strict=True)}
 
 
-def potential_reach(con: Con, territory: Territory, since: date, until: date) -> int:
+def potential_reach(
+    con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
+) -> int:
     """Sum of the follower counts of the distinct authors of the window's relays."""
-    row = con.execute(_REACH_SQL, params(territory, since, until)).fetchone()
+    row = con.execute(_REACH_SQL, params(territory, since, until, platform)).fetchone()
     return int(row[0]) if row else 0
 
 
 def local_tweetos(
-    con: Con, territory: Territory, since: date, until: date, limit: int | None = None
+    con: Con,
+    territory: Territory,
+    since: date,
+    until: date,
+    limit: int | None = None,
+    *,
+    platform: str | None = None,
 ) -> pd.DataFrame:
     """Local accounts with at least one relay in the window, ranked (1 = most relays)."""
-    values = params(territory, since, until)
+    values = params(territory, since, until, platform)
     values["limit"] = limit if limit is not None else 2**62
     return con.execute(_TWEETOS_SQL, values).df()
 
 
-def local_accounts(con: Con, territory: Territory) -> pd.DataFrame:
+def local_accounts(
+    con: Con, territory: Territory, *, platform: str | None = None
+) -> pd.DataFrame:
     """Local accounts among the authors of the territory's posts, by followers."""
-    values = base_params(territory, *window_utc(territory, date(1970, 1, 1), date(1970, 1, 2)))
+    values = base_params(
+        territory, *window_utc(territory, date(1970, 1, 1), date(1970, 1, 2)), platform
+    )
     del values["t0"], values["t1"]
     values.update(locality_params(territory))
     return con.execute(_LOCAL_SQL, values).df()
