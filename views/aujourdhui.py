@@ -11,7 +11,7 @@ from datetime import timedelta
 import streamlit as st
 
 from territoires.ui import render as r
-from territoires.ui.data import q
+from territoires.ui.data import q, q_over
 from territoires.ui.i18n import (
     fmt_date,
     fmt_datetime,
@@ -21,7 +21,7 @@ from territoires.ui.i18n import (
     fmt_pct,
     t,
 )
-from territoires.ui.shell import current_view
+from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -36,7 +36,7 @@ top = st.container()  # alerts go first when there is a spike, last otherwise
 # ---- the queue -----------------------------------------------------------------------------
 with r.guard("today.queue"):
     st.header(t("today.queue"), anchor=False)
-    queue = q(metrics.pending_queue, db, terr, view.as_of, limit=QUEUE_LIMIT)
+    queue = q(metrics.pending_queue, db, terr, view.as_of, limit=QUEUE_LIMIT, **view.pf)
     capped = len(queue) >= QUEUE_LIMIT
     if view.account:
         queue = queue[queue["addressed_handle"].str.lower() == view.account.lower()]
@@ -47,7 +47,8 @@ with r.guard("today.queue"):
         local = r.localize(queue, view, ["created_at"])
         for row in local.head(10).itertuples():
             r.post_block(
-                f"@{row.author_username}" + (f" ({row.author_name})" if row.author_name else ""),
+                f"{platform_label(row.platform)} · @{row.author_username or '?'}"
+                + (f" ({row.author_name})" if row.author_name else ""),
                 t("today.queue.meta", when=fmt_datetime(row.created_at),
                   account=row.addressed_handle, age=fmt_minutes(row.age_minutes),
                   service=fmt_minutes(row.service_age_minutes)),
@@ -57,8 +58,11 @@ with r.guard("today.queue"):
             age=local["age_minutes"].map(fmt_minutes),
             age_service=local["service_age_minutes"].map(fmt_minutes),
             author="@" + local["author_username"].fillna("?"),
-        )[["created_at", "age", "age_service", "author", "text", "addressed_handle", "url"]]
+            platform=local["platform"].map(platform_label),
+        )[["platform", "created_at", "age", "age_service", "author", "text", "addressed_handle",
+           "url"]]
         r.table(table, f"file-attente-{terr.slug}", "queue", column_config={
+            "platform": t("col.platform"),
             "created_at": st.column_config.DatetimeColumn(t("col.created"), format="DD/MM HH:mm"),
             "age": t("col.age"), "age_service": t("col.age_service"),
             "author": t("col.author"),
@@ -74,9 +78,9 @@ with r.guard("today.compare"):
     usual0 = today - timedelta(days=35)
     st.caption(t("today.compare.caption", since=fmt_date(usual0),
                  until=fmt_date(week0 - timedelta(days=1))))
-    h_day = q(metrics.headline, db, terr, yesterday, today, view.as_of)
-    h_week = q(metrics.headline, db, terr, week0, today, view.as_of)
-    h_usual = q(metrics.headline, db, terr, usual0, week0, view.as_of)
+    h_day = q(metrics.headline, db, terr, yesterday, today, view.as_of, **view.pf)
+    h_week = q(metrics.headline, db, terr, week0, today, view.as_of, **view.pf)
+    h_usual = q(metrics.headline, db, terr, usual0, week0, view.as_of, **view.pf)
 
     def count_delta(now: int, usual_total: int, divisor: float) -> str:
         usual = usual_total / divisor
@@ -109,11 +113,33 @@ with r.guard("today.compare"):
                             h_usual["median_service_response_minutes"]), delta_color="inverse")
         r.metric(cols[3], "relays", fmt_int(h["relays"]),
                  count_delta(h["relays"], h_usual["relays"], divisor))
+    if view.platform:
+        st.caption(t("platform.caption", platform=platform_label(view.platform)))
+    else:  # the last 7 days, platform by platform
+        st.subheader(t("today.split"), anchor=False)
+        st.caption(t("today.split.caption"))
+        split = q_over(dq.platform_split, db, terr,
+                       [(metrics.interpellations, (week0, today, view.as_of)),
+                        (metrics.relays, (week0, today))])
+        shown = split.assign(
+            platform=split["platform"].map(platform_label),
+            response_rate=split["response_rate"].map(
+                lambda x: fmt_pct(None if x != x else x)),
+            median_service_response_minutes=split["median_service_response_minutes"].map(
+                lambda m: fmt_minutes(None if m != m else m)),
+        )[["platform", "interpellations", "response_rate", "median_service_response_minutes",
+           "relays"]]
+        r.table(shown, f"plateformes-{terr.slug}", "split", column_config={
+            "platform": t("col.platform"), "interpellations": t("m.interpellations"),
+            "response_rate": t("m.response_rate"),
+            "median_service_response_minutes": t("m.median_service"),
+            "relays": t("m.relays"),
+        })
     r.definitions_link()
 
 # ---- alerts --------------------------------------------------------------------------------
 with r.guard("today.alerts"):
-    found = q(dq.spikes, db, terr, (yesterday, today))
+    found = q(dq.spikes, db, terr, (yesterday, today), view.platform)
     box = top if len(found) else st.container()
     box.header(t("today.alerts"), anchor=False)
     if not len(found):
@@ -124,7 +150,8 @@ with r.guard("today.alerts"):
                                   count=fmt_int(s.posts), usual=fmt_int(s.usual))),
                     icon=":material/trending_up:")
         with box.expander(t("today.alert.posts"), expanded=n == 0):
-            posts = r.localize(q(dq.spike_posts, db, terr, s.series, s.day, 20), view,
-                               ["created_at"])
+            posts = r.localize(q(dq.spike_posts, db, terr, s.series, s.day, 20, view.platform),
+                               view, ["created_at"])
             for p in posts.itertuples():
-                r.post_block(f"@{p.username}", fmt_datetime(p.created_at), p.text, url=p.url)
+                r.post_block(f"{platform_label(p.platform)} · @{p.username or '?'}",
+                             fmt_datetime(p.created_at), p.text, url=p.url)

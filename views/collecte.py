@@ -23,7 +23,7 @@ now = datetime.now(UTC).replace(tzinfo=None)  # freshness is judged against the 
 
 with r.guard("col.freshness"):
     st.header(t("col.freshness"), anchor=False)
-    fresh = q(dq.freshness, db, terr)
+    fresh = q(dq.freshness, db, terr, view.platform)
     fresh = fresh.assign(age_hours=[(now - pd.Timestamp(x).to_pydatetime()).total_seconds() / 3600
                                     for x in fresh["last_fetched_at"]])
     fresh = r.localize(fresh, view, ["last_fetched_at", "latest_post_at"])
@@ -39,7 +39,7 @@ with r.guard("col.freshness"):
 
 with r.guard("col.runs"):
     st.header(t("col.runs"), anchor=False)
-    runs = q(dq.collect_runs, db, terr, 30)
+    runs = q(dq.collect_runs, db, terr, 30, view.platform)
     if not len(runs):
         st.info(t("col.runs.none"))
     else:
@@ -66,8 +66,8 @@ with r.guard("col.runs"):
 
 with r.guard("col.cost"):
     st.header(t("col.cost"), anchor=False)
-    fresh_platforms = set(q(dq.freshness, db, terr)["platform"])
-    use = q(dq.api_usage, db, terr, now.replace(second=0, microsecond=0))
+    fresh_platforms = set(q(dq.freshness, db, terr, view.platform)["platform"])
+    use = q(dq.api_usage, db, terr, now.replace(second=0, microsecond=0), 30, view.platform)
     c = st.columns(3)
     c[0].metric(t("col.posts"), fmt_int(use["posts"]), border=True)
     c[1].metric(t("col.cost.recorded"), f"{fmt_num(use['cost_usd'], 2)} $", border=True)
@@ -75,5 +75,5 @@ with r.guard("col.cost"):
     st.caption(t("col.cost.text", posts=fmt_int(use["posts"]), pages=fmt_int(use["pages"]),
                  cost=f"{fmt_num(use['cost_usd'], 2)} $",
                  month=f"{fmt_num(use['month_cost_usd'], 2)} $"))
-    prices = {p: price_table(p) for p in sorted(set(fresh_platforms) | {"x"})}
+    prices = {p: price_table(p) for p in sorted(set(fresh_platforms) | {view.platform or "x"})}
     st.caption(r.md_escape(t("col.cost.prices", prices=json.dumps(prices))))

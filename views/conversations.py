@@ -1,5 +1,5 @@
-"""Conversations: volume by kind, the largest and latest threads (readable), the most active
-participants, and a search over post text."""
+"""Conversations: volume by kind, the audience across platforms week by week, the largest
+and latest threads (readable), the most active participants, and a search over post text."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import streamlit as st
 from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
-from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, t
-from territoires.ui.shell import current_view
+from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
+from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -21,9 +21,9 @@ since, until = view.since, view.until_excl
 # ---- volume by kind ------------------------------------------------------------------------
 with r.guard("conv.volume"):
     st.header(t("conv.volume"), anchor=False)
-    sources = [(metrics.interpellations, (since, until, view.as_of)),
-               (metrics.relays, (since, until))]
-    vol = q_over(dq.volume_by_kind, db, terr, sources, since, until)
+    sources = [(metrics.interpellations, (since, until, view.as_of), view.pf),
+               (metrics.relays, (since, until), view.pf)]
+    vol = q_over(dq.volume_by_kind, db, terr, sources, since, until, view.platform)
     labels = {k: t(f"kind.{k}") for k in dq.KINDS}
     totals = vol.groupby("kind")["posts"].sum()
     per_period = vol.groupby("period")["posts"].sum()
@@ -39,10 +39,39 @@ with r.guard("conv.volume"):
         r.chart(charts.lines(vol, "period", "posts", "kind", labels), summary, table,
                 f"volume-{terr.slug}", "volume")
 
+# ---- the audience across platforms ---------------------------------------------------------
+with r.guard("conv.audience"):
+    st.header(t("audience.title"), anchor=False)
+    aud = q_over(dq.audience_by_week, db, terr, sources, since, until, view.platform)
+    if not (aud["interpellations"].sum() + aud["relays"].sum()):
+        st.info(t("empty.period"))
+    else:
+        names = {p: platform_label(p) for p in aud["platform"].unique()}
+        long = aud.melt(id_vars=["week", "platform"], value_vars=["interpellations", "relays"],
+                        var_name="kind", value_name="posts")
+        long["series"] = [f"{names[p]} · {t('kind.' + k)}"
+                          for p, k in zip(long["platform"], long["kind"], strict=True)]
+        by_platform = aud.groupby("platform", sort=False)[["interpellations", "relays"]].sum()
+        weekly = aud.assign(n=aud["interpellations"] + aud["relays"],
+                            other=(aud["platform"] != "x")
+                            * (aud["interpellations"] + aud["relays"]))
+        weekly = weekly.groupby("week")[["n", "other"]].sum()
+        shares = [o / n if n else None for n, o in zip(weekly["n"], weekly["other"],
+                                                          strict=True)]
+        summary = t("audience.summary", parts=" ; ".join(
+            t("audience.part", platform=names[p], inter=fmt_int(row.interpellations),
+              rel=fmt_int(row.relays)) for p, row in by_platform.iterrows()),
+            first=fmt_pct(shares[0]), last=fmt_pct(shares[-1]))
+        table = aud.assign(platform=aud["platform"].map(names)).rename(columns={
+            "week": t("col.week"), "platform": t("col.platform"),
+            "interpellations": t("m.interpellations"), "relays": t("m.relays")})
+        fig = charts.lines(long, "week", "posts", "series")
+        r.chart(fig, summary, table, f"plateformes-semaines-{terr.slug}", "audience")
+
 # ---- threads -------------------------------------------------------------------------------
 with r.guard("conv.threads"):
     st.header(t("conv.threads"), anchor=False)
-    found = q_over(dq.threads, db, terr, [(metrics.conversations, (since, until))], 15,
+    found = q_over(dq.threads, db, terr, [(metrics.conversations, (since, until), view.pf)], 15,
                    cache_sources=False)  # all the period's conversations: used, not kept
     largest, recent = found["size"], found["recent"]
     if not len(largest):
@@ -87,15 +116,18 @@ with r.guard("conv.threads"):
             st.caption(t("conv.thread.caption", n=fmt_int(len(posts))))
             for p in posts.itertuples():
                 to = f" → @{p.in_reply_to_username}" if p.in_reply_to_username else ""
-                r.post_block(f"@{p.username}{to}", fmt_datetime(p.created_at), p.text,
+                r.post_block(f"{platform_label(p.platform)} · @{p.username or '?'}{to}",
+                             fmt_datetime(p.created_at), p.text,
                              city=bool(p.is_city), url=p.url)
 
 # ---- participants --------------------------------------------------------------------------
 with r.guard("conv.participants"):
     st.header(t("conv.participants"), anchor=False)
-    people = q(dq.top_participants, db, terr, since, until, 20)
-    people = people.assign(username="@" + people["username"].fillna("?"))
+    people = q(dq.top_participants, db, terr, since, until, 20, view.platform)
+    people = people.assign(username="@" + people["username"].fillna("?"),
+                           platform=people["platform"].map(platform_label))
     r.table(people, f"participants-{terr.slug}", "participants", column_config={
+        "platform": t("col.platform"),
         "username": t("col.author"), "name": t("col.name"), "posts": t("col.posts"),
         "conversations": t("nav.conversations"),
         "is_city": st.column_config.CheckboxColumn(t("city.badge")),
@@ -110,20 +142,21 @@ with r.guard("conv.search"):
                          label_visibility="collapsed", max_chars=200)
     r.mirror_to_url("q", text.strip())
     if text.strip():
-        found = q(dq.search_posts, db, terr, since, until, text.strip(), 100)
+        found = q(dq.search_posts, db, terr, since, until, text.strip(), 100, view.platform)
         n = int(found["matches"].iloc[0]) if len(found) else 0
         st.caption(r.md_escape(t("conv.search.results", n=fmt_int(n), q=text.strip())))
         found = r.localize(found, view, ["created_at"])
         for p in found.head(5).itertuples():
-            r.post_block(f"@{p.username}", fmt_datetime(p.created_at), p.text,
-                         city=bool(p.is_city), url=p.url)
+            r.post_block(f"{platform_label(p.platform)} · @{p.username or '?'}",
+                         fmt_datetime(p.created_at), p.text, city=bool(p.is_city), url=p.url)
         if len(found) > 5:
-            shown = found.assign(username="@" + found["username"].fillna("?"))[
-                ["created_at", "username", "text", "url"]]
+            shown = found.assign(username="@" + found["username"].fillna("?"),
+                                 platform=found["platform"].map(platform_label))[
+                ["platform", "created_at", "username", "text", "url"]]
             r.table(shown, f"recherche-{terr.slug}", "search", column_config={
                 "created_at": st.column_config.DatetimeColumn(t("col.created"),
                                                               format="DD/MM/YY HH:mm"),
-                "username": t("col.author"),
+                "username": t("col.author"), "platform": t("col.platform"),
                 "text": st.column_config.TextColumn(t("col.text"), width="large"),
                 "url": st.column_config.LinkColumn(t("col.link"), display_text=t("open.post")),
             })

@@ -11,7 +11,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_pct, t
-from territoires.ui.shell import current_view
+from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -25,7 +25,7 @@ if not terr.hashtags:
     st.stop()
 
 with r.guard("ht.headline"):
-    share = q(dq.hashtag_city_share, db, terr, since, until)  # = headline's two figures
+    share = q(dq.hashtag_city_share, db, terr, since, until, view.platform)  # = headline's
     c = st.columns(3)
     r.metric(c[0], "hashtag_posts", fmt_int(share["posts"]))
     r.metric(c[1], "posts_total", fmt_int(share["posts_total"]))
@@ -40,8 +40,8 @@ with r.guard("ht.headline"):
 with r.guard("ht.activity"):
     st.header(t("ht.activity"), anchor=False)
     history = since - timedelta(days=dq.SPIKE_BASELINE_DAYS)  # one pass: the chart + spikes
-    got = q_over(dq.hashtag_series, db, terr, [(metrics.hashtag_activity, (history, until))],
-                 since, until)
+    got = q_over(dq.hashtag_series, db, terr,
+                 [(metrics.hashtag_activity, (history, until), view.pf)], since, until)
     series, spikes = got["series"], got["spikes"]
     totals = series.groupby("hashtag", sort=False)["posts"].sum()
     parts = ", ".join(f"{tag} : {fmt_int(n)}" for tag, n in totals.items())
@@ -60,9 +60,11 @@ with r.guard("ht.activity"):
 
 with r.guard("ht.contributors"):
     st.header(t("ht.contributors"), anchor=False)
-    people = q(dq.hashtag_contributors, db, terr, since, until, 20)
-    people = people.assign(username="@" + people["username"].fillna("?"))
+    people = q(dq.hashtag_contributors, db, terr, since, until, 20, view.platform)
+    people = people.assign(username="@" + people["username"].fillna("?"),
+                           platform=people["platform"].map(platform_label))
     r.table(people, f"contributeurs-{terr.slug}", "contributors", column_config={
+        "platform": t("col.platform"),
         "username": t("col.author"), "name": t("col.name"), "posts": t("col.posts"),
         "is_city": st.column_config.CheckboxColumn(t("city.badge")),
         "followers_count": t("col.followers"),
@@ -70,7 +72,7 @@ with r.guard("ht.contributors"):
 
 with r.guard("ht.cooccurring"):
     st.header(t("ht.cooccurring"), anchor=False)
-    co = q(dq.cooccurring_hashtags, db, terr, since, until, 15)
+    co = q(dq.cooccurring_hashtags, db, terr, since, until, 15, view.platform)
     if not len(co):
         st.info(t("empty.period"))
     else:

@@ -11,7 +11,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q_over
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
-from territoires.ui.shell import current_view
+from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -20,7 +20,7 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
 since, until = view.since, view.until_excl
-INTER = [(metrics.interpellations, (since, until, view.as_of))]  # computed once, shared
+INTER = [(metrics.interpellations, (since, until, view.as_of), view.pf)]  # once, shared
 
 # ---- targets (in the URL, so a shared link keeps them) ------------------------------------
 with st.expander(t("resp.targets"), icon=":material/flag:"):
@@ -39,7 +39,7 @@ with st.expander(t("resp.targets"), icon=":material/flag:"):
 
 # ---- headline ------------------------------------------------------------------------------
 with r.guard("resp.headline"):
-    by_account = q_over(dq.responsiveness_by_account, db, terr, INTER)
+    by_account = q_over(dq.responsiveness_by_account, db, terr, INTER, view.platform)
     h = q_over(dq.responsiveness_total, db, terr, INTER, view.account)
     if view.account:
         st.caption(r.md_escape(f"@{view.account}"))
@@ -72,9 +72,10 @@ with r.guard("resp.by_account"):
            for c in ("median_response_minutes", "p90_response_minutes",
                      "median_service_response_minutes", "p90_service_response_minutes")},
         handle="@" + by_account["handle"],
+        platform=by_account["platform"].map(platform_label),
     )
     r.table(shown, f"reactivite-comptes-{terr.slug}", "by_account", column_config={
-        "handle": t("col.account"), "label": t("col.label"),
+        "platform": t("col.platform"), "handle": t("col.account"), "label": t("col.label"),
         "interpellations": t("m.interpellations"), "answered": t("resp.col.answered"),
         "pending": t("m.pending"), "missed": t("m.missed"),
         "response_rate": t("m.response_rate"), "median_response_minutes": t("m.median"),

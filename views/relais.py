@@ -11,7 +11,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
-from territoires.ui.shell import current_view
+from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -19,8 +19,8 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "rel.title")
 since, until = view.since, view.until_excl
-REL = [(metrics.relays, (since, until))]  # computed once, shared by the aggregates
-TWEETOS = [(metrics.local_tweetos, (since, until))]
+REL = [(metrics.relays, (since, until), view.pf)]  # computed once, shared by the aggregates
+TWEETOS = [(metrics.local_tweetos, (since, until), view.pf)]
 
 with r.guard("rel.headline"):
     h = q_over(dq.relay_figures, db, terr, REL)  # = headline's relay figures, one computation
@@ -36,15 +36,17 @@ with r.guard("rel.headline"):
 
 with r.guard("rel.ranking"):
     st.header(t("rel.ranking"), anchor=False)
-    tw = r.localize(q(metrics.local_tweetos, db, terr, since, until).head(50), view,
+    tw = r.localize(q(metrics.local_tweetos, db, terr, since, until, **view.pf).head(50), view,
                     ["first_seen", "last_relay"])
     cfg = {
-        "rank": t("col.rank"), "username": t("col.author"), "name": t("col.name"),
+        "rank": t("col.rank"), "platform": t("col.platform"), "username": t("col.author"),
+        "name": t("col.name"),
         "relays": t("col.relays"), "followers_count": t("col.followers"),
         "first_seen": st.column_config.DatetimeColumn(t("col.first_seen"), format="DD/MM/YY"),
         "last_relay": st.column_config.DatetimeColumn(t("col.last_relay"), format="DD/MM/YY"),
     }
-    tw = tw.assign(username="@" + tw["username"].fillna("?"))
+    tw = tw.assign(username="@" + tw["username"].fillna("?"),
+                   platform=tw["platform"].map(platform_label))
     r.table(tw[list(cfg)], f"relayeurs-locaux-{terr.slug}", "ranking", cfg)
 
 with r.guard("rel.over_time"):
@@ -69,7 +71,8 @@ with r.guard("rel.newcomers"):
     if not len(new):
         st.info(t("rel.newcomers.none"))
     else:
-        new = new.assign(username="@" + new["username"].fillna("?"))
+        new = new.assign(username="@" + new["username"].fillna("?"),
+                         platform=new["platform"].map(platform_label))
         r.table(new[list(cfg)], f"nouveaux-relayeurs-{terr.slug}", "newcomers", cfg)
 
 with r.guard("rel.top_posts"):
@@ -78,8 +81,8 @@ with r.guard("rel.top_posts"):
     if not len(top):
         st.info(t("empty.period"))
     for p in top.head(5).itertuples():
-        r.post_block(f"@{p.username} · {fmt_int(p.relays)} {t('col.relays').lower()} "
-                     f"({fmt_int(p.local_relays)} {t('rel.local')})",
+        r.post_block(f"{platform_label(p.platform)} · @{p.username} · {fmt_int(p.relays)} "
+                     f"{t('col.relays').lower()} ({fmt_int(p.local_relays)} {t('rel.local')})",
                      fmt_datetime(p.created_at), p.text, city=True, url=p.url)
     if len(top):
         r.table(top[["created_at", "username", "text", "relays", "local_relays", "url"]],

@@ -10,6 +10,10 @@ metric functions (:mod:`warehouse.metrics`), whose results are aggregated in Duc
 (registered on the same cursor); the territory's posts, city accounts and tracked hashtags
 come from the shared SQL fragments of :mod:`warehouse.metrics_base`. All values are bound
 parameters; the SQL text is constant.
+
+``platform`` (``x``, ``bluesky``, ``mastodon`` or ``None`` for all) restricts a query to
+one platform exactly as the metric functions' own ``platform`` keyword does: the shared
+fragments (territory posts, city accounts) read it from :func:`base_params`.
 """
 
 from __future__ import annotations
@@ -49,9 +53,15 @@ def _local(col: str) -> str:
     return _LOCAL_TS.replace("{col}", col)
 
 
-def _params(territory: Territory, since: date, until: date) -> dict[str, Any]:
+def _pf(platform: str | None) -> dict[str, str]:
+    """The ``platform`` keyword for a metric function (omitted when every platform)."""
+    return {"platform": platform} if platform else {}
+
+
+def _params(territory: Territory, since: date, until: date, platform: str | None = None
+            ) -> dict[str, Any]:
     """Window, city accounts, tracked hashtags and time zone, as bound parameters."""
-    p = base_params(territory, *window_utc(territory, since, until))
+    p = base_params(territory, *window_utc(territory, since, until), platform=platform)
     p["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
     p["tag_labels"] = list(territory.hashtags)
     p["tz"] = territory.timezone
@@ -127,7 +137,7 @@ def _bucket(grain: str, col: str) -> str:
 
 def volume_by_kind(
     con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame, since: date,
-    until: date,
+    until: date, platform: str | None = None,
 ) -> pd.DataFrame:
     """Posts per local day (or week, beyond 3 months) and kind: ``period, kind, posts``.
 
@@ -138,7 +148,7 @@ def volume_by_kind(
     zeros included.
     """
     grain = grain_for(since, until)
-    p = _params(territory, since, until)
+    p = _params(territory, since, until, platform)
     own = con.execute(_OWN_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at")), p).df()
     parts = [own]
     for kind, df in (("interpellations", inter), ("relays", rel)):
@@ -167,18 +177,19 @@ def _periods(since: date, until: date, grain: str) -> list[date]:
 
 
 # -- spikes ---------------------------------------------------------------------------------
-def daily_series(con: Con, territory: Territory, first: date, until: date) -> pd.DataFrame:
+def daily_series(con: Con, territory: Territory, first: date, until: date,
+                 platform: str | None = None) -> pd.DataFrame:
     """``series, day, posts`` over ``[first, until)``: each tracked hashtag (from
     :func:`warehouse.metrics.hashtag_activity`) and ``mentions`` (posts mentioning a city
     account, as in :func:`volume_by_kind`), zeros included."""
     days = [first + timedelta(days=i) for i in range((until - first).days)]
-    p = base_params(territory, *window_utc(territory, first, until))
+    p = base_params(territory, *window_utc(territory, first, until), platform=platform)
     p["tz"] = territory.timezone
     own = con.execute(_MENTIONS_SQL.replace("{bucket}", _bucket("day", "created_at")), p).df()
     rows: dict[tuple[str, date], int] = {}
     for r in own.itertuples():
         rows[("mentions", pd.Timestamp(r.period).date())] = int(r.posts)
-    ha = metrics.hashtag_activity(con, territory, first, until)
+    ha = metrics.hashtag_activity(con, territory, first, until, **_pf(platform))
     for r in ha.itertuples():
         rows[(r.hashtag, pd.Timestamp(r.local_date).date())] = int(r.posts)
     series = ["mentions", *territory.hashtags]
@@ -210,12 +221,13 @@ def detect_spikes(daily: pd.DataFrame, days: list[date], factor: float = SPIKE_F
     return pd.DataFrame(out, columns=["series", "day", "posts", "usual"])
 
 
-def spikes(con: Con, territory: Territory, days: tuple[date, ...]) -> pd.DataFrame:
+def spikes(con: Con, territory: Territory, days: tuple[date, ...],
+           platform: str | None = None) -> pd.DataFrame:
     """Spikes on the given local days (with 28 days of history before the first)."""
     if not days:
         return pd.DataFrame(columns=["series", "day", "posts", "usual"])
     first = min(days) - timedelta(days=SPIKE_BASELINE_DAYS)
-    daily = daily_series(con, territory, first, max(days) + timedelta(days=1))
+    daily = daily_series(con, territory, first, max(days) + timedelta(days=1), platform)
     return detect_spikes(daily, sorted(days))
 
 
@@ -263,11 +275,11 @@ LIMIT $limit
 )
 
 
-def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: int = 50
-                ) -> pd.DataFrame:
+def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: int = 50,
+                platform: str | None = None) -> pd.DataFrame:
     """The posts behind a spike: ``series`` is a tracked hashtag (as configured) or
     ``mentions``; most reposted first."""
-    p = _params(territory, day, day + timedelta(days=1))
+    p = _params(territory, day, day + timedelta(days=1), platform)
     del p["tags"], p["tag_labels"], p["tz"]
     p["tag"] = None if series == "mentions" else series.lstrip("#").lower()
     p["limit"] = int(limit)
@@ -316,7 +328,7 @@ def thread(con: Con, territory: Territory, platform: str, conversation_id: str,
 _PARTICIPANTS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE),
     """
-SELECT u.username, u.name, count(*) AS posts,
+SELECT p.platform, u.username, u.name, count(*) AS posts,
        count(DISTINCT p.conversation_id) AS conversations,
        bool_or(c.id IS NOT NULL) AS is_city, any_value(u.followers_count) AS followers_count
 FROM tp p
@@ -331,9 +343,9 @@ LIMIT $limit
 
 
 def top_participants(con: Con, territory: Territory, since: date, until: date,
-                     limit: int = 20) -> pd.DataFrame:
+                     limit: int = 20, platform: str | None = None) -> pd.DataFrame:
     """Authors with the most posts (reposts excluded) in the window."""
-    p = base_params(territory, *window_utc(territory, since, until))
+    p = base_params(territory, *window_utc(territory, since, until), platform=platform)
     p["limit"] = int(limit)
     return con.execute(_PARTICIPANTS_SQL, p).df()
 
@@ -358,10 +370,10 @@ LIMIT $limit
 
 
 def search_posts(con: Con, territory: Territory, since: date, until: date, text: str,
-                 limit: int = 100) -> pd.DataFrame:
+                 limit: int = 100, platform: str | None = None) -> pd.DataFrame:
     """Posts of the window whose text contains ``text`` (case and accents ignored), newest
     first; ``matches`` is the total before the limit. The text is a bound value, never SQL."""
-    p = base_params(territory, *window_utc(territory, since, until))
+    p = base_params(territory, *window_utc(territory, since, until), platform=platform)
     p["q"] = text.strip()
     p["limit"] = int(limit)
     return con.execute(_SEARCH_SQL, p).df()
@@ -381,7 +393,8 @@ quantile_cont(service_response_minutes, 0.9) AS p90_service_response_minutes
 """
 
 _BY_ACCOUNT_SQL = compose(
-    "SELECT addressed_handle AS handle,", _RESP_AGG, "FROM _dq_inter GROUP BY addressed_handle"
+    "SELECT platform, addressed_handle AS handle,", _RESP_AGG,
+    "FROM _dq_inter GROUP BY platform, addressed_handle"
 )
 _TOTAL_SQL = compose("SELECT", _RESP_AGG, "FROM _dq_inter")
 _BY_WEEK_SQL = compose(
@@ -413,17 +426,19 @@ def _interp(df: pd.DataFrame, account: str | None) -> pd.DataFrame:
     return df
 
 
-def responsiveness_by_account(con: Con, territory: Territory, inter: pd.DataFrame
-                              ) -> pd.DataFrame:
+def responsiveness_by_account(con: Con, territory: Territory, inter: pd.DataFrame,
+                              platform: str | None = None) -> pd.DataFrame:
     """Per addressed city account: counts, response rate and quantiles (continuous), over
     ``inter`` (the rows of :func:`warehouse.metrics.interpellations`); every configured
-    account has a row."""
+    account (of ``platform``, if given) has a row."""
     df = inter
     with _frame(con, "_dq_inter", df):
         agg = con.execute(_BY_ACCOUNT_SQL).df()
-    accounts = pd.DataFrame({"handle": [a.handle for a in territory.accounts],
-                             "label": [a.label for a in territory.accounts]})
-    out = accounts.merge(agg, on="handle", how="left")
+    mine = [a for a in territory.accounts if platform is None or a.platform == platform]
+    accounts = pd.DataFrame({"platform": [a.platform for a in mine],
+                             "handle": [a.handle for a in mine],
+                             "label": [a.label for a in mine]})
+    out = accounts.merge(agg, on=["platform", "handle"], how="left")
     for c in ("interpellations", "answered", "pending", "missed"):
         out[c] = out[c].fillna(0).astype("int64")
     return out
@@ -555,6 +570,82 @@ def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, sin
     return df[pd.to_datetime(df["first_seen"]) >= pd.Timestamp(start)].reset_index(drop=True)
 
 
+# -- platforms ------------------------------------------------------------------------------
+_SPLIT_SQL = """
+WITH i AS (
+    SELECT platform, count(*) AS interpellations,
+           count(*) FILTER (WHERE status = 'answered') AS answered,
+           count(*) FILTER (WHERE status = 'answered') / count(*) AS response_rate,
+           quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes
+    FROM _dq_inter GROUP BY platform
+), r AS (
+    SELECT platform, count(*) AS relays FROM _dq_rel GROUP BY platform
+)
+SELECT platform, coalesce(i.interpellations, 0) AS interpellations,
+       coalesce(i.answered, 0) AS answered, i.response_rate,
+       i.median_service_response_minutes, coalesce(r.relays, 0) AS relays
+FROM i FULL JOIN r USING (platform)
+"""
+_AUDIENCE_SQL = compose(
+    "WITH ev AS (SELECT platform, 'interpellations' AS kind, created_at FROM _dq_inter",
+    "UNION ALL SELECT platform, 'relays', created_at FROM _dq_rel)",
+    "SELECT date_trunc('week',", _local("created_at"), ")::DATE AS week, platform,",
+    "count(*) FILTER (WHERE kind = 'interpellations') AS interpellations,",
+    "count(*) FILTER (WHERE kind = 'relays') AS relays FROM ev GROUP BY ALL",
+)
+
+
+def _platforms(territory: Territory, *frames: pd.DataFrame, platform: str | None = None
+               ) -> list[str]:
+    """The territory's platforms (configured accounts, then any seen in the frames), in the
+    order of :data:`warehouse.metrics_base.PLATFORMS`."""
+    if platform:
+        return [platform]
+    seen = {a.platform for a in territory.accounts}
+    for f in frames:
+        seen.update(f["platform"].dropna().unique())
+    order = ("x", "bluesky", "mastodon")
+    return [p for p in order if p in seen] + sorted(seen - set(order))
+
+
+def platform_split(con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame,
+                   platform: str | None = None) -> pd.DataFrame:
+    """Per platform: ``interpellations``, ``answered``, ``response_rate``,
+    ``median_service_response_minutes`` (over ``inter``, the rows of
+    :func:`warehouse.metrics.interpellations`) and ``relays`` (rows of
+    :func:`warehouse.metrics.relays`); every platform of the territory has a row."""
+    with _frame(con, "_dq_inter", inter[["platform", "status", "service_response_minutes"]]), \
+            _frame(con, "_dq_rel", rel[["platform"]]):
+        got = con.execute(_SPLIT_SQL).df()
+    out = pd.DataFrame({"platform": _platforms(territory, inter, rel, platform=platform)})
+    out = out.merge(got, on="platform", how="left")
+    for c in ("interpellations", "answered", "relays"):
+        out[c] = out[c].fillna(0).astype("int64")
+    return out.astype({"response_rate": "float64",
+                       "median_service_response_minutes": "float64"})
+
+
+def audience_by_week(con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame,
+                     since: date, until: date, platform: str | None = None) -> pd.DataFrame:
+    """Interpellations and relays per local ISO week (Monday) and platform over
+    ``[since, until)``: ``week, platform, interpellations, relays``, zeros included. ``inter``
+    and ``rel`` are the rows of :func:`warehouse.metrics.interpellations` and
+    :func:`warehouse.metrics.relays` for that window (the metrics' own definitions)."""
+    with _frame(con, "_dq_inter", inter[["platform", "created_at"]]), \
+            _frame(con, "_dq_rel", rel[["platform", "created_at"]]):
+        got = con.execute(_AUDIENCE_SQL, {"tz": territory.timezone}).df()
+    full = pd.MultiIndex.from_product(
+        [_periods(since, until, "week"), _platforms(territory, inter, rel, platform=platform)],
+        names=["week", "platform"])
+    if len(got):
+        got["week"] = pd.to_datetime(got["week"]).dt.date
+        got = got.groupby(["week", "platform"])[["interpellations", "relays"]].sum()
+    else:
+        got = pd.DataFrame({"interpellations": [], "relays": []},
+                           index=pd.MultiIndex.from_tuples([], names=["week", "platform"]))
+    return got.reindex(full, fill_value=0).astype("int64").reset_index()
+
+
 # -- hashtags -------------------------------------------------------------------------------
 _HT_POSTS_CTE = """
 htp AS (
@@ -565,7 +656,7 @@ htp AS (
 _CONTRIB_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
     """
-SELECT u.username, u.name, count(*) AS posts, bool_or(c.id IS NOT NULL) AS is_city,
+SELECT p.platform, u.username, u.name, count(*) AS posts, bool_or(c.id IS NOT NULL) AS is_city,
        any_value(u.followers_count) AS followers_count
 FROM htp p
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
@@ -598,44 +689,44 @@ FROM htp p
 
 
 def hashtag_contributors(con: Con, territory: Territory, since: date, until: date,
-                         limit: int = 20) -> pd.DataFrame:
+                         limit: int = 20, platform: str | None = None) -> pd.DataFrame:
     """Authors of the most posts carrying a tracked hashtag in the window."""
-    p = _params(territory, since, until)
+    p = _params(territory, since, until, platform)
     del p["tz"]
     p["limit"] = int(limit)
     return con.execute(_CONTRIB_SQL, p).df()
 
 
 def cooccurring_hashtags(con: Con, territory: Territory, since: date, until: date,
-                         limit: int = 20) -> pd.DataFrame:
+                         limit: int = 20, platform: str | None = None) -> pd.DataFrame:
     """Other hashtags found on the posts that carry a tracked one."""
-    p = _params(territory, since, until)
+    p = _params(territory, since, until, platform)
     del p["tz"]
     p["limit"] = int(limit)
     return con.execute(_COOC_SQL, p).df()
 
 
-def hashtag_city_share(con: Con, territory: Territory, since: date, until: date
-                       ) -> dict[str, int]:
+def hashtag_city_share(con: Con, territory: Territory, since: date, until: date,
+                       platform: str | None = None) -> dict[str, int]:
     """``posts`` with a tracked hashtag (as the metric ``hashtag_posts``), ``city_posts``
     among them, and ``posts_total`` (the metric's, over the same posts of the territory)."""
-    p = _params(territory, since, until)
+    p = _params(territory, since, until, platform)
     del p["tz"]
     row = con.execute(_SHARE_SQL, p).fetchall()[0]
     return {"posts": int(row[0]), "city_posts": int(row[1]), "posts_total": int(row[2])}
 
 
 # -- collection -----------------------------------------------------------------------------
-def freshness(con: Con, territory: Territory) -> pd.DataFrame:
+def freshness(con: Con, territory: Territory, platform: str | None = None) -> pd.DataFrame:
     """Per platform, source and endpoint: pages landed, last fetch, newest post created."""
     return con.execute(
         """
         SELECT r.platform, r.source, coalesce(r.endpoint, '') AS endpoint, count(*) AS pages,
                max(r.fetched_at) AS last_fetched_at
-        FROM raw_pages r WHERE r.territory = ?
+        FROM raw_pages r WHERE r.territory = ? AND (?::VARCHAR IS NULL OR r.platform = ?)
         GROUP BY ALL ORDER BY last_fetched_at DESC
         """,
-        [territory.slug],
+        [territory.slug, platform, platform],
     ).df().merge(
         con.execute(
             """
@@ -649,17 +740,18 @@ def freshness(con: Con, territory: Territory) -> pd.DataFrame:
     )
 
 
-def collect_runs(con: Con, territory: Territory, limit: int = 30) -> pd.DataFrame:
+def collect_runs(con: Con, territory: Territory, limit: int = 30,
+                 platform: str | None = None) -> pd.DataFrame:
     """The last collection runs, newest first, with their status, counters and errors."""
     return con.execute(
         """
         SELECT run_id, platform, started_at, ended_at, status, pages, posts, users,
                coalesce(TRY_CAST(json_extract(errors, '$.count') AS BIGINT), 0) AS errors,
                cost_usd, message
-        FROM collect_runs WHERE territory = ?
+        FROM collect_runs WHERE territory = ? AND (?::VARCHAR IS NULL OR platform = ?)
         ORDER BY started_at DESC, run_id DESC LIMIT ?
         """,
-        [territory.slug, int(limit)],
+        [territory.slug, platform, platform, int(limit)],
     ).df()
 
 
@@ -677,7 +769,8 @@ def run_errors(con: Con, territory: Territory, run_id: int) -> pd.DataFrame:
     ).df()
 
 
-def api_usage(con: Con, territory: Territory, as_of: datetime, days: int = 30) -> dict[str, Any]:
+def api_usage(con: Con, territory: Territory, as_of: datetime, days: int = 30,
+              platform: str | None = None) -> dict[str, Any]:
     """Runs, pages, posts, users and recorded cost over the ``days`` before ``as_of``, and
     the same pace projected over 30 days."""
     row = con.execute(
@@ -685,8 +778,9 @@ def api_usage(con: Con, territory: Territory, as_of: datetime, days: int = 30) -
         SELECT count(*), coalesce(sum(pages), 0), coalesce(sum(posts), 0),
                coalesce(sum(users), 0), coalesce(sum(cost_usd), 0), min(started_at)
         FROM collect_runs WHERE territory = ? AND started_at >= ? AND started_at <= ?
+          AND (?::VARCHAR IS NULL OR platform = ?)
         """,
-        [territory.slug, as_of - timedelta(days=days), as_of],
+        [territory.slug, as_of - timedelta(days=days), as_of, platform, platform],
     ).fetchone()
     assert row is not None
     runs, pages, posts, users, cost, first = row

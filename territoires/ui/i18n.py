@@ -49,6 +49,25 @@ S: dict[str, dict[str, str]] = {
     "filter.account": {"fr": "Compte de la ville", "en": "City account"},
     "filter.account.all": {"fr": "Tous les comptes", "en": "All accounts"},
     "filter.lang": {"fr": "Langue", "en": "Language"},
+    "filter.platform": {"fr": "Plateforme", "en": "Platform"},
+    "filter.platform.all": {"fr": "Toutes les plateformes", "en": "All platforms"},
+    "platform.caption": {"fr": "Plateforme : {platform}", "en": "Platform: {platform}"},
+    "today.split": {"fr": "Par plateforme, les 7 derniers jours",
+                    "en": "By platform, the last 7 days"},
+    "today.split.caption": {
+        "fr": "Les mêmes indicateurs que ci-dessus, plateforme par plateforme.",
+        "en": "The same figures as above, platform by platform.",
+    },
+    "audience.title": {"fr": "Le public d'une plateforme à l'autre",
+                       "en": "The audience across platforms"},
+    "audience.summary": {
+        "fr": "Sur la période, {parts} ; hors X : {first} des interpellations et relais "
+              "la première semaine, {last} la dernière.",
+        "en": "Over the period, {parts}; outside X: {first} of interpellations and relays "
+              "in the first week, {last} in the last.",
+    },
+    "audience.part": {"fr": "{platform} : {inter} interpellations et {rel} relais",
+                      "en": "{platform}: {inter} interpellations and {rel} relays"},
     "period.caption": {
         "fr": "Du {since} au {until} · données à jour au {asof}",
         "en": "From {since} to {until} · data as of {asof}",

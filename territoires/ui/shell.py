@@ -15,7 +15,7 @@ import streamlit as st
 
 from territoires.ui import data
 from territoires.ui.i18n import LANGS, set_lang, t
-from territoires.ui.state import SHARED_KEYS, View, view_from_params
+from territoires.ui.state import PLATFORMS, SHARED_KEYS, View, view_from_params
 from warehouse.db import db_path
 
 log = logging.getLogger("territoires.ui")
@@ -33,6 +33,15 @@ PAGES = [
     ("views/collecte.py", "nav.collection", ":material/cloud_sync:", "collecte"),
     ("views/definitions.py", "nav.definitions", ":material/menu_book:", "definitions"),
 ]
+
+
+PLATFORM_ICONS = {"x": "𝕏", "bluesky": "🦋", "mastodon": "🐘"}
+PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
+
+
+def platform_label(platform: str) -> str:
+    """A platform's marker for people: its icon and name (``🦋 Bluesky``)."""
+    return f"{PLATFORM_ICONS.get(platform, '')} {PLATFORM_NAMES.get(platform, platform)}".strip()
 
 
 def warehouse() -> str:
@@ -68,7 +77,8 @@ def resolve_view() -> View:
     if "_view_init" not in ss:  # a new session: the URL decides
         v = view_from_params(st.query_params.to_dict(), db, list(terrs.values()), as_of, _now())
         ss.update(w_territory=v.territory.slug, w_period=(v.since, v.until),
-                  w_account=v.account or "", w_lang=v.lang, _period=(v.since, v.until),
+                  w_account=v.account or "", w_platform=v.platform or "", w_lang=v.lang,
+                  _period=(v.since, v.until),
                   _asof=st.query_params.get("asof"), _view_init=True)
     ss["lang"] = ss.get("w_lang", "fr") if ss.get("w_lang") in LANGS else "fr"
     set_lang(ss["lang"])  # the fallback outside a script run (AppTest calls format_func there)
@@ -85,7 +95,12 @@ def resolve_view() -> View:
     if isinstance(period, tuple | list) and len(period) == 2:
         ss["_period"] = (period[0], period[1])
     since, until = ss["_period"]
-    handles = [""] + [a.handle for a in terr.accounts]
+    if ss.get("w_platform") not in ("", *PLATFORMS):
+        ss["w_platform"] = ""
+    platform = sb.selectbox(t("filter.platform"), ["", *PLATFORMS], key="w_platform",
+                            format_func=lambda p: platform_label(p) if p
+                            else t("filter.platform.all"))
+    handles = [""] + [a.handle for a in terr.accounts if not platform or a.platform == platform]
     if ss.get("w_account") not in handles:
         ss["w_account"] = ""
     account = sb.selectbox(t("filter.account"), handles, key="w_account",
@@ -95,7 +110,7 @@ def resolve_view() -> View:
     if ss.get("w_lang") not in LANGS:  # a segmented control can be emptied by a click
         ss["w_lang"] = ss["lang"]
     params = {"territory": slug, "from": since.isoformat(), "to": until.isoformat(),
-              "account": account, "lang": ss["lang"]}
+              "account": account, "platform": platform, "lang": ss["lang"]}
     if ss.get("_asof"):
         params["asof"] = ss["_asof"]
     view = view_from_params(params, db, list(terrs.values()), as_of, _now())

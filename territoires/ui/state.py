@@ -7,7 +7,8 @@ and writing ``st.query_params`` ourselves is what AppTest can drive, unlike ``bi
 
 Parameters: ``territory`` (slug), ``from`` and ``to`` (ISO dates, both days included, read
 in the territory's time zone), ``account`` (a city handle), ``lang`` (``fr``/``en``),
-``asof`` (optional ISO instant, UTC: freezes "now" so a link always shows the same figures).
+``asof`` (optional ISO instant, UTC: freezes "now" so a link always shows the same figures),
+``platform`` (``x``, ``bluesky`` or ``mastodon``; absent = every platform).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from territoires.ui.i18n import DEFAULT_LANG, LANGS
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 731
-SHARED_KEYS = ("territory", "from", "to", "account", "lang", "asof")
+SHARED_KEYS = ("territory", "from", "to", "account", "platform", "lang", "asof")
+PLATFORMS = ("x", "bluesky", "mastodon")  # warehouse.metrics_base.PLATFORMS
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,13 @@ class View:
     lang: str
     as_of: datetime  # naive UTC
     asof_pinned: bool = False  # as_of came from the URL
+    platform: str | None = None  # one platform, or None for all
+
+    @property
+    def pf(self) -> dict[str, str]:
+        """The platform filter as keyword arguments of the query functions (``{}`` = all,
+        so the unfiltered calls keep their cache keys)."""
+        return {"platform": self.platform} if self.platform else {}
 
     @property
     def until_excl(self) -> date:
@@ -64,6 +73,8 @@ class View:
         }
         if self.account:
             out["account"] = self.account
+        if self.platform:
+            out["platform"] = self.platform
         if self.asof_pinned:
             out["asof"] = self.as_of.replace(microsecond=0).isoformat() + "Z"
         return out
@@ -131,6 +142,8 @@ def view_from_params(
     assert since is not None and until is not None
     if (until - since).days >= MAX_DAYS:
         since = until - timedelta(days=MAX_DAYS - 1)
-    handles = {a.handle.lower(): a.handle for a in terr.accounts}
+    platform = params.get("platform") if params.get("platform") in PLATFORMS else None
+    handles = {a.handle.lower(): a.handle for a in terr.accounts
+               if platform is None or a.platform == platform}
     account = handles.get((params.get("account") or "").lstrip("@").lower())
-    return view.with_(since=since, until=until, account=account)
+    return view.with_(since=since, until=until, account=account, platform=platform)
