@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 import orjson
 
+from collectors import demo_pages as dp
 from collectors import demo_texts as tx
 from territoires.config import Territory, load_config
 from warehouse.pages import RawPage
@@ -225,16 +226,17 @@ class _Generator:
         ]
         self._queries: dict[tuple[str, int], tuple[str, str]] = {}
         self._iso_prefix = ""
+        self.root_pf = 0  # the platform of the root being drawn (0: X, then dp.BSKY, dp.MASTO)
         self._build_people()
         self._build_service_hours()
         self._build_texts()
+        self._build_native()
 
     # --- population ---------------------------------------------------------------------
     def _build_people(self) -> None:
         rng = self.rng
-        self.city_handles = [a.handle for a in self.territory.accounts if a.platform == "x"][:3]
-        if len(self.city_handles) < 3:
-            raise ValueError("the demo territory needs three X accounts")
+        self.city_accounts = self._city_accounts()
+        self.city_handles = [a.handle for a in self.city_accounts[:3]]
         n_citizens = max(400, min(_MAX_USERS, self.n_posts // 12))
         self.usernames: list[str] = []
         self.profiles: list[dict[str, Any]] = []
@@ -281,10 +283,10 @@ class _Generator:
             hms = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
             return f"{d.isoformat()}T{hms}.000Z"
 
-        for i, handle in enumerate(self.city_handles):
-            name, bio, followers = tx.CITY_PROFILES[i]
+        for i, acc in enumerate(self.city_accounts):
+            name, bio, followers = tx.CITY_PROFILES[self.role[i]]
             add(
-                handle,
+                acc.handle,
                 name,
                 "Villeneuve-sur-Loire, France",
                 bio,
@@ -377,6 +379,29 @@ class _Generator:
         self.pick_org = _Sampler(rng, list(self.org_range), [6, 4, 2, 2, 2, 2, 1, 1, 1, 1])
         self.immo = self.handle_index.get("villeneuve_immo", -1)
 
+    def _city_accounts(self) -> list[Any]:
+        """The three X accounts, then the first Bluesky and Mastodon ones (when configured).
+
+        ``self.acc_pf`` gives each one's platform, ``self.role`` its texts (the other
+        platforms' accounts speak as the institutional one), ``self.pf_city`` the city
+        account of each other platform.
+        """
+        accounts = self.territory.accounts
+        x = [a for a in accounts if a.platform == "x"][:3]
+        if len(x) < 3:
+            raise ValueError("the demo territory needs three X accounts")
+        self.acc_pf = [0, 0, 0]
+        self.role = [0, 1, 2]
+        self.pf_city: dict[int, int] = {}
+        for pf, name in ((dp.BSKY, "bluesky"), (dp.MASTO, "mastodon")):
+            acc = next((a for a in accounts if a.platform == name), None)
+            if acc is not None:
+                self.pf_city[pf] = len(x)
+                self.acc_pf.append(pf)
+                self.role.append(0)
+                x.append(acc)
+        return x
+
     # --- service hours ---------------------------------------------------------------------
     def _build_service_hours(self) -> None:
         """Per city account: UTC opening intervals (ms) and cumulative service time."""
@@ -388,8 +413,7 @@ class _Generator:
                 self.territory.holidays, years=range(d0.year, d1.year + 1)
             )
         self.service: list[tuple[list[int], list[int], list[int], list[int]]] = []
-        accounts = [a for a in self.territory.accounts if a.platform == "x"][:3]
-        for acc in accounts:
+        for acc in self.city_accounts:
             spans: list[tuple[int, int]] = []
             d = d0
             while d <= d1:
@@ -521,6 +545,7 @@ class _Generator:
 
     def run(self) -> Iterator[RawPage]:
         yield self._users_page()
+        yield from self._native_users_pages()
         rng = self.rng
         weights, stormy = self._weights()
         total_w = sum(weights)
@@ -535,6 +560,9 @@ class _Generator:
         for b in range(n_b):
             b0 = self.start_ms + b * _HOUR
             b1 = b0 + _HOUR
+            # the audience moves from X to Bluesky over the weeks (Mastodon grows a little)
+            p_b = (0.08 + 0.20 * b / n_b) if dp.BSKY in self.pf_city else 0.0
+            p_bm = p_b + ((0.06 + 0.07 * b / n_b) if dp.MASTO in self.pf_city else 0.0)
             cum_w += weights[b]
             target = round(self.n_posts * cum_w / total_w)
             need = target - self.emitted - self.due.pop(b, 0)
@@ -549,6 +577,9 @@ class _Generator:
                     heapq.heappush(heap, (t, self.seq, handlers[k], ()))
             while heap and heap[0][0] < b1 and self.emitted < self.n_posts:
                 t, _, fn, args = heapq.heappop(heap)
+                if not args:  # a new root: on which platform
+                    r = rng.random()
+                    self.root_pf = dp.BSKY if r < p_b else (dp.MASTO if r < p_bm else 0)
                 fn(t, *args)
                 if self.pages_out:
                     yield from self.pages_out
@@ -702,6 +733,16 @@ class _Generator:
         if quoted is not None:
             p.setdefault("referenced_tweets", []).append({"type": "quoted", "id": quoted["id"]})
             refs = (*refs, (quoted, quoted_author))
+        if reply_to is not None:
+            pf = reply_to.get("_pf", 0)
+        elif quoted is not None:
+            pf = quoted.get("_pf", 0)
+        elif author < self.n_city:
+            pf = self.acc_pf[author]
+        else:
+            pf = self.root_pf
+        if pf:
+            self._native(p, pf, author, reply_to, reply_user, quoted)
         self._route(p, author, (author, *prefix, *body_users, *extra_users), refs)
         return p
 
@@ -747,6 +788,10 @@ class _Generator:
             "entities": ents,
             "referenced_tweets": [{"type": "retweeted", "id": original["id"]}],
         }
+        pf = original.get("_pf", 0)
+        if pf:
+            p["_pf"] = pf
+            p["_uri"], p["_mid"] = self.ident.repost_ids(pf, author, pid)
         self._route(p, author, (author, orig_author), ((original, orig_author),), is_repost=True)
 
     # --- pages ----------------------------------------------------------------------------
@@ -760,6 +805,14 @@ class _Generator:
     ) -> None:
         """Put a post in the page of the endpoint a collector would have found it with."""
         self.emitted += 1
+        pf = p.get("_pf")
+        if pf:
+            key = self._native_key(pf, author, users, refs, is_repost)
+            nbuf = self.buffers.setdefault(key, [])
+            nbuf.append((p, (author, is_repost), refs))
+            if len(nbuf) >= (PAGE_SIZE if pf == dp.BSKY else 40):
+                self._flush(key)
+            return
         if author < self.n_city:
             key = ("tweets", author)
         else:
@@ -804,7 +857,10 @@ class _Generator:
         ]
         return "/2/tweets/search/recent", urlencode({"query": " OR ".join(terms), **common})
 
-    def _flush(self, key: tuple[str, int]) -> None:
+    def _flush(self, key: tuple[Any, ...]) -> None:
+        if key[0] == "native":
+            self._flush_native(key)
+            return
         buf = self.buffers.pop(key, [])
         if not buf:
             return
@@ -855,7 +911,7 @@ class _Generator:
 
     def _users_page(self) -> RawPage:
         """``GET /2/users/by?usernames=…``: the city's accounts and the organisations."""
-        users = list(range(self.n_city)) + list(self.org_range)
+        users = [0, 1, 2, *self.org_range]
         body = orjson.dumps({"data": [self.profiles[u] for u in users]}).decode()
         return RawPage(
             body=body,
@@ -874,6 +930,151 @@ class _Generator:
             kind="users",
         )
 
+    # --- Bluesky and Mastodon ------------------------------------------------------------
+    def _build_native(self) -> None:
+        self.ident = dp.Identities(self.seed, self.usernames, self.profiles)
+        n_city, acc_pf = self.n_city, self.acc_pf
+
+        def on_platform(pf: int, i: int) -> bool:
+            return i >= n_city or acc_pf[i] == pf
+
+        self.conv = dp.Converter(self.ident, {u: i for i, u in enumerate(self.ids)}, on_platform)
+        t = self.territory
+        self.search_terms = [*t.hashtags, *(f'"{k}"' for k in t.keywords), *t.city_domains]
+        self.tag = (t.hashtags[0] if t.hashtags else "#" + t.slug).lstrip("#")
+
+    def _native(
+        self,
+        p: dict[str, Any],
+        pf: int,
+        author: int,
+        reply_to: dict[str, Any] | None,
+        reply_user: int,
+        quoted: dict[str, Any] | None,
+    ) -> None:
+        """The post's ids on its platform (kept beside the X-shaped fields, never output)."""
+        p["_pf"] = pf
+        p["_uri"], local = self.ident.post_ids(pf, author, p["id"])
+        p["_root"] = p["_uri"] if reply_to is None else reply_to["_root"]
+        if reply_to is not None:
+            p["_parent"] = reply_to["_uri"]
+        if quoted is not None:
+            p["_quoted"] = quoted["_uri"]
+        if pf == dp.MASTO:
+            p["_mid"] = local
+            p["_acc"] = self.ident.masto(author)["url"]
+            if reply_to is not None:
+                p["_parent_mid"] = reply_to["_mid"]
+                p["_parent_acc"] = self.ident.masto(reply_user)["id"]
+            self.conv.masto_known(p)
+
+    def _native_key(
+        self, pf: int, author: int, users: Sequence[int], refs: tuple[Any, ...], is_repost: bool
+    ) -> tuple[Any, ...]:
+        """The endpoint a Bluesky / Mastodon collector finds the post with."""
+        city = self.pf_city[pf]
+        masto = pf == dp.MASTO
+        if author == city:
+            kind = "statuses" if masto else "feed"
+        elif is_repost:
+            if refs[0][1] == city:
+                kind = "notifications"
+            else:
+                kind = "reblogs" if masto else "reposts"
+        elif city in users or any(ra == city for _, ra in refs):
+            kind = "notifications"
+        else:
+            kind = "tag" if masto else "search"
+        return ("native", pf, kind)
+
+    def _native_item(
+        self, pf: int, kind: str, p: dict[str, Any], author: int, is_repost: bool, refs: Any
+    ) -> dict[str, Any]:
+        c = self.conv
+        city = self.pf_city[pf]
+        quoted, qa = None, -1
+        for r, ra in refs:
+            if "_quoted" in p and r.get("_uri") == p["_quoted"]:
+                quoted, qa = r, ra
+        if pf == dp.BSKY:
+            if kind == "notifications":
+                if is_repost:
+                    return c.bsky_notification(p, author, "repost", refs[0][0])
+                if "_parent" in p and refs[0][1] == city:
+                    reason = "reply"
+                elif quoted is not None and qa == city:
+                    reason = "quote"
+                else:
+                    reason = "mention"
+                return c.bsky_notification(p, author, reason, None)
+            if kind == "reposts":
+                return c.bsky_repost_item(p, author, refs[0][0], refs[0][1])
+            if kind == "feed":
+                return {"post": c.bsky_view(p, author)}
+            return c.bsky_view(p, author)
+        if is_repost:
+            reblog = c.masto_reblog(p, author, refs[0][0], refs[0][1])
+            if kind == "notifications":
+                return c.masto_notification(p, author, "reblog", reblog["reblog"])
+            return reblog
+        st = c.masto_status(p, author, quoted, qa)
+        if kind == "notifications":
+            return c.masto_notification(
+                p, author, "quote" if quoted is not None and qa == city else "mention", st
+            )
+        return st
+
+    def _flush_native(self, key: tuple[Any, ...]) -> None:
+        buf = self.buffers.pop(key, [])
+        if not buf:
+            return
+        _, pf, kind = key
+        items = [
+            self._native_item(pf, kind, p, author, is_repost, refs)
+            for p, (author, is_repost), refs in reversed(buf)
+        ]
+        self.page_no += 1
+        first_author = buf[-1][1][0]
+        if pf == dp.BSKY:
+            ident = self.ident.did(first_author)
+        else:
+            ident = self.ident.masto(first_author)["id"]
+        newest = (int(buf[-1][0]["id"]) >> 22) + _TWEPOCH
+        fetched = min(self.end_ms, newest + 3 * _MIN + (self.page_no * 7919 % (12 * _MIN)))
+        self.pages_out.append(
+            self.conv.page(
+                pf,
+                kind,
+                items,
+                territory=self.territory.slug,
+                seed=self.seed,
+                page_no=self.page_no,
+                query=dp.query_of(pf, kind, self.tag, self.search_terms, ident),
+                fetched_ms=fetched,
+            )
+        )
+
+    def _native_users_pages(self) -> Iterator[RawPage]:
+        """The city's Bluesky / Mastodon profiles and the organisations' (profile lookups)."""
+        for pf, city in sorted(self.pf_city.items()):
+            users = [city, *self.org_range]
+            if pf == dp.BSKY:
+                kind, items = "profiles", [self.ident.bsky(u) for u in users]
+                ident = ",".join(v["handle"] for v in items)
+            else:
+                kind, items = "accounts", [self.ident.masto(u) for u in users]
+                ident = ",".join(v["id"] for v in items)
+            yield self.conv.page(
+                pf,
+                kind,
+                items,
+                territory=self.territory.slug,
+                seed=self.seed,
+                page_no=0,
+                query=dp.query_of(pf, kind, self.tag, self.search_terms, ident),
+                fetched_ms=self.start_ms,
+            )
+
     # --- what happens ---------------------------------------------------------------------
     # Each handler emits a post at ``t`` and schedules what follows from it (reposts,
     # replies, the city's answer) on the timeline.
@@ -881,11 +1082,15 @@ class _Generator:
         return 30_000 + int(self.rng.expovariate(1.0 / mean_minutes) * _MIN)
 
     def _other_city(self, acc: int) -> int:
+        if acc >= 3:  # alone on its platform
+            return acc
         return (acc + 1 + int(self.rng.random() * 2)) % 3
 
     def _root_city(self, t: int, storm: bool = False) -> None:
         r = self.rng.random()
         acc = 0 if storm or r < 0.45 else (1 if r < 0.8 else 2)
+        if self.root_pf:
+            acc = self.pf_city[self.root_pf]
         opening = self.next_open(acc, t)
         if opening is None:
             return
@@ -901,7 +1106,7 @@ class _Generator:
 
     def _city_post(self, t: int, acc: int, storm: bool) -> None:
         rng = self.rng
-        item = self.pick(self.t_storm_city if storm else self.t_city[acc])
+        item = self.pick(self.t_storm_city if storm else self.t_city[self.role[acc]])
         n_rt = min(self.max_reposts, int(rng.paretovariate(1.6) * 1.6) - 1) * (4 if storm else 1)
         n_q = (rng.random() < 0.35) + (rng.random() < 0.1)
         n_r = int(rng.paretovariate(2.2)) - 1 + (rng.random() < 0.45)
@@ -912,7 +1117,7 @@ class _Generator:
             if u not in seen:
                 seen.add(u)
                 self.push(t + self._delay(180), self.repost, u, p, acc)
-        if rng.random() < 0.15:  # a sibling city account relays it (not a relay: it is C)
+        if rng.random() < 0.15 and acc < 3:  # a sibling city account relays it (not a relay)
             self.push(t + self._delay(60), self.repost, self._other_city(acc), p, acc)
         for _ in range(n_q):
             self.push(t + self._delay(240), self._quote, p, acc)
@@ -978,12 +1183,12 @@ class _Generator:
         """Schedule the city's answer: quick, slow, at the next opening, or never."""
         rng = self.rng
         answerer = self._other_city(acc) if rng.random() < 0.08 else acc
-        if rng.random() < (0.15, 0.08, 0.10)[answerer] + reluctance:
+        if rng.random() < (0.15, 0.08, 0.10, 0.10, 0.2)[answerer] + reluctance:
             return  # never answered
         r = rng.random()
         if r < 0.05:  # an agent answers out of hours, from their phone
             ta: int | None = t + 5 * _MIN + int(rng.random() * 55 * _MIN)
-        elif r < (0.38, 0.2, 0.25)[answerer]:  # slow: one to three working days
+        elif r < (0.38, 0.2, 0.25, 0.25, 0.3)[answerer]:  # slow: one to three working days
             ta = self.add_service(answerer, t, 120 + rng.random() * 1300)
         else:  # quick, counted in service time (so out of hours: at the next opening)
             ta = self.add_service(answerer, t, 3 + rng.lognormvariate(2.9, 0.8))
@@ -994,7 +1199,7 @@ class _Generator:
         p = self.post(
             t,
             acc,
-            self.pick(self.t_answer[acc]),
+            self.pick(self.t_answer[self.role[acc]]),
             reply_to=interp,
             reply_user=citizen,
             prefix=(citizen,),
@@ -1026,8 +1231,12 @@ class _Generator:
         else:
             acc = 0 if r < 0.45 else (2 if r < 0.8 else 1)
             item = self.pick(self.t_question[acc])
+        if self.root_pf:
+            acc = self.pf_city[self.root_pf]
         u = self.pick_citizen()
-        if rng.random() < 0.6:
+        if self.root_pf:  # "@handle" first: these handles are not words
+            p = self.post(t, u, item, prefix=(acc,))
+        elif rng.random() < 0.6:
             prefix: tuple[int, ...] = (acc, self._other_city(acc)) if rng.random() < 0.1 else (acc,)
             p = self.post(t, u, item, prefix=prefix)
         else:
@@ -1083,4 +1292,5 @@ class _Generator:
 
     def _root_xss(self, t: int) -> None:
         """The one post whose text looks like HTML and Markdown (left unanswered)."""
+        self.root_pf = 0
         self.post(t, self.pick_citizen(), self.t_xss)
