@@ -301,8 +301,11 @@ def test_hashtags_figures_and_spike(open_app, dash_db: Path) -> None:
 def test_collection_page(open_app, dash_db: Path) -> None:
     at = open_app("views/collecte.py", asof=_asof())
     fresh = at.dataframe[0].value
-    assert fresh["pages"].sum() == 1 and list(fresh["source"]) == ["test"]
+    assert fresh["pages"].sum() == 3 and set(fresh["source"]) == {"test"}
+    assert set(fresh["platform"]) == {"x", "bluesky", "mastodon"}
     assert any("Aucune collecte" in i.value for i in at.info)
+    one = open_app("views/collecte.py", asof=_asof(), platform="mastodon")
+    assert list(one.dataframe[0].value["platform"]) == ["mastodon"]
 
 
 def test_metrics_link_to_their_definition(open_app) -> None:
@@ -388,3 +391,119 @@ def test_home_alert_on_the_storm_comes_first(open_app) -> None:
     assert at.header[0].value == "Alertes"
     assert any("#VilleneuveSurLoire" in w.value and "28 novembre" in w.value for w in at.warning)
     assert "Orage #VilleneuveSurLoire 0" in [x.value for x in at.text]  # the posts behind it
+
+
+# ---- platforms ------------------------------------------------------------------------------
+def test_platform_filter_from_the_url_applies(open_app, dash_db: Path) -> None:
+    """``platform=`` in the URL: the sidebar shows it, the URL and share link keep it, and
+    every figure equals the metric functions called with ``platform=``."""
+    terr, cur = _territory(dash_db)
+    try:
+        i18n.set_lang("fr")
+        for platform in ("bluesky", "mastodon", "x"):
+            h = metrics.headline(cur, terr, SINCE, UNTIL, AS_OF, platform=platform)
+            at = open_app("views/reactivite.py", asof=_asof(), platform=platform, **PERIOD)
+            assert at.sidebar.selectbox(key="w_platform").value == platform
+            assert at.query_params["platform"] == platform
+            assert f"platform={platform}" in at.code[0].value
+            assert _metric(at, "Interpellations") == [i18n.fmt_int(h["interpellations"])]
+            assert _metric(at, "Taux de réponse") == [i18n.fmt_pct(h["response_rate"])]
+            assert _metric(at, "En attente") == [i18n.fmt_int(h["pending"])]
+            by_account = at.dataframe[0].value  # only that platform's accounts
+            assert len(by_account) == sum(a.platform == platform for a in terr.accounts)
+            at = open_app("views/relais.py", asof=_asof(), platform=platform, **PERIOD)
+            assert _metric(at, "Relais") == [i18n.fmt_int(h["relays"])]
+            assert _metric(at, "Relais locaux") == [i18n.fmt_int(h["local_relays"])]
+            assert _metric(at, "Audience potentielle") == [i18n.fmt_int(h["potential_reach"])]
+            at = open_app("views/hashtags.py", asof=_asof(), platform=platform, **PERIOD)
+            assert _metric(at, "Messages collectés") == [i18n.fmt_int(h["posts_total"])]
+        # Aujourd'hui: the headline figures and the queue of one platform
+        today = (AS_OF + timedelta(hours=1)).date()
+        h_week = metrics.headline(cur, terr, today - timedelta(days=7), today, AS_OF,
+                                  platform="bluesky")
+        queue = metrics.pending_queue(cur, terr, AS_OF, limit=1000, platform="bluesky")
+        all_queue = metrics.pending_queue(cur, terr, AS_OF, limit=1000)
+    finally:
+        cur.close()
+    assert 0 < len(queue) < len(all_queue)
+    at = open_app(asof=_asof(), platform="bluesky")
+    assert _metric(at, "Interpellations")[1] == i18n.fmt_int(h_week["interpellations"])
+    assert _metric(at, "Relais")[1] == i18n.fmt_int(h_week["relays"])
+    assert any(f"{len(queue)} interpellation(s)" in c.value for c in at.caption)
+    shown = next(d.value for d in at.dataframe if "age_service" in d.value.columns)
+    assert set(shown["platform"]) == {"🦋 Bluesky"}
+    # an unknown platform falls back to all
+    at = open_app(asof=_asof(), platform="myspace")
+    assert at.sidebar.selectbox(key="w_platform").value == "" and "platform" not in at.query_params
+
+
+def test_changing_the_platform_updates_the_url_and_the_accounts(open_app) -> None:
+    at = open_app(asof=_asof(), account="vsl_sortir")
+    at.sidebar.selectbox(key="w_platform").set_value("mastodon").run()
+    assert at.query_params["platform"] == "mastodon"
+    assert "account" not in at.query_params  # an X account is not a Mastodon one
+    assert at.sidebar.selectbox(key="w_account").options == [
+        "Tous les comptes", "@villeneuve@mastodon.social"]
+
+
+def test_queue_mixes_platforms_with_marker_and_links(open_app, dash_db: Path) -> None:
+    terr, cur = _territory(dash_db)
+    queue = metrics.pending_queue(cur, terr, AS_OF, limit=1000)
+    cur.close()
+    assert set(queue["platform"]) == {"x", "bluesky", "mastodon"}
+    at = open_app(asof=_asof())
+    shown = next(d.value for d in at.dataframe if "age_service" in d.value.columns)
+    assert len(shown) == len(queue)
+    markers = {"x": "𝕏 X", "bluesky": "🦋 Bluesky", "mastodon": "🐘 Mastodon"}
+    assert list(shown["platform"]) == [markers[p] for p in queue["platform"]]
+    assert list(shown["author"]) == ["@" + u for u in queue["author_username"]]
+    for row, platform, post_id in zip(shown.itertuples(), queue["platform"], queue["post_id"],
+                                      strict=True):
+        if platform == "x":
+            assert row.url.startswith("https://x.com/") and row.url.endswith(f"/status/{post_id}")
+        elif platform == "bluesky":  # at://<did>/app.bsky.feed.post/<rkey>
+            did, rkey = post_id.split("/")[2], post_id.split("/")[4]
+            assert row.url == f"https://bsky.app/profile/{did}/post/{rkey}"
+            assert not row.author.startswith("@did:")
+        else:
+            assert row.url == post_id and post_id.startswith("https://")
+    # the cards name the platform and the author's username
+    cards = [m.value.replace("\\", "") for m in at.markdown if "Bluesky" in m.value]
+    assert any(c.startswith("**🦋 Bluesky · @marc.bsky.social (Marc)**") for c in cards), cards
+    assert any(c.startswith("**🐘 Mastodon · @nina@mastodon.social") for c in
+               (m.value.replace("\\", "") for m in at.markdown)), "a Mastodon card"
+
+
+def test_audience_by_platform_per_week(open_app, dash_db: Path) -> None:
+    """The weekly chart per platform equals an independent count of the metric rows."""
+    import pandas as pd
+
+    at = open_app("views/conversations.py", asof=_asof(), **PERIOD)
+    terr, cur = _territory(dash_db)
+    inter = metrics.interpellations(cur, terr, SINCE, UNTIL, AS_OF)
+    rel = metrics.relays(cur, terr, SINCE, UNTIL)
+    cur.close()
+    expected: dict[tuple[str, str, str], int] = {}
+    for kind, df in (("interpellations", inter), ("relais", rel)):
+        local = (pd.to_datetime(df["created_at"]).dt.tz_localize("UTC")
+                 .dt.tz_convert("Europe/Paris").dt.date)
+        for platform, d in zip(df["platform"], local, strict=True):
+            week = (d - timedelta(days=d.weekday())).isoformat()
+            key = (platform, kind, week)
+            expected[key] = expected.get(key, 0) + 1
+    spec = _spec(at, 1)
+    names = {"𝕏 X": "x", "🦋 Bluesky": "bluesky", "🐘 Mastodon": "mastodon"}
+    got: dict[tuple[str, str, str], int] = {}
+    for tr in spec["data"]:
+        label, kind = tr["name"].split(" · ")
+        for x, y in zip(_arr(tr["x"]), _arr(tr["y"]), strict=True):
+            if y:
+                got[(names[label], kind, str(x)[:10])] = int(y)
+    assert got == expected
+    assert {p for p, _, _ in got} == {"x", "bluesky", "mastodon"}
+    summary = next(m.value for m in at.markdown if "hors X" in m.value)
+    n_bsky = int((inter["platform"] == "bluesky").sum())
+    assert f"{n_bsky} interpellations" in summary.replace("\\", "")
+    # with a platform filter, only that platform is drawn
+    at = open_app("views/conversations.py", asof=_asof(), platform="mastodon", **PERIOD)
+    assert {tr["name"].split(" · ")[0] for tr in _spec(at, 1)["data"]} == {"🐘 Mastodon"}
