@@ -100,9 +100,15 @@ def test_pages_are_api_shaped_and_streamed() -> None:
     endpoints = set()
     import orjson
 
+    native: dict[str, set[str]] = {"bluesky": set(), "mastodon": set()}
     for page in pages:
+        assert page.source == "demo"
+        if page.platform != "x":  # native response + the collectors' mapping of it
+            assert page.canonical is not None and page.kind in ("tweets", "users")
+            native[page.platform].add(page.endpoint or "")
+            continue
         doc = orjson.loads(page.body)
-        assert page.kind == "tweets" and page.source == "demo" and page.platform == "x"
+        assert page.kind == "tweets"
         assert 1 <= len(doc["data"]) <= 100 and doc["meta"]["result_count"] == len(doc["data"])
         ids = [int(p["id"]) for p in doc["data"]]
         assert ids == sorted(ids, reverse=True)  # newest first, as X returns them
@@ -119,12 +125,24 @@ def test_pages_are_api_shaped_and_streamed() -> None:
         "/2/users/:id/tweets",
         "/2/tweets/search/recent",
     }
+    assert native["bluesky"] == {
+        "app.bsky.actor.getProfiles",
+        "app.bsky.notification.listNotifications",
+        "app.bsky.feed.getAuthorFeed",
+        "app.bsky.feed.searchPosts",
+    }
+    assert native["mastodon"] == {
+        "/api/v1/accounts",
+        "/api/v1/notifications",
+        "/api/v1/accounts/:id/statuses",
+        "/api/v1/timelines/tag/:hashtag",
+    }
 
 
 def test_post_ids_increase_with_time_and_stay_in_the_period(dcon, demo_db: Path) -> None:
     start, end = demo_period(demo_territory(), ANCHOR)
     rows = dcon.execute(
-        "SELECT id::HUGEINT, created_at FROM posts WHERE in_data ORDER BY 1"
+        "SELECT id::HUGEINT, created_at FROM posts WHERE in_data AND platform = 'x' ORDER BY 1"
     ).fetchall()
     times = [t for _, t in rows]
     assert times == sorted(times)
@@ -134,11 +152,18 @@ def test_post_ids_increase_with_time_and_stay_in_the_period(dcon, demo_db: Path)
 
 def test_city_accounts_resolved_with_profiles(dcon) -> None:
     rows = dcon.execute(
-        "SELECT t.handle, a.verified_type, a.followers_count FROM territory_accounts t "
+        "SELECT t.handle, a.verified_type, a.followers_count, t.platform FROM territory_accounts t "
         "JOIN accounts a ON a.platform = t.platform AND a.id = t.user_id ORDER BY t.handle"
     ).fetchall()
-    assert [r[0] for r in rows] == ["villeneuve_fr", "vsl_proprete", "vsl_sortir"]
-    assert all(r[1] == "government" and r[2] > 1000 for r in rows)
+    assert [r[0] for r in rows] == [
+        "villeneuve.bsky.social",
+        "villeneuve@mastodon.social",
+        "villeneuve_fr",
+        "vsl_proprete",
+        "vsl_sortir",
+    ]
+    assert all(r[2] > 1000 for r in rows)
+    assert all(r[1] == "government" for r in rows if r[3] == "x")
 
 
 def test_xss_post_is_verbatim(dcon) -> None:
@@ -206,7 +231,7 @@ def test_interpellations_answered_quickly_slowly_out_of_hours_and_never(dcon) ->
     # and a few answers posted outside service hours
     assert any(not _open(territory, r[4], r[3]) for r in answered)
     # some answered by another city account than the one addressed
-    assert len({r[4] for r in answered}) == 3
+    assert len({r[4] for r in answered}) == 5  # and on each platform
 
 
 def test_pending_queue_is_not_empty(dcon) -> None:
@@ -257,7 +282,8 @@ def test_reposts_quotes_and_links(dcon) -> None:
         [ids],
     ).fetchall()
     assert len(reposts) > 50
-    assert all(re.match(r"RT @villeneuve_\w+: ", t) for t, _ in reposts)
+    x_reposts = [t for t, _ in reposts if t]  # Bluesky and Mastodon reposts have no text
+    assert len(x_reposts) > 40 and all(re.match(r"RT @(villeneuve|vsl)_\w+: ", t) for t in x_reposts)
     quotes = dcon.execute(
         """
         SELECT count(*) FROM posts p JOIN posts o ON o.id = p.quoted_id
@@ -315,7 +341,9 @@ def test_local_and_non_local_relayers(dcon) -> None:
     assert len(local) > 20 and len(non_local) > 10
     followers = sorted(r[3] for r in relayers)
     assert followers[-1] > 20 * statistics.median(followers)  # heavy-tailed
-    profiles = dcon.execute("SELECT username, location, description FROM accounts").fetchall()
+    profiles = dcon.execute(
+        "SELECT username, location, description FROM accounts WHERE platform = 'x'"
+    ).fetchall()
     locations = {r[1] for r in profiles}
     assert {"Angers (49)", "Maine-et-Loire, France", "Paris", "Lyon"} <= locations
     born_1949 = [r for r in profiles if "1949" in (r[2] or "")]
@@ -398,3 +426,92 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     finally:
         con.close()
     assert Path(str(db) + ".snapshot").exists()
+
+
+# --- Bluesky and Mastodon beside X ------------------------------------------------------------
+def _window(territory):
+    _, as_of = demo_period(territory, ANCHOR)
+    return ANCHOR - timedelta(weeks=13), ANCHOR, as_of
+
+
+def test_three_platforms_with_the_audience_moving_to_bluesky(dcon) -> None:
+    rows = dcon.execute(
+        "SELECT platform, count(*) FROM territory_posts GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    counts = dict(rows)
+    assert [r[0] for r in rows] == ["x", "bluesky", "mastodon"] and sum(counts.values()) == POSTS
+    assert 0.55 < counts["x"] / POSTS < 0.85 and counts["mastodon"] > POSTS * 0.05
+    share = dcon.execute(
+        """
+        SELECT count(*) FILTER (WHERE p.platform = 'bluesky' AND p.created_at < ?)
+                 / count(*) FILTER (WHERE p.created_at < ?),
+               count(*) FILTER (WHERE p.platform = 'bluesky' AND p.created_at >= ?)
+                 / count(*) FILTER (WHERE p.created_at >= ?)
+        FROM posts p JOIN territory_posts tp ON tp.platform = p.platform AND tp.post_id = p.id
+        """,
+        [*[date(2025, 1, 8)] * 2, *[date(2025, 2, 12)] * 2],
+    ).fetchone()
+    assert share[1] > share[0] * 1.5, share  # first four weeks vs last four
+    # ids follow each collector's scheme
+    ids = dict(dcon.execute("SELECT platform, any_value(author_id) FROM posts GROUP BY 1").fetchall())
+    assert ids["bluesky"].startswith("did:plc:") and ids["mastodon"].startswith("https://")
+
+
+def test_interpellations_on_every_platform_counted_by_the_metrics(dcon) -> None:
+    from warehouse.interpellations import interpellations
+    from warehouse.metrics import headline
+
+    territory = demo_territory()
+    since, until, as_of = _window(territory)
+    df = interpellations(dcon, territory, since, until, as_of)
+    head = headline(dcon, territory, since, until, as_of)
+    assert head["interpellations"] == len(df)
+    assert head["answered"] == int((df["status"] == "answered").sum())
+    # the same posts as DESIGN §3 recomputed from the tables, platform by platform
+    mine = {r[0] for r in _interpellations(dcon, as_of)}
+    assert set(df["post_id"]) == mine
+    by_platform = df.groupby("platform").size().to_dict()
+    assert set(by_platform) == {"x", "bluesky", "mastodon"} and min(by_platform.values()) > 20
+    # the city answers on Bluesky, from its Bluesky account, in the same thread
+    city = dict(dcon.execute("SELECT platform, user_id FROM territory_accounts "
+                             "WHERE platform <> 'x'").fetchall())
+    bsky = df[(df["platform"] == "bluesky") & (df["status"] == "answered")]
+    assert len(bsky) > 10
+    assert set(bsky["answered_by_handle"]) == {"villeneuve.bsky.social"}
+    answer = dcon.execute(
+        "SELECT author_id, conversation_id, reply_to_id FROM posts WHERE platform = 'bluesky' "
+        "AND id = ?",
+        [bsky["answer_id"].iloc[0]],
+    ).fetchone()
+    assert answer[0] == city["bluesky"] and answer[1] == bsky["conversation_id"].iloc[0]
+    assert answer[2].startswith("at://") and "/app.bsky.feed.post/" in answer[2]
+    # interpellations on Mastodon, addressed to the city's Mastodon account
+    masto = df[df["platform"] == "mastodon"]
+    assert set(masto["addressed_handle"]) == {"villeneuve@mastodon.social"}
+    assert (masto["status"] == "answered").any() and (masto["status"] != "answered").any()
+
+
+def test_local_accounts_relay_on_mastodon_and_bluesky(dcon) -> None:
+    from warehouse.relays import relays
+
+    territory = demo_territory()
+    since, until, _ = _window(territory)
+    df = relays(dcon, territory, since, until)
+    city = dict(dcon.execute("SELECT platform, user_id FROM territory_accounts "
+                             "WHERE platform <> 'x'").fetchall())
+    for platform in ("mastodon", "bluesky"):
+        mine = df[(df["platform"] == platform) & df["is_local"]]
+        assert len(mine) > 3, platform
+        boosts = dcon.execute(
+            """
+            SELECT p.id, a.username, coalesce(a.location, ''), coalesce(a.description, '')
+            FROM posts p JOIN posts o ON o.platform = p.platform AND o.id = p.reposted_id
+            JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id
+            WHERE p.platform = ? AND p.is_repost AND o.author_id = ?
+            """,
+            [platform, city[platform]],
+        ).fetchall()
+        local_boosts = {b[0] for b in boosts if _is_local(territory, b[1], b[2], b[3])}
+        assert local_boosts, platform
+        # every local boost of the city's posts is a local relay for the metrics
+        assert local_boosts <= set(mine["post_id"]), platform
