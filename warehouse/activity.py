@@ -48,7 +48,8 @@ SUMMARY_SELECT = """
 SELECT count(*) AS posts_total, count(h.post_id) AS hashtag_posts
 FROM tp p
 LEFT JOIN (SELECT DISTINCT h.platform, h.post_id FROM post_hashtags h
-           SEMI JOIN tags ON tags.tag = h.tag) h
+           SEMI JOIN tags ON tags.tag = h.tag
+           SEMI JOIN tp ON tp.platform = h.platform AND tp.id = h.post_id) h
        ON h.platform = p.platform AND h.post_id = p.id
 """
 _SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE), SUMMARY_SELECT)

@@ -47,23 +47,30 @@ linked AS (
     # equality joins only: posts by C (reposted or quoted), the handle after "RT @" when
     # the original was never landed, the author (never a city account)
     """
-city_src AS (
-    SELECT p.platform, p.id FROM posts p
-    JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
-)""",
-    """
 base AS (
     SELECT * FROM tp
     WHERE reply_to_id IS NULL AND in_reply_to_user_id IS NULL AND author_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM city_ids c
                       WHERE c.platform = tp.platform AND c.id = tp.author_id)
 )""",
+    # the reposted and quoted originals, looked up once (not every post of C, all time)
+    """
+ref_posts AS (
+    SELECT p.platform, p.id, p.author_id FROM posts p
+    SEMI JOIN (SELECT platform, reposted_id AS id FROM base WHERE reposted_id IS NOT NULL
+               UNION SELECT platform, quoted_id FROM base WHERE quoted_id IS NOT NULL) r
+         ON r.platform = p.platform AND r.id = p.id
+)""",
+    """
+city_src AS (
+    SELECT p.platform, p.id FROM ref_posts p
+    JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+)""",
     """
 rt_orphans AS (
     SELECT b.platform, b.id FROM base b
     JOIN city c ON c.platform = b.platform AND lower(c.handle) = b.rt_handle
-    ANTI JOIN city_src co ON co.platform = b.platform AND co.id = b.reposted_id
-    ANTI JOIN posts o ON o.platform = b.platform AND o.id = b.reposted_id
+    ANTI JOIN ref_posts o ON o.platform = b.platform AND o.id = b.reposted_id
     WHERE b.is_repost
 )""",
     """
