@@ -182,10 +182,30 @@ def test_every_page_on_a_phone(server: str, browser) -> None:  # noqa: ANN001
     ctx.close()
 
 
+def _sidebar_values(page, wanted: list[str]) -> list[str]:  # noqa: ANN001
+    """The sidebar inputs' values, once they hold every ``wanted`` value (the sidebar's
+    widgets can be drawn a moment after the page's title; a flat read then saw ``[]``)."""
+    script = """([wanted]) => {
+        const values = [...document.querySelectorAll('[data-testid="stSidebar"] input')]
+            .map(e => e.value);
+        return wanted.every(w => values.includes(w));
+    }"""
+    try:
+        page.wait_for_function(script, arg=[wanted], timeout=20_000)
+    except Exception:  # noqa: S110 - the assertion below names what is missing
+        pass
+    return page.locator('[data-testid="stSidebar"] input').evaluate_all(
+        "els => els.map(e => e.value)")
+
+
 def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: ANN001
+    from collectors.demo import demo_territory
+
+    handle = [a.handle for a in demo_territory().accounts if a.platform == "x"][-1]
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = ctx.new_page()
-    page.goto(f"{server}/reactivite?{PERIOD}&account=vsl_proprete&lang=en&target_rate=75")
+    page.goto(f"{server}/reactivite?{PERIOD}&account={handle}&platform=x&lang=en"
+              "&target_rate=75")
     _settle(page, "Responsiveness")
     assert "Responsiveness" in page.locator("h1").first.inner_text()
     page.get_by_role("button", name="Copy the link to this view").click()
@@ -193,18 +213,18 @@ def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: AN
     code.wait_for(timeout=10_000)
     link = code.inner_text().strip()
     assert link.startswith(f"{server}/reactivite?"), link
-    for part in ("account=vsl_proprete", "lang=en", "from=2026-02-16", "to=2026-03-15",
-                 "target_rate=75"):
+    for part in (f"account={handle}", "platform=x", "lang=en", "from=2026-02-16",
+                 "to=2026-03-15", "target_rate=75"):
         assert part in link, (part, link)
     other = ctx.new_page()  # a new session, as when someone else opens the link
     other.goto(link)
     _settle(other, "Responsiveness")
     _check_clean(other, "shared link")
     assert "Responsiveness — Villeneuve-sur-Loire" in other.locator("h1").first.inner_text()
-    values = other.locator('[data-testid="stSidebar"] input').evaluate_all(
-        "els => els.map(e => e.value)")
-    assert "@vsl_proprete" in values, values
-    assert "account=vsl_proprete" in other.url and "lang=en" in other.url
+    values = _sidebar_values(other, [f"@{handle}", "𝕏 X"])
+    assert f"@{handle}" in values and "𝕏 X" in values, values
+    assert f"account={handle}" in other.url and "platform=x" in other.url
+    assert "lang=en" in other.url
     ctx.close()
 
 
