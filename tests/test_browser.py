@@ -104,10 +104,11 @@ def browser():
 
 
 def _settle(page, title: str = "") -> None:  # noqa: ANN001
-    """Wait until the script run has finished (title drawn, no running indicator)."""
-    page.locator("h1", has_text=title).first.wait_for(timeout=45_000)
+    """Wait until the script run has finished (title drawn, no running indicator). Generous
+    limits: on 2 busy cores a first, uncached run can take tens of seconds."""
+    page.locator("h1", has_text=title).first.wait_for(timeout=90_000)
     quiet_since = None
-    deadline = time.monotonic() + 45
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         running = page.locator('[data-testid="stStatusWidget"]').count() > 0
         if running:
