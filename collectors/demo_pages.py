@@ -13,6 +13,7 @@ profile ``url``) and land through the same code as collected data.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import UTC, datetime
 from html import escape
@@ -34,12 +35,13 @@ _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 _TWEPOCH = 1288834974657
 
 
+_TO_S32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _S32)
+
+
 def _s32(n: int, width: int = 13) -> str:
-    out = []
-    for _ in range(width):
-        n, r = divmod(n, 32)
-        out.append(_S32[r])
-    return "".join(reversed(out))
+    """``n`` in the sortable base-32 of AT Protocol record keys (TIDs), ``width`` characters."""
+    raw = (n % (1 << 5 * width)).to_bytes(5 * -(-width // 8), "big")  # whole 40-bit groups
+    return base64.b32encode(raw).decode("ascii").translate(_TO_S32)[-width:]
 
 
 def _iso_ms(t: int) -> str:
@@ -279,7 +281,7 @@ class Converter:
                 tag = val["tag"]
                 html.append(
                     f'<a href="https://{MASTO_HOME}/tags/{escape(tag.lower())}" '
-                    f'class="mention hashtag" rel="tag">#<span>{escape(tag)}</span></a>'
+                    f'class="mention hashtag" rel="tag">#{escape(tag)}</a>'
                 )
                 tags.append({"name": tag.lower(), "url": f"https://{MASTO_HOME}/tags/{tag.lower()}"})
             elif kind == "url":
@@ -292,8 +294,8 @@ class Converter:
                 if i >= 0 and self.on_platform(MASTO, i):
                     acc = self.ident.masto(i)
                     html.append(
-                        f'<span class="h-card"><a href="{acc["url"]}" class="u-url mention">'
-                        f'@<span>{escape(acc["username"])}</span></a></span>'
+                        f'<a href="{acc["url"]}" class="u-url mention">'
+                        f'@{escape(acc["username"])}</a>'
                     )
                     mentions.append(
                         {k: acc[k] for k in ("id", "username", "acct", "url")}
@@ -415,7 +417,8 @@ class Converter:
 
 
 def _cid(uri: str) -> str:
-    return "bafyrei" + _s32(int.from_bytes(hashlib.sha1(uri.encode()).digest()[:13], "big"), 20)
+    """A stand-in content id (the demo's records have no real CBOR encoding)."""
+    return "bafyrei" + base64.b32encode(hashlib.sha1(uri.encode()).digest()).decode().lower()
 
 
 def query_of(pf: int, kind: str, city: str, terms: list[str], ident_id: str) -> str:
