@@ -21,7 +21,7 @@ from territoires.ui.i18n import (
     fmt_pct,
     t,
 )
-from territoires.ui.shell import current_view, platform_label
+from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -47,12 +47,12 @@ with r.guard("today.queue"):
         local = r.localize(queue, view, ["created_at"])
         for row in local.head(10).itertuples():
             r.post_block(
-                f"{platform_label(row.platform)} · @{row.author_username or '?'}"
+                f"@{row.author_username or '?'}"
                 + (f" ({row.author_name})" if row.author_name else ""),
                 t("today.queue.meta", when=fmt_datetime(row.created_at),
                   account=row.addressed_handle, age=fmt_minutes(row.age_minutes),
                   service=fmt_minutes(row.service_age_minutes)),
-                row.text, url=row.url,
+                row.text, url=row.url, marker=platform_badge(row.platform),
             )
         table = local.assign(
             age=local["age_minutes"].map(fmt_minutes),
@@ -153,5 +153,5 @@ with r.guard("today.alerts"):
             posts = r.localize(q(dq.spike_posts, db, terr, s.series, s.day, 20, view.platform),
                                view, ["created_at"])
             for p in posts.itertuples():
-                r.post_block(f"{platform_label(p.platform)} · @{p.username or '?'}",
-                             fmt_datetime(p.created_at), p.text, url=p.url)
+                r.post_block(f"@{p.username or '?'}", fmt_datetime(p.created_at), p.text,
+                             url=p.url, marker=platform_badge(p.platform))

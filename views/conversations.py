@@ -9,7 +9,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
-from territoires.ui.shell import current_view, platform_label
+from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -116,9 +116,9 @@ with r.guard("conv.threads"):
             st.caption(t("conv.thread.caption", n=fmt_int(len(posts))))
             for p in posts.itertuples():
                 to = f" → @{p.in_reply_to_username}" if p.in_reply_to_username else ""
-                r.post_block(f"{platform_label(p.platform)} · @{p.username or '?'}{to}",
-                             fmt_datetime(p.created_at), p.text,
-                             city=bool(p.is_city), url=p.url)
+                r.post_block(f"@{p.username or '?'}{to}", fmt_datetime(p.created_at), p.text,
+                             city=bool(p.is_city), url=p.url,
+                             marker=platform_badge(p.platform))
 
 # ---- participants --------------------------------------------------------------------------
 with r.guard("conv.participants"):
@@ -147,8 +147,8 @@ with r.guard("conv.search"):
         st.caption(r.md_escape(t("conv.search.results", n=fmt_int(n), q=text.strip())))
         found = r.localize(found, view, ["created_at"])
         for p in found.head(5).itertuples():
-            r.post_block(f"{platform_label(p.platform)} · @{p.username or '?'}",
-                         fmt_datetime(p.created_at), p.text, city=bool(p.is_city), url=p.url)
+            r.post_block(f"@{p.username or '?'}", fmt_datetime(p.created_at), p.text,
+                         city=bool(p.is_city), url=p.url, marker=platform_badge(p.platform))
         if len(found) > 5:
             shown = found.assign(username="@" + found["username"].fillna("?"),
                                  platform=found["platform"].map(platform_label))[

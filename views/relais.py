@@ -11,7 +11,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
 from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
-from territoires.ui.shell import current_view, platform_label
+from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 
@@ -81,9 +81,10 @@ with r.guard("rel.top_posts"):
     if not len(top):
         st.info(t("empty.period"))
     for p in top.head(5).itertuples():
-        r.post_block(f"{platform_label(p.platform)} · @{p.username} · {fmt_int(p.relays)} "
+        r.post_block(f"@{p.username} · {fmt_int(p.relays)} "
                      f"{t('col.relays').lower()} ({fmt_int(p.local_relays)} {t('rel.local')})",
-                     fmt_datetime(p.created_at), p.text, city=True, url=p.url)
+                     fmt_datetime(p.created_at), p.text, city=True, url=p.url,
+                     marker=platform_badge(p.platform))
     if len(top):
         r.table(top[["created_at", "username", "text", "relays", "local_relays", "url"]],
                 f"messages-relayes-{terr.slug}", "top_posts", column_config={

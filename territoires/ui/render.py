@@ -31,9 +31,15 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@/;,?])")
 PALETTE = ["#000091", "#e1000f", "#009081", "#c3992a", "#6a6af4", "#a94645", "#417dc4"]
 
 
+# user@domain (a Mastodon account): a word joiner after the @ keeps Markdown from making
+# it a mailto: link
+_EMAIL_LIKE = re.compile(r"(?<=[\w.+-])@(?=[\w-]+\.)")
+
+
 def md_escape(text: object) -> str:
-    """``text`` made inert for ``st.markdown``/``st.caption``: every markup character escaped."""
-    s = "" if text is None else str(text)
+    """``text`` made inert for ``st.markdown``/``st.caption``: every markup character escaped,
+    no automatic e-mail link."""
+    s = _EMAIL_LIKE.sub("@\u2060", "" if text is None else str(text))
     return _MD_SPECIAL.sub(r"\\\1", s).replace("\n", "  \n")
 
 
@@ -173,12 +179,14 @@ def chart(fig: go.Figure, summary: str, data: pd.DataFrame, name: str, key: str)
 
 
 def post_block(author: str, when: str, text: str | None, city: bool = False,
-               url: str | None = None) -> None:
-    """One post as a card: author and time as escaped Markdown, the text as plain text."""
+               url: str | None = None, marker: str = "") -> None:
+    """One post as a card: author and time as escaped Markdown, the text as plain text;
+    ``marker`` (built by us, e.g. the platform's badge) goes first."""
     with st.container(border=True):
         badge = f" :blue-badge[{t('city.badge')}]" if city else ""
         link = f" · [{t('open.post')}]({url})" if url and _safe_url(url) else ""
-        st.markdown(f"**{md_escape(author)}**{badge} · {md_escape(when)}{link}")
+        first = f"{marker} " if marker else ""
+        st.markdown(f"{first}**{md_escape(author)}**{badge} · {md_escape(when)}{link}")
         st.text(text or "")
 
 

@@ -35,13 +35,21 @@ PAGES = [
 ]
 
 
-PLATFORM_ICONS = {"x": "𝕏", "bluesky": "🦋", "mastodon": "🐘"}
 PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
+# badge colours of the post cards (names, not emoji: the butterfly and elephant need an
+# emoji font that many office machines lack)
+PLATFORM_BADGES = {"x": "gray", "bluesky": "blue", "mastodon": "violet"}
 
 
 def platform_label(platform: str) -> str:
-    """A platform's marker for people: its icon and name (``🦋 Bluesky``)."""
-    return f"{PLATFORM_ICONS.get(platform, '')} {PLATFORM_NAMES.get(platform, platform)}".strip()
+    """A platform's name for people (tables, the sidebar): ``Bluesky``."""
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def platform_badge(platform: str) -> str:
+    """A platform's marker at the start of a post card (Streamlit Markdown badge)."""
+    colour = PLATFORM_BADGES.get(platform, "gray")
+    return f":{colour}-badge[{platform_label(platform)}]"
 
 
 def warehouse() -> str:
