@@ -58,14 +58,12 @@ city_ids AS (SELECT platform, id, handle, ord FROM city WHERE id IS NOT NULL)
 """
 
 # Posts landed for the territory (seen in a page's data), created in the window. Narrow on
-# purpose (no text): it is materialised once per query and read by several parts of it.
-# rt_handle: for a repost written "RT @handle: …", the handle (lower case).
+# purpose (no text: reading every window post's text cost more than the join itself): it
+# is materialised once per query and read by several parts of it.
 TP_CTE = """
 tp AS (
     SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
-           p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost,
-           CASE WHEN p.is_repost AND lower(p.text[1:4]) = 'rt @'
-                THEN lower(split_part(p.text[5:120], ':', 1)) END AS rt_handle
+           p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost
     FROM territory_posts t
     JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
     WHERE t.territory = $terr AND p.in_data

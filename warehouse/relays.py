@@ -4,7 +4,7 @@
   reposts a post by C (``repost``), quotes a post by C (``quote``), or links to a city
   domain or one of its subdomains (``link``), in that order of precedence. When a
   reposted original was never landed, a repost whose text starts ``RT @<city handle>:``
-  still counts.
+  still counts (the text is read for those reposts only).
 * **Local account**: among the authors of the territory's posts, an account not in C whose
   profile location or bio matches a locality term (lower case, accents stripped, whole
   word), or listed in ``local_accounts``; never one in ``exclude_accounts``.
@@ -68,10 +68,15 @@ city_src AS (
 )""",
     """
 rt_orphans AS (
-    SELECT b.platform, b.id FROM base b
-    JOIN city c ON c.platform = b.platform AND lower(c.handle) = b.rt_handle
-    ANTI JOIN ref_posts o ON o.platform = b.platform AND o.id = b.reposted_id
-    WHERE b.is_repost
+    SELECT o.platform, o.id FROM (
+        SELECT b.platform, b.id FROM base b
+        ANTI JOIN ref_posts r ON r.platform = b.platform AND r.id = b.reposted_id
+        WHERE b.is_repost
+    ) o
+    JOIN posts tx ON tx.platform = o.platform AND tx.id = o.id
+         AND tx.created_at >= $t0 AND tx.created_at < $t1  -- as in tp: scan the window only
+    JOIN city c ON c.platform = o.platform AND lower(tx.text[1:4]) = 'rt @'
+         AND lower(c.handle) = lower(split_part(tx.text[5:120], ':', 1))
 )""",
     """
 rel AS (
