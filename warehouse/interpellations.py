@@ -155,7 +155,12 @@ COLUMNS = (
     "tx.text, r.addressed_handle, r.conversation_id, r.status, r.answer_id, r.answered_at, "
     "r.answered_by_handle, r.response_minutes, r.service_response_minutes, r.url"
 )
-_FROM = "FROM result r LEFT JOIN posts tx ON tx.platform = r.platform AND tx.id = r.post_id"
+# every listed post was created in [t0, t1) (it is in tp): the bound lets the scan skip the
+# text of the rest of the table
+_FROM = (
+    "FROM result r LEFT JOIN posts tx ON tx.platform = r.platform AND tx.id = r.post_id"
+    " AND tx.created_at >= $t0 AND tx.created_at < $t1"
+)
 _LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, "ORDER BY r.created_at, r.platform, r.post_id")
 _QUEUE_SQL = compose(
     _WITH,

@@ -152,6 +152,7 @@ seen AS (
     FROM territory_posts t JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
     SEMI JOIN tw ON tw.platform = p.platform AND tw.author_id = p.author_id
     WHERE t.territory = $terr AND p.in_data
+      AND p.created_at < $t1  -- exact: each of them relayed in the window, before t1
     GROUP BY p.platform, p.author_id
 )
 SELECT row_number() OVER (ORDER BY tw.relays DESC, coalesce(a.followers_count, 0) DESC,
