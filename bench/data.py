@@ -47,7 +47,7 @@ def ensure_jsonl(out_dir: Path, posts: int, seed: int, anchor: date, progress: b
     pages = 0
     with open(tmp, "w", encoding="utf-8") as fh:
         for page in generate_pages(demo_territory(), posts=posts, seed=seed, anchor=anchor,
-                                   progress=progress):
+                                   progress=progress, platforms=("x",)):
             fh.write(page.body)
             fh.write("\n")
             pages += 1

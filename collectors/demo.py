@@ -120,11 +120,17 @@ def generate_pages(
     seed: int,
     progress: bool = False,
     anchor: date | None = None,
+    platforms: Sequence[str] = ("x", "bluesky", "mastodon"),
 ) -> Iterator[RawPage]:
-    """Yield the demo's X API v2 pages: a users page, then tweet pages of up to 100 posts."""
+    """Yield the demo's pages: users pages, then tweet pages of up to 100 posts.
+
+    X pages are X API v2 responses; Bluesky and Mastodon pages are those platforms'
+    responses with their X-v2-shaped mapping (:mod:`collectors.demo_pages`), for the
+    territory's accounts on ``platforms`` (``("x",)``: X only, as twarc2 would write it).
+    """
     if posts < 1:
         raise ValueError("posts must be at least 1")
-    gen = _Generator(territory, posts, seed, anchor or default_anchor(territory))
+    gen = _Generator(territory, posts, seed, anchor or default_anchor(territory), platforms)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -187,8 +193,16 @@ def _text_item(body: str, url: str | None, handle_index: dict[str, int]) -> tupl
 
 
 class _Generator:
-    def __init__(self, territory: Territory, posts: int, seed: int, anchor: date):
+    def __init__(
+        self,
+        territory: Territory,
+        posts: int,
+        seed: int,
+        anchor: date,
+        platforms: Sequence[str] = ("x", "bluesky", "mastodon"),
+    ):
         self.territory = territory
+        self.platforms = tuple(platforms)
         self.n_posts = posts
         self.seed = seed
         self.anchor = anchor
@@ -395,7 +409,7 @@ class _Generator:
         self.pf_city: dict[int, int] = {}
         for pf, name in ((dp.BSKY, "bluesky"), (dp.MASTO, "mastodon")):
             acc = next((a for a in accounts if a.platform == name), None)
-            if acc is not None:
+            if acc is not None and name in self.platforms:
                 self.pf_city[pf] = len(x)
                 self.acc_pf.append(pf)
                 self.role.append(0)
