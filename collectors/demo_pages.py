@@ -13,7 +13,6 @@ profile ``url``) and land through the same code as collected data.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import UTC, datetime
 from html import escape
@@ -35,13 +34,16 @@ _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 _TWEPOCH = 1288834974657
 
 
-_TO_S32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _S32)
+_PAIRS = [a + b for a in _S32 for b in _S32]  # 10 bits -> two characters
+_HEX_TO_B32 = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
 
 def _s32(n: int, width: int = 13) -> str:
     """``n`` in the sortable base-32 of AT Protocol record keys (TIDs), ``width`` characters."""
-    raw = (n % (1 << 5 * width)).to_bytes(5 * -(-width // 8), "big")  # whole 40-bit groups
-    return base64.b32encode(raw).decode("ascii").translate(_TO_S32)[-width:]
+    out = [_PAIRS[(n >> s) & 1023] for s in range(10 * (width // 2 - 1), -1, -10)]
+    if width % 2:
+        out.insert(0, _S32[(n >> 10 * (width // 2)) & 31])
+    return "".join(out)
 
 
 def _iso_ms(t: int) -> str:
@@ -418,7 +420,8 @@ class Converter:
 
 def _cid(uri: str) -> str:
     """A stand-in content id (the demo's records have no real CBOR encoding)."""
-    return "bafyrei" + base64.b32encode(hashlib.sha1(uri.encode()).digest()).decode().lower()
+    digest = hashlib.blake2b(uri.encode(), digest_size=26).hexdigest()
+    return "bafyrei" + digest.translate(_HEX_TO_B32)
 
 
 def query_of(pf: int, kind: str, city: str, terms: list[str], ident_id: str) -> str:
