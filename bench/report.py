@@ -74,7 +74,7 @@ def figures(size: dict[str, Any]) -> dict[str, float]:
     """Flat name → value of the figures whose growth is reported."""
     out: dict[str, float] = {}
     for name, c in size["loading"].items():
-        if name != "ratios" and c:
+        if name != "ratios" and c and "seconds" in c:  # a contender skipped at this size
             out[f"load {name} s"] = c["seconds"]
             out[f"load {name} peak MB"] = c["peak_rss"] / MB
     for p in size["pages"]:
