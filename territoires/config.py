@@ -6,6 +6,7 @@ line where the TOML parser knows it) and what was expected. See DESIGN §2 for t
 
 from __future__ import annotations
 
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -93,9 +94,26 @@ _REQUIRED = {"territory": ("name", "slug", "timezone"), "accounts": ("platform",
 
 
 def _line_of(text: str, key: str) -> str:
+    """`` (line N)`` where ``key`` (``territory.timezone``, ``accounts[1].handle``) is set."""
+    m = re.fullmatch(r"(\w+)(?:\[(\d+)\])?(?:\.(\w+))?", key)
+    if not m:
+        return ""
+    section, index, name = m[1], int(m[2]) if m[2] else None, m[3]
+    current, current_index, seen = "", None, {}  # type: ignore[var-annotated]
     for n, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith(key.split(".")[-1].split("[")[0] + " ") or line.strip().startswith(
-            key.split(".")[-1].split("[")[0] + "="
+        stripped = line.strip()
+        header = re.match(r"^\[(\[)?\s*([\w.-]+)\s*\]", stripped)
+        if header:
+            current = header[2]
+            current_index = seen[current] = seen.get(current, -1) + 1 if header[1] else None
+            if name is None and current == section and current_index in (index, None):
+                return f" (line {n})"
+            continue
+        if (
+            name
+            and current == section
+            and (index is None or current_index == index)
+            and re.match(rf"^\"?{re.escape(name)}\"?\s*=", stripped)
         ):
             return f" (line {n})"
     return ""
@@ -146,7 +164,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
 
     terr = check("territory", data.get("territory", {}), "territory")
     slug = terr["slug"]
-    if not slug or not all(c.isascii() and (c.isalnum() or c == "-") for c in slug) or slug != slug.lower():
+    if not re.fullmatch(r"[a-z0-9-]+", slug):
         raise fail("territory.slug", _SCHEMA["territory"]["slug"][1])
     try:
         zoneinfo.ZoneInfo(terr["timezone"])
@@ -172,7 +190,8 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
         try:
             opening = parse_service_hours(hours)
         except ServiceHoursError as e:
-            raise fail(f"{prefix}.service_hours", f'ranges like "mon-fri 09:00-18:00" ({e})') from None
+            expected = f'ranges like "mon-fri 09:00-18:00" ({e})'
+            raise fail(f"{prefix}.service_hours", expected) from None
         accounts.append(Account(acc["platform"], handle, acc.get("label", handle), hours, opening))
 
     tracking = check("tracking", data.get("tracking", {}), "tracking")

@@ -12,7 +12,10 @@ from warehouse.db import connect, snapshot_path
 
 def territoires(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "territoires.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "territoires.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -21,12 +24,15 @@ def test_malformed_lines_are_reported_and_valid_lines_land(tmp_path: Path):
     users = fixture_path("x-api-v2", "twarc-csv", "users.jsonl").read_text().strip()
     jsonl = tmp_path / "pages.jsonl"
     jsonl.write_bytes(
-        good.encode() + b"\n"
-        + b'{"data": [{"id": "1", "text": "cut' + b"\n"  # line 2: truncated
+        good.encode()
+        + b"\n"
+        + b'{"data": [{"id": "1", "text": "cut'
+        + b"\n"  # line 2: truncated
         + b"\n"  # line 3: blank, ignored
         + b"[1, 2, 3]\n"  # line 4: not an object
         + b'{"data": [], "note": "caf\xe9"}\n'  # line 5: not UTF-8
-        + users.encode() + b"\n"
+        + users.encode()
+        + b"\n"
     )
     db = tmp_path / "w.duckdb"
     result = territoires("import", str(jsonl), "--config", str(EXAMPLE_CONFIG), "--db", str(db))
@@ -56,13 +62,21 @@ def test_clean_import_exits_zero_and_reimport_changes_nothing(tmp_path: Path):
 
 def test_bad_config_gets_one_clear_line(tmp_path: Path):
     cfg = tmp_path / "ville.toml"
-    cfg.write_text(EXAMPLE_CONFIG.read_text().replace('timezone = "Europe/Paris"', 'timezone = "Europe/Lutece"'))
-    result = territoires("import", "x.jsonl", "--config", str(cfg), "--db", str(tmp_path / "w.duckdb"))
+    cfg.write_text(
+        EXAMPLE_CONFIG.read_text().replace(
+            'timezone = "Europe/Paris"', 'timezone = "Europe/Lutece"'
+        )
+    )
+    result = territoires(
+        "import", "x.jsonl", "--config", str(cfg), "--db", str(tmp_path / "w.duckdb")
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert str(cfg) in lines[0] and "territory.timezone" in lines[0] and "IANA" in lines[0]
-    line = next(n for n, t in enumerate(cfg.read_text().splitlines(), 1) if t.startswith("timezone"))
+    line = next(
+        n for n, t in enumerate(cfg.read_text().splitlines(), 1) if t.startswith("timezone")
+    )
     assert f"(line {line})" in lines[0]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 from datetime import datetime
@@ -73,7 +72,8 @@ def expected_counts(docs: list[dict]) -> dict[str, int]:
     superseded = {
         old
         for t in tweets
-        if len(t.get("edit_history_tweet_ids", [])) > 1 and t["id"] == t["edit_history_tweet_ids"][-1]
+        if len(t.get("edit_history_tweet_ids", [])) > 1
+        and t["id"] == t["edit_history_tweet_ids"][-1]
         for old in t["edit_history_tweet_ids"][:-1]
     }
     return {
@@ -118,7 +118,9 @@ def test_every_shared_x_fixture_loads_with_checked_counts(con):
         assert count(con, table) == n, table
     # compliance lines are recorded (users_compliance.jsonl holds one line twice)
     compliance_lines = [d for d in docs if "action" in d]
-    assert count(con, "compliance_events") == len({json.dumps(d, sort_keys=True) for d in compliance_lines})
+    assert count(con, "compliance_events") == len(
+        {json.dumps(d, sort_keys=True) for d in compliance_lines}
+    )
 
 
 def test_edited_post_keeps_latest_version_once(con):
@@ -138,7 +140,14 @@ def test_edited_post_keeps_latest_version_once(con):
 
 def test_withheld_and_includes_originals(con):
     root = fixture_path("x-api-v2", "twarc-csv")
-    load_pages(con, [prepare_page(line, territory="t") for line in (root / "withheld.jsonl").read_text().splitlines() if line.strip()])
+    load_pages(
+        con,
+        [
+            prepare_page(line, territory="t")
+            for line in (root / "withheld.jsonl").read_text().splitlines()
+            if line.strip()
+        ],
+    )
     assert con.execute("SELECT count(*) FROM posts WHERE withheld").fetchone()[0] > 0
     # originals known only from includes.tweets are stored but not landed for the territory
     only_context = con.execute(
@@ -167,10 +176,21 @@ def test_rebuild_gives_identical_tables(con):
 
 def tweet(id_, likes, text="bonjour @villeneuve_fr #Villeneuve"):
     return {
-        "id": id_, "text": text, "author_id": "42", "created_at": "2026-11-02T10:00:00.000Z",
-        "conversation_id": id_, "public_metrics": {"like_count": likes, "retweet_count": 0,
-                                                   "reply_count": 0, "quote_count": 0},
-        "entities": {"hashtags": [{"tag": "Villeneuve"}], "mentions": [{"username": "Villeneuve_FR", "id": "1"}]},
+        "id": id_,
+        "text": text,
+        "author_id": "42",
+        "created_at": "2026-11-02T10:00:00.000Z",
+        "conversation_id": id_,
+        "public_metrics": {
+            "like_count": likes,
+            "retweet_count": 0,
+            "reply_count": 0,
+            "quote_count": 0,
+        },
+        "entities": {
+            "hashtags": [{"tag": "Villeneuve"}],
+            "mentions": [{"username": "Villeneuve_FR", "id": "1"}],
+        },
     }
 
 
@@ -181,8 +201,18 @@ def page(tweets, users=(), fetched=None):
 
 @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
 def test_newer_copy_wins_whatever_the_order(con, order):
-    user_old = {"id": "42", "username": "ana", "location": "Paris", "public_metrics": {"followers_count": 10}}
-    user_new = {"id": "42", "username": "ana", "location": "Villeneuve", "public_metrics": {"followers_count": 12}}
+    user_old = {
+        "id": "42",
+        "username": "ana",
+        "location": "Paris",
+        "public_metrics": {"followers_count": 10},
+    }
+    user_new = {
+        "id": "42",
+        "username": "ana",
+        "location": "Villeneuve",
+        "public_metrics": {"followers_count": 12},
+    }
     copies = [
         page([tweet("100", 1)], [user_old], fetched=datetime(2026, 11, 2, 11)),
         page([tweet("100", 9)], [user_new], fetched=datetime(2026, 11, 3, 11)),
@@ -190,7 +220,9 @@ def test_newer_copy_wins_whatever_the_order(con, order):
     for i in order:
         load_pages(con, [copies[i]])
     assert con.execute("SELECT like_count FROM posts WHERE id = '100'").fetchone() == (9,)
-    assert con.execute("SELECT location, followers_count FROM accounts WHERE id = '42'").fetchone() == ("Villeneuve", 12)
+    assert con.execute(
+        "SELECT location, followers_count FROM accounts WHERE id = '42'"
+    ).fetchone() == ("Villeneuve", 12)
     assert count(con, "posts") == 1
     assert count(con, "post_hashtags") == 1
     assert con.execute("SELECT tag FROM post_hashtags").fetchone() == ("villeneuve",)
@@ -199,8 +231,14 @@ def test_newer_copy_wins_whatever_the_order(con, order):
 
 def test_conversation_id_filled_when_missing(con):
     root = {"id": "200", "text": "question", "author_id": "7", "created_at": "2026-11-02T10:00:00Z"}
-    reply = {"id": "201", "text": "réponse", "author_id": "1", "created_at": "2026-11-02T10:05:00Z",
-             "in_reply_to_user_id": "7", "referenced_tweets": [{"type": "replied_to", "id": "200"}]}
+    reply = {
+        "id": "201",
+        "text": "réponse",
+        "author_id": "1",
+        "created_at": "2026-11-02T10:05:00Z",
+        "in_reply_to_user_id": "7",
+        "referenced_tweets": [{"type": "replied_to", "id": "200"}],
+    }
     load_pages(con, [page([root, reply])])
     rows = dict(con.execute("SELECT id, conversation_id FROM posts").fetchall())
     assert rows == {"200": "200", "201": "200"}
@@ -223,7 +261,7 @@ def test_links_keep_their_domain(con):
     "raw, reason",
     [
         (b"\xff\xfe{}", "not UTF-8"),
-        (b"{\"data\": [", "not valid JSON"),
+        (b'{"data": [', "not valid JSON"),
         (b"[1, 2]", "expected a JSON object"),
         (b"   ", "empty line"),
     ],

@@ -15,7 +15,9 @@ def test_from_an_empty_file(db_file):
     assert now == [name for name, _ in MIGRATIONS]
     assert applied(con) == sorted(name for name, _ in MIGRATIONS)
     assert migrate(con) == []  # a second run applies nothing
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     assert {"raw_pages", "posts", "accounts", "territory_posts", "schema_migrations"} <= tables
 
 
@@ -25,7 +27,8 @@ def test_from_a_previous_version_keeps_data(db_file, monkeypatch, previous):
     con = connect(db_file)
     migrations.migrate(con)
     con.execute(
-        "INSERT INTO raw_pages (page_id, platform, territory, source, fetched_at, kind, body, loaded_at) "
+        "INSERT INTO raw_pages (page_id, platform, territory, source, fetched_at, kind, body, "
+        "loaded_at) "
         "VALUES ('p1', 'x', 't', 'test', now()::TIMESTAMP, 'other', '{}', now()::TIMESTAMP)"
     )
     con.close()
@@ -37,11 +40,16 @@ def test_from_a_previous_version_keeps_data(db_file, monkeypatch, previous):
 
 
 def test_a_failing_migration_is_rolled_back(db_file, monkeypatch):
-    broken = [*MIGRATIONS, ("9999_broken", "CREATE TABLE half_done (x INT); SELECT * FROM no_such_table;")]
+    broken = [
+        *MIGRATIONS,
+        ("9999_broken", "CREATE TABLE half_done (x INT); SELECT * FROM no_such_table;"),
+    ]
     monkeypatch.setattr(migrations, "MIGRATIONS", broken)
     con = connect(db_file)
     with pytest.raises(Exception, match="no_such_table"):
         migrations.migrate(con)
     assert "9999_broken" not in applied(con)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     assert "half_done" not in tables

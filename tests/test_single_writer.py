@@ -47,14 +47,22 @@ def test_serve_keeps_answering_while_imports_land(tmp_path: Path):
     ]
     db = tmp_path / "w.duckdb"
     cli = [sys.executable, "-m", "territoires.cli"]
-    first = subprocess.run([*cli, "import", str(files[0]), "--config", str(EXAMPLE_CONFIG), "--db", str(db)],
-                           capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        [*cli, "import", str(files[0]), "--config", str(EXAMPLE_CONFIG), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert first.returncode == 0, first.stderr
 
     port = free_port()
     log = open(tmp_path / "serve.log", "w+")
-    server = subprocess.Popen([*cli, "serve", "--db", str(db), "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+    server = subprocess.Popen(
+        [*cli, "serve", "--db", str(db), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
     errors: list[str] = []
     seen: list[int] = []
     health_ok = 0
@@ -65,7 +73,9 @@ def test_serve_keeps_answering_while_imports_land(tmp_path: Path):
         while not stop.is_set():
             try:
                 seen.append(query_rows(db, "SELECT count(*) FROM territory_posts")[0][0])
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=5
+                ) as r:
                     health_ok += r.status == 200
             except Exception as e:  # noqa: BLE001 - any reader error is a failure of the design
                 errors.append(repr(e))
@@ -77,8 +87,12 @@ def test_serve_keeps_answering_while_imports_land(tmp_path: Path):
         for t in readers:
             t.start()
         for f in files[1:]:
-            r = subprocess.run([*cli, "import", str(f), "--config", str(EXAMPLE_CONFIG), "--db", str(db)],
-                               capture_output=True, text=True, timeout=120)
+            r = subprocess.run(
+                [*cli, "import", str(f), "--config", str(EXAMPLE_CONFIG), "--db", str(db)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert r.returncode == 0, r.stderr
             assert "lock" not in r.stderr.lower()
         time.sleep(0.5)

@@ -53,7 +53,8 @@ _ERROR = (
     '"value":"VARCHAR"}'
 )
 _TWEETS_PAGE = (
-    f'{{"data":[{_TWEET}],"includes":{{"users":[{_USER}],"tweets":[{_TWEET}]}},"errors":[{_ERROR}]}}'
+    f'{{"data":[{_TWEET}],"includes":{{"users":[{_USER}],"tweets":[{_TWEET}]}},'
+    f'"errors":[{_ERROR}]}}'
 )
 _USERS_PAGE = f'{{"data":[{_USER}],"includes":{{"tweets":[{_TWEET}]}},"errors":[{_ERROR}]}}'
 _COMPLIANCE = '{"id":"VARCHAR","action":"VARCHAR","reason":"VARCHAR","created_at":"VARCHAR"}'
@@ -235,9 +236,11 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         SELECT page_id, platform, territory, fetched_at, in_data,
                t.id, t.author_id, {_instant("t.created_at")} AS created_at, t.text, t.lang,
                t.conversation_id, t.in_reply_to_user_id,
-               list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1].id AS reply_to_id,
+               list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1].id
+                   AS reply_to_id,
                list_filter(t.referenced_tweets, lambda r: r.type = 'quoted')[1].id AS quoted_id,
-               list_filter(t.referenced_tweets, lambda r: r.type = 'retweeted')[1].id AS reposted_id,
+               list_filter(t.referenced_tweets, lambda r: r.type = 'retweeted')[1].id
+                   AS reposted_id,
                t.public_metrics AS pm, t.edit_history_tweet_ids AS edit_ids,
                t.withheld IS NOT NULL AS withheld, t.referenced_tweets AS refs, t.entities AS ent
         FROM t WHERE t.id IS NOT NULL
@@ -371,7 +374,8 @@ def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
         """
         INSERT INTO post_links
         SELECT platform, id, url,
-               regexp_replace(lower(regexp_extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#@]+)', 1)),
+               regexp_replace(
+                   lower(regexp_extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#@]+)', 1)),
                               '^www\\.', '')
         FROM (
             SELECT platform, id, coalesce(u.unwound_url, u.expanded_url, u.url) AS url
@@ -401,7 +405,8 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
         ("post_links", "post_id"),
     ):
         con.execute(
-            f"DELETE FROM {table} WHERE ({'platform'}, {key}) IN (SELECT (platform, id) FROM _superseded)"
+            f"DELETE FROM {table} WHERE (platform, {key}) IN "
+            "(SELECT (platform, id) FROM _superseded)"
         )
 
 
@@ -479,7 +484,12 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
     try:
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table}")
-        ids = [r[0] for r in con.execute("SELECT page_id FROM raw_pages ORDER BY fetched_at, page_id").fetchall()]
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT page_id FROM raw_pages ORDER BY fetched_at, page_id"
+            ).fetchall()
+        ]
         for start in range(0, len(ids), pages_per_batch):
             chunk = pa.table({"page_id": ids[start : start + pages_per_batch]})
             con.register("_chunk", chunk)

@@ -194,9 +194,12 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 def applied(con: duckdb.DuckDBPyConnection) -> list[str]:
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
     )
-    return [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+    return [
+        r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
+    ]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -209,9 +212,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

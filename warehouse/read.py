@@ -58,7 +58,9 @@ def _cursor(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     return cur
 
 
-def query_df(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+def query_df(
+    db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Run one read-only query on the snapshot, with bound parameters, as a DataFrame."""
     cur = _cursor(db)
     try:
@@ -67,7 +69,9 @@ def query_df(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str,
         cur.close()
 
 
-def query_rows(db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+def query_rows(
+    db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
     cur = _cursor(db)
     try:
         return cur.execute(sql, params or []).fetchall()

@@ -15,7 +15,13 @@ def save_territory(con: duckdb.DuckDBPyConnection, territory: Territory) -> None
         """
         INSERT OR REPLACE INTO territories VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)
         """,
-        [territory.slug, territory.name, territory.timezone, territory.holidays, json.dumps(territory.raw)],
+        [
+            territory.slug,
+            territory.name,
+            territory.timezone,
+            territory.holidays,
+            json.dumps(territory.raw),
+        ],
     )
     known = dict(
         ((p, h), uid)
@@ -44,7 +50,9 @@ def _find_user_id(con: duckdb.DuckDBPyConnection, platform: str, handle: str) ->
 
 def resolve_account_ids(con: duckdb.DuckDBPyConnection, territory: str | None = None) -> int:
     """Fill ``territory_accounts.user_id`` from landed profiles; return how many were set."""
-    before = con.execute("SELECT count(*) FROM territory_accounts WHERE user_id IS NULL").fetchone()[0]  # type: ignore[index]
+    before = con.execute(
+        "SELECT count(*) FROM territory_accounts WHERE user_id IS NULL"
+    ).fetchone()[0]  # type: ignore[index]
     con.execute(
         """
         UPDATE territory_accounts SET user_id = a.id
@@ -55,13 +63,18 @@ def resolve_account_ids(con: duckdb.DuckDBPyConnection, territory: str | None = 
         """,
         [territory, territory],
     )
-    after = con.execute("SELECT count(*) FROM territory_accounts WHERE user_id IS NULL").fetchone()[0]  # type: ignore[index]
+    after = con.execute("SELECT count(*) FROM territory_accounts WHERE user_id IS NULL").fetchone()[
+        0
+    ]  # type: ignore[index]
     return int(before - after)
 
 
-def set_account_id(con: duckdb.DuckDBPyConnection, territory: str, platform: str, handle: str, user_id: str) -> None:
+def set_account_id(
+    con: duckdb.DuckDBPyConnection, territory: str, platform: str, handle: str, user_id: str
+) -> None:
     con.execute(
-        "UPDATE territory_accounts SET user_id = ? WHERE territory = ? AND platform = ? AND lower(handle) = lower(?)",
+        "UPDATE territory_accounts SET user_id = ? "
+        "WHERE territory = ? AND platform = ? AND lower(handle) = lower(?)",
         [user_id, territory, platform, handle],
     )
 
@@ -77,6 +90,7 @@ def load_territories(con: duckdb.DuckDBPyConnection) -> list[Territory]:
 def city_account_ids(con: duckdb.DuckDBPyConnection, territory: str) -> list[tuple[str, str]]:
     """``(platform, user_id)`` of the territory's own accounts whose ids are known."""
     return con.execute(
-        "SELECT platform, user_id FROM territory_accounts WHERE territory = ? AND user_id IS NOT NULL",
+        "SELECT platform, user_id FROM territory_accounts "
+        "WHERE territory = ? AND user_id IS NOT NULL",
         [territory],
     ).fetchall()
