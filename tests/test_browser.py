@@ -9,20 +9,14 @@ request to its URL, no alert), and saves screenshots at 1366×768 and 390×844 i
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[1]
+from tests.live import ROOT, chromium, dashboard, needs_chromium
+
 SHOTS = ROOT / "artifacts" / "screenshots"
 ANCHOR = date(2026, 3, 16)  # the demo's last day is the 15th (local time)
 PERIOD = "from=2026-02-16&to=2026-03-15"
@@ -37,17 +31,7 @@ PAGES = [  # url path, French title, a key text of the page
 ]
 BROKEN = ("Traceback", "Page not found", "n'a pas pu s'afficher", "Error", "Exception")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} not installed (apt-get install chromium)"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -63,44 +47,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         save_territory(con, terr)
         load_pages(con, generate_pages(terr, posts=4000, seed=5, anchor=ANCHOR))
         resolve_account_ids(con, terr.slug)
-    port = _free_port()
-    exe = Path(sys.executable).with_name("territoires")
-    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115
-    proc = subprocess.Popen([str(exe), "serve", "--db", str(db), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(db.with_suffix(".log").read_text()) from None
-                time.sleep(0.2)
+    with dashboard(db) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _settle(page, title: str = "") -> None:  # noqa: ANN001

@@ -14,33 +14,19 @@ Screenshots go to ``artifacts/screenshots/`` (git-ignored).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from territoires import share
+from tests.live import ROOT, chromium, dashboard, needs_chromium
 from tests.review_data import AS_OF, MONDAY, PRIVATE, SECRET, build
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 FLOOR = 22.0
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} not installed (apt-get install chromium)"),
-]
+pytestmark = needs_chromium
 
 # Every element with its own visible text inside the main area: its computed font size.
 TEXT_SIZES_JS = """
@@ -68,56 +54,18 @@ SVG_SIZES_JS = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("revue_browser") / "revue.duckdb"
     build(db)
-    port = _free_port()
-    exe = Path(sys.executable).with_name("territoires")
-    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115
-    proc = subprocess.Popen([str(exe), "serve", "--db", str(db), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                 "TERRITOIRES_SHARE_SECRET": SECRET})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"server did not start: {db.with_suffix('.log').read_text()}")
-            time.sleep(0.3)
+    with dashboard(db, env={"TERRITOIRES_SHARE_SECRET": SECRET}) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _token(days: int = 30) -> str:

@@ -8,7 +8,6 @@ import must become visible.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,13 +16,8 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import EXAMPLE_CONFIG, fixture_path
+from tests.live import free_port
 from warehouse.read import query_rows
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
