@@ -329,7 +329,9 @@ class Collector:
             if not isinstance(n, dict) or n.get("reason") not in ("mention", "reply", "quote"):
                 continue
             reply = (n.get("record") or {}).get("reply") or {}
-            self.touched_roots.add((reply.get("root") or {}).get("uri") or n.get("uri"))
+            root = (reply.get("root") or {}).get("uri") or n.get("uri")
+            if root:  # a notification without a URI touches no thread we can fetch
+                self.touched_roots.add(root)
 
     def once(self, nsid: str, params: dict[str, Any], qtext: str) -> dict[str, Any] | None:
         """One request landed as one page (threads, lookups); no incremental state."""

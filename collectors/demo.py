@@ -443,17 +443,19 @@ class _Generator:
                 d += timedelta(days=1)
             spans.sort()
             merged: list[list[int]] = []
-            for s, e in spans:
-                if merged and s <= merged[-1][1]:
-                    merged[-1][1] = max(merged[-1][1], e)
+            for lo, hi in spans:
+                if merged and lo <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], hi)
                 else:
-                    merged.append([s, e])
-            starts = [s for s, _ in merged]
-            ends = [e for _, e in merged]
-            cum, cum_end, total = [], [], 0
-            for s, e in merged:
+                    merged.append([lo, hi])
+            starts = [lo for lo, _ in merged]
+            ends = [hi for _, hi in merged]
+            cum: list[int] = []
+            cum_end: list[int] = []
+            total = 0
+            for lo, hi in merged:
                 cum.append(total)
-                total += e - s
+                total += hi - lo
                 cum_end.append(total)
             self.service.append((starts, ends, cum, cum_end))
 
@@ -813,7 +815,7 @@ class _Generator:
         self,
         p: dict[str, Any],
         author: int,
-        users: Sequence[int],
+        users: tuple[int, ...],
         refs: tuple[Any, ...],
         is_repost: bool = False,
     ) -> None:

@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -202,9 +203,9 @@ class Server:
         if isinstance(exc, m_exc.MastodonAPIError):
             status = _status(exc)
             if "Could not parse response as JSON" in str(exc.args[0] if exc.args else ""):
-                return Fault(
+                return Fault(  # args[1] is the parse error's text here, not a status
                     "malformed",
-                    status,
+                    last.status if last else status,
                     "the server's answer is not JSON",
                     body=last.text if last else None,
                 )
@@ -222,8 +223,36 @@ class Server:
 
 
 def _status(exc: BaseException) -> int | None:
-    args = getattr(exc, "args", ())
+    """The HTTP status Mastodon.py puts second in an API error's ``args``, if it is one."""
+    args = exc.args
     return args[1] if len(args) > 1 and isinstance(args[1], int) else None
+
+
+def _fetch_notifications(srv: Server) -> Callable[[dict[str, Any]], Any]:
+    """``GET /api/v1/notifications`` (mentions, replies, quotes, boosts) with paging params."""
+
+    def fetch(p: dict[str, Any]) -> Any:
+        return srv.api.notifications(types=list(NOTIFICATION_TYPES), limit=40, **p)
+
+    return fetch
+
+
+def _fetch_account_statuses(srv: Server, account_id: Any) -> Callable[[dict[str, Any]], Any]:
+    """``GET /api/v1/accounts/:id/statuses`` with paging params."""
+
+    def fetch(p: dict[str, Any]) -> Any:
+        return srv.api.account_statuses(account_id, limit=40, **p)
+
+    return fetch
+
+
+def _fetch_hashtag(srv: Server, tag: str) -> Callable[[dict[str, Any]], Any]:
+    """``GET /api/v1/timelines/tag/:hashtag`` with paging params."""
+
+    def fetch(p: dict[str, Any]) -> Any:
+        return srv.api.timeline_hashtag(tag, limit=40, **p)
+
+    return fetch
 
 
 def _reset(value: str | None) -> float | None:
@@ -293,7 +322,7 @@ class Collector:
                 return
             self.threads_fetched += 1
             try:
-                _r, ctx, raw, url = srv.call(endpoint, lambda i=st["id"]: srv.api.status_context(i))
+                _r, ctx, raw, url = srv.call(endpoint, partial(srv.api.status_context, st["id"]))
             except CollectError as e:
                 self._fail(e, endpoint, f"{srv.domain} {st['id']}")
                 continue
@@ -354,11 +383,11 @@ class Collector:
             if forward:
                 if getattr(result, "_pagination_prev", None) is None:
                     return
-                call = lambda r=result: srv.api.fetch_previous(r)  # noqa: E731
+                call = partial(srv.api.fetch_previous, result)
             else:
                 if not update.get("cursor") or n == self.max_pages - 1:
                     return
-                call = lambda r=result: srv.api.fetch_next(r)  # noqa: E731
+                call = partial(srv.api.fetch_next, result)
 
 
 def collect(
@@ -399,9 +428,7 @@ def collect(
             srv = server(domain, token_for(f"{user}@{domain}", env))
             endpoint = "/api/v1/accounts/lookup"
             try:
-                _r, acc, raw, url = srv.call(
-                    endpoint, lambda u=user, srv=srv: srv.api.account_lookup(u)
-                )
+                _r, acc, raw, url = srv.call(endpoint, partial(srv.api.account_lookup, user))
             except CollectError as e:
                 c._fail(e, endpoint, a.handle)
                 continue
@@ -415,9 +442,7 @@ def collect(
                     "/api/v1/notifications",
                     f"{domain} {a.handle}",
                     "notifications",
-                    lambda p, srv=srv: srv.api.notifications(
-                        types=list(NOTIFICATION_TYPES), limit=40, **p
-                    ),
+                    _fetch_notifications(srv),
                 )
             else:
                 s.run.error(
@@ -432,7 +457,7 @@ def collect(
                 "/api/v1/accounts/:id/statuses",
                 f"{domain} {a.handle}",
                 "statuses",
-                lambda p, srv=srv, i=acc["id"]: srv.api.account_statuses(i, limit=40, **p),
+                _fetch_account_statuses(srv, acc["id"]),
             )
         domains = list(
             dict.fromkeys([*servers, *(d.lower() for d in territory.mastodon_instances)])
@@ -446,7 +471,7 @@ def collect(
                     "/api/v1/timelines/tag/:hashtag",
                     f"{domain} #{name.lower()}",
                     "statuses",
-                    lambda p, srv=srv, t=name: srv.api.timeline_hashtag(t, limit=40, **p),
+                    _fetch_hashtag(srv, name),
                 )
         if not s.run.pages and any(e["kind"] == "auth" for e in s.run.errors):
             raise AuthFailed("; ".join(e["message"] for e in s.run.errors if e["kind"] == "auth"))

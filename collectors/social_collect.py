@@ -10,13 +10,30 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Protocol
+
+import duckdb
 
 from collectors import bluesky, mastodon
 from territoires.config import Territory
 from warehouse.db import writer
 from warehouse.social import run_summary
 
-COLLECTORS = {"bluesky": bluesky.collect, "mastodon": mastodon.collect}
+
+class Collect(Protocol):
+    """What ``bluesky.collect`` and ``mastodon.collect`` share: one pass, returns the run id."""
+
+    def __call__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        db: str | os.PathLike[str],
+        territory: Territory,
+        *,
+        log: Callable[[str], None] = ...,
+    ) -> int: ...
+
+
+COLLECTORS: dict[str, Collect] = {"bluesky": bluesky.collect, "mastodon": mastodon.collect}
 
 
 def collect_social(
