@@ -342,7 +342,8 @@ def test_cli_collect_platform_bluesky(fake, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TERRITOIRES_RETRIES", "1")
     db = tmp_path / "w.duckdb"
     assert (
-        main(["collect", "--config", str(cfg), "--db", str(db), "--platform", "bluesky", "--quiet"])
+        main(["collect", "--config", str(cfg), "--db", str(db), "--platform", "bluesky",
+              "--quiet", "--no-purge"])  # the fake world dates from 2023: past retention
         == 0
     )
     out = capsys.readouterr()

@@ -214,3 +214,21 @@ def purge(
         con.execute("ROLLBACK")
         raise
     return report
+
+
+PURGE_EVERY = timedelta(hours=24)
+
+
+def purge_if_due(
+    db: str | os.PathLike[str], now: datetime | None = None, every: timedelta = PURGE_EVERY
+) -> PurgeReport | None:
+    """Run :func:`purge` when the last retention run is older than ``every`` (the collector
+    calls this after each pass, so retention happens on the collection schedule)."""
+    from warehouse.db import writer
+
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    with writer(db) as con:
+        last = con.execute("SELECT max(run_at) FROM retention_runs").fetchall()[0][0]
+        if last is not None and now - last < every:
+            return None
+        return purge(con, now, db=db)

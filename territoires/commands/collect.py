@@ -45,6 +45,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="platform(s) to collect, repeatable (default: x); bluesky and mastodon read "
         "BLUESKY_APP_PASSWORD / MASTODON_ACCESS_TOKEN (see docs/collecting.md)",
     )
+    parser.add_argument(
+        "--no-purge",
+        action="store_true",
+        help="skip the daily retention pass (by default, after collecting, `purge` runs "
+        "when the last one is more than 24 hours old)",
+    )
+
+
+def _retention(args: argparse.Namespace) -> None:
+    """Retention on the collection schedule: at most once a day, after the pass."""
+    if args.no_purge:
+        return
+    from warehouse.db import db_path
+    from warehouse.retention import purge_if_due
+
+    report = purge_if_due(db_path(args.db))
+    if report is not None and not args.quiet:
+        print(
+            f"retention: {report.posts_removed} posts and {report.pages_removed} raw pages "
+            "past retention_days removed (daily totals kept)",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             print(line)
             other_status = other_status or (0 if status == "ok" else 1)
         if "x" not in platforms:
+            _retention(args)
             return other_status
     token = bearer_token()
     if not token:
@@ -109,4 +132,5 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
     )
     print(summary(report))
+    _retention(args)
     return 0 if report.status == "ok" and not other_status else 1
