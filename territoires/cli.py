@@ -37,12 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"territoires.commands.{module_name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"territoires.commands.{module_name}":
-                continue  # a command still being written
-            raise
+        module = importlib.import_module(f"territoires.commands.{module_name}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(run=module.run)
