@@ -28,6 +28,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from collectors.v2shape import set_public_metrics
+
 Doc = dict[str, Any]
 
 POST_COLLECTION = "app.bsky.feed.post"
@@ -76,17 +78,11 @@ def profile_to_user(profile: Doc) -> Doc | None:
         user["description"] = profile["description"]
     if profile.get("createdAt"):
         user["created_at"] = iso_utc(profile["createdAt"])
-    metrics = {
-        k: profile[src]
-        for k, src in (
-            ("followers_count", "followersCount"),
-            ("following_count", "followsCount"),
-            ("tweet_count", "postsCount"),
-        )
-        if isinstance(profile.get(src), int)
-    }
-    if metrics:
-        user["public_metrics"] = metrics
+    set_public_metrics(user, profile, {
+        "followers_count": "followersCount",
+        "following_count": "followsCount",
+        "tweet_count": "postsCount",
+    })
     return user
 
 
@@ -193,18 +189,12 @@ def record_to_tweet(
     if entities:
         tweet["entities"] = entities
     if counts:
-        metrics = {
-            k: counts[src]
-            for k, src in (
-                ("retweet_count", "repostCount"),
-                ("reply_count", "replyCount"),
-                ("like_count", "likeCount"),
-                ("quote_count", "quoteCount"),
-            )
-            if isinstance(counts.get(src), int)
-        }
-        if metrics:
-            tweet["public_metrics"] = metrics
+        set_public_metrics(tweet, counts, {
+            "retweet_count": "repostCount",
+            "reply_count": "replyCount",
+            "like_count": "likeCount",
+            "quote_count": "quoteCount",
+        })
     return tweet
 
 

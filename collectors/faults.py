@@ -82,16 +82,19 @@ class AuthFailed(AccessDenied):
     scope = "run"
 
 
-def _env_float(name: str, default: float) -> float:
+def env_number(name: str, default: float, *, whole: bool = False, minimum: float = 0) -> float:
+    """A numeric setting from the environment: ``default`` when unset, one clear error when
+    it is not a number (a whole one with ``whole``) of at least ``minimum``."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
+    what = "a whole number" if whole else "a number of seconds"
     try:
-        value = float(raw)
+        value = int(raw) if whole else float(raw)
     except ValueError:
-        raise ValueError(f"{name}: expected a number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{name}: expected a number of seconds ≥ 0, got {raw!r}")
+        raise ValueError(f"{name}: expected {what}, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name}: expected {what} ≥ {minimum:g}, got {raw!r}")
     return value
 
 
@@ -110,14 +113,14 @@ class RetryPolicy:
         ``TERRITOIRES_RATE_LIMIT_WAIT``, ``TERRITOIRES_BACKOFF``, ``TERRITOIRES_BACKOFF_MAX``,
         ``TERRITOIRES_HTTP_TIMEOUT`` (seconds; retries a whole number)."""
         d = cls()
-        retries = _env_float("TERRITOIRES_RETRIES", d.max_retries)
+        retries = env_number("TERRITOIRES_RETRIES", d.max_retries)
         return cls(
             max_retries=int(retries),
-            max_rate_wait=_env_float("TERRITOIRES_RATE_LIMIT_MAX_WAIT", d.max_rate_wait),
-            no_header_wait=_env_float("TERRITOIRES_RATE_LIMIT_WAIT", d.no_header_wait),
-            backoff_base=_env_float("TERRITOIRES_BACKOFF", d.backoff_base),
-            backoff_max=_env_float("TERRITOIRES_BACKOFF_MAX", d.backoff_max),
-            timeout=_env_float("TERRITOIRES_HTTP_TIMEOUT", d.timeout),
+            max_rate_wait=env_number("TERRITOIRES_RATE_LIMIT_MAX_WAIT", d.max_rate_wait),
+            no_header_wait=env_number("TERRITOIRES_RATE_LIMIT_WAIT", d.no_header_wait),
+            backoff_base=env_number("TERRITOIRES_BACKOFF", d.backoff_base),
+            backoff_max=env_number("TERRITOIRES_BACKOFF_MAX", d.backoff_max),
+            timeout=env_number("TERRITOIRES_HTTP_TIMEOUT", d.timeout),
         )
 
     def backoff(self, attempt: int) -> float:

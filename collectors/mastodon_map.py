@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collectors.bluesky_map import iso_utc
+from collectors.v2shape import set_public_metrics
 
 Doc = dict[str, Any]
 
@@ -187,17 +188,11 @@ def account_to_user(acc: Doc, domain: str) -> Doc | None:
             break
     if acc.get("bot"):
         user["verified_type"] = "bot"
-    metrics = {
-        k: acc[src]
-        for k, src in (
-            ("followers_count", "followers_count"),
-            ("following_count", "following_count"),
-            ("tweet_count", "statuses_count"),
-        )
-        if isinstance(acc.get(src), int)
-    }
-    if metrics:
-        user["public_metrics"] = metrics
+    set_public_metrics(user, acc, {
+        "followers_count": "followers_count",
+        "following_count": "following_count",
+        "tweet_count": "statuses_count",
+    })
     return user
 
 
@@ -272,18 +267,12 @@ def status_to_tweet(st: Doc, known: Known) -> Doc:
         entities["urls"] = [{"url": u, "expanded_url": u} for u in links]
     if entities:
         tweet["entities"] = entities
-    metrics = {
-        k: st[src]
-        for k, src in (
-            ("retweet_count", "reblogs_count"),
-            ("reply_count", "replies_count"),
-            ("like_count", "favourites_count"),
-            ("quote_count", "quotes_count"),
-        )
-        if isinstance(st.get(src), int)
-    }
-    if metrics:
-        tweet["public_metrics"] = metrics
+    set_public_metrics(tweet, st, {
+        "retweet_count": "reblogs_count",
+        "reply_count": "replies_count",
+        "like_count": "favourites_count",
+        "quote_count": "quotes_count",
+    })
     return tweet
 
 

@@ -37,6 +37,7 @@ from collectors.faults import (
     RateLimited,
     RetryPolicy,
     Unavailable,
+    env_number,
 )
 from collectors.state import (
     QueryState,
@@ -69,16 +70,7 @@ SOFT_ERRORS = ("partial_errors",)  # recorded, but the run is still ok
 
 
 def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name}: expected a whole number ≥ 1, got {raw!r}")
-    return value
+    return int(env_number(name, default, whole=True, minimum=1))
 
 
 @dataclass(frozen=True)
