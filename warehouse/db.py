@@ -91,7 +91,17 @@ def writer(db: str | os.PathLike[str], wait: float = 600.0) -> Iterator[duckdb.D
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> Path:
-    """Checkpoint and atomically replace ``<db>.snapshot`` with a copy of the warehouse."""
+    """Bring derived facts up to date (:mod:`warehouse.facts`), checkpoint, and atomically
+    replace ``<db>.snapshot`` with a copy of the warehouse."""
+    from warehouse import facts
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        facts.ensure_current(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     con.execute("CHECKPOINT")
     target = snapshot_path(db)
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")

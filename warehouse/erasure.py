@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import orjson
 
-from warehouse import rollups
+from warehouse import facts, rollups
 from warehouse.db import connect, snapshot_path, spool_dir
 from warehouse.retention import delete_posts
 
@@ -316,6 +316,7 @@ def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
         [p, names_all, names_all],
     )
     rollups.refresh_days(con, days)
+    facts.invalidate(con)  # posts and mentions went: recomputed whole before the next snapshot
     report.found = bool(report.posts_removed or report.accounts_removed or report.pages_rewritten)
     return report
 

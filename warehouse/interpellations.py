@@ -35,14 +35,25 @@ from warehouse.metrics_base import (
 )
 from warehouse.service_hours import calendar_params
 
-# the CTEs after city and tp (shared with the headline query of warehouse.metrics)
-CTES = (
-    """
+# The CTEs that compute interpellation facts (warehouse.facts) from ``city`` and ``tp``.
+CAL_CTE = """
 cal AS (
     SELECT unnest($cal_platform::VARCHAR[]) AS platform, unnest($cal_user::VARCHAR[]) AS user_id,
            unnest($cal_day::DATE[]) AS day, unnest($cal_cum::DOUBLE[]) AS cum,
            unnest($cal_ivs::DOUBLE[][][]) AS ivs
-)""",
+)"""
+# F(t): the open seconds of account ``acc`` before instant ``t``, for each row of ``pts``
+FV_CTE = """
+fv AS (
+    SELECT x.platform, x.id, x.k,
+           c.cum + coalesce(list_sum(list_transform(c.ivs, lambda iv: greatest(
+               least(date_diff('millisecond', x.t::DATE::TIMESTAMP, x.t) / 1000.0, iv[2]) - iv[1],
+               0.0))), 0) AS f
+    FROM pts x
+    LEFT JOIN cal c ON c.platform = x.platform AND c.user_id = x.acc AND c.day = x.t::DATE
+)"""
+FACT_CTES = (
+    CAL_CTE,
     """
 cand AS (
     SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
@@ -72,15 +83,14 @@ inter AS (
     SELECT c.*, a.acc_id, a.handle AS addressed_handle
     FROM cand c JOIN addressed a ON a.platform = c.platform AND a.post_id = c.id
 )""",
+    # the city's replies among the posts considered (facts: every post of the conversations)
     """
 city_posts AS (
     SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id, p.in_reply_to_user_id
-    FROM territory_posts t
-    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
-    JOIN city_ids k ON k.platform = p.platform AND k.id = p.author_id
-    WHERE t.territory = $terr AND p.in_data AND p.in_reply_to_user_id IS NOT NULL
-      AND p.created_at > $t0 AND p.created_at <= $as_of
+    FROM tp p JOIN city_ids k ON k.platform = p.platform AND k.id = p.author_id
+    WHERE p.in_reply_to_user_id IS NOT NULL
 )""",
+    # the first answer ever: whatever the as_of, an answer counts iff this one is <= as_of
     """
 ans AS (
     SELECT i.platform, i.id, arg_min(r.id, (r.created_at, r.id)) AS answer_id,
@@ -90,32 +100,52 @@ ans AS (
          AND r.in_reply_to_user_id = i.author_id AND r.created_at > i.created_at
     GROUP BY i.platform, i.id
 )""",
-    # the instants whose open time F(t) is needed: p and r for an answer (answering
-    # account's hours), p and as_of for an unanswered one (addressed account's hours)
+    # the answer time in the answering account's service hours: F(r) - F(p)
     """
 pts AS (
     SELECT i.platform, i.id, 'p' AS k, a.answerer AS acc, i.created_at AS t
     FROM inter i JOIN ans a ON a.platform = i.platform AND a.id = i.id
     UNION ALL SELECT platform, id, 'r', answerer, answered_at FROM ans
-    UNION ALL SELECT i.platform, i.id, 'a0', i.acc_id, i.created_at
-    FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
-    UNION ALL SELECT i.platform, i.id, 'a1', i.acc_id, $as_of::TIMESTAMP
-    FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
 )""",
-    """
-fv AS (
-    SELECT x.platform, x.id, x.k,
-           c.cum + coalesce(list_sum(list_transform(c.ivs, lambda iv: greatest(
-               least(date_diff('millisecond', x.t::DATE::TIMESTAMP, x.t) / 1000.0, iv[2]) - iv[1],
-               0.0))), 0) AS f
-    FROM pts x
-    LEFT JOIN cal c ON c.platform = x.platform AND c.user_id = x.acc AND c.day = x.t::DATE
-)""",
+    FV_CTE,
     """
 svc AS (
     SELECT platform, id,
            (max(f) FILTER (WHERE k = 'r') - max(f) FILTER (WHERE k = 'p')) / 60.0
-               AS service_response_minutes,
+               AS service_response_minutes
+    FROM fv GROUP BY platform, id
+)""",
+)
+
+# The query side: the window's facts, judged at as_of (after ``city``).
+CTES = (
+    CAL_CTE,
+    """
+inter AS (
+    SELECT f.platform, f.post_id AS id, f.author_id, f.created_at, f.conversation_id,
+           f.acc_id, f.addressed_handle, f.answer_id, f.answered_at, f.answerer,
+           f.service_response_minutes
+    FROM interpellation_facts f
+    WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
+)""",
+    """
+ans AS (
+    SELECT platform, id, answer_id, answered_at, answerer, service_response_minutes
+    FROM inter WHERE answered_at <= $as_of::TIMESTAMP
+)""",
+    # an unanswered one's age in the addressed account's service hours: F(as_of) - F(p)
+    """
+pts AS (
+    SELECT i.platform, i.id, 'a0' AS k, i.acc_id AS acc, i.created_at AS t
+    FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
+    UNION ALL SELECT i.platform, i.id, 'a1', i.acc_id, $as_of::TIMESTAMP
+    FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
+)""",
+    FV_CTE,
+    """
+svc AS (
+    SELECT platform, id,
            greatest(max(f) FILTER (WHERE k = 'a1') - max(f) FILTER (WHERE k = 'a0'), 0) / 60.0
                AS service_age_minutes
     FROM fv GROUP BY platform, id
@@ -130,7 +160,7 @@ result AS (
                 ELSE 'missed' END AS status,
            a.answer_id, a.answered_at, k.handle AS answered_by_handle,
            date_diff('millisecond', i.created_at, a.answered_at) / 60000.0 AS response_minutes,
-           s.service_response_minutes,
+           a.service_response_minutes,
            CASE WHEN a.answer_id IS NULL
                 THEN greatest(date_diff('millisecond', i.created_at, $as_of::TIMESTAMP), 0)
                      / 60000.0
@@ -147,7 +177,7 @@ result AS (
 )""",
     ),
 )
-_WITH = with_ctes(CITY_CTE, TP_CTE, *CTES)
+_WITH = with_ctes(CITY_CTE, *CTES)
 
 # the text is read last, for the listed rows only (the shared CTEs stay narrow)
 COLUMNS = (

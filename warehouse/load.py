@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.pages import RawPage
+from warehouse import facts
 from warehouse.rollups import after_batch, after_rebuild
 
 BATCH_BYTES = 64 * 1024 * 1024
@@ -159,6 +160,7 @@ def _load_batch(
         stats.pages = len(batch)
         if stats.new_pages:  # retention horizon and daily rollups of this batch (rollups.py)
             after_batch(con)
+            facts.after_batch(con)  # interpellations of the conversations touched (facts.py)
         if before_commit is not None:
             before_commit(con, stats)
         con.execute("COMMIT")
@@ -399,6 +401,7 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
     for table, key in (
         ("posts", "id"),
         ("territory_posts", "post_id"),
+        ("interpellation_facts", "post_id"),
         ("post_refs", "post_id"),
         ("post_hashtags", "post_id"),
         ("post_mentions", "post_id"),
@@ -474,6 +477,7 @@ DERIVED_TABLES = (
     "territory_posts",
     "compliance_events",
     "page_errors",
+    "interpellation_facts",
 )
 
 
@@ -502,6 +506,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
             stats.pages = stats.new_pages
             total.add(stats)
         after_rebuild(con)  # retention horizon, then the daily rollups (rollups.py)
+        facts.invalidate(con)
+        facts.ensure_current(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

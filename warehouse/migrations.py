@@ -189,6 +189,25 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0007_interpellation_facts",
+        """
+        -- each interpellation and its first answer, kept by the loader (warehouse/facts.py);
+        -- filled at the next write (facts_state is empty, so every territory is stale)
+        CREATE TABLE interpellation_facts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            author_id VARCHAR, created_at TIMESTAMP NOT NULL, conversation_id VARCHAR,
+            acc_id VARCHAR, addressed_handle VARCHAR,   -- the city account addressed
+            answer_id VARCHAR, answered_at TIMESTAMP,    -- the first answer, if any
+            answerer VARCHAR, service_response_minutes DOUBLE
+        );
+        CREATE TABLE facts_state (
+            territory VARCHAR PRIMARY KEY,
+            signature VARCHAR NOT NULL,   -- configuration and city ids the facts were built on
+            refreshed_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 ]
 
 

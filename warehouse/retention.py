@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse import rollups
+from warehouse import facts, rollups
 
 CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
 
@@ -73,6 +73,10 @@ def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
     for table in CHILD_TABLES:
         con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
     con.execute(f"DELETE FROM posts WHERE (platform, id) IN {listed}")  # noqa: S608
+    # their facts go now (an erasure compacts before the next snapshot), the rest is
+    # recomputed whole before it
+    con.execute(f"DELETE FROM interpellation_facts WHERE (platform, post_id) IN {listed}")  # noqa: S608
+    facts.invalidate(con)
     return int(n)
 
 
@@ -83,6 +87,8 @@ def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None)
     """
     if not con.execute("SELECT count(*) FROM retention_horizon").fetchone()[0]:  # type: ignore[index]
         return 0
+    if only_ids is None:
+        facts.invalidate(con)  # posts stop counting for a territory: recomputed before publishing
     scope = f"(SELECT DISTINCT platform, id FROM {only_ids})" if only_ids else "posts"  # noqa: S608
     con.execute(
         f"""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -63,12 +64,14 @@ def _call(
 ) -> Any:
     fn = _resolve(module, name)
     cur = reader_cursor(db)
+    started = time.perf_counter()
     try:
         if slug is None:
             return fn(cur, *args, **dict(kwargs))
         return fn(cur, _territories(db, ident)[slug], *args, **dict(kwargs))
     finally:
         cur.close()
+        log.debug("query %s%s in %.0f ms", name, args, 1000 * (time.perf_counter() - started))
 
 
 def q(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,
@@ -94,10 +97,12 @@ def _over(
     fn = _resolve(module, name)
     frames = _fetch()  # only on a miss: a cached aggregate never loads its source frames
     cur = reader_cursor(db)
+    started = time.perf_counter()
     try:
         return fn(cur, _territories(db, ident)[slug], *frames, *args)
     finally:
         cur.close()
+        log.debug("aggregate %s in %.0f ms", name, 1000 * (time.perf_counter() - started))
 
 
 def q_over(fn: Callable[..., Any], db: str, territory: Territory,

@@ -11,6 +11,7 @@ per page; a timing script, not a test.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import time
@@ -26,7 +27,12 @@ def main() -> None:
     ap.add_argument("--to", dest="until")
     ap.add_argument("--runs", type=int, default=3, help="cached reruns per page (median)")
     ap.add_argument("--pages", nargs="*", help="only these pages (file names under views/)")
+    ap.add_argument("--calls", action="store_true",
+                    help="also print each uncached query call and its time")
     args = ap.parse_args()
+    if args.calls:
+        logging.basicConfig(format="    %(message)s")
+        logging.getLogger("territoires.ui").setLevel(logging.DEBUG)
     os.environ["TERRITOIRES_DB"] = str(Path(args.db).resolve())
 
     import streamlit as st
