@@ -208,12 +208,12 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
     n = (until - since).days
     if n < 1:
         raise ValueError(f"empty period: {since} to {until}")
-    current = metrics.headline(con, territory, since, until, as_of)
-    history = [
-        metrics.headline(con, territory, since - timedelta(days=n * k),
-                         since - timedelta(days=n * (k - 1)), as_of)
-        for k in range(1, HISTORY + 1)
-    ]
+    current, *history = metrics.headlines(
+        con, territory,
+        [(since - timedelta(days=n * k), since - timedelta(days=n * (k - 1)))
+         for k in range(HISTORY + 1)],
+        as_of,
+    )
     inter = metrics.interpellations(con, territory, since, until, as_of)
     answered = inter[inter["status"] == "answered"]
     slowest = _row(answered.sort_values(["service_response_minutes", "response_minutes"],

@@ -78,9 +78,9 @@ with r.guard("today.compare"):
     usual0 = today - timedelta(days=35)
     st.caption(t("today.compare.caption", since=fmt_date(usual0),
                  until=fmt_date(week0 - timedelta(days=1))))
-    h_day = q(metrics.headline, db, terr, yesterday, today, view.as_of, **view.pf)
-    h_week = q(metrics.headline, db, terr, week0, today, view.as_of, **view.pf)
-    h_usual = q(metrics.headline, db, terr, usual0, week0, view.as_of, **view.pf)
+    h_day, h_week, h_usual = q(metrics.headlines, db, terr,
+                               ((yesterday, today), (week0, today), (usual0, week0)),
+                               view.as_of, **view.pf)
 
     def count_delta(now: int, usual_total: int, divisor: float) -> str:
         usual = usual_total / divisor
@@ -119,7 +119,7 @@ with r.guard("today.compare"):
         st.subheader(t("today.split"), anchor=False)
         st.caption(t("today.split.caption"))
         split = q_over(dq.platform_split, db, terr,
-                       [(metrics.interpellations, (week0, today, view.as_of)),
+                       [(metrics.interpellations, (week0, today, view.as_of), {"brief": True}),
                         (metrics.relays, (week0, today))])
         shown = split.assign(
             platform=split["platform"].map(platform_label),

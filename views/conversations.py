@@ -21,7 +21,7 @@ since, until = view.since, view.until_excl
 # ---- volume by kind ------------------------------------------------------------------------
 with r.guard("conv.volume"):
     st.header(t("conv.volume"), anchor=False)
-    sources = [(metrics.interpellations, (since, until, view.as_of), view.pf),
+    sources = [(metrics.interpellations, (since, until, view.as_of), {**view.pf, "brief": True}),
                (metrics.relays, (since, until), view.pf)]
     vol = q_over(dq.volume_by_kind, db, terr, sources, since, until, view.platform)
     labels = {k: t(f"kind.{k}") for k in dq.KINDS}
@@ -71,8 +71,7 @@ with r.guard("conv.audience"):
 # ---- threads -------------------------------------------------------------------------------
 with r.guard("conv.threads"):
     st.header(t("conv.threads"), anchor=False)
-    found = q_over(dq.threads, db, terr, [(metrics.conversations, (since, until), view.pf)], 15,
-                   cache_sources=False)  # all the period's conversations: used, not kept
+    found = q(dq.threads, db, terr, since, until, 15, view.platform)
     largest, recent = found["size"], found["recent"]
     if not len(largest):
         st.info(t("empty.period"))

@@ -53,7 +53,8 @@ LEFT JOIN (SELECT DISTINCT h.platform, h.post_id FROM post_hashtags h
        ON h.platform = p.platform AND h.post_id = p.id
 """
 _SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE), SUMMARY_SELECT)
-_CONVERSATIONS_SQL = compose(
+# the conversations active in the window (``conv``), with their sizes counted up to t1
+_CONV_CTES = compose(
     with_ctes(CITY_CTE, TP_CTE),
     """,
 active AS (
@@ -61,11 +62,10 @@ active AS (
     WHERE NOT is_repost AND conversation_id IS NOT NULL
 ),
 cp AS (
-    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id
-    FROM territory_posts t
-    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+    SELECT p.platform, p.post_id AS id, p.author_id, p.created_at, p.conversation_id
+    FROM territory_timeline p
     SEMI JOIN active a ON a.platform = p.platform AND a.conversation_id = p.conversation_id
-    WHERE t.territory = $terr AND p.in_data AND NOT p.is_repost AND p.created_at < $t1
+    WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
 ),
 conv AS (
     SELECT cp.platform, cp.conversation_id, count(*) AS size,
@@ -74,15 +74,42 @@ conv AS (
            min(cp.created_at) AS first_post_at, max(cp.created_at) AS last_post_at
     FROM cp LEFT JOIN city_ids c ON c.platform = cp.platform AND c.id = cp.author_id
     GROUP BY cp.platform, cp.conversation_id
+)""",
 )
+_CONV_COLUMNS = """
 SELECT conv.conversation_id, conv.platform, conv.size, conv.participants, conv.city_took_part,
        least(coalesce(root.created_at, conv.first_post_at), conv.first_post_at) AS started_at,
-       conv.last_post_at, root.text AS root_text
+       conv.last_post_at, root.text AS root_text"""
+_BY_SIZE = "conv.size DESC, conv.last_post_at DESC, conv.platform, conv.conversation_id"
+_BY_RECENT = "conv.last_post_at DESC, conv.size DESC, conv.platform, conv.conversation_id"
+_CONVERSATIONS_SQL = compose(
+    _CONV_CTES,
+    _CONV_COLUMNS,
+    """
 FROM conv
 LEFT JOIN posts root ON root.platform = conv.platform AND root.id = conv.conversation_id
-ORDER BY conv.size DESC, conv.last_post_at DESC, conv.platform, conv.conversation_id
-LIMIT $limit
-"""
+ORDER BY""",
+    _BY_SIZE,
+    "LIMIT $limit",
+)
+# the largest and the most recently active, ranked once; the root text of those only
+_TOP_SQL = compose(
+    _CONV_CTES,
+    """,
+ranked AS (
+    SELECT *, row_number() OVER (ORDER BY""",
+    _BY_SIZE,
+    """) AS by_size,
+              row_number() OVER (ORDER BY""",
+    _BY_RECENT,
+    """) AS by_recent
+    FROM conv QUALIFY by_size <= $limit OR by_recent <= $limit
+)""",
+    _CONV_COLUMNS,
+    """, conv.by_size, conv.by_recent
+FROM ranked conv
+LEFT JOIN posts root ON root.platform = conv.platform AND root.id = conv.conversation_id
+""",
 )
 
 
@@ -129,3 +156,25 @@ def conversations(
     values = base_params(territory, *window_utc(territory, since, until), platform)
     values["limit"] = limit if limit is not None else 2**62
     return con.execute(_CONVERSATIONS_SQL, values).df()
+
+
+def top_conversations(
+    con: Con,
+    territory: Territory,
+    since: date,
+    until: date,
+    limit: int = 20,
+    *,
+    platform: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The ``limit`` largest (``"size"``) and most recently active (``"recent"``)
+    conversations of :func:`conversations`, same columns, from one ranking query."""
+    values = base_params(territory, *window_utc(territory, since, until), platform)
+    values["limit"] = int(limit)
+    df = con.execute(_TOP_SQL, values).df()
+    columns = [c for c in df.columns if c not in ("by_size", "by_recent")]
+    out = {}
+    for key, rank in (("size", "by_size"), ("recent", "by_recent")):
+        top = df[df[rank] <= limit].sort_values(rank)
+        out[key] = top[columns].reset_index(drop=True)
+    return out

@@ -28,6 +28,7 @@ import pandas as pd
 
 from territoires.config import Territory
 from warehouse import metrics
+from warehouse.activity import top_conversations
 from warehouse.metrics_base import (
     CITY_CTE,
     TP_CTE,
@@ -287,13 +288,11 @@ def spike_posts(con: Con, territory: Territory, series: str, day: date, limit: i
 
 
 # -- conversations --------------------------------------------------------------------------
-def threads(con: Con, territory: Territory, conv: pd.DataFrame, limit: int = 20
-            ) -> dict[str, pd.DataFrame]:
+def threads(con: Con, territory: Territory, since: date, until: date, limit: int = 20,
+            platform: str | None = None) -> dict[str, pd.DataFrame]:
     """The ``limit`` largest (``"size"``) and most recently active (``"recent"``)
-    conversations among ``conv`` (the rows of :func:`warehouse.metrics.conversations`)."""
-    recent = conv.sort_values(["last_post_at", "size"], ascending=False, kind="stable")
-    return {"size": conv.head(limit).reset_index(drop=True),
-            "recent": recent.head(limit).reset_index(drop=True)}
+    conversations of the period (:func:`warehouse.activity.top_conversations`)."""
+    return top_conversations(con, territory, since, until, limit, platform=platform)
 
 
 _THREAD_SQL = compose(

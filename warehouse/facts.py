@@ -1,23 +1,27 @@
-"""Interpellation facts: each interpellation and its first answer, computed once at load time.
+"""Facts computed once at load time: each interpellation with its first answer, each relay,
+and each territory's narrow post list (``territory_timeline``, what every metric scans).
 
 Whether a post is an interpellation, which city account it addresses, which city post
-answers it first and how many service-hours minutes that took do not depend on the window
-or the ``as_of`` a page asks for: they depend on the territory's posts, its configuration
-and its city accounts' ids. So the loader computes them with the very SQL of
-:mod:`warehouse.interpellations` (DESIGN §3) and keeps them in ``interpellation_facts``;
-the metric queries read that table and apply ``as_of`` (an answer counts when
-``answered_at <= as_of``; the earliest answer is the same whatever ``as_of``).
+answers it first and how many service-hours minutes that took, and whether a post relays
+city content (and how) do not depend on the window or the ``as_of`` a page asks for: they
+depend on the territory's posts, its configuration and its city accounts' ids. So the
+loader computes them with the SQL of :mod:`warehouse.interpellations` and
+:mod:`warehouse.relays` (DESIGN §3) into ``interpellation_facts`` and ``relay_facts``; the
+metric queries read those tables for their window and apply ``as_of`` (an answer counts
+when ``answered_at <= as_of``: the earliest answer is the same whatever ``as_of``) and the
+locality of relay authors (profiles change; judged when asked).
 
 Kept exact by three rules:
 
-* **Each batch** recomputes the facts of the conversations it touched (a new post can be
-  an interpellation, the answer to an older one, or the parent that gives a reply its
-  conversation), in the batch's transaction (:func:`after_batch`).
+* **Each batch** recomputes, in its own transaction (:func:`after_batch`), the
+  interpellations of the conversations its posts belong to (a new post can be an
+  interpellation, the answer to an older one, or the parent that gives a reply its
+  conversation) and the relays among its posts and the posts that repost or quote them.
 * **Before every snapshot is published** (:func:`ensure_current`), a territory whose
   configuration or resolved city-account ids differ from those its facts were computed
   with (``facts_state.signature``) is recomputed whole; so is one that :func:`invalidate`
-  marked (purge and erasure delete posts and mentions, rebuild replays everything).
-* Superseded edits take their facts with them (the loader deletes by post key).
+  marked (purge and erasure delete posts and mentions; rebuild replays everything).
+* Deleting a post deletes its facts (superseded edits, purge, erasure).
 """
 
 from __future__ import annotations
@@ -25,39 +29,50 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
 from territoires.config import Territory
-from warehouse.interpellations import FACT_CTES
+from warehouse import interpellations, relays
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import calendar_params
 
 Con = duckdb.DuckDBPyConnection
+TABLES = ("territory_timeline", "interpellation_facts", "relay_facts")
 
-# The territory's posts to (re)compute: all of them, or those of the scope tables
-# (_fact_posts: keys landed by the batch; _fact_convs: the conversations they belong to).
-SCOPE_TP_CTE = """
-tp AS (
-    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
-           p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost
-    FROM territory_posts t
-    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
-    WHERE t.territory = $terr AND p.in_data AND p.created_at IS NOT NULL
-      AND ($full
-           OR (p.platform, p.id) IN (SELECT (platform, id) FROM _fact_posts)
-           OR (p.platform, p.conversation_id) IN (SELECT (platform, conversation_id)
-                                                  FROM _fact_convs))
-)
+# The territory's posts to (re)compute, materialised as a temp table: all of them ($full),
+# or those the scope selects (_fact_posts: the keys the batch landed; _fact_convs: their
+# conversations).
+_TP = """
+SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
+       p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost
+FROM territory_posts t
+JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+WHERE t.territory = $terr AND p.in_data AND p.created_at IS NOT NULL
 """
-_SCOPE_SQL = compose(
+_INTER_SCOPE_SQL = compose(
     "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
-    with_ctes(CITY_CTE, SCOPE_TP_CTE),
-    "SELECT * FROM tp",
+    _TP,
+    """
+  AND ($full
+       OR (p.platform, p.id) IN (SELECT (platform, id) FROM _fact_posts)
+       OR (p.platform, p.conversation_id) IN (SELECT (platform, conversation_id) FROM _fact_convs))
+""",
 )
-_INSERT_SQL = compose(
+_RELAY_SCOPE_SQL = compose(
+    "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
+    _TP,
+    """
+  AND ($full
+       OR (p.platform, p.id) IN (SELECT (platform, id) FROM _fact_posts)
+       OR (p.platform, p.reposted_id) IN (SELECT (platform, id) FROM _fact_posts)
+       OR (p.platform, p.quoted_id) IN (SELECT (platform, id) FROM _fact_posts))
+""",
+)
+_INTER_INSERT_SQL = compose(
     "INSERT INTO interpellation_facts",
-    with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *FACT_CTES),
+    with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *interpellations.FACT_CTES),
     """
 SELECT $terr, i.platform, i.id, i.author_id, i.created_at, i.conversation_id, i.acc_id,
        i.addressed_handle, a.answer_id, a.answered_at, a.answerer, s.service_response_minutes
@@ -66,6 +81,19 @@ LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
 LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
 """,
 )
+_RELAY_INSERT_SQL = compose(
+    "INSERT INTO relay_facts",
+    with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *relays.FACT_CTES),
+    """
+SELECT $terr, platform, post_id, author_id, created_at, relay_kind, reposted_id, quoted_id
+FROM rel WHERE relay_kind IS NOT NULL
+""",
+)
+# the facts of the scoped posts (and of the batch's own keys, whatever became of them)
+_DELETE_SCOPED = """
+DELETE FROM {table} WHERE territory = $terr AND (platform, post_id) IN (
+    SELECT (platform, id) FROM _fact_tp UNION SELECT (platform, id) FROM _fact_posts)
+"""
 
 
 def signature(con: Con, territory: Territory) -> str:
@@ -73,6 +101,14 @@ def signature(con: Con, territory: Territory) -> str:
     ids = city_accounts(con, territory)
     blob = json.dumps([territory.raw, ids], sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def _scope(con: Con, sql: str, values: dict[str, Any], table: str, full: bool) -> None:
+    con.execute(sql, {"terr": values["terr"], "full": full})
+    if full:
+        con.execute(f"DELETE FROM {table} WHERE territory = ?", [values["terr"]])  # noqa: S608
+    else:
+        con.execute(_DELETE_SCOPED.format(table=table), {"terr": values["terr"]})
 
 
 def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
@@ -83,26 +119,29 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _fact_convs (platform VARCHAR, conversation_id VARCHAR)"
     )
-    con.execute(_SCOPE_SQL, {**values, "full": full})
+    # the narrow post list, and interpellations with their first answers: the posts of the
+    # batch and of its conversations (a reply's conversation can be filled by its parent)
+    _scope(con, _INTER_SCOPE_SQL, values, "territory_timeline", full)
+    con.execute(
+        "INSERT INTO territory_timeline SELECT $terr, * FROM _fact_tp ORDER BY created_at",
+        {"terr": territory.slug},
+    )
     if full:
         con.execute("DELETE FROM interpellation_facts WHERE territory = ?", [territory.slug])
     else:
-        con.execute(
-            """
-            DELETE FROM interpellation_facts WHERE territory = $terr AND (platform, post_id) IN (
-                SELECT (platform, id) FROM _fact_tp UNION SELECT (platform, id) FROM _fact_posts)
-            """,
-            {"terr": territory.slug},
-        )
+        con.execute(_DELETE_SCOPED.format(table="interpellation_facts"), {"terr": territory.slug})
     lo, hi = con.execute("SELECT min(created_at), max(created_at) FROM _fact_tp").fetchone()  # type: ignore[misc]
     if lo is not None:
-        values.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
-        con.execute(_INSERT_SQL, values)
-    con.execute(
-        "INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)",
-        [territory.slug, sig],
-    )
+        cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
+        con.execute(_INTER_INSERT_SQL, {**values, **cal})
+    # relays of city content
+    _scope(con, _RELAY_SCOPE_SQL, values, "relay_facts", full)
+    domains = [d.lower().strip(".") for d in territory.city_domains]
+    con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})
     con.execute("DROP TABLE IF EXISTS _fact_tp")
+    con.execute(
+        "INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)", [territory.slug, sig]
+    )
 
 
 def _territories(con: Con) -> list[Territory]:
@@ -116,7 +155,7 @@ def _stored_signatures(con: Con) -> dict[str, str]:
 
 
 def after_batch(con: Con, copies: str = "_copies") -> None:
-    """Recompute the facts of the conversations the batch's posts (``copies``) touched."""
+    """Recompute the facts the batch's posts (``copies``: platform, id) can change."""
     assert copies.isidentifier(), copies  # an internal temp table, never user input
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _fact_posts AS SELECT DISTINCT platform, id FROM {copies}"  # noqa: S608
@@ -142,13 +181,10 @@ def ensure_current(con: Con) -> list[str]:
     for territory in _territories(con):
         sig = signature(con, territory)
         if stored.get(territory.slug) != sig:
-            con.execute("CREATE OR REPLACE TEMP TABLE _fact_posts (platform VARCHAR, id VARCHAR)")
             _refresh(con, territory, sig, full=True)
             done.append(territory.slug)
-    con.execute("DELETE FROM facts_state WHERE territory NOT IN (SELECT slug FROM territories)")
-    con.execute(
-        "DELETE FROM interpellation_facts WHERE territory NOT IN (SELECT slug FROM territories)"
-    )
+    for table in (*TABLES, "facts_state"):
+        con.execute(f"DELETE FROM {table} WHERE territory NOT IN (SELECT slug FROM territories)")  # noqa: S608
     return done
 
 

@@ -23,7 +23,6 @@ from territoires.config import Territory
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
-    TP_CTE,
     Con,
     base_params,
     city_accounts,
@@ -191,7 +190,14 @@ _FROM = (
     "FROM result r LEFT JOIN posts tx ON tx.platform = r.platform AND tx.id = r.post_id"
     " AND tx.created_at >= $t0 AND tx.created_at < $t1"
 )
-_LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, "ORDER BY r.created_at, r.platform, r.post_id")
+_ORDER = "ORDER BY r.created_at, r.platform, r.post_id"
+_LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, _ORDER)
+# the same rows, few columns and no text (for counts and charts)
+BRIEF_COLUMNS = (
+    "r.platform, r.post_id, r.created_at, r.addressed_handle, r.status, r.response_minutes, "
+    "r.service_response_minutes"
+)
+_BRIEF_SQL = compose(_WITH, "SELECT", BRIEF_COLUMNS, "FROM result r", _ORDER)
 _QUEUE_SQL = compose(
     _WITH,
     "SELECT",
@@ -239,13 +245,17 @@ def interpellations(
     as_of: datetime,
     *,
     platform: str | None = None,
+    brief: bool = False,
 ) -> pd.DataFrame:
     """One row per interpellation created in ``[since, until)``, judged at ``as_of``.
 
-    ``platform`` ("x", "bluesky", "mastodon") keeps that platform's posts only.
+    ``platform`` ("x", "bluesky", "mastodon") keeps that platform's posts only. ``brief``
+    returns only :data:`BRIEF_COLUMNS` (no text, no names: for counts and charts, several
+    times faster on a large window).
     """
     t0, t1 = window_utc(territory, since, until)
-    return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of, platform)).df()
+    sql = _BRIEF_SQL if brief else _LIST_SQL
+    return con.execute(sql, params(con, territory, t0, t1, as_of, platform)).df()
 
 
 def pending_queue(

@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from warehouse.pages import RawPage
 from warehouse import facts
+from warehouse.pages import RawPage
 from warehouse.rollups import after_batch, after_rebuild
 
 BATCH_BYTES = 64 * 1024 * 1024
@@ -160,7 +160,7 @@ def _load_batch(
         stats.pages = len(batch)
         if stats.new_pages:  # retention horizon and daily rollups of this batch (rollups.py)
             after_batch(con)
-            facts.after_batch(con)  # interpellations of the conversations touched (facts.py)
+            facts.after_batch(con)  # interpellations and relays the batch can change (facts.py)
         if before_commit is not None:
             before_commit(con, stats)
         con.execute("COMMIT")
@@ -401,7 +401,9 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
     for table, key in (
         ("posts", "id"),
         ("territory_posts", "post_id"),
+        ("territory_timeline", "post_id"),
         ("interpellation_facts", "post_id"),
+        ("relay_facts", "post_id"),
         ("post_refs", "post_id"),
         ("post_hashtags", "post_id"),
         ("post_mentions", "post_id"),
@@ -477,7 +479,9 @@ DERIVED_TABLES = (
     "territory_posts",
     "compliance_events",
     "page_errors",
+    "territory_timeline",
     "interpellation_facts",
+    "relay_facts",
 )
 
 

@@ -11,6 +11,7 @@ service hours in :mod:`warehouse.service_hours`. User documentation: ``docs/metr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "has_territory",
     "hashtag_activity",
     "headline",
+    "headlines",
     "interpellations",
     "iso_instant",
     "local_accounts",
@@ -60,19 +62,58 @@ HEADLINE_KEYS = (
     "relays", "local_relays", "local_tweetos", "potential_reach",
     "hashtag_posts", "posts_total",
 )  # fmt: skip
-# One statement for every headline figure: the territory's posts of the window (tp) are
-# read once and shared by the interpellation, relay and hashtag parts.
+# One statement for every headline figure of several periods (``k``: the period's index,
+# ``[p0, p1)`` its bounds; periods may overlap): the window [t0, t1) spans them all, its
+# facts and posts are read once and shared by the interpellation, relay and hashtag parts.
+_PERIODS_CTE = """
+periods AS (SELECT unnest($p_k::INTEGER[]) AS k, unnest($p_t0::TIMESTAMP[]) AS p0,
+                   unnest($p_t1::TIMESTAMP[]) AS p1)"""
 _HEADLINE_SQL = compose(
     with_ctes(
-        CITY_CTE, TP_CTE, *_interpellations.CTES, *_relays.CTES, _activity.TAGS_CTE
+        CITY_CTE, TP_CTE, *_interpellations.CTES, *_relays.CTES, _activity.TAGS_CTE,
+        _PERIODS_CTE,
     ),
-    "SELECT * FROM (",
-    _interpellations.SUMMARY_SELECT,
-    "), (",
-    _relays.SUMMARY_SELECT,
-    "), (",
-    _activity.SUMMARY_SELECT,
-    ")",
+    """,
+i AS (
+    SELECT pr.k, count(r.post_id) AS interpellations,
+           count(*) FILTER (WHERE r.status = 'answered') AS answered,
+           count(*) FILTER (WHERE r.status = 'pending') AS pending,
+           count(*) FILTER (WHERE r.status = 'missed') AS missed,
+           quantile_cont(r.response_minutes, 0.5) AS median_response_minutes,
+           quantile_cont(r.response_minutes, 0.9) AS p90_response_minutes,
+           quantile_cont(r.service_response_minutes, 0.5) AS median_service_response_minutes
+    FROM periods pr LEFT JOIN result r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
+    GROUP BY pr.k
+),
+rl AS (
+    SELECT pr.k, count(r.post_id) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,
+           count(DISTINCT (r.platform, r.author_id)) FILTER (WHERE r.is_local) AS local_tweetos
+    FROM periods pr LEFT JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
+    GROUP BY pr.k
+),
+reach AS (
+    SELECT k, sum(f) AS potential_reach FROM (
+        SELECT DISTINCT pr.k, r.platform, r.author_id, coalesce(r.followers_count, 0) AS f
+        FROM periods pr JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1)
+    GROUP BY k
+),
+tagged AS (
+    SELECT DISTINCT h.platform, h.post_id FROM post_hashtags h
+    SEMI JOIN tags ON tags.tag = h.tag
+    SEMI JOIN tp ON tp.platform = h.platform AND tp.id = h.post_id
+),
+act AS (
+    SELECT pr.k, count(p.id) AS posts_total, count(g.post_id) AS hashtag_posts
+    FROM periods pr
+    LEFT JOIN tp p ON p.created_at >= pr.p0 AND p.created_at < pr.p1
+    LEFT JOIN tagged g ON g.platform = p.platform AND g.post_id = p.id
+    GROUP BY pr.k
+)
+SELECT i.*, rl.relays, rl.local_relays, rl.local_tweetos,
+       coalesce(reach.potential_reach, 0) AS potential_reach, act.posts_total, act.hashtag_posts
+FROM i JOIN rl USING (k) JOIN act USING (k) LEFT JOIN reach USING (k)
+ORDER BY k
+""",
 )
 MINUTES_DIGITS = 2  # minutes are rounded to 2 decimals (0.6 s), so output is stable
 RATE_DIGITS = 4  # response_rate is a fraction between 0 and 1
@@ -124,15 +165,42 @@ def headline(
     ``platform`` ("x", "bluesky", "mastodon") counts that platform's posts only (an
     interpellation and its answer are always on the same platform); ``None``: all of them.
     """
+    return headlines(con, territory, [(since, until)], as_of, platform=platform)[0]
+
+
+def headlines(
+    con: Con,
+    territory: Territory,
+    periods: Sequence[tuple[date, date]],
+    as_of: datetime,
+    *,
+    platform: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`headline` for each ``(since, until)`` of ``periods`` (all judged at ``as_of``),
+    in one statement: a page comparing a period with the ones before it reads the data once.
+    """
+    if not periods:
+        return []
     as_of = to_utc(as_of)
-    t0, t1 = window_utc(territory, since, until)
+    bounds = [window_utc(territory, since, until) for since, until in periods]
+    t0, t1 = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    first = min(p[0] for p in periods)
+    last = max(p[1] for p in periods)
     values = _interpellations.params(con, territory, t0, t1, as_of, platform)
-    values.update(_relays.params(territory, since, until, platform))
-    values.update(_activity.params(territory, since, until, platform))
+    values.update(_relays.params(territory, first, last, platform))
+    values.update(_activity.params(territory, first, last, platform))
+    values.update(p_k=list(range(len(periods))), p_t0=[b[0] for b in bounds],
+                  p_t1=[b[1] for b in bounds])
     cur = con.execute(_HEADLINE_SQL, values)
-    row = cur.fetchone()
-    assert row is not None
-    got = dict(zip([d[0] for d in cur.description], row, strict=True))
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return [_headline_dict(territory, since, until, as_of, got)
+            for (since, until), got in zip(periods, rows, strict=True)]
+
+
+def _headline_dict(
+    territory: Territory, since: date, until: date, as_of: datetime, got: dict[str, Any]
+) -> dict[str, Any]:
     n, answered = int(got["interpellations"]), int(got["answered"])
     out: dict[str, Any] = {
         "territory": territory.slug,

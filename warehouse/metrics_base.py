@@ -57,18 +57,16 @@ city AS (
 city_ids AS (SELECT platform, id, handle, ord FROM city WHERE id IS NOT NULL)
 """
 
-# Posts landed for the territory (seen in a page's data), created in the window. Narrow on
-# purpose (no text: reading every window post's text cost more than the join itself): it
-# is materialised once per query and read by several parts of it.
+# Posts landed for the territory (seen in a page's data), created in the window, from the
+# narrow ``territory_timeline`` (the loader keeps it: warehouse/facts.py). No text: reading
+# every window post's text costs more than the rest of most queries.
 TP_CTE = """
 tp AS (
-    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
-           p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost
-    FROM territory_posts t
-    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
-    WHERE t.territory = $terr AND p.in_data
-      AND p.created_at >= $t0 AND p.created_at < $t1
-      AND ($platform::VARCHAR IS NULL OR t.platform = $platform::VARCHAR)
+    SELECT platform, post_id AS id, author_id, created_at, conversation_id,
+           in_reply_to_user_id, reply_to_id, quoted_id, reposted_id, is_repost
+    FROM territory_timeline
+    WHERE territory = $terr AND created_at >= $t0 AND created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
 )
 """
 
@@ -180,10 +178,9 @@ CASE WHEN list_contains($loc_listed::VARCHAR[], lower(a.username)) THEN 'listed'
 LOCAL_CTE = compose(
     """
 authors AS (
-    SELECT DISTINCT p.platform, p.author_id AS id FROM territory_posts t
-    JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
-    WHERE t.territory = $terr AND p.in_data AND p.author_id IS NOT NULL
-      AND ($platform::VARCHAR IS NULL OR t.platform = $platform::VARCHAR)
+    SELECT DISTINCT platform, author_id AS id FROM territory_timeline
+    WHERE territory = $terr AND author_id IS NOT NULL
+      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
 ),
 local_acc AS (
     SELECT a.platform, a.id,""",

@@ -190,16 +190,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0007_interpellation_facts",
+        "0007_facts",
         """
-        -- each interpellation and its first answer, kept by the loader (warehouse/facts.py);
-        -- filled at the next write (facts_state is empty, so every territory is stale)
+        -- each interpellation and its first answer, each relay of city content, and each
+        -- territory's narrow post list: kept by the loader (warehouse/facts.py); filled at
+        -- the next write (facts_state is empty, so every territory is stale)
         CREATE TABLE interpellation_facts (
             territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
             author_id VARCHAR, created_at TIMESTAMP NOT NULL, conversation_id VARCHAR,
             acc_id VARCHAR, addressed_handle VARCHAR,   -- the city account addressed
             answer_id VARCHAR, answered_at TIMESTAMP,    -- the first answer, if any
             answerer VARCHAR, service_response_minutes DOUBLE
+        );
+        -- the territory's posts, narrow (no text), sorted by time: what every metric scans
+        CREATE TABLE territory_timeline (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            author_id VARCHAR, created_at TIMESTAMP NOT NULL, conversation_id VARCHAR,
+            in_reply_to_user_id VARCHAR, reply_to_id VARCHAR, quoted_id VARCHAR,
+            reposted_id VARCHAR, is_repost BOOLEAN NOT NULL
+        );
+        CREATE TABLE relay_facts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            author_id VARCHAR, created_at TIMESTAMP NOT NULL,
+            relay_kind VARCHAR NOT NULL,                -- repost, quote, link
+            reposted_id VARCHAR, quoted_id VARCHAR
         );
         CREATE TABLE facts_state (
             territory VARCHAR PRIMARY KEY,

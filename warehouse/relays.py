@@ -25,7 +25,6 @@ from warehouse.metrics_base import (
     CITY_CTE,
     LOCAL_CTE,
     LOCAL_PREDICATE,
-    TP_CTE,
     Con,
     base_params,
     compose,
@@ -34,8 +33,9 @@ from warehouse.metrics_base import (
     with_ctes,
 )
 
-# the CTEs after city and tp (shared with the headline query of warehouse.metrics)
-CTES = (
+# The CTEs that compute relay facts (warehouse.facts) from ``city`` and ``tp``: what each post
+# relays does not depend on the window (the locality of its author is judged when asked).
+FACT_CTES = (
     """
 domains AS (SELECT unnest($domains::VARCHAR[]) AS d)""",
     """
@@ -74,7 +74,6 @@ rt_orphans AS (
         WHERE b.is_repost
     ) o
     JOIN posts tx ON tx.platform = o.platform AND tx.id = o.id
-         AND tx.created_at >= $t0 AND tx.created_at < $t1  -- as in tp: scan the window only
     JOIN city c ON c.platform = o.platform AND lower(tx.text[1:4]) = 'rt @'
          AND lower(c.handle) = lower(split_part(tx.text[5:120], ':', 1))
 )""",
@@ -91,6 +90,18 @@ rel AS (
     LEFT JOIN city_src cq ON cq.platform = p.platform AND cq.id = p.quoted_id
     LEFT JOIN rt_orphans ro ON ro.platform = p.platform AND ro.id = p.id
     LEFT JOIN linked l ON l.platform = p.platform AND l.post_id = p.id
+)""",
+)
+
+# The query side: the window's relay facts, with their authors' locality (after ``city``).
+CTES = (
+    """
+rel AS (
+    SELECT f.platform, f.post_id, f.author_id, f.created_at, f.relay_kind, f.reposted_id,
+           f.quoted_id
+    FROM relay_facts f
+    WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
 )""",
     compose(
         """
@@ -113,7 +124,7 @@ relays AS (
     WHERE r.relay_kind IS NOT NULL
 )""",
 )
-_WITH = with_ctes(CITY_CTE, TP_CTE, *CTES)
+_WITH = with_ctes(CITY_CTE, *CTES)
 
 _RELAYS_SQL = compose(
     _WITH,
@@ -149,9 +160,9 @@ tw AS (
 ),
 seen AS (
     SELECT p.platform, p.author_id, min(p.created_at) AS first_seen
-    FROM territory_posts t JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
+    FROM territory_timeline p
     SEMI JOIN tw ON tw.platform = p.platform AND tw.author_id = p.author_id
-    WHERE t.territory = $terr AND p.in_data
+    WHERE p.territory = $terr
       AND p.created_at < $t1  -- exact: each of them relayed in the window, before t1
     GROUP BY p.platform, p.author_id
 )
@@ -184,7 +195,6 @@ def params(
     t0, t1 = window_utc(territory, since, until)
     values = base_params(territory, t0, t1, platform)
     values.update(locality_params(territory))
-    values["domains"] = [d.lower().strip(".") for d in territory.city_domains]
     return values
 
 

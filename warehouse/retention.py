@@ -75,7 +75,8 @@ def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
     con.execute(f"DELETE FROM posts WHERE (platform, id) IN {listed}")  # noqa: S608
     # their facts go now (an erasure compacts before the next snapshot), the rest is
     # recomputed whole before it
-    con.execute(f"DELETE FROM interpellation_facts WHERE (platform, post_id) IN {listed}")  # noqa: S608
+    for table in facts.TABLES:
+        con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
     facts.invalidate(con)
     return int(n)
 

@@ -106,22 +106,18 @@ def _over(
 
 
 def q_over(fn: Callable[..., Any], db: str, territory: Territory,
-           sources: Sequence[tuple[Any, ...]], *args: Any,
-           cache_sources: bool = True) -> Any:
+           sources: Sequence[tuple[Any, ...]], *args: Any) -> Any:
     """``fn(cursor, territory, *frames, *args)`` where each frame is a cached query function
     result ``source(cursor, territory, *source_args, **source_kwargs)`` (each source is
     ``(source, source_args)`` or ``(source, source_args, source_kwargs)``): several
     aggregates of one page share one metric computation (e.g. the interpellations of the
     period), and each aggregate is cached under the sources' names and arguments (never by
-    hashing the frames). With
-    ``cache_sources=False`` a large source (all the conversations of a period) is computed
-    for the aggregate and not kept."""
+    hashing the frames)."""
     ident = snapshot_identity(db)
     full = [(s[0], tuple(s[1]), dict(s[2]) if len(s) > 2 else {}) for s in sources]
     keys = tuple((_source(s), s.__name__, (*a, *sorted(k.items()))) for s, a, k in full)
     return _over(_source(fn), fn.__name__, db, ident, territory.slug, keys, tuple(args),
-                 _fetch=lambda: [(q if cache_sources else q_uncached)(s, db, territory, *a, **k)
-                                 for s, a, k in full])
+                 _fetch=lambda: [q(s, db, territory, *a, **k) for s, a, k in full])
 
 
 def q_uncached(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,

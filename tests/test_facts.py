@@ -1,0 +1,122 @@
+"""The facts the loader keeps (warehouse/facts.py) equal a computation from scratch.
+
+Incremental maintenance is the risky part: a batch can bring an answer to an older
+interpellation, the parent that gives a reply its conversation, the original of an earlier
+repost, or the city's own profile (its id). Each test lands pages in an awkward order and
+checks the kept tables against a whole recomputation, and the metrics against the facts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+
+import pytest
+
+from collectors.demo import generate_pages
+from tests.conftest import EXAMPLE_CONFIG
+from territoires.config import load_config
+from warehouse import facts, metrics
+from warehouse.db import publish_snapshot
+from warehouse.load import load_pages
+from warehouse.retention import purge
+from warehouse.territory import save_territory
+
+ANCHOR = date(2026, 11, 23)
+POSTS = 4000
+
+
+def snapshot_facts(con) -> dict[str, list[tuple]]:
+    return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
+            for t in facts.TABLES}
+
+
+def recomputed(con) -> dict[str, list[tuple]]:
+    """The facts as a whole recomputation gives them (inside a rolled-back transaction)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        facts.invalidate(con)
+        assert facts.ensure_current(con) == ["villeneuve"]
+        return snapshot_facts(con)
+    finally:
+        con.execute("ROLLBACK")
+
+
+@pytest.fixture
+def territory():
+    return load_config(EXAMPLE_CONFIG)
+
+
+def demo_pages(territory, seed=7):
+    return list(generate_pages(territory, POSTS, seed, anchor=ANCHOR))
+
+
+def test_shuffled_small_batches_give_the_facts_of_a_whole_computation(con, territory):
+    save_territory(con, territory)
+    pages = demo_pages(territory)
+    random.Random(3).shuffle(pages)  # answers before questions, reposts before originals
+    load_pages(con, pages, max_bytes=200_000)  # dozens of batches
+    kept = snapshot_facts(con)
+    assert len(kept["interpellation_facts"]) > 300
+    assert any(r[8] is not None for r in kept["interpellation_facts"])  # answered ones
+    assert {r[5] for r in kept["relay_facts"]} == {"repost", "quote", "link"}
+    assert len(kept["territory_timeline"]) == con.execute(
+        "SELECT count(*) FROM territory_posts").fetchone()[0]
+    assert kept == recomputed(con)
+
+
+def test_an_answer_landing_later_updates_the_interpellation(con, territory):
+    save_territory(con, territory)
+    pages = demo_pages(territory)
+    city = {a.handle for a in territory.accounts}
+    # every page holding a city reply goes last, in its own batches
+    def has_city_reply(p):
+        return any(f'"username":"{h}"' in p.body.replace(" ", "") for h in city) and (
+            '"in_reply_to_user_id"' in p.body)
+    late = [p for p in pages if p.kind == "tweets" and has_city_reply(p)]
+    early = [p for p in pages if p not in late]
+    assert late and early
+    load_pages(con, early, max_bytes=500_000)
+    as_of = datetime(2026, 11, 30)
+    before = metrics.headline(con, territory, date(2026, 8, 1), ANCHOR, as_of)
+    load_pages(con, late, max_bytes=200_000)
+    after = metrics.headline(con, territory, date(2026, 8, 1), ANCHOR, as_of)
+    assert after["answered"] > before["answered"]
+    assert snapshot_facts(con) == recomputed(con)
+
+
+def test_a_changed_configuration_recomputes_before_publishing(con, db_file, territory):
+    save_territory(con, territory)
+    load_pages(con, demo_pages(territory))
+    as_of = datetime(2026, 11, 30)
+    week = (date(2026, 11, 16), ANCHOR)
+    before = metrics.headline(con, territory, *week, as_of)
+    raw = dict(territory.raw)
+    raw["accounts"] = [dict(a, service_hours="mon-sun 00:00-24:00") for a in raw["accounts"]]
+    from territoires.config import parse_config
+
+    always_open = parse_config(raw, source="test")
+    save_territory(con, always_open)
+    publish_snapshot(con, db_file)  # facts follow the new configuration
+    after = metrics.headline(con, always_open, *week, as_of)
+    assert after["interpellations"] == before["interpellations"]
+    # open around the clock, service-hours time is wall-clock time
+    assert after["median_service_response_minutes"] == after["median_response_minutes"]
+    assert before["median_service_response_minutes"] != before["median_response_minutes"]
+
+
+def test_purge_invalidates_and_publishing_recomputes(con, db_file, territory):
+    raw = dict(territory.raw)
+    raw["privacy"] = {**raw.get("privacy", {}), "retention_days": 30}
+    from territoires.config import parse_config
+
+    short = parse_config(raw, source="test")
+    save_territory(con, short)
+    load_pages(con, demo_pages(short))
+    assert con.execute("SELECT count(*) FROM facts_state").fetchone()[0] == 1
+    purge(con, datetime(2026, 11, 23, 12))
+    assert con.execute("SELECT count(*) FROM facts_state").fetchone()[0] == 0
+    publish_snapshot(con, db_file)
+    oldest = con.execute("SELECT min(created_at) FROM interpellation_facts").fetchone()[0]
+    assert oldest >= datetime(2026, 10, 23)
+    assert snapshot_facts(con) == recomputed(con)
