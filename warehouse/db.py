@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -47,9 +48,25 @@ def spool_dir(db: str | os.PathLike[str]) -> Path:
     return Path(str(db) + ".spool")
 
 
+def memory_limit() -> str | None:
+    """``$TERRITOIRES_MEMORY_LIMIT`` (e.g. ``3GB``): DuckDB's buffer pool cap, else its default
+    (80 % of the machine's memory). Larger operations spill to disk under the cap."""
+    value = os.environ.get("TERRITOIRES_MEMORY_LIMIT", "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value):
+        raise ValueError(
+            f"TERRITOIRES_MEMORY_LIMIT: a size like '3GB' or '512MiB' expected, got {value!r}"
+        )
+    return value
+
+
 def connect(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    limit = memory_limit()
+    if limit:
+        con.execute(f"SET memory_limit = '{limit}'")  # validated above
     return con
 
 
@@ -117,7 +134,24 @@ def ensure_snapshot(db: str | os.PathLike[str], wait: float = 600.0) -> Path:
     :class:`WarehouseBusy` says so at once and the writer will publish when it is done.
     """
     target = snapshot_path(db)
-    if not target.exists():
-        with writer(db, wait=wait):
+    if not target.exists() or _behind(target):
+        with writer(db, wait=wait):  # migrates, then publishes (facts included)
             pass
     return target
+
+
+def _behind(snapshot: Path) -> bool:
+    """Whether a snapshot predates a migration of this version (an upgrade): republish."""
+    from warehouse.migrations import MIGRATIONS
+
+    try:
+        con = duckdb.connect(str(snapshot), read_only=True)
+    except duckdb.Error:
+        return True
+    try:
+        done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    except duckdb.Error:
+        return True
+    finally:
+        con.close()
+    return any(name not in done for name, _ in MIGRATIONS)

@@ -332,11 +332,15 @@ def _record(con: duckdb.DuckDBPyConnection, kind: str, report: ErasureReport) ->
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, fn: Any, in_transaction: bool) -> Any:
+    """``fn()``, then the facts recomputed (posts went), in the caller's transaction or one."""
     if in_transaction:
-        return fn()
+        result = fn()
+        facts.ensure_current(con)
+        return result
     con.execute("BEGIN TRANSACTION")
     try:
         result = fn()
+        facts.ensure_current(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -17,10 +17,12 @@ Kept exact by three rules:
   interpellations of the conversations its posts belong to (a new post can be an
   interpellation, the answer to an older one, or the parent that gives a reply its
   conversation) and the relays among its posts and the posts that repost or quote them.
-* **Before every snapshot is published** (:func:`ensure_current`), a territory whose
+* **Purge, erasure and rebuild** (which delete posts and mentions, or replay everything)
+  :func:`invalidate` the facts and recompute them whole before they commit
+  (:func:`ensure_current`).
+* **Before every snapshot is published** (:func:`ensure_current` again), a territory whose
   configuration or resolved city-account ids differ from those its facts were computed
-  with (``facts_state.signature``) is recomputed whole; so is one that :func:`invalidate`
-  marked (purge and erasure delete posts and mentions; rebuild replays everything).
+  with (``facts_state.signature``) is recomputed whole.
 * Deleting a post deletes its facts (superseded edits, purge, erasure).
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from warehouse.db import ensure_snapshot, snapshot_path
+from warehouse.db import ensure_snapshot, memory_limit, snapshot_path
 
 _lock = threading.Lock()
 _open: dict[str, tuple[tuple[int, int], duckdb.DuckDBPyConnection]] = {}
@@ -45,6 +45,8 @@ def _connection(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
         # A private in-memory instance that ATTACHes the file opens the current inode.
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
+        if limit := memory_limit():
+            con.execute(f"SET memory_limit = '{limit}'")  # validated by memory_limit()
         con.execute("ATTACH '" + str(snap).replace("'", "''") + "' AS snapshot (READ_ONLY)")
         _open[key] = (ident, con)
         # the previous connection is left to the garbage collector: queries may still use it

@@ -216,6 +216,7 @@ def purge(
                 con, t.slug, t.timezone, t.retention_days, now
             )
         report.deletions_honoured = honour_deletions(con, in_transaction=True, db=db)
+        facts.ensure_current(con)  # posts stopped counting: the facts follow, in this transaction
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

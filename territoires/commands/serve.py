@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,7 +37,11 @@ def serve(db: Path, port: int, address: str = "127.0.0.1") -> int:
         "--server.port", str(port), "--server.address", address,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
-    return subprocess.call(cmd, env=env, cwd=APP.parent)
+    # streamlit replaces this process: a SIGTERM (systemd, a test, kill) reaches the server
+    # itself rather than leaving it orphaned behind a dead parent
+    sys.stdout.flush()
+    os.chdir(APP.parent)
+    os.execve(sys.executable, cmd, env)
 
 
 def run(args: argparse.Namespace) -> int:
