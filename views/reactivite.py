@@ -20,7 +20,8 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
 since, until = view.since, view.until_excl
-INTER = [(metrics.interpellations, (since, until, view.as_of), view.pf)]  # once, shared
+# once, shared by every chart and table (brief rows: the listed ones get their texts)
+INTER = [(metrics.interpellations, (since, until, view.as_of), {**view.pf, "brief": True})]
 
 # ---- targets (in the URL, so a shared link keeps them) ------------------------------------
 with st.expander(t("resp.targets"), icon=":material/flag:"):

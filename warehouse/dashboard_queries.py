@@ -477,20 +477,46 @@ def arrival_answer_grid(con: Con, territory: Territory, inter: pd.DataFrame,
         return con.execute(_GRID_SQL, {"tz": territory.timezone}).df()
 
 
+_POST_DETAILS_SQL = compose(
+    "SELECT f.*, u.username AS author_username, u.name AS author_name, p.text,",
+    url_expr("p", "u"),
+    """AS url
+FROM _dq_rows f
+-- created_at too: the scan of posts then skips every block outside the rows' time span
+LEFT JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+ORDER BY f._row
+""",
+)
+
+
+def _with_post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (``platform``, ``post_id`` …) plus each post's author, text and address: the
+    listed rows only, so a chart's thousands of rows never carry their texts."""
+    rows = rows.reset_index(drop=True).assign(_row=range(len(rows)))
+    with _frame(con, "_dq_rows", rows):
+        return con.execute(_POST_DETAILS_SQL).df().drop(columns="_row")
+
+
 def slowest_answers(con: Con, territory: Territory, inter: pd.DataFrame,
                     account: str | None = None, limit: int = 20) -> pd.DataFrame:
-    """The answered interpellations with the longest service-hours response time."""
+    """The answered interpellations with the longest service-hours response time (``inter``:
+    rows of :func:`warehouse.metrics.interpellations`, brief ones will do), with their texts."""
     df = _interp(inter, account)
     df = df[df["status"] == "answered"]
-    return df.sort_values(["service_response_minutes", "response_minutes"],
-                          ascending=False).head(limit).reset_index(drop=True)
+    top = df.sort_values(["service_response_minutes", "response_minutes"],
+                         ascending=False).head(limit)
+    return _with_post_details(con, top.drop(columns=["text", "author_username",
+                                                     "author_name", "url"], errors="ignore"))
 
 
 def missed(con: Con, territory: Territory, inter: pd.DataFrame, account: str | None = None,
            limit: int = 100) -> pd.DataFrame:
-    """The interpellations left unanswered for more than 7 days, oldest first."""
+    """The interpellations left unanswered for more than 7 days, oldest first, with texts."""
     df = _interp(inter, account)
-    return df[df["status"] == "missed"].head(limit).reset_index(drop=True)
+    top = df[df["status"] == "missed"].head(limit)
+    return _with_post_details(con, top.drop(columns=["text", "author_username",
+                                                     "author_name", "url"], errors="ignore"))
 
 
 # -- relays ---------------------------------------------------------------------------------

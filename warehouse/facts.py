@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
 
 import duckdb
 
@@ -105,45 +104,44 @@ def signature(con: Con, territory: Territory) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
-def _scope(con: Con, sql: str, values: dict[str, Any], table: str, full: bool) -> None:
-    con.execute(sql, {"terr": values["terr"], "full": full})
+def _clear(con: Con, table: str, slug: str, full: bool) -> None:
+    """Delete the territory's rows of ``table``: all, or those of the scope (``_fact_tp``)."""
     if full:
-        con.execute(f"DELETE FROM {table} WHERE territory = ?", [values["terr"]])  # noqa: S608
+        con.execute(f"DELETE FROM {table} WHERE territory = ?", [slug])  # noqa: S608
     else:
-        con.execute(_DELETE_SCOPED.format(table=table), {"terr": values["terr"]})
+        con.execute(_DELETE_SCOPED.format(table=table), {"terr": slug})
 
 
 def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
-    """Recompute the facts of ``territory``: all of them, or the scope tables' ones."""
+    """Recompute the facts of ``territory``: all of them, or those of the scope tables."""
+    slug = territory.slug
     values = base_params(territory, datetime(1970, 1, 1), datetime(1970, 1, 1))
     del values["t0"], values["t1"]
     con.execute("CREATE TEMP TABLE IF NOT EXISTS _fact_posts (platform VARCHAR, id VARCHAR)")
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _fact_convs (platform VARCHAR, conversation_id VARCHAR)"
     )
-    # the narrow post list, and interpellations with their first answers: the posts of the
-    # batch and of its conversations (a reply's conversation can be filled by its parent)
-    _scope(con, _INTER_SCOPE_SQL, values, "territory_timeline", full)
+    # the posts of the batch and of its conversations (a new post can answer an older one,
+    # or be the parent that gives a reply its conversation): the narrow post list and the
+    # interpellations with their first answers
+    con.execute(_INTER_SCOPE_SQL, {"terr": slug, "full": full})
+    for table in ("territory_timeline", "interpellation_facts"):
+        _clear(con, table, slug, full)
     con.execute(
         "INSERT INTO territory_timeline SELECT $terr, * FROM _fact_tp ORDER BY created_at",
-        {"terr": territory.slug},
+        {"terr": slug},
     )
-    if full:
-        con.execute("DELETE FROM interpellation_facts WHERE territory = ?", [territory.slug])
-    else:
-        con.execute(_DELETE_SCOPED.format(table="interpellation_facts"), {"terr": territory.slug})
     lo, hi = con.execute("SELECT min(created_at), max(created_at) FROM _fact_tp").fetchone()  # type: ignore[misc]
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
         con.execute(_INTER_INSERT_SQL, {**values, **cal})
-    # relays of city content
-    _scope(con, _RELAY_SCOPE_SQL, values, "relay_facts", full)
+    # the posts of the batch and those reposting or quoting them: the relays
+    con.execute(_RELAY_SCOPE_SQL, {"terr": slug, "full": full})
+    _clear(con, "relay_facts", slug, full)
     domains = [d.lower().strip(".") for d in territory.city_domains]
     con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})
     con.execute("DROP TABLE IF EXISTS _fact_tp")
-    con.execute(
-        "INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)", [territory.slug, sig]
-    )
+    con.execute("INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)", [slug, sig])
 
 
 def _territories(con: Con) -> list[Territory]:

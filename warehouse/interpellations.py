@@ -194,8 +194,8 @@ _ORDER = "ORDER BY r.created_at, r.platform, r.post_id"
 _LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, _ORDER)
 # the same rows, few columns and no text (for counts and charts)
 BRIEF_COLUMNS = (
-    "r.platform, r.post_id, r.created_at, r.addressed_handle, r.status, r.response_minutes, "
-    "r.service_response_minutes"
+    "r.platform, r.post_id, r.author_id, r.created_at, r.addressed_handle, r.status, "
+    "r.answered_at, r.answered_by_handle, r.response_minutes, r.service_response_minutes"
 )
 _BRIEF_SQL = compose(_WITH, "SELECT", BRIEF_COLUMNS, "FROM result r", _ORDER)
 _QUEUE_SQL = compose(
