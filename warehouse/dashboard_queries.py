@@ -755,9 +755,8 @@ def freshness(con: Con, territory: Territory, platform: str | None = None) -> pd
     ).df().merge(
         con.execute(
             """
-            SELECT p.platform, max(p.created_at) AS latest_post_at
-            FROM territory_posts t JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
-            WHERE t.territory = ? AND p.in_data GROUP BY p.platform
+            SELECT platform, max(created_at) AS latest_post_at
+            FROM territory_timeline WHERE territory = ? GROUP BY platform
             """,
             [territory.slug],
         ).df(),
