@@ -119,3 +119,37 @@ def test_purge_recomputes_the_facts_in_its_own_transaction(con, territory):
     oldest = con.execute("SELECT min(created_at) FROM interpellation_facts").fetchone()[0]
     assert oldest >= datetime(2026, 10, 23)
     assert snapshot_facts(con) == recomputed(con)
+
+
+def _page(tweets, users=()):
+    import orjson
+
+    from warehouse.pages import RawPage
+
+    body = orjson.dumps({"data": tweets, "includes": {"users": list(users)}}).decode()
+    return RawPage(body=body, territory="villeneuve", kind="tweets")
+
+
+def test_a_conversation_filled_two_batches_later_still_finds_its_answer(con, territory):
+    """Payloads without conversation ids: each batch fills one level of a thread, so the
+    city's answer gets its conversation when neither it nor its parent is in the batch."""
+    save_territory(con, territory)
+    users = [{"id": "1", "username": "villeneuve_fr"}, {"id": "7", "username": "ana"}]
+    root = {"id": "300", "text": "Travaux rue Haute", "author_id": "1",
+            "created_at": "2026-11-02T09:00:00Z"}
+    question = {"id": "301", "text": "Jusqu'à quand ?", "author_id": "7",
+                "created_at": "2026-11-02T10:00:00Z", "in_reply_to_user_id": "1",
+                "referenced_tweets": [{"type": "replied_to", "id": "300"}]}
+    answer = {"id": "302", "text": "Vendredi.", "author_id": "1",
+              "created_at": "2026-11-02T10:30:00Z", "in_reply_to_user_id": "7",
+              "referenced_tweets": [{"type": "replied_to", "id": "301"}]}
+    other = {"id": "399", "text": "Bonjour", "author_id": "7",
+             "created_at": "2026-11-03T10:00:00Z"}
+    for batch in ([answer], [question], [root], [other]):  # one level filled per batch
+        load_pages(con, [_page(batch, users)])
+    assert con.execute(
+        "SELECT conversation_id FROM posts WHERE id = '302'").fetchone() == ("300",)
+    got = con.execute(
+        "SELECT post_id, answer_id FROM interpellation_facts").fetchall()
+    assert got == [("301", "302")]
+    assert snapshot_facts(con) == recomputed(con)

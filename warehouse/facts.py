@@ -42,35 +42,54 @@ from warehouse.service_hours import calendar_params
 Con = duckdb.DuckDBPyConnection
 TABLES = ("territory_timeline", "interpellation_facts", "relay_facts")
 
-# The territory's posts to (re)compute, materialised as a temp table: all of them ($full),
-# or those the scope selects (_fact_posts: the keys the batch landed; _fact_convs: their
-# conversations).
-_TP = """
+# The territory's posts to (re)compute, materialised as ``_fact_tp``: all of them ($full)
+# or those of ``_fact_keys``. The keys are found from the small side (the batch's keys, the
+# narrow timeline), so a batch never joins the whole of posts with territory_posts.
+_POST_COLUMNS = """
 SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
-       p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost
+       p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost"""
+_ALL_TP_SQL = compose(
+    "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
+    _POST_COLUMNS,
+    """
 FROM territory_posts t
 JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
 WHERE t.territory = $terr AND p.in_data AND p.created_at IS NOT NULL
+""",
+)
+_KEYS_TP_SQL = compose(
+    "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
+    _POST_COLUMNS,
+    """
+FROM _fact_keys k
+JOIN posts p ON p.platform = k.platform AND p.id = k.id
+JOIN territory_posts t ON t.territory = $terr AND t.platform = p.platform AND t.post_id = p.id
+WHERE p.in_data AND p.created_at IS NOT NULL
+""",
+)
+# interpellations: the batch's posts and every post of their conversations (a new post can
+# answer an older one, or be the parent that gives a reply its conversation)
+_INTER_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE _fact_keys AS
+SELECT platform, id FROM _fact_posts
+UNION
+SELECT t.platform, t.post_id FROM territory_timeline t
+SEMI JOIN _fact_convs c ON c.platform = t.platform AND c.conversation_id = t.conversation_id
+WHERE t.territory = $terr
 """
-_INTER_SCOPE_SQL = compose(
-    "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
-    _TP,
-    """
-  AND ($full
-       OR (p.platform, p.id) IN (SELECT (platform, id) FROM _fact_posts)
-       OR (p.platform, p.conversation_id) IN (SELECT (platform, conversation_id) FROM _fact_convs))
-""",
-)
-_RELAY_SCOPE_SQL = compose(
-    "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
-    _TP,
-    """
-  AND ($full
-       OR (p.platform, p.id) IN (SELECT (platform, id) FROM _fact_posts)
-       OR (p.platform, p.reposted_id) IN (SELECT (platform, id) FROM _fact_posts)
-       OR (p.platform, p.quoted_id) IN (SELECT (platform, id) FROM _fact_posts))
-""",
-)
+# relays: the batch's posts and the posts reposting or quoting one of them
+_RELAY_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE _fact_keys AS
+SELECT platform, id FROM _fact_posts
+UNION
+SELECT t.platform, t.post_id FROM territory_timeline t
+SEMI JOIN _fact_posts b ON b.platform = t.platform AND b.id = t.reposted_id
+WHERE t.territory = $terr
+UNION
+SELECT t.platform, t.post_id FROM territory_timeline t
+SEMI JOIN _fact_posts b ON b.platform = t.platform AND b.id = t.quoted_id
+WHERE t.territory = $terr
+"""
 _INTER_INSERT_SQL = compose(
     "INSERT INTO interpellation_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *interpellations.FACT_CTES),
@@ -104,6 +123,15 @@ def signature(con: Con, territory: Territory) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
+def _scope(con: Con, keys_sql: str, slug: str, full: bool) -> None:
+    """Materialise ``_fact_tp``: every post of the territory, or those ``keys_sql`` finds."""
+    if full:
+        con.execute(_ALL_TP_SQL, {"terr": slug})
+    else:
+        con.execute(keys_sql, {"terr": slug})
+        con.execute(_KEYS_TP_SQL, {"terr": slug})
+
+
 def _clear(con: Con, table: str, slug: str, full: bool) -> None:
     """Delete the territory's rows of ``table``: all, or those of the scope (``_fact_tp``)."""
     if full:
@@ -121,10 +149,9 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _fact_convs (platform VARCHAR, conversation_id VARCHAR)"
     )
-    # the posts of the batch and of its conversations (a new post can answer an older one,
-    # or be the parent that gives a reply its conversation): the narrow post list and the
+    # the posts of the batch and of its conversations: the narrow post list and the
     # interpellations with their first answers
-    con.execute(_INTER_SCOPE_SQL, {"terr": slug, "full": full})
+    _scope(con, _INTER_KEYS_SQL, slug, full)
     for table in ("territory_timeline", "interpellation_facts"):
         _clear(con, table, slug, full)
     con.execute(
@@ -136,11 +163,12 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
         con.execute(_INTER_INSERT_SQL, {**values, **cal})
     # the posts of the batch and those reposting or quoting them: the relays
-    con.execute(_RELAY_SCOPE_SQL, {"terr": slug, "full": full})
+    _scope(con, _RELAY_KEYS_SQL, slug, full)
     _clear(con, "relay_facts", slug, full)
     domains = [d.lower().strip(".") for d in territory.city_domains]
     con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})
-    con.execute("DROP TABLE IF EXISTS _fact_tp")
+    for temp in ("_fact_tp", "_fact_keys"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")  # noqa: S608
     con.execute("INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)", [slug, sig])
 
 
@@ -157,8 +185,13 @@ def _stored_signatures(con: Con) -> dict[str, str]:
 def after_batch(con: Con, copies: str = "_copies") -> None:
     """Recompute the facts the batch's posts (``copies``: platform, id) can change."""
     assert copies.isidentifier(), copies  # an internal temp table, never user input
+    # _conv_filled: older posts whose conversation id the batch filled (warehouse/load.py)
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS _conv_filled (platform VARCHAR, id VARCHAR)")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _fact_posts AS SELECT DISTINCT platform, id FROM {copies}"  # noqa: S608
+        f"""
+        CREATE OR REPLACE TEMP TABLE _fact_posts AS
+        SELECT platform, id FROM {copies} UNION SELECT platform, id FROM _conv_filled
+        """  # noqa: S608
     )
     con.execute(
         """

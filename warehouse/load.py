@@ -313,21 +313,28 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         """
     )
     # A post missing its conversation id: its own id if fresh, its parent's if a reply.
-    con.execute(
+    # (the posts filled are kept in _conv_filled: older posts can change conversation here,
+    # and warehouse/facts.py recomputes what they belong to)
+    filled = con.execute(
         """
         UPDATE posts SET conversation_id = id
         WHERE conversation_id IS NULL AND reply_to_id IS NULL
+        RETURNING platform, id
         """
-    )
-    con.execute(
+    ).fetchall()
+    filled += con.execute(
         """
         UPDATE posts SET conversation_id = parent.conversation_id
         FROM posts parent
         WHERE posts.conversation_id IS NULL AND posts.reply_to_id IS NOT NULL
           AND parent.platform = posts.platform AND parent.id = posts.reply_to_id
           AND parent.conversation_id IS NOT NULL
+        RETURNING posts.platform, posts.id
         """
-    )
+    ).fetchall()
+    con.execute("CREATE OR REPLACE TEMP TABLE _conv_filled (platform VARCHAR, id VARCHAR)")
+    if filled:
+        con.executemany("INSERT INTO _conv_filled VALUES (?, ?)", [list(k) for k in filled])
     _replace_children(con)
     con.execute(
         """
