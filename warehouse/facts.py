@@ -67,29 +67,29 @@ JOIN territory_posts t ON t.territory = $terr AND t.platform = p.platform AND t.
 WHERE p.in_data AND p.created_at IS NOT NULL
 """,
 )
+
+
+def _keys_sql(*links: tuple[str, str]) -> str:
+    """SQL filling ``_fact_keys``: the batch's keys, and the territory's timeline posts linked
+    to them, one ``(table, match)`` per link (constant fragments only: ``b`` is the linked
+    table, ``t`` the timeline row)."""
+    parts = ["SELECT platform, id FROM _fact_posts"]
+    parts += [
+        f"SELECT t.platform, t.post_id FROM territory_timeline t SEMI JOIN {table} b"  # noqa: S608
+        f" ON b.platform = t.platform AND {match} WHERE t.territory = $terr"
+        for table, match in links
+    ]
+    return "CREATE OR REPLACE TEMP TABLE _fact_keys AS\n" + "\nUNION\n".join(parts)
+
+
 # interpellations: the batch's posts and every post of their conversations (a new post can
 # answer an older one, or be the parent that gives a reply its conversation)
-_INTER_KEYS_SQL = """
-CREATE OR REPLACE TEMP TABLE _fact_keys AS
-SELECT platform, id FROM _fact_posts
-UNION
-SELECT t.platform, t.post_id FROM territory_timeline t
-SEMI JOIN _fact_convs c ON c.platform = t.platform AND c.conversation_id = t.conversation_id
-WHERE t.territory = $terr
-"""
+_INTER_KEYS_SQL = _keys_sql(("_fact_convs", "b.conversation_id = t.conversation_id"))
 # relays: the batch's posts and the posts reposting or quoting one of them
-_RELAY_KEYS_SQL = """
-CREATE OR REPLACE TEMP TABLE _fact_keys AS
-SELECT platform, id FROM _fact_posts
-UNION
-SELECT t.platform, t.post_id FROM territory_timeline t
-SEMI JOIN _fact_posts b ON b.platform = t.platform AND b.id = t.reposted_id
-WHERE t.territory = $terr
-UNION
-SELECT t.platform, t.post_id FROM territory_timeline t
-SEMI JOIN _fact_posts b ON b.platform = t.platform AND b.id = t.quoted_id
-WHERE t.territory = $terr
-"""
+_RELAY_KEYS_SQL = _keys_sql(
+    ("_fact_posts", "b.id = t.reposted_id"), ("_fact_posts", "b.id = t.quoted_id")
+)
+
 _INTER_INSERT_SQL = compose(
     "INSERT INTO interpellation_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *interpellations.FACT_CTES),
