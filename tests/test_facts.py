@@ -16,7 +16,7 @@ import pytest
 from collectors.demo import generate_pages
 from territoires.config import load_config
 from tests.conftest import EXAMPLE_CONFIG
-from warehouse import facts, metrics
+from warehouse import facts, metrics, rollups
 from warehouse.db import publish_snapshot
 from warehouse.load import load_pages
 from warehouse.retention import purge
@@ -29,6 +29,21 @@ POSTS = 4000
 def snapshot_facts(con) -> dict[str, list[tuple]]:
     return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
             for t in facts.TABLES}
+
+
+def rollups_now(con) -> dict[str, list[tuple]]:
+    return {t: con.execute(f"SELECT * EXCLUDE (refreshed_at) FROM {t} ORDER BY ALL").fetchall()  # noqa: S608
+            for t in ("daily_posts", "daily_hashtags")}
+
+
+def rollups_recomputed(con) -> dict[str, list[tuple]]:
+    """The daily rollups as ``rebuild`` computes them (inside a rolled-back transaction)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rollups.refresh_territory(con)
+        return rollups_now(con)
+    finally:
+        con.execute("ROLLBACK")
 
 
 def recomputed(con) -> dict[str, list[tuple]]:
@@ -63,6 +78,11 @@ def test_shuffled_small_batches_give_the_facts_of_a_whole_computation(con, terri
     assert len(kept["territory_timeline"]) == con.execute(
         "SELECT count(*) FROM territory_posts").fetchone()[0]
     assert kept == recomputed(con)
+    # the daily rollups each batch refreshed from the timeline equal a whole recomputation
+    kept_rollups = rollups_now(con)
+    assert sum(r[3] for r in kept_rollups["daily_posts"]) == len(kept["territory_timeline"])
+    assert kept_rollups["daily_hashtags"]
+    assert kept_rollups == rollups_recomputed(con)
 
 
 def test_an_answer_landing_later_updates_the_interpellation(con, territory):

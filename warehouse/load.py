@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from warehouse import facts
+from warehouse import facts, rollups
 from warehouse.pages import RawPage
-from warehouse.rollups import after_batch, after_rebuild
+from warehouse.retention import enforce_horizon
 
 BATCH_BYTES = 64 * 1024 * 1024
 
@@ -158,9 +158,10 @@ def _load_batch(
         con.execute("INSERT INTO raw_pages BY NAME SELECT * FROM _batch")
         stats = normalise(con)
         stats.pages = len(batch)
-        if stats.new_pages:  # retention horizon and daily rollups of this batch (rollups.py)
-            after_batch(con)
-            facts.after_batch(con)  # interpellations and relays the batch can change (facts.py)
+        if stats.new_pages:
+            enforce_horizon(con, only_ids="_copies")  # posts below a purged horizon go
+            facts.after_batch(con)  # interpellations, relays, the timeline (facts.py)
+            rollups.after_batch(con)  # daily rollups of the days touched, from the timeline
         if before_commit is not None:
             before_commit(con, stats)
         con.execute("COMMIT")
@@ -516,7 +517,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
             stats = normalise(con)
             stats.pages = stats.new_pages
             total.add(stats)
-        after_rebuild(con)  # retention horizon, then the daily rollups (rollups.py)
+        rollups.after_rebuild(con)  # retention horizon, then the daily rollups (rollups.py)
         facts.invalidate(con)
         facts.ensure_current(con)
         con.execute("COMMIT")
