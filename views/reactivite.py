@@ -9,19 +9,18 @@ import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q_over
+from territoires.ui.data import q
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
 from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
-from warehouse import metrics
 
 DEFAULT_RATE, DEFAULT_HOURS = 90, 4.0
 view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
 since, until = view.since, view.until_excl
-# once, shared by every chart and table (brief rows: the listed ones get their texts)
-INTER = [(metrics.interpellations, (since, until, view.as_of), {**view.pf, "brief": True})]
+# every figure is one statement over the window's interpellations (warehouse/dashboard_queries)
+WINDOW = (since, until, view.as_of, view.platform)
 
 # ---- targets (in the URL, so a shared link keeps them) ------------------------------------
 with st.expander(t("resp.targets"), icon=":material/flag:"):
@@ -40,8 +39,8 @@ with st.expander(t("resp.targets"), icon=":material/flag:"):
 
 # ---- headline ------------------------------------------------------------------------------
 with r.guard("resp.headline"):
-    by_account = q_over(dq.responsiveness_by_account, db, terr, INTER, view.platform)
-    h = q_over(dq.responsiveness_total, db, terr, INTER, view.account)
+    by_account = q(dq.responsiveness_by_account, db, terr, *WINDOW)
+    h = q(dq.responsiveness_total, db, terr, *WINDOW, view.account)
     if view.account:
         st.caption(r.md_escape(f"@{view.account}"))
     rate, med_s = h["response_rate"], h["median_service_response_minutes"]
@@ -88,7 +87,7 @@ with r.guard("resp.by_account"):
 # ---- week by week --------------------------------------------------------------------------
 with r.guard("resp.weekly"):
     st.header(t("resp.weekly"), anchor=False)
-    weeks = q_over(dq.responsiveness_by_week, db, terr, INTER, view.account)
+    weeks = q(dq.responsiveness_by_week, db, terr, *WINDOW, view.account)
     if not len(weeks):
         st.info(t("empty.period"))
     else:
@@ -107,7 +106,7 @@ with r.guard("resp.weekly"):
 # ---- weekday x hour ------------------------------------------------------------------------
 with r.guard("resp.heatmap"):
     st.header(t("resp.heatmap"), anchor=False)
-    grid = q_over(dq.arrival_answer_grid, db, terr, INTER, view.account)
+    grid = q(dq.arrival_answer_grid, db, terr, *WINDOW, view.account)
     cols = st.columns(2)
     for col, what in zip(cols, ("arrivals", "answers"), strict=True):
         g = grid[grid["what"] == what]
@@ -138,7 +137,7 @@ POST_COLUMNS = {
 }
 with r.guard("resp.slowest"):
     st.header(t("resp.slowest"), anchor=False)
-    slow = r.localize(q_over(dq.slowest_answers, db, terr, INTER, view.account, 20), view,
+    slow = r.localize(q(dq.slowest_answers, db, terr, *WINDOW, view.account, 20), view,
                       ["created_at"])
     slow = slow.assign(response=slow["response_minutes"].map(fmt_minutes),
                        service_response=slow["service_response_minutes"].map(fmt_minutes),
@@ -149,7 +148,7 @@ with r.guard("resp.slowest"):
 
 with r.guard("resp.missed"):
     st.header(t("resp.missed"), anchor=False)
-    gone = r.localize(q_over(dq.missed, db, terr, INTER, view.account, 100), view,
+    gone = r.localize(q(dq.missed, db, terr, *WINDOW, view.account, 100), view,
                       ["created_at"])
     st.caption(t("m.missed.help"))
     gone = gone.assign(author_username="@" + gone["author_username"].fillna("?"))

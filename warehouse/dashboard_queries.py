@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from territoires.config import Territory
-from warehouse import metrics
+from warehouse import interpellations, metrics
 from warehouse.activity import top_conversations
 from warehouse.metrics_base import (
     CITY_CTE,
@@ -391,18 +391,26 @@ quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes,
 quantile_cont(service_response_minutes, 0.9) AS p90_service_response_minutes
 """
 
+# The window's interpellations judged at as_of, brief, as the CTE ``_dq_inter``: every
+# responsiveness aggregate is one statement over them, so no row leaves DuckDB (at 10M posts
+# a 4-week window holds half a million interpellations).
+_INTER_CTES = (CITY_CTE, *interpellations.BRIEF_CTES,
+               f"_dq_inter AS ({interpellations.BRIEF_SELECT})")
 _BY_ACCOUNT_SQL = compose(
+    with_ctes(*_INTER_CTES),
     "SELECT platform, addressed_handle AS handle,", _RESP_AGG,
-    "FROM _dq_inter GROUP BY platform, addressed_handle"
+    "FROM _dq_inter GROUP BY platform, addressed_handle",
 )
-_TOTAL_SQL = compose("SELECT", _RESP_AGG, "FROM _dq_inter")
+_TOTAL_SQL = compose(with_ctes(*_INTER_CTES), "SELECT", _RESP_AGG, "FROM _dq_inter")
 _BY_WEEK_SQL = compose(
+    with_ctes(*_INTER_CTES),
     "SELECT date_trunc('week',", _local("created_at"), ")::DATE AS week,", _RESP_AGG,
     "FROM _dq_inter GROUP BY ALL ORDER BY week",
 )
 _GRID_SQL = compose(
-    """
-WITH ev AS (
+    with_ctes(*_INTER_CTES),
+    """,
+ev AS (
     SELECT 'arrivals' AS what,""", _local("created_at"), """AS t FROM _dq_inter
     UNION ALL
     SELECT 'answers',""", _local("answered_at"), """FROM _dq_inter WHERE answered_at IS NOT NULL
@@ -417,22 +425,35 @@ FROM grid g LEFT JOIN ev ON ev.what = g.what
 GROUP BY ALL ORDER BY g.what DESC, weekday, hour
 """,
 )
+# the answered ones slowest in service hours first; the missed ones oldest first
+_SLOWEST_SQL = compose(
+    with_ctes(*_INTER_CTES),
+    """SELECT * FROM _dq_inter WHERE status = 'answered'
+ORDER BY service_response_minutes DESC NULLS LAST, response_minutes DESC NULLS LAST,
+         platform, post_id
+LIMIT $limit""",
+)
+_MISSED_SQL = compose(
+    with_ctes(*_INTER_CTES),
+    """SELECT * FROM _dq_inter WHERE status = 'missed'
+ORDER BY created_at, platform, post_id LIMIT $limit""",
+)
 
 
-def _interp(df: pd.DataFrame, account: str | None) -> pd.DataFrame:
-    if account:
-        df = df[df["addressed_handle"].str.lower() == account.lower()]
-    return df
+def _inter_params(territory: Territory, since: date, until: date, as_of: datetime,
+                  platform: str | None = None, account: str | None = None) -> dict[str, Any]:
+    """Parameters of the statements over ``_dq_inter`` (``account``: a handle, or None)."""
+    return interpellations.brief_params(
+        territory, *window_utc(territory, since, until), as_of, platform, account or None)
 
 
-def responsiveness_by_account(con: Con, territory: Territory, inter: pd.DataFrame,
-                              platform: str | None = None) -> pd.DataFrame:
-    """Per addressed city account: counts, response rate and quantiles (continuous), over
-    ``inter`` (the rows of :func:`warehouse.metrics.interpellations`); every configured
+def responsiveness_by_account(con: Con, territory: Territory, since: date, until: date,
+                              as_of: datetime, platform: str | None = None) -> pd.DataFrame:
+    """Per addressed city account: counts, response rate and quantiles (continuous) of the
+    interpellations created in ``[since, until)``, judged at ``as_of``; every configured
     account (of ``platform``, if given) has a row."""
-    df = inter
-    with _frame(con, "_dq_inter", df):
-        agg = con.execute(_BY_ACCOUNT_SQL).df()
+    agg = con.execute(_BY_ACCOUNT_SQL,
+                      _inter_params(territory, since, until, as_of, platform)).df()
     mine = [a for a in territory.accounts if platform is None or a.platform == platform]
     accounts = pd.DataFrame({"platform": [a.platform for a in mine],
                              "handle": [a.handle for a in mine],
@@ -443,16 +464,15 @@ def responsiveness_by_account(con: Con, territory: Territory, inter: pd.DataFram
     return out
 
 
-def responsiveness_total(con: Con, territory: Territory, inter: pd.DataFrame,
+def responsiveness_total(con: Con, territory: Territory, since: date, until: date,
+                         as_of: datetime, platform: str | None = None,
                          account: str | None = None) -> dict[str, Any]:
-    """Counts, response rate and quantiles over ``inter`` (the rows of
-    :func:`warehouse.metrics.interpellations`), for one addressed account or all: the same
-    figures as :func:`warehouse.metrics.headline` without a second pass over the posts."""
-    df = _interp(inter, account)
-    with _frame(con, "_dq_inter", df):
-        cur = con.execute(_TOTAL_SQL)
-        names = [d[0] for d in cur.description]
-        row = cur.fetchall()[0]
+    """Counts, response rate and quantiles of the window's interpellations, for one
+    addressed account or all: the figures of :func:`warehouse.metrics.headline`."""
+    cur = con.execute(_TOTAL_SQL,
+                      _inter_params(territory, since, until, as_of, platform, account))
+    names = [d[0] for d in cur.description]
+    row = cur.fetchall()[0]
     out = dict(zip(names, row, strict=True))
     for k, v in out.items():
         if isinstance(v, float) and v != v:  # NaN: undefined
@@ -460,21 +480,21 @@ def responsiveness_total(con: Con, territory: Territory, inter: pd.DataFrame,
     return out
 
 
-def responsiveness_by_week(con: Con, territory: Territory, inter: pd.DataFrame,
+def responsiveness_by_week(con: Con, territory: Territory, since: date, until: date,
+                           as_of: datetime, platform: str | None = None,
                            account: str | None = None) -> pd.DataFrame:
     """Per local ISO week (Monday) of creation: counts, response rate and quantiles."""
-    df = _interp(inter, account)
-    with _frame(con, "_dq_inter", df):
-        return con.execute(_BY_WEEK_SQL, {"tz": territory.timezone}).df()
+    p = _inter_params(territory, since, until, as_of, platform, account)
+    return con.execute(_BY_WEEK_SQL, {**p, "tz": territory.timezone}).df()
 
 
-def arrival_answer_grid(con: Con, territory: Territory, inter: pd.DataFrame,
+def arrival_answer_grid(con: Con, territory: Territory, since: date, until: date,
+                        as_of: datetime, platform: str | None = None,
                         account: str | None = None) -> pd.DataFrame:
     """``what`` (arrivals|answers), ``weekday`` (0 = Monday), ``hour`` (local), ``n``;
     all 7 × 24 cells of both grids, zeros included."""
-    df = _interp(inter, account)
-    with _frame(con, "_dq_inter", df[["created_at", "answered_at"]]):
-        return con.execute(_GRID_SQL, {"tz": territory.timezone}).df()
+    p = _inter_params(territory, since, until, as_of, platform, account)
+    return con.execute(_GRID_SQL, {**p, "tz": territory.timezone}).df()
 
 
 _POST_DETAILS_SQL = compose(
@@ -498,25 +518,22 @@ def _with_post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
         return con.execute(_POST_DETAILS_SQL).df().drop(columns="_row")
 
 
-def slowest_answers(con: Con, territory: Territory, inter: pd.DataFrame,
-                    account: str | None = None, limit: int = 20) -> pd.DataFrame:
-    """The answered interpellations with the longest service-hours response time (``inter``:
-    rows of :func:`warehouse.metrics.interpellations`, brief ones will do), with their texts."""
-    df = _interp(inter, account)
-    df = df[df["status"] == "answered"]
-    top = df.sort_values(["service_response_minutes", "response_minutes"],
-                         ascending=False).head(limit)
-    return _with_post_details(con, top.drop(columns=["text", "author_username",
-                                                     "author_name", "url"], errors="ignore"))
+def slowest_answers(con: Con, territory: Territory, since: date, until: date,
+                    as_of: datetime, platform: str | None = None, account: str | None = None,
+                    limit: int = 20) -> pd.DataFrame:
+    """The answered interpellations of the window with the longest service-hours response
+    time, with their texts."""
+    p = _inter_params(territory, since, until, as_of, platform, account)
+    return _with_post_details(con, con.execute(_SLOWEST_SQL, {**p, "limit": limit}).df())
 
 
-def missed(con: Con, territory: Territory, inter: pd.DataFrame, account: str | None = None,
+def missed(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+           platform: str | None = None, account: str | None = None,
            limit: int = 100) -> pd.DataFrame:
-    """The interpellations left unanswered for more than 7 days, oldest first, with texts."""
-    df = _interp(inter, account)
-    top = df[df["status"] == "missed"].head(limit)
-    return _with_post_details(con, top.drop(columns=["text", "author_username",
-                                                     "author_name", "url"], errors="ignore"))
+    """The window's interpellations left unanswered for more than 7 days, oldest first,
+    with their texts."""
+    p = _inter_params(territory, since, until, as_of, platform, account)
+    return _with_post_details(con, con.execute(_MISSED_SQL, {**p, "limit": limit}).df())
 
 
 # -- relays ---------------------------------------------------------------------------------

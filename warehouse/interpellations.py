@@ -117,9 +117,7 @@ svc AS (
 )
 
 # The query side: the window's facts, judged at as_of (after ``city``).
-CTES = (
-    CAL_CTE,
-    """
+_INTER_CTE = """
 inter AS (
     SELECT f.platform, f.post_id AS id, f.author_id, f.created_at, f.conversation_id,
            f.acc_id, f.addressed_handle, f.answer_id, f.answered_at, f.answerer,
@@ -127,12 +125,39 @@ inter AS (
     FROM interpellation_facts f
     WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
-)""",
-    """
+)"""
+_ANS_CTE = """
 ans AS (
     SELECT platform, id, answer_id, answered_at, answerer, service_response_minutes
     FROM inter WHERE answered_at <= $as_of::TIMESTAMP
-)""",
+)"""
+# each interpellation's status and answer at as_of: what every count and chart needs (read
+# straight from ``inter``, so it streams: a second reader would materialise ``inter``)
+_JUDGED_CTE = """
+judged AS (
+    SELECT i.platform, i.id, i.author_id, i.created_at, i.addressed_handle, i.conversation_id,
+           CASE WHEN i.answered THEN 'answered'
+                WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
+                ELSE 'missed' END AS status,
+           CASE WHEN i.answered THEN i.answer_id END AS answer_id,
+           CASE WHEN i.answered THEN i.answered_at END AS answered_at,
+           k.handle AS answered_by_handle,
+           CASE WHEN i.answered
+                THEN date_diff('millisecond', i.created_at, i.answered_at) / 60000.0
+           END AS response_minutes,
+           CASE WHEN i.answered THEN i.service_response_minutes END AS service_response_minutes
+    -- answered: the first answer came by as_of (the condition of ``ans``)
+    FROM (SELECT *, coalesce(answered_at <= $as_of::TIMESTAMP, false) AS answered FROM inter) i
+    LEFT JOIN city_ids k ON k.platform = i.platform AND k.id = i.answerer AND i.answered
+)"""
+# Brief: the judged rows only (no names, texts or service-hours ages, so no calendar): the
+# source of counts and charts, aggregated where the rows are (warehouse.dashboard_queries).
+BRIEF_CTES = (_INTER_CTE, _JUDGED_CTE)
+CTES = (
+    CAL_CTE,
+    _INTER_CTE,
+    _ANS_CTE,
+    _JUDGED_CTE,
     # an unanswered one's age in the addressed account's service hours: F(as_of) - F(p)
     """
 pts AS (
@@ -152,27 +177,21 @@ svc AS (
     compose(
         """
 result AS (
-    SELECT i.platform, i.id AS post_id, i.author_id, u.username AS author_username,
-           u.name AS author_name, i.created_at, i.addressed_handle, i.conversation_id,
-           CASE WHEN a.answer_id IS NOT NULL THEN 'answered'
-                WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
-                ELSE 'missed' END AS status,
-           a.answer_id, a.answered_at, k.handle AS answered_by_handle,
-           date_diff('millisecond', i.created_at, a.answered_at) / 60000.0 AS response_minutes,
-           a.service_response_minutes,
-           CASE WHEN a.answer_id IS NULL
-                THEN greatest(date_diff('millisecond', i.created_at, $as_of::TIMESTAMP), 0)
+    SELECT j.platform, j.id AS post_id, j.author_id, u.username AS author_username,
+           u.name AS author_name, j.created_at, j.addressed_handle, j.conversation_id,
+           j.status, j.answer_id, j.answered_at, j.answered_by_handle, j.response_minutes,
+           j.service_response_minutes,
+           CASE WHEN j.answer_id IS NULL
+                THEN greatest(date_diff('millisecond', j.created_at, $as_of::TIMESTAMP), 0)
                      / 60000.0
            END AS age_minutes,
            s.service_age_minutes,
            """,
-        url_expr("i", "u"),
+        url_expr("j", "u"),
         """ AS url
-    FROM inter i
-    LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
-    LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
-    LEFT JOIN accounts u ON u.platform = i.platform AND u.id = i.author_id
-    LEFT JOIN city_ids k ON k.platform = a.platform AND k.id = a.answerer
+    FROM judged j
+    LEFT JOIN svc s ON s.platform = j.platform AND s.id = j.id
+    LEFT JOIN accounts u ON u.platform = j.platform AND u.id = j.author_id
 )""",
     ),
 )
@@ -197,7 +216,13 @@ BRIEF_COLUMNS = (
     "r.platform, r.post_id, r.author_id, r.created_at, r.addressed_handle, r.status, "
     "r.answered_at, r.answered_by_handle, r.response_minutes, r.service_response_minutes"
 )
-_BRIEF_SQL = compose(_WITH, "SELECT", BRIEF_COLUMNS, "FROM result r", _ORDER)
+# ``$account`` (a handle, any case, or NULL): the rows addressed to that city account only
+BRIEF_SELECT = compose(
+    "SELECT", BRIEF_COLUMNS,
+    """FROM (SELECT j.*, j.id AS post_id FROM judged j) r
+WHERE $account::VARCHAR IS NULL OR lower(r.addressed_handle) = lower($account::VARCHAR)""",
+)
+_BRIEF_SQL = compose(with_ctes(CITY_CTE, *BRIEF_CTES), BRIEF_SELECT, _ORDER)
 _QUEUE_SQL = compose(
     _WITH,
     "SELECT",
@@ -237,6 +262,21 @@ def params(
     return values
 
 
+def brief_params(
+    territory: Territory,
+    t0: datetime,
+    t1: datetime,
+    as_of: datetime,
+    platform: str | None = None,
+    account: str | None = None,
+) -> dict[str, Any]:
+    """Bound parameters of :data:`BRIEF_CTES` and :data:`BRIEF_SELECT` (no calendar: the
+    brief rows carry no service-hours age)."""
+    values = base_params(territory, t0, t1, platform)
+    values.update(as_of=to_utc(as_of), pending_days=PENDING_DAYS, account=account)
+    return values
+
+
 def interpellations(
     con: Con,
     territory: Territory,
@@ -254,8 +294,9 @@ def interpellations(
     times faster on a large window).
     """
     t0, t1 = window_utc(territory, since, until)
-    sql = _BRIEF_SQL if brief else _LIST_SQL
-    return con.execute(sql, params(con, territory, t0, t1, as_of, platform)).df()
+    if brief:
+        return con.execute(_BRIEF_SQL, brief_params(territory, t0, t1, as_of, platform)).df()
+    return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of, platform)).df()
 
 
 def pending_queue(
