@@ -11,7 +11,7 @@ from datetime import timedelta
 import streamlit as st
 
 from territoires.ui import render as r
-from territoires.ui.data import q, q_over
+from territoires.ui.data import q
 from territoires.ui.i18n import (
     fmt_date,
     fmt_datetime,
@@ -118,9 +118,7 @@ with r.guard("today.compare"):
     else:  # the last 7 days, platform by platform
         st.subheader(t("today.split"), anchor=False)
         st.caption(t("today.split.caption"))
-        split = q_over(dq.platform_split, db, terr,
-                       [(metrics.interpellations, (week0, today, view.as_of), {"brief": True}),
-                        (metrics.relays, (week0, today))])
+        split = q(dq.platform_split, db, terr, week0, today, view.as_of)
         shown = split.assign(
             platform=split["platform"].map(platform_label),
             response_rate=split["response_rate"].map(

@@ -7,11 +7,10 @@ import streamlit as st
 
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q, q_over
+from territoires.ui.data import q
 from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
-from warehouse import metrics
 
 view = current_view()
 db, terr = view.db, view.territory
@@ -21,9 +20,7 @@ since, until = view.since, view.until_excl
 # ---- volume by kind ------------------------------------------------------------------------
 with r.guard("conv.volume"):
     st.header(t("conv.volume"), anchor=False)
-    sources = [(metrics.interpellations, (since, until, view.as_of), {**view.pf, "brief": True}),
-               (metrics.relays, (since, until), view.pf)]
-    vol = q_over(dq.volume_by_kind, db, terr, sources, since, until, view.platform)
+    vol = q(dq.volume_by_kind, db, terr, since, until, view.as_of, view.platform)
     labels = {k: t(f"kind.{k}") for k in dq.KINDS}
     totals = vol.groupby("kind")["posts"].sum()
     per_period = vol.groupby("period")["posts"].sum()
@@ -42,7 +39,7 @@ with r.guard("conv.volume"):
 # ---- the audience across platforms ---------------------------------------------------------
 with r.guard("conv.audience"):
     st.header(t("audience.title"), anchor=False)
-    aud = q_over(dq.audience_by_week, db, terr, sources, since, until, view.platform)
+    aud = q(dq.audience_by_week, db, terr, since, until, view.as_of, view.platform)
     if not (aud["interpellations"].sum() + aud["relays"].sum()):
         st.info(t("empty.period"))
     else:

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from territoires.config import Territory
-from warehouse import interpellations, metrics
+from warehouse import interpellations, metrics, relays
 from warehouse.activity import top_conversations
 from warehouse.metrics_base import (
     CITY_CTE,
@@ -79,6 +79,24 @@ def _frame(con: Con, name: str, df: pd.DataFrame) -> Iterator[None]:
         con.unregister(name)
 
 
+# The window's interpellations judged at as_of, brief, as the CTE ``_dq_inter``: every
+# responsiveness aggregate is one statement over them, so no row leaves DuckDB (at 10M posts
+# a 4-week window holds half a million interpellations).
+_INTER_CTES = (CITY_CTE, *interpellations.BRIEF_CTES,
+               f"_dq_inter AS ({interpellations.BRIEF_SELECT})")
+# ... and the window's relays (``rel``: no locality needed to count them) as ``_dq_rel``
+_REL_CTES = (relays.REL_CTE,
+             "_dq_rel AS (SELECT platform, post_id, author_id, created_at FROM rel)")
+
+
+def _inter_params(territory: Territory, since: date, until: date, as_of: datetime,
+                  platform: str | None = None, account: str | None = None) -> dict[str, Any]:
+    """Parameters of the statements over ``_dq_inter`` and ``_dq_rel`` (``account``: a
+    handle, or None for every account)."""
+    return interpellations.brief_params(
+        territory, *window_utc(territory, since, until), as_of, platform, account or None)
+
+
 def grain_for(since: date, until: date) -> str:
     """Bucket size for a chart over ``[since, until)``: a day up to 3 months, else a week."""
     return "day" if (until - since).days <= 92 else "week"
@@ -116,18 +134,18 @@ _KIND_HASHTAGS = """
     SELECT p.created_at, 'hashtag_posts' AS kind FROM tp p
     WHERE EXISTS (SELECT 1 FROM post_hashtags h JOIN tags ON tags.tag = h.tag
                   WHERE h.platform = p.platform AND h.post_id = p.id)"""
-_OWN_KINDS_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE), ", kinds AS (", _KIND_CITY_REPLIES, "UNION ALL",
-    _KIND_MENTIONS, "UNION ALL", _KIND_HASHTAGS, ")",
+_VOLUME_SQL = compose(
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, *_INTER_CTES[1:], *_REL_CTES), ", kinds AS (",
+    _KIND_CITY_REPLIES, "UNION ALL", _KIND_MENTIONS, "UNION ALL", _KIND_HASHTAGS,
+    "UNION ALL SELECT created_at, 'interpellations' FROM _dq_inter",
+    "UNION ALL SELECT created_at, 'relays' FROM _dq_rel",
+    ")",
     "SELECT {bucket} AS period, kind, count(*) AS posts FROM kinds GROUP BY ALL",
 )
 _MENTIONS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE), ", kinds AS (", _KIND_MENTIONS, ")",
     "SELECT {bucket} AS period, count(*) AS posts FROM kinds GROUP BY ALL",
 )
-_FRAME_KINDS_SQL = """
-SELECT {bucket} AS period, $kind AS kind, count(*) AS posts FROM {frame} GROUP BY ALL
-"""
 KINDS = ("interpellations", "city_replies", "mentions", "hashtag_posts", "relays")
 
 
@@ -137,28 +155,20 @@ def _bucket(grain: str, col: str) -> str:
 
 
 def volume_by_kind(
-    con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame, since: date,
-    until: date, platform: str | None = None,
+    con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+    platform: str | None = None,
 ) -> pd.DataFrame:
     """Posts per local day (or week, beyond 3 months) and kind: ``period, kind, posts``.
 
-    Kinds: interpellations and relays (``inter`` and ``rel``: the rows of
-    :func:`warehouse.metrics.interpellations` and :func:`warehouse.metrics.relays` for the
-    same window), replies by the city's accounts, mentions of a city account by others
-    (reposts excluded), posts with a tracked hashtag. Every (period, kind) pair is present,
-    zeros included.
+    Kinds: interpellations (judged at ``as_of``) and relays, as the metric functions define
+    them (:mod:`warehouse.interpellations`, :mod:`warehouse.relays`), replies by the city's
+    accounts, mentions of a city account by others (reposts excluded), posts with a tracked
+    hashtag; one statement. Every (period, kind) pair is present, zeros included.
     """
     grain = grain_for(since, until)
-    p = _params(territory, since, until, platform)
-    own = con.execute(_OWN_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at")), p).df()
-    parts = [own]
-    for kind, df in (("interpellations", inter), ("relays", rel)):
-        sql = _FRAME_KINDS_SQL.replace("{bucket}", _bucket(grain, "created_at"))
-        with _frame(con, "_dq_frame", df[["created_at"]]):
-            parts.append(con.execute(sql.replace("{frame}", "_dq_frame"),
-                                     {"tz": territory.timezone, "kind": kind}).df())
-    out = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(
-        len(x) for x in parts) else pd.DataFrame({"period": [], "kind": [], "posts": []})
+    p = {**_params(territory, since, until, platform),
+         **_inter_params(territory, since, until, as_of, platform)}
+    out = con.execute(_VOLUME_SQL.replace("{bucket}", _bucket(grain, "created_at")), p).df()
     periods = _periods(since, until, grain)
     full = pd.MultiIndex.from_product([periods, KINDS], names=["period", "kind"])
     if len(out):
@@ -391,11 +401,6 @@ quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes,
 quantile_cont(service_response_minutes, 0.9) AS p90_service_response_minutes
 """
 
-# The window's interpellations judged at as_of, brief, as the CTE ``_dq_inter``: every
-# responsiveness aggregate is one statement over them, so no row leaves DuckDB (at 10M posts
-# a 4-week window holds half a million interpellations).
-_INTER_CTES = (CITY_CTE, *interpellations.BRIEF_CTES,
-               f"_dq_inter AS ({interpellations.BRIEF_SELECT})")
 _BY_ACCOUNT_SQL = compose(
     with_ctes(*_INTER_CTES),
     "SELECT platform, addressed_handle AS handle,", _RESP_AGG,
@@ -438,13 +443,6 @@ _MISSED_SQL = compose(
     """SELECT * FROM _dq_inter WHERE status = 'missed'
 ORDER BY created_at, platform, post_id LIMIT $limit""",
 )
-
-
-def _inter_params(territory: Territory, since: date, until: date, as_of: datetime,
-                  platform: str | None = None, account: str | None = None) -> dict[str, Any]:
-    """Parameters of the statements over ``_dq_inter`` (``account``: a handle, or None)."""
-    return interpellations.brief_params(
-        territory, *window_utc(territory, since, until), as_of, platform, account or None)
 
 
 def responsiveness_by_account(con: Con, territory: Territory, since: date, until: date,
@@ -613,8 +611,8 @@ def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, sin
 
 
 # -- platforms ------------------------------------------------------------------------------
-_SPLIT_SQL = """
-WITH i AS (
+_SPLIT_SQL = compose(with_ctes(*_INTER_CTES, *_REL_CTES), """,
+i AS (
     SELECT platform, count(*) AS interpellations,
            count(*) FILTER (WHERE status = 'answered') AS answered,
            count(*) FILTER (WHERE status = 'answered') / count(*) AS response_rate,
@@ -627,9 +625,10 @@ SELECT platform, coalesce(i.interpellations, 0) AS interpellations,
        coalesce(i.answered, 0) AS answered, i.response_rate,
        i.median_service_response_minutes, coalesce(r.relays, 0) AS relays
 FROM i FULL JOIN r USING (platform)
-"""
+""")
 _AUDIENCE_SQL = compose(
-    "WITH ev AS (SELECT platform, 'interpellations' AS kind, created_at FROM _dq_inter",
+    with_ctes(*_INTER_CTES, *_REL_CTES),
+    ", ev AS (SELECT platform, 'interpellations' AS kind, created_at FROM _dq_inter",
     "UNION ALL SELECT platform, 'relays', created_at FROM _dq_rel)",
     "SELECT date_trunc('week',", _local("created_at"), ")::DATE AS week, platform,",
     "count(*) FILTER (WHERE kind = 'interpellations') AS interpellations,",
@@ -637,29 +636,24 @@ _AUDIENCE_SQL = compose(
 )
 
 
-def _platforms(territory: Territory, *frames: pd.DataFrame, platform: str | None = None
+def _platforms(territory: Territory, seen_in: pd.Series, platform: str | None = None
                ) -> list[str]:
-    """The territory's platforms (configured accounts, then any seen in the frames), in the
+    """The territory's platforms (configured accounts, then any in ``seen_in``), in the
     order of :data:`warehouse.metrics_base.PLATFORMS`."""
     if platform:
         return [platform]
-    seen = {a.platform for a in territory.accounts}
-    for f in frames:
-        seen.update(f["platform"].dropna().unique())
+    seen = {a.platform for a in territory.accounts} | set(seen_in.dropna().unique())
     order = ("x", "bluesky", "mastodon")
     return [p for p in order if p in seen] + sorted(seen - set(order))
 
 
-def platform_split(con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame,
+def platform_split(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
                    platform: str | None = None) -> pd.DataFrame:
     """Per platform: ``interpellations``, ``answered``, ``response_rate``,
-    ``median_service_response_minutes`` (over ``inter``, the rows of
-    :func:`warehouse.metrics.interpellations`) and ``relays`` (rows of
-    :func:`warehouse.metrics.relays`); every platform of the territory has a row."""
-    with _frame(con, "_dq_inter", inter[["platform", "status", "service_response_minutes"]]), \
-            _frame(con, "_dq_rel", rel[["platform"]]):
-        got = con.execute(_SPLIT_SQL).df()
-    out = pd.DataFrame({"platform": _platforms(territory, inter, rel, platform=platform)})
+    ``median_service_response_minutes`` (the window's interpellations judged at ``as_of``)
+    and ``relays``; every platform of the territory has a row. One statement."""
+    got = con.execute(_SPLIT_SQL, _inter_params(territory, since, until, as_of, platform)).df()
+    out = pd.DataFrame({"platform": _platforms(territory, got["platform"], platform)})
     out = out.merge(got, on="platform", how="left")
     for c in ("interpellations", "answered", "relays"):
         out[c] = out[c].fillna(0).astype("int64")
@@ -667,17 +661,15 @@ def platform_split(con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.
                        "median_service_response_minutes": "float64"})
 
 
-def audience_by_week(con: Con, territory: Territory, inter: pd.DataFrame, rel: pd.DataFrame,
-                     since: date, until: date, platform: str | None = None) -> pd.DataFrame:
-    """Interpellations and relays per local ISO week (Monday) and platform over
-    ``[since, until)``: ``week, platform, interpellations, relays``, zeros included. ``inter``
-    and ``rel`` are the rows of :func:`warehouse.metrics.interpellations` and
-    :func:`warehouse.metrics.relays` for that window (the metrics' own definitions)."""
-    with _frame(con, "_dq_inter", inter[["platform", "created_at"]]), \
-            _frame(con, "_dq_rel", rel[["platform", "created_at"]]):
-        got = con.execute(_AUDIENCE_SQL, {"tz": territory.timezone}).df()
+def audience_by_week(con: Con, territory: Territory, since: date, until: date,
+                     as_of: datetime, platform: str | None = None) -> pd.DataFrame:
+    """Interpellations (judged at ``as_of``) and relays per local ISO week (Monday) and
+    platform over ``[since, until)``: ``week, platform, interpellations, relays``, zeros
+    included. One statement over the metrics' own definitions."""
+    p = _inter_params(territory, since, until, as_of, platform)
+    got = con.execute(_AUDIENCE_SQL, {**p, "tz": territory.timezone}).df()
     full = pd.MultiIndex.from_product(
-        [_periods(since, until, "week"), _platforms(territory, inter, rel, platform=platform)],
+        [_periods(since, until, "week"), _platforms(territory, got["platform"], platform)],
         names=["week", "platform"])
     if len(got):
         got["week"] = pd.to_datetime(got["week"]).dt.date

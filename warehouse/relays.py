@@ -98,15 +98,17 @@ rel AS (
 )
 
 # The query side: the window's relay facts, with their authors' locality (after ``city``).
-CTES = (
-    """
+# ``rel`` alone (the window's relays, no locality) is what counts and charts need.
+REL_CTE = """
 rel AS (
     SELECT f.platform, f.post_id, f.author_id, f.created_at, f.relay_kind, f.reposted_id,
            f.quoted_id
     FROM relay_facts f
     WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
-)""",
+)"""
+CTES = (
+    REL_CTE,
     compose(
         """
 rel_authors AS (
