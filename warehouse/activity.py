@@ -92,22 +92,59 @@ ORDER BY""",
     _BY_SIZE,
     "LIMIT $limit",
 )
-# the largest and the most recently active, ranked once; the root text of those only
+# The largest and the most recently active: sizes and times for every active conversation,
+# the two top-N lists (a heap each, not a sort of the whole), then participants, the city's
+# part and the root text for those only (at 10M posts a 4-week window has 1.5M active
+# conversations; counting distinct participants of all of them dominated).
 _TOP_SQL = compose(
-    _CONV_CTES,
+    with_ctes(CITY_CTE, TP_CTE),
     """,
-ranked AS (
-    SELECT *, row_number() OVER (ORDER BY""",
+active AS (
+    SELECT DISTINCT platform, conversation_id FROM tp
+    WHERE NOT is_repost AND conversation_id IS NOT NULL
+),
+sizes AS (
+    SELECT p.platform, p.conversation_id, count(*) AS size,
+           min(p.created_at) AS first_post_at, max(p.created_at) AS last_post_at
+    FROM territory_timeline p
+    SEMI JOIN active a ON a.platform = p.platform AND a.conversation_id = p.conversation_id
+    WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
+    GROUP BY p.platform, p.conversation_id
+),
+by_size AS (
+    SELECT platform, conversation_id, row_number() OVER (ORDER BY""",
     _BY_SIZE,
-    """) AS by_size,
-              row_number() OVER (ORDER BY""",
+    """) AS by_size
+    FROM (SELECT * FROM sizes conv ORDER BY""",
+    _BY_SIZE,
+    """LIMIT $limit) conv
+),
+by_recent AS (
+    SELECT platform, conversation_id, row_number() OVER (ORDER BY""",
     _BY_RECENT,
     """) AS by_recent
-    FROM conv QUALIFY by_size <= $limit OR by_recent <= $limit
-)""",
+    FROM (SELECT * FROM sizes conv ORDER BY""",
+    _BY_RECENT,
+    """LIMIT $limit) conv
+),
+picked AS (
+    SELECT s.*, k.by_size, k.by_recent
+    FROM (by_size FULL JOIN by_recent USING (platform, conversation_id)) k
+    JOIN sizes s USING (platform, conversation_id)
+),
+people AS (
+    SELECT p.platform, p.conversation_id, count(DISTINCT p.author_id) AS participants,
+           bool_or(c.id IS NOT NULL) AS city_took_part
+    FROM territory_timeline p
+    SEMI JOIN picked k ON k.platform = p.platform AND k.conversation_id = p.conversation_id
+    LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+    WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
+    GROUP BY p.platform, p.conversation_id
+),
+conv AS (SELECT * FROM picked JOIN people USING (platform, conversation_id))""",
     _CONV_COLUMNS,
     """, conv.by_size, conv.by_recent
-FROM ranked conv
+FROM conv
 LEFT JOIN posts root ON root.platform = conv.platform AND root.id = conv.conversation_id
 """,
 )
