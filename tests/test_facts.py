@@ -75,6 +75,7 @@ def test_shuffled_small_batches_give_the_facts_of_a_whole_computation(con, terri
     assert len(kept["interpellation_facts"]) > 300
     assert any(r[8] is not None for r in kept["interpellation_facts"])  # answered ones
     assert {r[5] for r in kept["relay_facts"]} == {"repost", "quote", "link"}
+    assert {r[5] for r in kept["hashtag_facts"]} == {"villeneuve", "villeneuvesurloire"}
     assert len(kept["territory_timeline"]) == con.execute(
         "SELECT count(*) FROM territory_posts").fetchone()[0]
     assert kept == recomputed(con)

@@ -31,28 +31,32 @@ from warehouse.metrics_base import (
 TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
 """
+# the window's posts carrying a tracked hashtag, one row per (post, tag): the facts kept at
+# load time (warehouse/facts.py), so no join of the window's posts with every hashtag
+TAGGED_CTE = """
+tagged AS (
+    SELECT h.platform, h.post_id AS id, h.author_id, h.created_at, h.tag
+    FROM hashtag_facts h SEMI JOIN tags ON tags.tag = h.tag
+    WHERE h.territory = $terr AND h.created_at >= $t0 AND h.created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR h.platform = $platform::VARCHAR)
+)
+"""
 _HASHTAG_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, TAGS_CTE),
+    with_ctes(CITY_CTE, TAGS_CTE, TAGGED_CTE),  # city: unused, shares the parameters
     """
 SELECT timezone($tz, timezone('UTC', p.created_at))::DATE AS local_date, tags.label AS hashtag,
        count(DISTINCT (p.platform, p.id)) AS posts,
        count(DISTINCT (p.platform, p.author_id)) AS contributors
-FROM tp p
-JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
-JOIN tags ON tags.tag = h.tag
+FROM tagged p JOIN tags ON tags.tag = p.tag
 GROUP BY ALL
 ORDER BY local_date, hashtag
 """
 )
 SUMMARY_SELECT = """
-SELECT count(*) AS posts_total, count(h.post_id) AS hashtag_posts
-FROM tp p
-LEFT JOIN (SELECT DISTINCT h.platform, h.post_id FROM post_hashtags h
-           SEMI JOIN tags ON tags.tag = h.tag
-           SEMI JOIN tp ON tp.platform = h.platform AND tp.id = h.post_id) h
-       ON h.platform = p.platform AND h.post_id = p.id
+SELECT (SELECT count(*) FROM tp) AS posts_total,
+       (SELECT count(*) FROM (SELECT DISTINCT platform, id FROM tagged)) AS hashtag_posts
 """
-_SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE), SUMMARY_SELECT)
+_SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE, TAGGED_CTE), SUMMARY_SELECT)
 # the conversations active in the window (``conv``), with their sizes counted up to t1
 _CONV_CTES = compose(
     with_ctes(CITY_CTE, TP_CTE),

@@ -28,7 +28,8 @@ import pandas as pd
 
 from territoires.config import Territory
 from warehouse import interpellations, metrics, relays
-from warehouse.activity import top_conversations
+from warehouse.activity import TAGGED_CTE, top_conversations
+from warehouse.activity import TAGS_CTE as _TAGS_CTE
 from warehouse.metrics_base import (
     CITY_CTE,
     TP_CTE,
@@ -44,9 +45,6 @@ SPIKE_FACTOR = 3.0  # a day is a spike at 3× its usual level (median of the pre
 SPIKE_MIN_POSTS = 10  # ... and at least this many posts
 SPIKE_BASELINE_DAYS = 28
 
-_TAGS_CTE = """
-tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
-"""
 _LOCAL_TS = "timezone($tz, timezone('UTC', {col}))"  # naive UTC → naive local time
 
 
@@ -93,8 +91,9 @@ def _inter_params(territory: Territory, since: date, until: date, as_of: datetim
                   platform: str | None = None, account: str | None = None) -> dict[str, Any]:
     """Parameters of the statements over ``_dq_inter`` and ``_dq_rel`` (``account``: a
     handle, or None for every account)."""
-    return interpellations.brief_params(
-        territory, *window_utc(territory, since, until), as_of, platform, account or None)
+    values = interpellations.brief_params(
+        territory, *window_utc(territory, since, until), as_of, platform)
+    return {**values, "account": account or None}
 
 
 def grain_for(since: date, until: date) -> str:
@@ -131,20 +130,27 @@ _KIND_MENTIONS = """
                             OR (m.user_id IS NULL AND m.username = lower(c.handle)))
                   WHERE m.platform = p.platform AND m.post_id = p.id)"""
 _KIND_HASHTAGS = """
-    SELECT p.created_at, 'hashtag_posts' AS kind FROM tp p
-    WHERE EXISTS (SELECT 1 FROM post_hashtags h JOIN tags ON tags.tag = h.tag
-                  WHERE h.platform = p.platform AND h.post_id = p.id)"""
+    SELECT created_at, 'hashtag_posts' AS kind
+    FROM (SELECT DISTINCT platform, id, created_at FROM tagged)"""
 _VOLUME_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, *_INTER_CTES[1:], *_REL_CTES), ", kinds AS (",
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, *_INTER_CTES[1:], *_REL_CTES),
+    ", kinds AS (",
     _KIND_CITY_REPLIES, "UNION ALL", _KIND_MENTIONS, "UNION ALL", _KIND_HASHTAGS,
     "UNION ALL SELECT created_at, 'interpellations' FROM _dq_inter",
     "UNION ALL SELECT created_at, 'relays' FROM _dq_rel",
     ")",
-    "SELECT {bucket} AS period, kind, count(*) AS posts FROM kinds GROUP BY ALL",
+    # counted per 15-minute UTC bucket first: a time zone offset is a multiple of 15 minutes,
+    # so a bucket never straddles a local midnight, and the zone arithmetic runs on a few
+    # thousand buckets instead of millions of posts
+    "SELECT {bucket} AS period, kind, sum(n)::BIGINT AS posts FROM (",
+    "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, kind, count(*) AS n",
+    "FROM kinds GROUP BY ALL) GROUP BY ALL",
 )
 _MENTIONS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE), ", kinds AS (", _KIND_MENTIONS, ")",
-    "SELECT {bucket} AS period, count(*) AS posts FROM kinds GROUP BY ALL",
+    "SELECT {bucket} AS period, sum(n)::BIGINT AS posts FROM (",
+    "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, count(*) AS n",
+    "FROM kinds GROUP BY ALL) GROUP BY ALL",  # per 15 minutes first (see _VOLUME_SQL)
 )
 KINDS = ("interpellations", "city_replies", "mentions", "hashtag_posts", "relays")
 
@@ -631,8 +637,10 @@ _AUDIENCE_SQL = compose(
     ", ev AS (SELECT platform, 'interpellations' AS kind, created_at FROM _dq_inter",
     "UNION ALL SELECT platform, 'relays', created_at FROM _dq_rel)",
     "SELECT date_trunc('week',", _local("created_at"), ")::DATE AS week, platform,",
-    "count(*) FILTER (WHERE kind = 'interpellations') AS interpellations,",
-    "count(*) FILTER (WHERE kind = 'relays') AS relays FROM ev GROUP BY ALL",
+    "sum(n) FILTER (WHERE kind = 'interpellations')::BIGINT AS interpellations,",
+    "sum(n) FILTER (WHERE kind = 'relays')::BIGINT AS relays FROM (",
+    "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, platform, kind,",
+    "count(*) AS n FROM ev GROUP BY ALL) GROUP BY ALL",  # per 15 minutes first (volume)
 )
 
 
@@ -682,13 +690,9 @@ def audience_by_week(con: Con, territory: Territory, since: date, until: date,
 
 # -- hashtags -------------------------------------------------------------------------------
 _HT_POSTS_CTE = """
-htp AS (
-    SELECT DISTINCT p.platform, p.id, p.author_id, p.created_at FROM tp p
-    JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
-    JOIN tags ON tags.tag = h.tag
-)"""
+htp AS (SELECT DISTINCT platform, id, author_id, created_at FROM tagged)"""
 _CONTRIB_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _HT_POSTS_CTE),
     """
 SELECT p.platform, u.username, u.name, count(*) AS posts, bool_or(c.id IS NOT NULL) AS is_city,
        any_value(u.followers_count) AS followers_count
@@ -701,7 +705,7 @@ LIMIT $limit
 """,
 )
 _COOC_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _HT_POSTS_CTE),
     """
 SELECT '#' || h.tag AS hashtag, count(DISTINCT (p.platform, p.id)) AS posts
 FROM htp p JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
@@ -710,7 +714,7 @@ GROUP BY h.tag ORDER BY posts DESC, h.tag LIMIT $limit
 """,
 )
 _SHARE_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, _HT_POSTS_CTE),
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _HT_POSTS_CTE),
     """
 SELECT count(*) AS posts,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM city_ids c

@@ -1,5 +1,6 @@
 """Facts computed once at load time: each interpellation with its first answer, each relay,
-and each territory's narrow post list (``territory_timeline``, what every metric scans).
+each post carrying a tracked hashtag (``hashtag_facts``), and each territory's narrow post
+list (``territory_timeline``, what every metric scans).
 
 Whether a post is an interpellation, which city account it addresses, which city post
 answers it first and how many service-hours minutes that took, and whether a post relays
@@ -40,7 +41,7 @@ from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose
 from warehouse.service_hours import calendar_params
 
 Con = duckdb.DuckDBPyConnection
-TABLES = ("territory_timeline", "interpellation_facts", "relay_facts")
+TABLES = ("territory_timeline", "interpellation_facts", "relay_facts", "hashtag_facts")
 
 # The territory's posts to (re)compute, materialised as ``_fact_tp``: all of them ($full)
 # or those of ``_fact_keys``. The keys are found from the small side (the batch's keys, the
@@ -101,6 +102,15 @@ LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
 LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
 """,
 )
+# the scoped posts' tracked hashtags (the configuration's, whole tag, any case)
+_HASHTAG_INSERT_SQL = """
+INSERT INTO hashtag_facts
+SELECT DISTINCT $terr, p.platform, p.id, p.author_id, p.created_at, h.tag
+FROM _fact_tp p
+JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
+WHERE h.tag IN (SELECT unnest($tags::VARCHAR[]))
+ORDER BY p.created_at
+"""
 _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *relays.FACT_CTES),
@@ -114,6 +124,11 @@ _DELETE_SCOPED = """
 DELETE FROM {table} WHERE territory = $terr AND (platform, post_id) IN (
     SELECT (platform, id) FROM _fact_tp UNION SELECT (platform, id) FROM _fact_posts)
 """
+
+
+def tracked_tags(territory: Territory) -> list[str]:
+    """The configuration's tracked hashtags as stored in ``post_hashtags`` (lower, no '#')."""
+    return [t.lstrip("#").lower() for t in territory.hashtags]
 
 
 def signature(con: Con, territory: Territory) -> str:
@@ -152,12 +167,13 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     # the posts of the batch and of its conversations: the narrow post list and the
     # interpellations with their first answers
     _scope(con, _INTER_KEYS_SQL, slug, full)
-    for table in ("territory_timeline", "interpellation_facts"):
+    for table in ("territory_timeline", "interpellation_facts", "hashtag_facts"):
         _clear(con, table, slug, full)
     con.execute(
         "INSERT INTO territory_timeline SELECT $terr, * FROM _fact_tp ORDER BY created_at",
         {"terr": slug},
     )
+    con.execute(_HASHTAG_INSERT_SQL, {"terr": slug, "tags": tracked_tags(territory)})
     lo, hi = con.execute("SELECT min(created_at), max(created_at) FROM _fact_tp").fetchone()  # type: ignore[misc]
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)

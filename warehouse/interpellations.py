@@ -268,12 +268,11 @@ def brief_params(
     t1: datetime,
     as_of: datetime,
     platform: str | None = None,
-    account: str | None = None,
 ) -> dict[str, Any]:
-    """Bound parameters of :data:`BRIEF_CTES` and :data:`BRIEF_SELECT` (no calendar: the
-    brief rows carry no service-hours age)."""
+    """Bound parameters of :data:`BRIEF_CTES` (no calendar: the brief rows carry no
+    service-hours age); :data:`BRIEF_SELECT` also takes ``account``."""
     values = base_params(territory, t0, t1, platform)
-    values.update(as_of=to_utc(as_of), pending_days=PENDING_DAYS, account=account)
+    values.update(as_of=to_utc(as_of), pending_days=PENDING_DAYS)
     return values
 
 
@@ -295,7 +294,8 @@ def interpellations(
     """
     t0, t1 = window_utc(territory, since, until)
     if brief:
-        return con.execute(_BRIEF_SQL, brief_params(territory, t0, t1, as_of, platform)).df()
+        values = brief_params(territory, t0, t1, as_of, platform)
+        return con.execute(_BRIEF_SQL, {**values, "account": None}).df()
     return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of, platform)).df()
 
 

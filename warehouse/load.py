@@ -490,6 +490,7 @@ DERIVED_TABLES = (
     "territory_timeline",
     "interpellation_facts",
     "relay_facts",
+    "hashtag_facts",
 )
 
 

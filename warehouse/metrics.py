@@ -70,19 +70,19 @@ periods AS (SELECT unnest($p_k::INTEGER[]) AS k, unnest($p_t0::TIMESTAMP[]) AS p
                    unnest($p_t1::TIMESTAMP[]) AS p1)"""
 _HEADLINE_SQL = compose(
     with_ctes(
-        CITY_CTE, TP_CTE, *_interpellations.CTES, *_relays.CTES, _activity.TAGS_CTE,
-        _PERIODS_CTE,
+        CITY_CTE, TP_CTE, *_interpellations.BRIEF_CTES, *_relays.CTES, _activity.TAGS_CTE,
+        _activity.TAGGED_CTE, _PERIODS_CTE,
     ),
     """,
 i AS (
-    SELECT pr.k, count(r.post_id) AS interpellations,
+    SELECT pr.k, count(r.id) AS interpellations,
            count(*) FILTER (WHERE r.status = 'answered') AS answered,
            count(*) FILTER (WHERE r.status = 'pending') AS pending,
            count(*) FILTER (WHERE r.status = 'missed') AS missed,
            quantile_cont(r.response_minutes, 0.5) AS median_response_minutes,
            quantile_cont(r.response_minutes, 0.9) AS p90_response_minutes,
            quantile_cont(r.service_response_minutes, 0.5) AS median_service_response_minutes
-    FROM periods pr LEFT JOIN result r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
+    FROM periods pr LEFT JOIN judged r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
     GROUP BY pr.k
 ),
 rl AS (
@@ -97,21 +97,21 @@ reach AS (
         FROM periods pr JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1)
     GROUP BY k
 ),
-tagged AS (
-    SELECT DISTINCT h.platform, h.post_id FROM post_hashtags h
-    SEMI JOIN tags ON tags.tag = h.tag
-    SEMI JOIN tp ON tp.platform = h.platform AND tp.id = h.post_id
-),
 act AS (
-    SELECT pr.k, count(p.id) AS posts_total, count(g.post_id) AS hashtag_posts
+    SELECT pr.k, count(p.id) AS posts_total
+    FROM periods pr LEFT JOIN tp p ON p.created_at >= pr.p0 AND p.created_at < pr.p1
+    GROUP BY pr.k
+),
+tg AS (
+    SELECT pr.k, count(g.id) AS hashtag_posts
     FROM periods pr
-    LEFT JOIN tp p ON p.created_at >= pr.p0 AND p.created_at < pr.p1
-    LEFT JOIN tagged g ON g.platform = p.platform AND g.post_id = p.id
+    LEFT JOIN (SELECT DISTINCT platform, id, created_at FROM tagged) g
+           ON g.created_at >= pr.p0 AND g.created_at < pr.p1
     GROUP BY pr.k
 )
 SELECT i.*, rl.relays, rl.local_relays, rl.local_tweetos,
-       coalesce(reach.potential_reach, 0) AS potential_reach, act.posts_total, act.hashtag_posts
-FROM i JOIN rl USING (k) JOIN act USING (k) LEFT JOIN reach USING (k)
+       coalesce(reach.potential_reach, 0) AS potential_reach, act.posts_total, tg.hashtag_posts
+FROM i JOIN rl USING (k) JOIN act USING (k) JOIN tg USING (k) LEFT JOIN reach USING (k)
 ORDER BY k
 """,
 )
@@ -186,7 +186,7 @@ def headlines(
     t0, t1 = min(b[0] for b in bounds), max(b[1] for b in bounds)
     first = min(p[0] for p in periods)
     last = max(p[1] for p in periods)
-    values = _interpellations.params(con, territory, t0, t1, as_of, platform)
+    values = _interpellations.brief_params(territory, t0, t1, as_of, platform)
     values.update(_relays.params(territory, first, last, platform))
     values.update(_activity.params(territory, first, last, platform))
     values.update(p_k=list(range(len(periods))), p_t0=[b[0] for b in bounds],

@@ -222,6 +222,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0008_hashtag_facts",
+        """
+        -- the territory's posts carrying a tracked hashtag, one row per (post, tracked tag),
+        -- narrow and sorted by time: kept by the loader (warehouse/facts.py); every territory
+        -- is recomputed at the next write (facts_state emptied)
+        CREATE TABLE hashtag_facts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            author_id VARCHAR, created_at TIMESTAMP NOT NULL,
+            tag VARCHAR NOT NULL                        -- lower case, without '#'
+        );
+        DELETE FROM facts_state;
+        """,
+    ),
 ]
 
 
