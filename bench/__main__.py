@@ -41,6 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--query-repeats", type=int, default=3, help="uncached passes (default 3)")
     p.add_argument("--memory-limit", metavar="SIZE",
                    help="DuckDB memory_limit for our loading and the floor (e.g. 3GB)")
+    p.add_argument("--queries-only", action="store_true",
+                   help="no loading: time the pages on the warehouse an earlier run left in "
+                        "WORK_DIR (brought up to the code's migrations first)")
     p.add_argument("--no-peer", action="store_true", help="skip twarc-csv")
     p.add_argument("--peer-max-posts", type=int, default=1_000_000,
                    help="run twarc-csv only up to this size (default 1000000)")
@@ -124,7 +127,16 @@ def bench_size(args: argparse.Namespace, posts: int) -> dict[str, Any]:
     ds = ensure_jsonl(work, posts, args.seed, args.anchor, progress=sys.stderr.isatty())
     print(f"  data: {ds.path} ({ds.pages:,} pages, {ds.bytes / 1e6:,.0f} MB"
           + (f", generated in {ds.seconds:.1f} s)" if ds.seconds else ", reused)"), flush=True)
-    load, db = bench_loading(args, ds.path, posts, work)
+    if args.queries_only:
+        db, load = work / "db" / f"ours-{posts}.duckdb", None
+        if not db.is_file():
+            raise SystemExit(f"{db}: no warehouse of an earlier run to time")
+        from warehouse.db import writer
+
+        with writer(db):  # migrations and facts of this code, then a fresh snapshot
+            pass
+    else:
+        load, db = bench_loading(args, ds.path, posts, work)
     print(report.loading_table({"loading": load}), flush=True)
 
     as_of = demo_period(demo_territory(), args.anchor)[1]
@@ -156,8 +168,8 @@ def bench_size(args: argparse.Namespace, posts: int) -> dict[str, Any]:
         nb["peak_rss"] = run.peak_rss
         nb["wall_s"] = run.seconds
         nb["ratio_compute"] = nb["compute_s"] / head_s
-        nb["ratio_end_to_end"] = (nb["read_s"] + nb["compute_s"]) / (
-            load["ours"]["seconds"] + head_s)
+        nb["ratio_end_to_end"] = ((nb["read_s"] + nb["compute_s"])
+                                  / (load["ours"]["seconds"] + head_s) if load else None)
         keys = ("interpellations", "answered", "response_rate", "median_response_minutes",
                 "p90_response_minutes", "local_relays", "local_tweetos")
         nb["agrees"] = {k: nb["figures"].get(k) == head.get(k) for k in keys}

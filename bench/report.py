@@ -32,6 +32,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def loading_table(size: dict[str, Any]) -> str:
+    if not size.get("loading"):
+        return "loading: not run (--queries-only: the warehouse of an earlier run)"
     rows = []
     for name in ("floor", "ours", "peer"):
         c = size["loading"].get(name)
@@ -73,7 +75,7 @@ def pandas_table(size: dict[str, Any]) -> str:
 def figures(size: dict[str, Any]) -> dict[str, float]:
     """Flat name → value of the figures whose growth is reported."""
     out: dict[str, float] = {}
-    for name, c in size["loading"].items():
+    for name, c in (size.get("loading") or {}).items():
         if name != "ratios" and c and "seconds" in c:  # a contender skipped at this size
             out[f"load {name} s"] = c["seconds"]
             out[f"load {name} peak MB"] = c["peak_rss"] / MB
