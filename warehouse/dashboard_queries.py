@@ -340,18 +340,33 @@ def thread(con: Con, territory: Territory, platform: str, conversation_id: str,
     return con.execute(_THREAD_SQL, p).df()
 
 
+# posts per author first; distinct conversations, names and the city flag only for the
+# authors who can make the list (every author tied with the last one kept, so it is exact)
 _PARTICIPANTS_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE),
-    """
-SELECT p.platform, u.username, u.name, count(*) AS posts,
-       count(DISTINCT p.conversation_id) AS conversations,
-       bool_or(c.id IS NOT NULL) AS is_city, any_value(u.followers_count) AS followers_count
-FROM tp p
-LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
-LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
-WHERE NOT p.is_repost AND p.author_id IS NOT NULL
-GROUP BY p.platform, p.author_id, u.username, u.name
-ORDER BY posts DESC, conversations DESC, lower(u.username)
+    """,
+per AS (
+    SELECT platform, author_id, count(*) AS posts FROM tp
+    WHERE NOT is_repost AND author_id IS NOT NULL GROUP BY platform, author_id
+),
+cand AS (
+    SELECT * FROM per
+    WHERE posts >= (SELECT min(posts) FROM (SELECT posts FROM per ORDER BY posts DESC
+                                            LIMIT $limit))
+),
+convs AS (
+    SELECT p.platform, p.author_id, count(DISTINCT p.conversation_id) AS conversations
+    FROM tp p SEMI JOIN cand c ON c.platform = p.platform AND c.author_id = p.author_id
+    WHERE NOT p.is_repost
+    GROUP BY p.platform, p.author_id
+)
+SELECT c.platform, u.username, u.name, c.posts, v.conversations,
+       k.id IS NOT NULL AS is_city, u.followers_count
+FROM cand c
+JOIN convs v ON v.platform = c.platform AND v.author_id = c.author_id
+LEFT JOIN accounts u ON u.platform = c.platform AND u.id = c.author_id
+LEFT JOIN city_ids k ON k.platform = c.platform AND k.id = c.author_id
+ORDER BY c.posts DESC, v.conversations DESC, lower(u.username)
 LIMIT $limit
 """,
 )
