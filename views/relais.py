@@ -19,11 +19,11 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "rel.title")
 since, until = view.since, view.until_excl
-REL = [(metrics.relays, (since, until), view.pf)]  # computed once, shared by the aggregates
+WINDOW = (since, until, view.platform)  # each figure is one statement over the window's relays
 TWEETOS = [(metrics.local_tweetos, (since, until), view.pf)]
 
 with r.guard("rel.headline"):
-    h = q_over(dq.relay_figures, db, terr, REL)  # = headline's relay figures, one computation
+    h = q(dq.relay_figures, db, terr, *WINDOW)  # = the headline's relay figures
     share = h["local_relays"] / h["relays"] if h["relays"] else None
     c = st.columns(4)
     r.metric(c[0], "relays", fmt_int(h["relays"]))
@@ -51,7 +51,7 @@ with r.guard("rel.ranking"):
 
 with r.guard("rel.over_time"):
     st.header(t("rel.over_time"), anchor=False)
-    over = q_over(dq.relays_over_time, db, terr, REL, since, until)
+    over = q(dq.relays_over_time, db, terr, *WINDOW)
     labels = {True: t("rel.local"), False: t("rel.nonlocal")}
     total, local = int(over["relays"].sum()), int(over.loc[over["local"], "relays"].sum())
     summary = t("rel.over_time.summary", total=fmt_int(total), local=fmt_int(local),
@@ -77,7 +77,7 @@ with r.guard("rel.newcomers"):
 
 with r.guard("rel.top_posts"):
     st.header(t("rel.top_posts"), anchor=False)
-    top = r.localize(q_over(dq.top_relayed_posts, db, terr, REL, 10), view, ["created_at"])
+    top = r.localize(q(dq.top_relayed_posts, db, terr, *WINDOW, 10), view, ["created_at"])
     if not len(top):
         st.info(t("empty.period"))
     for p in top.head(5).itertuples():

@@ -556,51 +556,50 @@ def missed(con: Con, territory: Territory, since: date, until: date, as_of: date
 
 
 # -- relays ---------------------------------------------------------------------------------
+# The window's relays with their authors' locality (:mod:`warehouse.relays`), aggregated in
+# the same statement: the rows never leave DuckDB.
+_RELAYS_WITH = with_ctes(CITY_CTE, *relays.CTES)
 _RELAYS_TIME_SQL = {
-    grain: compose("SELECT", _bucket(grain, "created_at"), "AS period, is_local AS local,",
-                   "count(*) AS relays FROM _dq_rel GROUP BY ALL")
+    grain: compose(
+        _RELAYS_WITH,
+        "SELECT", _bucket(grain, "created_at"), "AS period, is_local AS local,",
+        "sum(n)::BIGINT AS relays FROM (",
+        "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, is_local,",
+        "count(*) AS n FROM relays GROUP BY ALL) GROUP BY ALL",  # per 15 minutes first
+    )
     for grain in ("day", "week")
 }
-_RELAY_FIGURES_SQL = """
-SELECT count(*), count(*) FILTER (WHERE is_local),
-       count(DISTINCT (platform, author_id)) FILTER (WHERE is_local),
-       (SELECT coalesce(sum(f), 0) FROM (SELECT DISTINCT platform, author_id,
-                                          coalesce(followers_count, 0) AS f FROM _dq_rel))
-FROM _dq_rel
-"""
 _TOP_RELAYED_SQL = compose(
+    _RELAYS_WITH,
     """
 SELECT r.platform, r.relayed_post_id AS post_id, p.created_at, u.username, p.text,
        count(*) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,""",
     url_expr("p", "u"),
     """AS url
-FROM _dq_rel r
+FROM relays r
 LEFT JOIN posts p ON p.platform = r.platform AND p.id = r.relayed_post_id
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+WHERE r.relayed_post_id IS NOT NULL
 GROUP BY ALL ORDER BY relays DESC, local_relays DESC, r.relayed_post_id
 LIMIT $limit
 """,
 )
 
-def relay_figures(con: Con, territory: Territory, rel: pd.DataFrame) -> dict[str, int]:
-    """``relays``, ``local_relays``, ``local_tweetos`` and ``potential_reach`` of the rows of
-    :func:`warehouse.metrics.relays` (the same figures as :func:`warehouse.metrics.headline`
-    for that window: counts of rows, distinct local authors, followers of distinct
-    authors), so the Relais page needs one relay computation instead of a headline."""
-    with _frame(con, "_dq_rel", rel[["platform", "author_id", "is_local", "followers_count"]]):
-        row = con.execute(_RELAY_FIGURES_SQL).fetchall()[0]  # fetch all: frees the cursor
-    return {k: int(v or 0) for k, v in zip(
-        ("relays", "local_relays", "local_tweetos", "potential_reach"), row, strict=True)}
+
+def relay_figures(con: Con, territory: Territory, since: date, until: date,
+                  platform: str | None = None) -> dict[str, int]:
+    """``relays``, ``local_relays``, ``local_tweetos`` and ``potential_reach`` of the window:
+    the headline's relay figures (:func:`warehouse.relays.relay_summary`), one statement."""
+    return relays.relay_summary(con, territory, since, until, platform=platform)
 
 
-def relays_over_time(con: Con, territory: Territory, rel: pd.DataFrame, since: date,
-                     until: date) -> pd.DataFrame:
-    """``period, local, relays`` over ``rel`` (the rows of :func:`warehouse.metrics.relays`
-    for ``[since, until)``), zeros included."""
+def relays_over_time(con: Con, territory: Territory, since: date, until: date,
+                     platform: str | None = None) -> pd.DataFrame:
+    """``period, local, relays``: the window's relays per local day (or week), local
+    authors or not, zeros included."""
     grain = grain_for(since, until)
-    df = rel
-    with _frame(con, "_dq_rel", df[["created_at", "is_local"]]):
-        got = con.execute(_RELAYS_TIME_SQL[grain], {"tz": territory.timezone}).df()
+    p = {**relays.params(territory, since, until, platform), "tz": territory.timezone}
+    got = con.execute(_RELAYS_TIME_SQL[grain], p).df()
     full = pd.MultiIndex.from_product([_periods(since, until, grain), [True, False]],
                                       names=["period", "local"])
     if len(got):
@@ -611,14 +610,11 @@ def relays_over_time(con: Con, territory: Territory, rel: pd.DataFrame, since: d
     return s.reindex(full, fill_value=0).astype("int64").reset_index(name="relays")
 
 
-def top_relayed_posts(con: Con, territory: Territory, rel: pd.DataFrame, limit: int = 10
-                      ) -> pd.DataFrame:
-    """City posts most relayed (reposted or quoted) among ``rel`` (the rows of
-    :func:`warehouse.metrics.relays`)."""
-    df = rel
-    df = df[df["relayed_post_id"].notna()][["platform", "relayed_post_id", "is_local"]]
-    with _frame(con, "_dq_rel", df):
-        return con.execute(_TOP_RELAYED_SQL, {"limit": int(limit)}).df()
+def top_relayed_posts(con: Con, territory: Territory, since: date, until: date,
+                      platform: str | None = None, limit: int = 10) -> pd.DataFrame:
+    """City posts most relayed (reposted or quoted) in the window."""
+    p = {**relays.params(territory, since, until, platform), "limit": int(limit)}
+    return con.execute(_TOP_RELAYED_SQL, p).df()
 
 
 def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, since: date,
