@@ -28,7 +28,7 @@ POSTS = 4000
 
 def snapshot_facts(con) -> dict[str, list[tuple]]:
     return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
-            for t in facts.TABLES}
+            for t in (*facts.TABLES, "author_facts")}
 
 
 def rollups_now(con) -> dict[str, list[tuple]]:
@@ -76,6 +76,7 @@ def test_shuffled_small_batches_give_the_facts_of_a_whole_computation(con, terri
     assert any(r[8] is not None for r in kept["interpellation_facts"])  # answered ones
     assert {r[5] for r in kept["relay_facts"]} == {"repost", "quote", "link"}
     assert {r[5] for r in kept["hashtag_facts"]} == {"villeneuve", "villeneuvesurloire"}
+    assert len(kept["author_facts"]) > 100
     assert len(kept["territory_timeline"]) == con.execute(
         "SELECT count(*) FROM territory_posts").fetchone()[0]
     assert kept == recomputed(con)

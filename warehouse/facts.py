@@ -1,6 +1,7 @@
 """Facts computed once at load time: each interpellation with its first answer, each relay,
-each post carrying a tracked hashtag (``hashtag_facts``), and each territory's narrow post
-list (``territory_timeline``, what every metric scans).
+each post carrying a tracked hashtag (``hashtag_facts``), each author's first post
+(``author_facts``), and each territory's narrow post list (``territory_timeline``, what
+every metric scans).
 
 Whether a post is an interpellation, which city account it addresses, which city post
 answers it first and how many service-hours minutes that took, and whether a post relays
@@ -111,6 +112,12 @@ JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
 WHERE h.tag IN (SELECT unnest($tags::VARCHAR[]))
 ORDER BY p.created_at
 """
+_AUTHORS_UPSERT_SQL = """
+INSERT INTO author_facts
+SELECT $terr, platform, author_id, min(created_at) FROM _fact_tp
+WHERE author_id IS NOT NULL GROUP BY platform, author_id
+ON CONFLICT DO UPDATE SET first_seen = least(first_seen, excluded.first_seen)
+"""
 _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *relays.FACT_CTES),
@@ -174,6 +181,9 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
         {"terr": slug},
     )
     con.execute(_HASHTAG_INSERT_SQL, {"terr": slug, "tags": tracked_tags(territory)})
+    if full:  # each author's first post; a batch only adds posts, so the minimum only falls
+        con.execute("DELETE FROM author_facts WHERE territory = ?", [slug])
+    con.execute(_AUTHORS_UPSERT_SQL, {"terr": slug})
     lo, hi = con.execute("SELECT min(created_at), max(created_at) FROM _fact_tp").fetchone()  # type: ignore[misc]
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
@@ -232,7 +242,7 @@ def ensure_current(con: Con) -> list[str]:
         if stored.get(territory.slug) != sig:
             _refresh(con, territory, sig, full=True)
             done.append(territory.slug)
-    for table in (*TABLES, "facts_state"):
+    for table in (*TABLES, "author_facts", "facts_state"):
         con.execute(f"DELETE FROM {table} WHERE territory NOT IN (SELECT slug FROM territories)")  # noqa: S608
     return done
 

@@ -491,6 +491,7 @@ DERIVED_TABLES = (
     "interpellation_facts",
     "relay_facts",
     "hashtag_facts",
+    "author_facts",
 )
 
 

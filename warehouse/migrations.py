@@ -236,6 +236,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM facts_state;
         """,
     ),
+    (
+        "0009_author_facts",
+        """
+        -- when each author's first post landed for the territory ("first seen"): kept by the
+        -- loader (warehouse/facts.py); every territory is recomputed at the next write
+        CREATE TABLE author_facts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, author_id VARCHAR NOT NULL,
+            first_seen TIMESTAMP NOT NULL,
+            PRIMARY KEY (territory, platform, author_id)
+        );
+        DELETE FROM facts_state;
+        """,
+    ),
 ]
 
 

@@ -164,14 +164,9 @@ tw AS (
     SELECT platform, author_id, count(*) AS relays, max(created_at) AS last_relay
     FROM relays WHERE is_local GROUP BY platform, author_id
 ),
-seen AS (
-    SELECT p.platform, p.author_id, min(p.created_at) AS first_seen
-    FROM territory_timeline p
-    SEMI JOIN tw ON tw.platform = p.platform AND tw.author_id = p.author_id
-    WHERE p.territory = $terr
-      AND p.created_at < $t1  -- exact: each of them relayed in the window, before t1
-    GROUP BY p.platform, p.author_id
-)
+-- each author's first post for the territory (kept at load time, warehouse/facts.py): before
+-- t1, since each of them relayed in the window
+seen AS (SELECT platform, author_id, first_seen FROM author_facts WHERE territory = $terr)
 SELECT row_number() OVER (ORDER BY tw.relays DESC, coalesce(a.followers_count, 0) DESC,
                                    lower(a.username), tw.platform, tw.author_id) AS rank,
        tw.platform, tw.author_id, a.username, a.name, tw.relays, a.followers_count,
