@@ -77,6 +77,7 @@ def test_shuffled_small_batches_give_the_facts_of_a_whole_computation(con, terri
     assert {r[5] for r in kept["relay_facts"]} == {"repost", "quote", "link"}
     assert {r[5] for r in kept["hashtag_facts"]} == {"villeneuve", "villeneuvesurloire"}
     assert len(kept["author_facts"]) > 100
+    assert len(kept["mention_facts"]) > 100
     assert len(kept["territory_timeline"]) == con.execute(
         "SELECT count(*) FROM territory_posts").fetchone()[0]
     assert kept == recomputed(con)

@@ -120,20 +120,22 @@ _KIND_CITY_REPLIES = """
     SELECT p.created_at, 'city_replies' AS kind FROM tp p
     SEMI JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
     WHERE NOT p.is_repost AND p.reply_to_id IS NOT NULL"""
+# posts mentioning a city account (by others, reposts excluded): kept at load time
+# (warehouse/facts.py)
+_MENTIONED_CTE = """
+mentioned AS (
+    SELECT platform, post_id AS id, created_at FROM mention_facts
+    WHERE territory = $terr AND created_at >= $t0 AND created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
+)"""
 _KIND_MENTIONS = """
-    SELECT p.created_at, 'mentions' AS kind FROM tp p
-    WHERE NOT p.is_repost
-      AND NOT EXISTS (SELECT 1 FROM city_ids c
-                      WHERE c.platform = p.platform AND c.id = p.author_id)
-      AND EXISTS (SELECT 1 FROM post_mentions m JOIN city_ids c ON c.platform = m.platform
-                       AND (m.user_id = c.id
-                            OR (m.user_id IS NULL AND m.username = lower(c.handle)))
-                  WHERE m.platform = p.platform AND m.post_id = p.id)"""
+    SELECT created_at, 'mentions' AS kind FROM mentioned"""
 _KIND_HASHTAGS = """
     SELECT created_at, 'hashtag_posts' AS kind
     FROM (SELECT DISTINCT platform, id, created_at FROM tagged)"""
 _VOLUME_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, *_INTER_CTES[1:], *_REL_CTES),
+    with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _MENTIONED_CTE, *_INTER_CTES[1:],
+              *_REL_CTES),
     ", kinds AS (",
     _KIND_CITY_REPLIES, "UNION ALL", _KIND_MENTIONS, "UNION ALL", _KIND_HASHTAGS,
     "UNION ALL SELECT created_at, 'interpellations' FROM _dq_inter",
@@ -147,7 +149,7 @@ _VOLUME_SQL = compose(
     "FROM kinds GROUP BY ALL) GROUP BY ALL",
 )
 _MENTIONS_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE), ", kinds AS (", _KIND_MENTIONS, ")",
+    with_ctes(CITY_CTE, TP_CTE, _MENTIONED_CTE), ", kinds AS (", _KIND_MENTIONS, ")",
     "SELECT {bucket} AS period, sum(n)::BIGINT AS posts FROM (",
     "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, count(*) AS n",
     "FROM kinds GROUP BY ALL) GROUP BY ALL",  # per 15 minutes first (see _VOLUME_SQL)
@@ -267,7 +269,7 @@ def hashtag_series(con: Con, territory: Territory, act: pd.DataFrame, since: dat
 
 
 _SPIKE_POSTS_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE),
+    with_ctes(CITY_CTE, TP_CTE, _MENTIONED_CTE),
     """
 SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, x.text,
        """,
@@ -277,13 +279,7 @@ FROM tp p
 JOIN posts x ON x.platform = p.platform AND x.id = p.id  -- text and counts (tp may omit them)
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 WHERE CASE WHEN $tag IS NULL THEN
-          NOT p.is_repost
-          AND NOT EXISTS (SELECT 1 FROM city_ids c
-                      WHERE c.platform = p.platform AND c.id = p.author_id)
-          AND EXISTS (SELECT 1 FROM post_mentions m JOIN city_ids c ON c.platform = m.platform
-                        AND (m.user_id = c.id
-                            OR (m.user_id IS NULL AND m.username = lower(c.handle)))
-                      WHERE m.platform = p.platform AND m.post_id = p.id)
+          EXISTS (SELECT 1 FROM mentioned m WHERE m.platform = p.platform AND m.id = p.id)
       ELSE EXISTS (SELECT 1 FROM post_hashtags h WHERE h.platform = p.platform
                    AND h.post_id = p.id AND h.tag = $tag) END
 ORDER BY coalesce(x.retweet_count, 0) + coalesce(x.quote_count, 0) DESC, p.created_at, p.id

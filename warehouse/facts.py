@@ -1,5 +1,6 @@
 """Facts computed once at load time: each interpellation with its first answer, each relay,
-each post carrying a tracked hashtag (``hashtag_facts``), each author's first post
+each post carrying a tracked hashtag (``hashtag_facts``) or mentioning a city account
+(``mention_facts``), each author's first post
 (``author_facts``), and each territory's narrow post list (``territory_timeline``, what
 every metric scans).
 
@@ -42,7 +43,9 @@ from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose
 from warehouse.service_hours import calendar_params
 
 Con = duckdb.DuckDBPyConnection
-TABLES = ("territory_timeline", "interpellation_facts", "relay_facts", "hashtag_facts")
+TABLES = (
+    "territory_timeline", "interpellation_facts", "relay_facts", "hashtag_facts", "mention_facts"
+)
 
 # The territory's posts to (re)compute, materialised as ``_fact_tp``: all of them ($full)
 # or those of ``_fact_keys``. The keys are found from the small side (the batch's keys, the
@@ -112,6 +115,21 @@ JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
 WHERE h.tag IN (SELECT unnest($tags::VARCHAR[]))
 ORDER BY p.created_at
 """
+# the scoped posts that mention a city account: by others, reposts excluded (a mention by
+# user id, or by handle when the id is missing)
+_MENTION_INSERT_SQL = compose(
+    "INSERT INTO mention_facts",
+    with_ctes(CITY_CTE),
+    """
+SELECT $terr, p.platform, p.id, p.created_at FROM _fact_tp p
+WHERE NOT p.is_repost
+  AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.platform = p.platform AND c.id = p.author_id)
+  AND EXISTS (SELECT 1 FROM post_mentions m JOIN city_ids c ON c.platform = m.platform
+                   AND (m.user_id = c.id OR (m.user_id IS NULL AND m.username = lower(c.handle)))
+              WHERE m.platform = p.platform AND m.post_id = p.id)
+ORDER BY p.created_at
+""",
+)
 _AUTHORS_UPSERT_SQL = """
 INSERT INTO author_facts
 SELECT $terr, platform, author_id, min(created_at) FROM _fact_tp
@@ -174,13 +192,14 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     # the posts of the batch and of its conversations: the narrow post list and the
     # interpellations with their first answers
     _scope(con, _INTER_KEYS_SQL, slug, full)
-    for table in ("territory_timeline", "interpellation_facts", "hashtag_facts"):
+    for table in ("territory_timeline", "interpellation_facts", "hashtag_facts", "mention_facts"):
         _clear(con, table, slug, full)
     con.execute(
         "INSERT INTO territory_timeline SELECT $terr, * FROM _fact_tp ORDER BY created_at",
         {"terr": slug},
     )
     con.execute(_HASHTAG_INSERT_SQL, {"terr": slug, "tags": tracked_tags(territory)})
+    con.execute(_MENTION_INSERT_SQL, values)
     if full:  # each author's first post; a batch only adds posts, so the minimum only falls
         con.execute("DELETE FROM author_facts WHERE territory = ?", [slug])
     con.execute(_AUTHORS_UPSERT_SQL, {"terr": slug})

@@ -492,6 +492,7 @@ DERIVED_TABLES = (
     "relay_facts",
     "hashtag_facts",
     "author_facts",
+    "mention_facts",
 )
 
 

@@ -249,6 +249,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM facts_state;
         """,
     ),
+    (
+        "0010_mention_facts",
+        """
+        -- the territory's posts mentioning a city account (by others, reposts excluded),
+        -- narrow and sorted by time: kept by the loader (warehouse/facts.py); every territory
+        -- is recomputed at the next write
+        CREATE TABLE mention_facts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        );
+        DELETE FROM facts_state;
+        """,
+    ),
 ]
 
 
