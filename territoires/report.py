@@ -42,7 +42,9 @@ from territoires.ui.i18n import (
     fmt_short_date,
     lang,
 )
+from warehouse import dashboard_queries as dq
 from warehouse import metrics
+from warehouse.activity import top_conversations
 from warehouse.metrics_base import Con
 from warehouse.profiles import account_profiles, post_authors, post_details
 
@@ -153,24 +155,6 @@ def review_as_of(territory: Territory, until: date, data_as_of: datetime) -> dat
     return metrics.default_as_of(territory, until, data_as_of)
 
 
-def _local_dates(s: pd.Series, tz: str) -> pd.Series:
-    return pd.to_datetime(s).dt.tz_localize("UTC").dt.tz_convert(tz).dt.date
-
-
-def _daily(inter: pd.DataFrame, territory: Territory, since: date, until: date) -> pd.DataFrame:
-    days = [since + timedelta(days=i) for i in range((until - since).days)]
-    out = pd.DataFrame({"local_date": days})
-    for status in ("answered", "pending", "missed"):
-        out[status] = 0
-    if len(inter):
-        d = inter.assign(local_date=_local_dates(inter["created_at"], territory.timezone))
-        counts = d.groupby(["local_date", "status"]).size().unstack(fill_value=0)
-        for status in ("answered", "pending", "missed"):
-            if status in counts.columns:
-                out[status] = out["local_date"].map(counts[status]).fillna(0).astype("int64")
-    return out
-
-
 def _row(df: pd.DataFrame) -> dict[str, Any] | None:
     return None if not len(df) else {k: (None if _isna(v) else v)
                                      for k, v in df.iloc[0].to_dict().items()}
@@ -183,21 +167,15 @@ def _isna(v: Any) -> bool:
         return False
 
 
-def _top_relayed(con: Con, rel: pd.DataFrame) -> pd.DataFrame:
-    """The city posts most reposted or quoted among ``rel`` (:func:`metrics.relays` rows):
-    ``platform, post_id, relays, local_relays`` and the post's author, time, text, url."""
+def _top_relayed(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
+    """The city posts most reposted or quoted in the window: ``platform, post_id, relays,
+    local_relays`` and the post's author, time, text, url."""
     cols = ["platform", "post_id", "relays", "local_relays", "author_id", "username",
             "created_at", "text", "url"]
-    rel = rel[rel["relayed_post_id"].notna()]
-    if not len(rel):
+    agg = dq.top_relayed_posts(con, territory, since, until, limit=TOP_POSTS)
+    if not len(agg):
         return pd.DataFrame(columns=cols)
-    agg = (rel.assign(local=rel["is_local"].astype(bool))
-           .groupby(["platform", "relayed_post_id"], as_index=False)
-           .agg(relays=("local", "size"), local_relays=("local", "sum"))
-           .rename(columns={"relayed_post_id": "post_id"})
-           .sort_values(["relays", "local_relays", "post_id"], ascending=[False, False, True],
-                        kind="stable")
-           .head(TOP_POSTS))
+    agg = agg[["platform", "post_id", "relays", "local_relays"]]
     details = post_details(con, zip(agg["platform"], agg["post_id"], strict=True))
     return agg.merge(details, on=["platform", "post_id"], how="left")[cols]
 
@@ -214,15 +192,13 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
          for k in range(HISTORY + 1)],
         as_of,
     )
-    inter = metrics.interpellations(con, territory, since, until, as_of)
-    answered = inter[inter["status"] == "answered"]
-    slowest = _row(answered.sort_values(["service_response_minutes", "response_minutes"],
-                                        ascending=False, kind="stable").head(1))
-    conv = _row(metrics.conversations(con, territory, since, until, limit=1))
+    # each part one statement over the facts; only the listed rows carry texts
+    slowest = _row(dq.slowest_answers(con, territory, since, until, as_of, limit=1))
+    conv = _row(top_conversations(con, territory, since, until, limit=1)["size"])
     if conv is not None:
         authors = post_authors(con, [(conv["platform"], conv["conversation_id"])])
         conv["root_author_id"] = authors["author_id"].iloc[0] if len(authors) else None
-    top = _top_relayed(con, metrics.relays(con, territory, since, until))
+    top = _top_relayed(con, territory, since, until)
     tweetos = metrics.local_tweetos(con, territory, since, until)
     start = pd.Timestamp(metrics.window_utc(territory, since, until)[0])
     new = tweetos[pd.to_datetime(tweetos["first_seen"]) >= start].head(NEW_TWEETOS)
@@ -235,7 +211,7 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
     return Review(
         territory=territory, since=since, until=until, as_of=as_of,
         current=current, history=history,
-        daily=_daily(inter, territory, since, until),
+        daily=dq.interpellations_by_day(con, territory, since, until, as_of),
         hashtags=metrics.hashtag_activity(con, territory, since, until),
         top_relayed=top, conversation=conv, slowest=slowest, new_tweetos=new,
         profiles=account_profiles(con, territory, keys),

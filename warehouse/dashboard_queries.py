@@ -452,7 +452,7 @@ _SLOWEST_SQL = compose(
     with_ctes(*_INTER_CTES),
     """SELECT * FROM _dq_inter WHERE status = 'answered'
 ORDER BY service_response_minutes DESC NULLS LAST, response_minutes DESC NULLS LAST,
-         platform, post_id
+         created_at, platform, post_id
 LIMIT $limit""",
 )
 _MISSED_SQL = compose(
@@ -460,6 +460,28 @@ _MISSED_SQL = compose(
     """SELECT * FROM _dq_inter WHERE status = 'missed'
 ORDER BY created_at, platform, post_id LIMIT $limit""",
 )
+
+
+_BY_DAY_SQL = compose(
+    with_ctes(*_INTER_CTES),
+    "SELECT", _bucket("day", "created_at"), "AS local_date, status, sum(n)::BIGINT AS n FROM (",
+    "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, status, count(*) AS n",
+    "FROM _dq_inter GROUP BY ALL) GROUP BY ALL",  # per 15 minutes first (see _VOLUME_SQL)
+)
+
+
+def interpellations_by_day(con: Con, territory: Territory, since: date, until: date,
+                           as_of: datetime, platform: str | None = None) -> pd.DataFrame:
+    """``local_date, answered, pending, missed``: the window's interpellations per local day
+    of creation and status at ``as_of``, every day of ``[since, until)``, zeros included."""
+    p = {**_inter_params(territory, since, until, as_of, platform), "tz": territory.timezone}
+    got = con.execute(_BY_DAY_SQL, p).df()
+    out = pd.DataFrame({"local_date": _periods(since, until, "day")})
+    for status in ("answered", "pending", "missed"):
+        n = {pd.Timestamp(d).date(): int(c) for d, st_, c in got.itertuples(index=False)
+             if st_ == status}
+        out[status] = out["local_date"].map(n).fillna(0).astype("int64")
+    return out
 
 
 def responsiveness_by_account(con: Con, territory: Territory, since: date, until: date,
