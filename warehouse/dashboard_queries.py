@@ -6,9 +6,11 @@ connection (a cursor on the read-only snapshot in the dashboard) and explicit ti
 arguments, never the clock, and returns only what a page draws.
 
 Definitions are never re-stated here: interpellations, answers and relays come from the
-metric functions (:mod:`warehouse.metrics`), whose results are aggregated in DuckDB
-(registered on the same cursor); the territory's posts, city accounts and tracked hashtags
-come from the shared SQL fragments of :mod:`warehouse.metrics_base`. All values are bound
+metric modules' own CTEs (:mod:`warehouse.interpellations`, :mod:`warehouse.relays`,
+:mod:`warehouse.activity`), composed into each aggregate's statement, so a page's figures
+are computed where the rows are and only the result leaves DuckDB (at 10M posts a 4-week
+window holds half a million interpellations); the territory's posts and city accounts come
+from the shared SQL fragments of :mod:`warehouse.metrics_base`. All values are bound
 parameters; the SQL text is constant.
 
 ``platform`` (``x``, ``bluesky``, ``mastodon`` or ``None`` for all) restricts a query to
