@@ -725,13 +725,20 @@ htp AS (SELECT DISTINCT platform, id, author_id, created_at FROM tagged)"""
 _CONTRIB_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _HT_POSTS_CTE),
     """
-SELECT p.platform, u.username, u.name, count(*) AS posts, bool_or(c.id IS NOT NULL) AS is_city,
-       any_value(u.followers_count) AS followers_count
-FROM htp p
+-- posts per author first; names and the city flag for the authors who can make the list
+-- (every author tied with the last one kept, so it is exact)
+, per AS (SELECT platform, author_id, count(*) AS posts FROM htp GROUP BY platform, author_id),
+cand AS (
+    SELECT * FROM per
+    WHERE posts >= (SELECT min(posts) FROM (SELECT posts FROM per ORDER BY posts DESC
+                                            LIMIT $limit))
+)
+SELECT p.platform, u.username, u.name, p.posts, c.id IS NOT NULL AS is_city,
+       u.followers_count
+FROM cand p
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
-GROUP BY p.platform, p.author_id, u.username, u.name
-ORDER BY posts DESC, followers_count DESC NULLS LAST, lower(u.username)
+ORDER BY p.posts DESC, u.followers_count DESC NULLS LAST, lower(u.username)
 LIMIT $limit
 """,
 )
