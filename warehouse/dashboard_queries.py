@@ -592,16 +592,21 @@ _RELAYS_TIME_SQL = {
 _TOP_RELAYED_SQL = compose(
     _RELAYS_WITH,
     """
-SELECT r.platform, r.relayed_post_id AS post_id, p.created_at, u.username, p.text,
-       count(*) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,""",
+, top AS (  -- counted first; the listed posts' texts and authors only
+    SELECT platform, relayed_post_id AS post_id, count(*) AS relays,
+           count(*) FILTER (WHERE is_local) AS local_relays
+    FROM relays WHERE relayed_post_id IS NOT NULL
+    GROUP BY platform, relayed_post_id
+    ORDER BY relays DESC, local_relays DESC, relayed_post_id
+    LIMIT $limit
+)
+SELECT r.platform, r.post_id, p.created_at, u.username, p.text, r.relays, r.local_relays,""",
     url_expr("p", "u"),
     """AS url
-FROM relays r
-LEFT JOIN posts p ON p.platform = r.platform AND p.id = r.relayed_post_id
+FROM top r
+LEFT JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
-WHERE r.relayed_post_id IS NOT NULL
-GROUP BY ALL ORDER BY relays DESC, local_relays DESC, r.relayed_post_id
-LIMIT $limit
+ORDER BY r.relays DESC, r.local_relays DESC, r.post_id
 """,
 )
 
@@ -745,7 +750,8 @@ LIMIT $limit
 _COOC_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _HT_POSTS_CTE),
     """
-SELECT '#' || h.tag AS hashtag, count(DISTINCT (p.platform, p.id)) AS posts
+-- htp has one row per post and post_hashtags one per (post, tag): count(*) counts posts
+SELECT '#' || h.tag AS hashtag, count(*) AS posts
 FROM htp p JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
 WHERE h.tag NOT IN (SELECT tag FROM tags)
 GROUP BY h.tag ORDER BY posts DESC, h.tag LIMIT $limit
