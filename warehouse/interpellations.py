@@ -244,24 +244,6 @@ FROM result
 _SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
 
 
-def params(
-    con: Con,
-    territory: Territory,
-    t0: datetime,
-    t1: datetime,
-    as_of: datetime,
-    platform: str | None = None,
-) -> dict[str, Any]:
-    """Bound parameters of the interpellation queries (window, as-of, calendar)."""
-    as_of = to_utc(as_of)
-    values = base_params(territory, t0, t1, platform)
-    values["as_of"] = as_of
-    values["pending_days"] = PENDING_DAYS
-    lo, hi = min(to_utc(t0), as_of), max(to_utc(t1), as_of)
-    values.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
-    return values
-
-
 def brief_params(
     territory: Territory,
     t0: datetime,
@@ -273,6 +255,22 @@ def brief_params(
     service-hours age); :data:`BRIEF_SELECT` also takes ``account``."""
     values = base_params(territory, t0, t1, platform)
     values.update(as_of=to_utc(as_of), pending_days=PENDING_DAYS)
+    return values
+
+
+def params(
+    con: Con,
+    territory: Territory,
+    t0: datetime,
+    t1: datetime,
+    as_of: datetime,
+    platform: str | None = None,
+) -> dict[str, Any]:
+    """Bound parameters of the interpellation queries: :func:`brief_params` and the
+    service-hours calendar of the span from the window to ``as_of``."""
+    values = brief_params(territory, t0, t1, as_of, platform)
+    lo, hi = min(to_utc(t0), values["as_of"]), max(to_utc(t1), values["as_of"])
+    values.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
     return values
 
 
