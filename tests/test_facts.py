@@ -28,7 +28,7 @@ POSTS = 4000
 
 def snapshot_facts(con) -> dict[str, list[tuple]]:
     return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
-            for t in (*facts.TABLES, "author_facts")}
+            for t in facts.ALL_TABLES}
 
 
 def rollups_now(con) -> dict[str, list[tuple]]:
@@ -176,3 +176,32 @@ def test_a_conversation_filled_two_batches_later_still_finds_its_answer(con, ter
         "SELECT post_id, answer_id FROM interpellation_facts").fetchall()
     assert got == [("301", "302")]
     assert snapshot_facts(con) == recomputed(con)
+
+
+def test_top_conversations_from_the_facts_equal_the_definition(con, territory):
+    """The ranking reads ``conversation_facts`` (and recounts the conversations still going
+    at the window's end): the same lists as ranking :func:`activity.conversations`, the
+    definition computed from the timeline, for windows ending before the data does."""
+    from warehouse.activity import conversations, top_conversations
+
+    save_territory(con, territory)
+    pages = demo_pages(territory)
+    random.Random(5).shuffle(pages)
+    load_pages(con, pages, max_bytes=300_000)
+    windows = [(date(2026, 8, 1), ANCHOR), (date(2026, 10, 1), date(2026, 10, 20)),
+               (date(2026, 11, 10), date(2026, 11, 12))]
+    straddling = 0
+    for since, until in windows:
+        for platform in (None, "x", "bluesky"):
+            whole = conversations(con, territory, since, until, platform=platform)
+            top = top_conversations(con, territory, since, until, 10, platform=platform)
+            assert len(top["size"]) == min(10, len(whole))
+            by_recent = whole.sort_values(
+                ["last_post_at", "size", "platform", "conversation_id"],
+                ascending=[False, False, True, True]).head(10).reset_index(drop=True)
+            assert top["size"].equals(whole.head(10).reset_index(drop=True)), (since, platform)
+            assert top["recent"].equals(by_recent), (since, platform)
+        straddling += con.execute(
+            "SELECT count(*) FROM conversation_facts WHERE first_post_at < ? AND last_post_at >= ?",
+            [until, until]).fetchone()[0]
+    assert straddling > 0  # the recount path ran on conversations still going

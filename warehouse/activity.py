@@ -32,11 +32,13 @@ TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
 """
 # the window's posts carrying a tracked hashtag, one row per (post, tag): the facts kept at
-# load time (warehouse/facts.py), so no join of the window's posts with every hashtag
+# load time (warehouse/facts.py), so no join of the window's posts with every hashtag. The
+# facts hold the configuration's tracked tags only (recomputed when it changes), and one
+# row per post has ``first_tag``: counting those rows counts posts.
 TAGGED_CTE = """
 tagged AS (
-    SELECT h.platform, h.post_id AS id, h.author_id, h.created_at, h.tag
-    FROM hashtag_facts h SEMI JOIN tags ON tags.tag = h.tag
+    SELECT h.platform, h.post_id AS id, h.author_id, h.created_at, h.tag, h.first_tag
+    FROM hashtag_facts h
     WHERE h.territory = $terr AND h.created_at >= $t0 AND h.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR h.platform = $platform::VARCHAR)
 )
@@ -61,7 +63,7 @@ ORDER BY local_date, hashtag
 )
 SUMMARY_SELECT = """
 SELECT (SELECT count(*) FROM tp) AS posts_total,
-       (SELECT count(*) FROM (SELECT DISTINCT platform, id FROM tagged)) AS hashtag_posts
+       (SELECT count(*) FROM tagged WHERE first_tag) AS hashtag_posts
 """
 _SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE, TAGGED_CTE), SUMMARY_SELECT)
 # the conversations active in the window (``conv``), with their sizes counted up to t1
@@ -103,24 +105,35 @@ ORDER BY""",
     _BY_SIZE,
     "LIMIT $limit",
 )
-# The largest and the most recently active: sizes and times for every active conversation,
-# the two top-N lists (a heap each, not a sort of the whole), then participants, the city's
-# part and the root text for those only (at 10M posts a 4-week window has 1.5M active
-# conversations; counting distinct participants of all of them dominated).
+# The largest and the most recently active, from the conversation facts kept at load time
+# (warehouse/facts.py): a conversation whose last post is before t1 has all its posts
+# counted by its facts, and is active when that last post is in the window; one still
+# going at t1 is counted again from the timeline, up to t1. Then the two top-N lists (a
+# heap each) and the root text of those listed only. At 10M posts a 4-week window has
+# 1.5M active conversations: grouping the window's posts by conversation dominated.
 _TOP_SQL = compose(
-    with_ctes(CITY_CTE, TP_CTE),
+    with_ctes(CITY_CTE),
     """,
-active AS (
-    SELECT DISTINCT platform, conversation_id FROM tp
-    WHERE NOT is_repost AND conversation_id IS NOT NULL
+going AS (
+    SELECT platform, conversation_id FROM conversation_facts
+    WHERE territory = $terr AND first_post_at < $t1 AND last_post_at >= $t1
+      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
 ),
 sizes AS (
-    SELECT p.platform, p.conversation_id, count(*) AS size,
-           min(p.created_at) AS first_post_at, max(p.created_at) AS last_post_at
+    SELECT platform, conversation_id, size, participants, city_took_part, first_post_at,
+           last_post_at
+    FROM conversation_facts
+    WHERE territory = $terr AND last_post_at >= $t0 AND last_post_at < $t1
+      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
+    UNION ALL
+    SELECT p.platform, p.conversation_id, count(*), count(DISTINCT p.author_id),
+           bool_or(c.id IS NOT NULL), min(p.created_at), max(p.created_at)
     FROM territory_timeline p
-    SEMI JOIN active a ON a.platform = p.platform AND a.conversation_id = p.conversation_id
+    SEMI JOIN going g ON g.platform = p.platform AND g.conversation_id = p.conversation_id
+    LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
     WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
     GROUP BY p.platform, p.conversation_id
+    HAVING max(p.created_at) >= $t0
 ),
 by_size AS (
     SELECT platform, conversation_id, row_number() OVER (ORDER BY""",
@@ -138,21 +151,11 @@ by_recent AS (
     _BY_RECENT,
     """LIMIT $limit) conv
 ),
-picked AS (
+conv AS (
     SELECT s.*, k.by_size, k.by_recent
     FROM (by_size FULL JOIN by_recent USING (platform, conversation_id)) k
     JOIN sizes s USING (platform, conversation_id)
-),
-people AS (
-    SELECT p.platform, p.conversation_id, count(DISTINCT p.author_id) AS participants,
-           bool_or(c.id IS NOT NULL) AS city_took_part
-    FROM territory_timeline p
-    SEMI JOIN picked k ON k.platform = p.platform AND k.conversation_id = p.conversation_id
-    LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
-    WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
-    GROUP BY p.platform, p.conversation_id
-),
-conv AS (SELECT * FROM picked JOIN people USING (platform, conversation_id))""",
+)""",
     _CONV_COLUMNS,
     """, conv.by_size, conv.by_recent
 FROM conv

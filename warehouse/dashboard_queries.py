@@ -133,8 +133,7 @@ mentioned AS (
 _KIND_MENTIONS = """
     SELECT created_at, 'mentions' AS kind FROM mentioned"""
 _KIND_HASHTAGS = """
-    SELECT created_at, 'hashtag_posts' AS kind
-    FROM (SELECT DISTINCT platform, id, created_at FROM tagged)"""
+    SELECT created_at, 'hashtag_posts' AS kind FROM tagged WHERE first_tag"""
 _VOLUME_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _MENTIONED_CTE, *_INTER_CTES[1:],
               *_REL_CTES),
@@ -726,7 +725,7 @@ def audience_by_week(con: Con, territory: Territory, since: date, until: date,
 
 # -- hashtags -------------------------------------------------------------------------------
 _HT_POSTS_CTE = """
-htp AS (SELECT DISTINCT platform, id, author_id, created_at FROM tagged)"""
+htp AS (SELECT platform, id, author_id, created_at FROM tagged WHERE first_tag)"""
 _CONTRIB_SQL = compose(
     with_ctes(CITY_CTE, TP_CTE, _TAGS_CTE, TAGGED_CTE, _HT_POSTS_CTE),
     """

@@ -1,8 +1,8 @@
 """Facts computed once at load time: each interpellation with its first answer, each relay,
 each post carrying a tracked hashtag (``hashtag_facts``) or mentioning a city account
-(``mention_facts``), each author's first post
-(``author_facts``), and each territory's narrow post list (``territory_timeline``, what
-every metric scans).
+(``mention_facts``), each author's first post (``author_facts``), each conversation's size
+and span (``conversation_facts``), and each territory's narrow post list
+(``territory_timeline``, what every metric scans).
 
 Whether a post is an interpellation, which city account it addresses, which city post
 answers it first and how many service-hours minutes that took, and whether a post relays
@@ -43,9 +43,12 @@ from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose
 from warehouse.service_hours import calendar_params
 
 Con = duckdb.DuckDBPyConnection
+# one row per post (keyed by ``post_id``)
 TABLES = (
     "territory_timeline", "interpellation_facts", "relay_facts", "hashtag_facts", "mention_facts"
 )
+# one row per author, per conversation
+ALL_TABLES = (*TABLES, "author_facts", "conversation_facts")
 
 # The territory's posts to (re)compute, materialised as ``_fact_tp``: all of them ($full)
 # or those of ``_fact_keys``. The keys are found from the small side (the batch's keys, the
@@ -106,14 +109,17 @@ LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
 LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
 """,
 )
-# the scoped posts' tracked hashtags (the configuration's, whole tag, any case)
+# the scoped posts' tracked hashtags (the configuration's, whole tag, any case); a post's
+# first tag (alphabetical) is flagged, so counting flagged rows counts posts, no DISTINCT
 _HASHTAG_INSERT_SQL = """
 INSERT INTO hashtag_facts
-SELECT DISTINCT $terr, p.platform, p.id, p.author_id, p.created_at, h.tag
-FROM _fact_tp p
-JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
-WHERE h.tag IN (SELECT unnest($tags::VARCHAR[]))
-ORDER BY p.created_at
+SELECT $terr, platform, id, author_id, created_at, tag,
+       row_number() OVER (PARTITION BY platform, id ORDER BY tag) = 1 AS first_tag
+FROM (SELECT DISTINCT p.platform, p.id, p.author_id, p.created_at, h.tag
+      FROM _fact_tp p
+      JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
+      WHERE h.tag IN (SELECT unnest($tags::VARCHAR[])))
+ORDER BY created_at
 """
 # the scoped posts that mention a city account: by others, reposts excluded (a mention by
 # user id, or by handle when the id is missing)
@@ -135,6 +141,23 @@ INSERT INTO author_facts
 SELECT $terr, platform, author_id, min(created_at) FROM _fact_tp
 WHERE author_id IS NOT NULL GROUP BY platform, author_id
 ON CONFLICT DO UPDATE SET first_seen = least(first_seen, excluded.first_seen)
+"""
+# the scoped conversations, whole (the scope holds every post of the batch's conversations)
+_CONVERSATION_INSERT_SQL = compose(
+    "INSERT INTO conversation_facts",
+    with_ctes(CITY_CTE),
+    """
+SELECT $terr, p.platform, p.conversation_id, count(*), count(DISTINCT p.author_id),
+       bool_or(c.id IS NOT NULL), min(p.created_at), max(p.created_at)
+FROM _fact_tp p LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+WHERE NOT p.is_repost AND p.conversation_id IS NOT NULL
+GROUP BY p.platform, p.conversation_id
+ORDER BY max(p.created_at)
+""",
+)
+_CONVERSATION_DELETE_SQL = """
+DELETE FROM conversation_facts WHERE territory = $terr AND (platform, conversation_id) IN (
+    SELECT (platform, conversation_id) FROM _fact_tp WHERE conversation_id IS NOT NULL)
 """
 _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
@@ -203,6 +226,11 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if full:  # each author's first post; a batch only adds posts, so the minimum only falls
         con.execute("DELETE FROM author_facts WHERE territory = ?", [slug])
     con.execute(_AUTHORS_UPSERT_SQL, {"terr": slug})
+    if full:
+        con.execute("DELETE FROM conversation_facts WHERE territory = ?", [slug])
+    else:
+        con.execute(_CONVERSATION_DELETE_SQL, {"terr": slug})
+    con.execute(_CONVERSATION_INSERT_SQL, values)
     lo, hi = con.execute("SELECT min(created_at), max(created_at) FROM _fact_tp").fetchone()  # type: ignore[misc]
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
@@ -261,7 +289,7 @@ def ensure_current(con: Con) -> list[str]:
         if stored.get(territory.slug) != sig:
             _refresh(con, territory, sig, full=True)
             done.append(territory.slug)
-    for table in (*TABLES, "author_facts", "facts_state"):
+    for table in (*ALL_TABLES, "facts_state"):
         con.execute(f"DELETE FROM {table} WHERE territory NOT IN (SELECT slug FROM territories)")  # noqa: S608
     return done
 

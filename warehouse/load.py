@@ -409,9 +409,7 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
     for table, key in (
         ("posts", "id"),
         ("territory_posts", "post_id"),
-        ("territory_timeline", "post_id"),
-        ("interpellation_facts", "post_id"),
-        ("relay_facts", "post_id"),
+        *((table, "post_id") for table in facts.TABLES),
         ("post_refs", "post_id"),
         ("post_hashtags", "post_id"),
         ("post_mentions", "post_id"),
@@ -487,12 +485,7 @@ DERIVED_TABLES = (
     "territory_posts",
     "compliance_events",
     "page_errors",
-    "territory_timeline",
-    "interpellation_facts",
-    "relay_facts",
-    "hashtag_facts",
-    "author_facts",
-    "mention_facts",
+    *facts.ALL_TABLES,
 )
 
 

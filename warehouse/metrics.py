@@ -105,7 +105,7 @@ act AS (
 tg AS (
     SELECT pr.k, count(g.id) AS hashtag_posts
     FROM periods pr
-    LEFT JOIN (SELECT DISTINCT platform, id, created_at FROM tagged) g
+    LEFT JOIN (SELECT platform, id, created_at FROM tagged WHERE first_tag) g
            ON g.created_at >= pr.p0 AND g.created_at < pr.p1
     GROUP BY pr.k
 )

@@ -262,6 +262,25 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM facts_state;
         """,
     ),
+    (
+        "0011_conversation_facts",
+        """
+        -- each conversation of the territory (reposts excluded): its size, participants,
+        -- whether the city took part, its first and last post; kept by the loader
+        -- (warehouse/facts.py) for the conversations a batch touches
+        CREATE TABLE conversation_facts (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL,
+            conversation_id VARCHAR NOT NULL,
+            size BIGINT NOT NULL, participants BIGINT NOT NULL,
+            city_took_part BOOLEAN NOT NULL,
+            first_post_at TIMESTAMP NOT NULL, last_post_at TIMESTAMP NOT NULL
+        );
+        -- true on one row per post (its first tracked tag): counting these counts posts
+        ALTER TABLE hashtag_facts ADD COLUMN first_tag BOOLEAN;
+        DELETE FROM hashtag_facts;
+        DELETE FROM facts_state;
+        """,
+    ),
 ]
 
 
