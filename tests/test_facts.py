@@ -205,3 +205,20 @@ def test_top_conversations_from_the_facts_equal_the_definition(con, territory):
             "SELECT count(*) FROM conversation_facts WHERE first_post_at < ? AND last_post_at >= ?",
             [until, until]).fetchone()[0]
     assert straddling > 0  # the recount path ran on conversations still going
+
+
+def test_a_post_moved_to_another_conversation_leaves_no_stale_facts(con, territory):
+    """A later copy of a post can carry another conversation id (the newest copy wins): the
+    conversation it left is recomputed too, even when it was that conversation's only post."""
+    save_territory(con, territory)
+    users = [{"id": "1", "username": "villeneuve_fr"}, {"id": "7", "username": "ana"}]
+    question = {"id": "501", "text": "@villeneuve_fr Et la piscine ?", "author_id": "7",
+                "created_at": "2026-11-02T10:00:00Z", "conversation_id": "500",
+                "in_reply_to_user_id": "1", "entities": {"mentions": [
+                    {"start": 0, "end": 14, "username": "villeneuve_fr", "id": "1"}]}}
+    load_pages(con, [_page([question], users)])
+    assert con.execute("SELECT conversation_id FROM conversation_facts").fetchall() == [("500",)]
+    moved = dict(question, conversation_id="600")
+    load_pages(con, [_page([moved], users)])
+    assert con.execute("SELECT conversation_id FROM conversation_facts").fetchall() == [("600",)]
+    assert snapshot_facts(con) == recomputed(con)

@@ -157,7 +157,7 @@ ORDER BY max(p.created_at)
 )
 _CONVERSATION_DELETE_SQL = """
 DELETE FROM conversation_facts WHERE territory = $terr AND (platform, conversation_id) IN (
-    SELECT (platform, conversation_id) FROM _fact_tp WHERE conversation_id IS NOT NULL)
+    SELECT (platform, conversation_id) FROM _fact_convs)
 """
 _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
@@ -269,9 +269,13 @@ def after_batch(con: Con, copies: str = "_copies") -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _fact_convs AS
-        SELECT DISTINCT p.platform, p.conversation_id FROM posts p
+        SELECT p.platform, p.conversation_id FROM posts p
         SEMI JOIN _fact_posts b ON b.platform = p.platform AND b.id = p.id
         WHERE p.conversation_id IS NOT NULL
+        UNION  -- and the ones they were in (a later copy of a post can move it)
+        SELECT t.platform, t.conversation_id FROM territory_timeline t
+        SEMI JOIN _fact_posts b ON b.platform = t.platform AND b.id = t.post_id
+        WHERE t.conversation_id IS NOT NULL
         """
     )
     stored = _stored_signatures(con)
