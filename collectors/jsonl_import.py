@@ -8,6 +8,8 @@ Blank lines are ignored; nothing valid is ever dropped because a neighbour was b
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,52 @@ def read_pages(
                 on_error(f"{path}:{number}: {e}")
 
 
+_DONE = object()
+
+
+def read_ahead(items: Iterator[RawPage], depth: int = 1024) -> Iterator[RawPage]:
+    """``items`` as they come, produced by a background thread up to ``depth`` ahead.
+
+    Reading and checking a file's pages is Python work; loading a batch is DuckDB work, which
+    releases the GIL. With this, the next pages are read while a batch loads. Exceptions
+    raised while reading come out here, in order; stopping early stops the thread.
+    """
+    ahead: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as e:  # handed to the consumer, raised there
+            put(e)
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
 def import_files(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path],
@@ -61,7 +109,7 @@ def import_files(
             bad(f"{path}: no such file")
             continue
         report.files += 1
-        pages = read_pages(path, territory, bad)
+        pages = read_ahead(read_pages(path, territory, bad))
         if progress:
             from tqdm import tqdm
 

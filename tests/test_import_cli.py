@@ -87,3 +87,28 @@ def test_config_file_that_is_not_toml(tmp_path: Path):
     assert result.returncode == 2
     assert str(cfg) in result.stderr and "not valid TOML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_read_ahead_keeps_order_raises_in_place_and_stops_early():
+    import threading
+
+    import pytest
+
+    from collectors.jsonl_import import read_ahead
+
+    assert list(read_ahead(iter(range(5000)), depth=7)) == list(range(5000))
+
+    def broken():
+        yield from range(3)
+        raise ValueError("line 4: cut")
+
+    got = []
+    with pytest.raises(ValueError, match="line 4"):
+        for item in read_ahead(broken()):
+            got.append(item)
+    assert got == [0, 1, 2]  # what came before the error was delivered first
+
+    reader = read_ahead(iter(range(10**9)), depth=4)
+    assert next(reader) == 0
+    reader.close()  # the consumer stops: the thread does too
+    assert not any(t.name == "read-ahead" for t in threading.enumerate())
