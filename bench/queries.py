@@ -3,7 +3,8 @@
 :func:`plan` records, for every page of ``app.py``, the query calls its script makes on the
 app's default view (the 28 days up to the data's last day, no account filter, as-of pinned
 to the data's end): the pages run once in-process with Streamlit's AppTest while
-``territoires.ui.data.q`` records each call. The calls are then replayed and timed:
+``territoires.ui.data.q`` (and ``data.review``, the Revue page's weekly review) records
+each call. The calls are then replayed and timed:
 
 * uncached: ``territoires.ui.data.q_uncached`` (a fresh cursor on the published snapshot
   per call, exactly what a cache miss runs), ``repeats`` passes, pages in turn;
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from territoires.config import Territory
+from territoires.report import build_review
 from territoires.ui.state import View, view_from_params
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
@@ -58,6 +60,8 @@ class Call:
 
         if self.fn is load_territories:
             return data.territories(db)
+        if self.fn is build_review:
+            return data.review(db, terr, *self.args)
         return data.q(self.fn, db, terr if self.territory else None, *self.args, **self.kwargs)
 
 
@@ -103,12 +107,16 @@ def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
     db = os.environ["TERRITOIRES_DB"]
     params = view_params(as_of)
     recorded: list[Call] = []
-    real_q = data.q
+    real_q, real_review = data.q, data.review
 
     def recording_q(fn: Callable[..., Any], db_: str, territory: Territory | None,
                     *args: Any, **kwargs: Any) -> Any:
         recorded.append(Call(fn, tuple(args), dict(kwargs), territory=territory is not None))
         return real_q(fn, db_, territory, *args, **kwargs)
+
+    def recording_review(db_: str, territory: Territory, *args: Any) -> Any:
+        recorded.append(Call(build_review, tuple(args)))
+        return real_review(db_, territory, *args)
 
     def app() -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=3600)
@@ -118,6 +126,7 @@ def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
 
     pages: dict[str, list[Call]] = {}
     data.q = recording_q  # type: ignore[assignment]
+    data.review = recording_review  # type: ignore[assignment]
     try:
         for name, path in page_scripts().items():
             at = app()
@@ -131,6 +140,7 @@ def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
             pages[name] = [*recorded, Call(load_territories, territory=False)]
     finally:
         data.q = real_q  # type: ignore[assignment]
+        data.review = real_review  # type: ignore[assignment]
     return pages
 
 

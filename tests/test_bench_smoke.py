@@ -36,6 +36,7 @@ def test_small_run_lands_everything_and_pandas_agrees(tmp_path: Path, capsys) ->
     shell = {"data_as_of", "load_territories"}
     for name in ("aujourdhui", "reactivite", "relais", "hashtags"):  # the page's own queries
         assert set(pages[name]["per_call"]) - shell, pages[name]
+    assert "build_review" in pages["revue"]["per_call"]  # the weekly review is timed too
     head = size["headline"]["figures"]
     assert head["interpellations"] > 50 and head["local_tweetos"] > 0
     nb = size["pandas"]

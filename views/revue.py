@@ -24,25 +24,13 @@ from territoires import report, share
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.report import IsoWeek, ReviewDoc
 from territoires.review_text import tr
+from territoires.ui import data
 from territoires.ui import render as r
 from territoires.ui.i18n import fmt_date, lang
 from territoires.ui.shell import current_view
-from warehouse.read import reader_cursor, snapshot_identity
 
 WEEKS_BACK = 26
 _SAFE_URL = re.compile(r"https://[a-z0-9.-]+/[\w@./:%?=&~+-]*")
-
-
-@st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
-def _review(db: str, ident: tuple[int, int], slug: str, since: object, until: object,
-            as_of: datetime) -> report.Review:
-    from territoires.ui.data import territories
-
-    cur = reader_cursor(db)
-    try:
-        return report.build_review(cur, territories(db)[slug], since, until, as_of)  # type: ignore[arg-type]
-    finally:
-        cur.close()
 
 
 M = '[data-testid="stMain"]'  # scope: the main area (beats the presentation floor below)
@@ -204,7 +192,7 @@ else:
     since, until = week.monday, week.until
 
 as_of = view.as_of if shared is not None else report.review_as_of(terr, until, view.as_of)
-review = _review(db, snapshot_identity(db), terr.slug, since, until, as_of)
+review: report.Review = data.review(db, terr, since, until, as_of)
 secret = b""
 if shared is not None and terr.pseudonymize_shared_views:
     secret = share.secret_from_env()  # verified by the shared view already

@@ -15,7 +15,7 @@ import importlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import streamlit as st
@@ -55,6 +55,24 @@ def _territories(db: str, ident: tuple[int, int]) -> dict[str, Territory]:
 def territories(db: str) -> dict[str, Territory]:
     """Every territory of the warehouse (slug → Territory), as stored by the loaders."""
     return _territories(db, snapshot_identity(db))
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
+def _review(db: str, ident: tuple[int, int], slug: str, since: date, until: date,
+            as_of: datetime) -> Any:
+    from territoires.report import build_review
+
+    cur = reader_cursor(db)
+    try:
+        return build_review(cur, _territories(db, ident)[slug], since, until, as_of)
+    finally:
+        cur.close()
+
+
+def review(db: str, territory: Territory, since: date, until: date, as_of: datetime) -> Any:
+    """The weekly review of ``[since, until)`` (:func:`territoires.report.build_review`, the
+    same builder as ``territoires report``), cached like :func:`q`."""
+    return _review(db, snapshot_identity(db), territory.slug, since, until, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
