@@ -97,16 +97,22 @@ reach AS (
         FROM periods pr JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1)
     GROUP BY k
 ),
+-- posts and hashtag posts counted per 15-minute UTC bucket first: a period's bounds are
+-- local midnights and a time zone offset is a multiple of 15 minutes, so no bucket
+-- straddles a bound, and the range join runs on thousands of buckets, not millions of posts
 act AS (
-    SELECT pr.k, count(p.id) AS posts_total
-    FROM periods pr LEFT JOIN tp p ON p.created_at >= pr.p0 AND p.created_at < pr.p1
+    SELECT pr.k, coalesce(sum(b.n), 0) AS posts_total
+    FROM periods pr
+    LEFT JOIN (SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket, count(*) AS n
+               FROM tp GROUP BY bucket) b ON b.bucket >= pr.p0 AND b.bucket < pr.p1
     GROUP BY pr.k
 ),
 tg AS (
-    SELECT pr.k, count(g.id) AS hashtag_posts
+    SELECT pr.k, coalesce(sum(b.n), 0) AS hashtag_posts
     FROM periods pr
-    LEFT JOIN (SELECT platform, id, created_at FROM tagged WHERE first_tag) g
-           ON g.created_at >= pr.p0 AND g.created_at < pr.p1
+    LEFT JOIN (SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket, count(*) AS n
+               FROM tagged WHERE first_tag GROUP BY bucket) b
+           ON b.bucket >= pr.p0 AND b.bucket < pr.p1
     GROUP BY pr.k
 )
 SELECT i.*, rl.relays, rl.local_relays, rl.local_tweetos,
