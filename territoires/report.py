@@ -46,7 +46,7 @@ from warehouse import dashboard_queries as dq
 from warehouse import metrics
 from warehouse.activity import top_conversations
 from warehouse.metrics_base import Con
-from warehouse.profiles import account_profiles, post_authors, post_details
+from warehouse.profiles import account_profiles, post_authors
 
 # The headline numbers, in reading order, with their kind and which way is better.
 CARDS = (
@@ -172,12 +172,8 @@ def _top_relayed(con: Con, territory: Territory, since: date, until: date) -> pd
     local_relays`` and the post's author, time, text, url."""
     cols = ["platform", "post_id", "relays", "local_relays", "author_id", "username",
             "created_at", "text", "url"]
-    agg = dq.top_relayed_posts(con, territory, since, until, limit=TOP_POSTS)
-    if not len(agg):
-        return pd.DataFrame(columns=cols)
-    agg = agg[["platform", "post_id", "relays", "local_relays"]]
-    details = post_details(con, zip(agg["platform"], agg["post_id"], strict=True))
-    return agg.merge(details, on=["platform", "post_id"], how="left")[cols]
+    top = dq.top_relayed_posts(con, territory, since, until, limit=TOP_POSTS)
+    return top[cols] if len(top) else pd.DataFrame(columns=cols)
 
 
 def build_review(con: Con, territory: Territory, since: date, until: date,

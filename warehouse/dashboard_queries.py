@@ -599,7 +599,8 @@ _TOP_RELAYED_SQL = compose(
     ORDER BY relays DESC, local_relays DESC, relayed_post_id
     LIMIT $limit
 )
-SELECT r.platform, r.post_id, p.created_at, u.username, p.text, r.relays, r.local_relays,""",
+SELECT r.platform, r.post_id, p.created_at, p.author_id, u.username, p.text, r.relays,
+       r.local_relays,""",
     url_expr("p", "u"),
     """AS url
 FROM top r

@@ -1,5 +1,5 @@
 """Account profiles for the privacy rules of shared views (``territoires.privacy``), and
-the details of the few posts the weekly review names (``territoires.report``).
+the authors of the few posts the weekly review names (``territoires.report``).
 
 Given the accounts a page is about to show, returns what the pseudonymisation rule needs:
 whether the account is one of the territory's own (C), its verification, and its follower
@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from territoires.config import Territory
-from warehouse.metrics_base import CITY_CTE, Con, base_params, compose, url_expr, with_ctes
+from warehouse.metrics_base import CITY_CTE, Con, base_params, compose, with_ctes
 
 _PROFILES_SQL = compose(
     with_ctes(CITY_CTE),
@@ -43,20 +43,6 @@ FROM wanted w JOIN posts p ON p.platform = w.platform AND p.id = w.id
 ORDER BY w.platform, w.id
 """
 
-_DETAILS_SQL = compose(
-    """
-WITH wanted AS (SELECT unnest($k_platform::VARCHAR[]) AS platform,
-                       unnest($k_id::VARCHAR[]) AS id)
-SELECT w.platform, w.id AS post_id, p.author_id, u.username, p.created_at, p.text,""",
-    url_expr("p", "u"),
-    """AS url
-FROM wanted w JOIN posts p ON p.platform = w.platform AND p.id = w.id
-LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
-ORDER BY w.platform, w.id
-""",
-)
-
-
 def _keys(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
     uniq = sorted({(str(p), str(i)) for p, i in keys if p is not None and i is not None})
     return [p for p, _ in uniq], [i for _, i in uniq]
@@ -77,9 +63,3 @@ def post_authors(con: Con, keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
     """``platform, post_id, author_id`` of the posts asked (``(platform, post id)`` pairs)."""
     platforms, ids = _keys(keys)
     return con.execute(_AUTHORS_SQL, {"k_platform": platforms, "k_id": ids}).df()
-
-
-def post_details(con: Con, keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
-    """``platform, post_id, author_id, username, created_at, text, url`` of the posts asked."""
-    platforms, ids = _keys(keys)
-    return con.execute(_DETAILS_SQL, {"k_platform": platforms, "k_id": ids}).df()
