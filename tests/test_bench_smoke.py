@@ -54,3 +54,21 @@ def test_growth_is_a_factor_per_tenfold() -> None:
     g = report.growth([size(100, 1.0), size(10_000, 4.0)])  # two tenfolds, ×4 → ×2 each
     assert abs(g["load ours s"]["100→10000"] - 2.0) < 1e-9
     assert abs(g["load ours peak MB"]["100→10000"] - 1.0) < 1e-9
+
+
+def test_statement_timing_loads_through_the_real_path(tmp_path: Path, capsys) -> None:
+    from datetime import date
+
+    from bench import statements
+    from bench.data import ensure_jsonl
+
+    data = ensure_jsonl(tmp_path, 1000, 1, date(2025, 6, 2))
+    assert statements.main([str(data.path), "--top", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "loading" in printed and "COMMIT" in printed and "MERGE INTO posts" in printed
+    landed = Path(f"{data.path.with_suffix('.duckdb')}.statements")
+    from warehouse.db import connect
+
+    con = connect(landed, read_only=True)
+    assert con.execute("SELECT count(*) FROM territory_timeline").fetchone()[0] == 1000
+    con.close()
