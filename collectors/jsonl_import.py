@@ -8,14 +8,13 @@ Blank lines are ignored; nothing valid is ever dropped because a neighbour was b
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from collectors.read_ahead import read_ahead
 from warehouse.load import LoadStats, load_pages
 from warehouse.pages import PageError, RawPage, prepare_page
 
@@ -44,54 +43,10 @@ def read_pages(
                 on_error(f"{path}:{number}: {e}")
 
 
-_DONE = object()
-
-
-def read_ahead(items: Iterator[RawPage], depth: int = 384) -> Iterator[RawPage]:
-    """``items`` as they come, produced by a background thread up to ``depth`` ahead.
-
-    Reading and checking a file's pages is Python work; loading a batch is DuckDB work, which
-    releases the GIL. With this, the next pages are read while a batch loads. Exceptions
-    raised while reading come out here, in order; stopping early stops the thread.
-
-    384 pages is about two thirds of a 64 MB batch of the demo's pages. Importing 1M posts
-    (2 GB DuckDB memory limit): 108 s without reading ahead, 101 s with 128 pages, 93 s with
-    384, 88 s with 1024 pages, which also added 400 MB to the peak memory (2.75 → 3.16 GB).
-    """
-    ahead: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(item):
-                    return
-            put(_DONE)
-        except BaseException as e:  # handed to the consumer, raised there
-            put(e)
-
-    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ahead.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join()
+# About two thirds of a 64 MB batch of the demo's pages. Importing 1M posts (2 GB DuckDB
+# memory limit): 108 s without reading ahead, 101 s with 128 pages, 93 s with 384, 88 s with
+# 1024 pages, which also added 400 MB to the peak memory (2.75 -> 3.16 GB).
+READ_AHEAD_PAGES = 384
 
 
 def import_files(
@@ -113,7 +68,7 @@ def import_files(
             bad(f"{path}: no such file")
             continue
         report.files += 1
-        pages = read_ahead(read_pages(path, territory, bad))
+        pages = read_ahead(read_pages(path, territory, bad), READ_AHEAD_PAGES)
         if progress:
             from tqdm import tqdm
 

@@ -94,7 +94,7 @@ def test_read_ahead_keeps_order_raises_in_place_and_stops_early():
 
     import pytest
 
-    from collectors.jsonl_import import read_ahead
+    from collectors.read_ahead import read_ahead
 
     assert list(read_ahead(iter(range(5000)), depth=7)) == list(range(5000))
 
@@ -104,7 +104,7 @@ def test_read_ahead_keeps_order_raises_in_place_and_stops_early():
 
     got = []
     with pytest.raises(ValueError, match="line 4"):
-        for item in read_ahead(broken()):
+        for item in read_ahead(broken(), depth=16):
             got.append(item)
     assert got == [0, 1, 2]  # what came before the error was delivered first
 

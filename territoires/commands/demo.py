@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import queue
 import sys
-import threading
 import time
-from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 from collectors.demo import default_anchor, demo_territory, generate_pages
+from collectors.read_ahead import read_ahead
 from territoires.commands import add_db_argument
 from territoires.commands.serve import add_serve_arguments, serve
 from warehouse.db import db_path, writer
@@ -20,8 +17,6 @@ from warehouse.load import LoadStats, load_pages
 from warehouse.territory import resolve_account_ids, save_territory
 
 HELP = "build a demo warehouse for a fictional territory, then serve the dashboard"
-T = TypeVar("T")
-_DONE = object()
 
 
 def _anchor(value: str) -> date:
@@ -52,45 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_serve_arguments(parser)
 
 
-def prefetched(items: Iterable[T], ahead: int = 1000) -> Iterator[T]:
-    """Iterate ``items`` from a background thread, up to ``ahead`` items in advance.
-
-    DuckDB releases the GIL while it runs a statement, so the demo generator (pure Python)
-    prepares the next pages while the loader's SQL runs. The order is unchanged.
-    """
-    q: queue.Queue[object] = queue.Queue(maxsize=ahead)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(_DONE)
-        except BaseException as e:  # handed to the consumer, raised there
-            q.put(e)
-
-    thread = threading.Thread(target=produce, name="demo-pages", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
 def build_demo(
     db: Path, posts: int, seed: int, anchor: date | None = None, progress: bool = False
 ) -> tuple[int, LoadStats]:
@@ -106,7 +62,7 @@ def build_demo(
     with writer(db) as con:
         save_territory(con, territory)
         pages = generate_pages(territory, posts=posts, seed=seed, progress=progress, anchor=anchor)
-        stats = load_pages(con, prefetched(pages))
+        stats = load_pages(con, read_ahead(pages, 1000))  # generated while the SQL runs
         resolve_account_ids(con, territory.slug)
         landed = con.execute("SELECT count(*) FROM territory_posts").fetchone()[0]  # type: ignore[index]
     return int(landed), stats
