@@ -73,5 +73,5 @@ def import_files(
             from tqdm import tqdm
 
             pages = tqdm(pages, desc=path.name, unit=" pages", leave=False)
-        report.stats.add(load_pages(con, pages))
+        report.stats.add(load_pages(con, pages, bulk=True))
     return report

@@ -222,3 +222,59 @@ def test_a_post_moved_to_another_conversation_leaves_no_stale_facts(con, territo
     load_pages(con, [_page([moved], users)])
     assert con.execute("SELECT conversation_id FROM conversation_facts").fetchall() == [("600",)]
     assert snapshot_facts(con) == recomputed(con)
+
+
+def test_a_bulk_import_gives_the_facts_and_rollups_of_loading_batch_by_batch(
+        con, tmp_path, territory):
+    """``load_pages(bulk=True)`` (import, demo) leaves the facts and daily rollups to one
+    whole recomputation before the snapshot: the same tables as refreshing every batch."""
+    from warehouse.db import connect
+    from warehouse.migrations import migrate
+
+    pages = demo_pages(territory)
+    random.Random(11).shuffle(pages)
+    save_territory(con, territory)
+    load_pages(con, pages, max_bytes=300_000)
+    by_batch = snapshot_facts(con), rollups_now(con)
+    assert by_batch[0]["interpellation_facts"] and by_batch[1]["daily_hashtags"]
+
+    bulk = connect(tmp_path / "bulk.duckdb")
+    try:
+        migrate(bulk)
+        save_territory(bulk, territory)
+        load_pages(bulk, pages, max_bytes=300_000, bulk=True)
+        assert bulk.execute("SELECT count(*) FROM facts_state").fetchall() == [(0,)]  # stale
+        assert bulk.execute("SELECT count(*) FROM daily_posts").fetchall() == [(0,)]
+        assert facts.ensure_current(bulk) == ["villeneuve"]
+        assert (snapshot_facts(bulk), rollups_now(bulk)) == by_batch
+    finally:
+        bulk.close()
+
+
+def test_a_bulk_import_stopped_half_way_is_recomputed_before_the_snapshot(
+        con, db_file, territory):
+    """Each bulk batch marks its territory stale in its own transaction: after a crash, the
+    batches that landed are counted by the next snapshot, not left out of stale facts."""
+    save_territory(con, territory)
+    pages = demo_pages(territory)
+    half = len(pages) // 2
+    load_pages(con, pages[:half])
+    assert con.execute("SELECT count(*) FROM facts_state").fetchall() == [(1,)]
+    batches = 0
+
+    def crash_on_the_second_batch(_con, _stats):
+        nonlocal batches
+        batches += 1
+        if batches == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        load_pages(con, pages[half:], max_bytes=300_000,
+                   before_commit=crash_on_the_second_batch, bulk=True)
+    assert con.execute("SELECT count(*) FROM facts_state").fetchall() == [(0,)]
+    landed = con.execute("SELECT count(*) FROM territory_posts").fetchall()[0][0]
+    publish_snapshot(con, db_file)
+    assert con.execute("SELECT count(*) FROM territory_timeline").fetchall() == [(landed,)]
+    assert sum(r[3] for r in rollups_now(con)["daily_posts"]) == landed
+    assert snapshot_facts(con) == recomputed(con)
+    assert rollups_now(con) == rollups_recomputed(con)

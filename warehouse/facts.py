@@ -20,12 +20,16 @@ Kept exact by three rules:
   interpellations of the conversations its posts belong to (a new post can be an
   interpellation, the answer to an older one, or the parent that gives a reply its
   conversation) and the relays among its posts and the posts that repost or quote them.
+  A bulk import (``load_pages(bulk=True)``) instead marks its territories stale in each
+  batch's transaction (:func:`mark_stale`): recomputing everything once costs less than
+  recomputing what each batch touches when every batch touches most of the warehouse.
 * **Purge, erasure and rebuild** (which delete posts and mentions, or replay everything)
   :func:`invalidate` the facts and recompute them whole before they commit
   (:func:`ensure_current`).
 * **Before every snapshot is published** (:func:`ensure_current` again), a territory whose
   configuration or resolved city-account ids differ from those its facts were computed
-  with (``facts_state.signature``) is recomputed whole.
+  with (``facts_state.signature``), or that was marked stale, is recomputed whole, and its
+  daily rollups with it (:func:`warehouse.rollups.refresh_territory`).
 * Deleting a post deletes its facts (superseded edits, purge, erasure).
 """
 
@@ -38,7 +42,7 @@ from datetime import datetime
 import duckdb
 
 from territoires.config import Territory
-from warehouse import interpellations, relays
+from warehouse import interpellations, relays, rollups
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import calendar_params
 
@@ -242,6 +246,8 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})
     for temp in ("_fact_tp", "_fact_keys"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")  # noqa: S608
+    if full:  # the daily rollups follow, from the timeline just rebuilt
+        rollups.refresh_territory(con, slug, from_timeline=True)
     con.execute("INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)", [slug, sig])
 
 
@@ -301,3 +307,13 @@ def ensure_current(con: Con) -> list[str]:
 def invalidate(con: Con) -> None:
     """Mark every territory's facts stale (posts or mentions were deleted)."""
     con.execute("DELETE FROM facts_state")
+
+
+def mark_stale(con: Con, copies: str = "_copies") -> None:
+    """Mark stale the territories of a batch's posts (``copies``: a bulk import's batch), so
+    their facts and daily rollups are recomputed whole before the next snapshot (and by the
+    next batch loaded without ``bulk``), even if the import stops half-way."""
+    assert copies.isidentifier(), copies  # an internal temp table, never user input
+    con.execute(
+        f"DELETE FROM facts_state WHERE territory IN (SELECT DISTINCT territory FROM {copies})"  # noqa: S608
+    )

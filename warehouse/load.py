@@ -109,16 +109,24 @@ def load_pages(
     pages: Iterable[RawPage],
     max_bytes: int = BATCH_BYTES,
     before_commit: Callable[[duckdb.DuckDBPyConnection, LoadStats], None] | None = None,
+    *,
+    bulk: bool = False,
 ) -> LoadStats:
     """Land pages in the raw layer and the tables, one transaction per batch.
 
     ``before_commit(con, batch_stats)``, if given, runs inside each batch's transaction just
     before ``COMMIT`` (collectors advance their ``since_id`` there, so state and pages land
     together or not at all).
+
+    ``bulk`` (an import, the demo): the facts and daily rollups are not refreshed batch by
+    batch; each batch marks its territories stale and they are recomputed whole once, before
+    the writer publishes its snapshot (:func:`warehouse.facts.ensure_current`). A batch of a
+    large import touches most of the warehouse's days and conversations, so refreshing at
+    every batch recounted the warehouse again and again.
     """
     total = LoadStats()
     for batch in _batches(pages, max_bytes):
-        total.add(_load_batch(con, batch, before_commit))
+        total.add(_load_batch(con, batch, before_commit, bulk))
     return total
 
 
@@ -126,6 +134,7 @@ def _load_batch(
     con: duckdb.DuckDBPyConnection,
     batch: list[RawPage],
     before_commit: Callable[[duckdb.DuckDBPyConnection, LoadStats], None] | None = None,
+    bulk: bool = False,
 ) -> LoadStats:
     now = datetime.now(UTC).replace(tzinfo=None)
     table = pa.table(
@@ -160,8 +169,12 @@ def _load_batch(
         stats.pages = len(batch)
         if stats.new_pages:
             enforce_horizon(con, only_ids="_copies")  # posts below a purged horizon go
-            facts.after_batch(con)  # interpellations, relays, the timeline (facts.py)
-            rollups.after_batch(con)  # daily rollups of the days touched, from the timeline
+            if bulk:  # recomputed whole before the snapshot (facts.ensure_current)
+                facts.mark_stale(con)
+                rollups.after_bulk_batch(con)
+            else:
+                facts.after_batch(con)  # interpellations, relays, the timeline (facts.py)
+                rollups.after_batch(con)  # daily rollups of the days touched, from the timeline
         if before_commit is not None:
             before_commit(con, stats)
         con.execute("COMMIT")

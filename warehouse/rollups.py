@@ -194,8 +194,12 @@ def refresh_days(con: duckdb.DuckDBPyConnection, days: list[tuple[str, str, Any]
     _refresh_touched(con)
 
 
-def refresh_territory(con: duckdb.DuckDBPyConnection, territory: str | None = None) -> None:
-    """Recompute every unfrozen day (of one territory, or all): used by ``rebuild``.
+def refresh_territory(
+    con: duckdb.DuckDBPyConnection, territory: str | None = None, from_timeline: bool = False
+) -> None:
+    """Recompute every unfrozen day (of one territory, or all): used by ``rebuild``, and by
+    :func:`warehouse.facts.ensure_current` right after it rebuilt a territory's timeline
+    (``from_timeline``: one narrow scan instead of joining every post).
 
     Rows of unfrozen days that no longer have posts are removed; frozen rows stay.
     """
@@ -211,19 +215,34 @@ def refresh_territory(con: duckdb.DuckDBPyConnection, territory: str | None = No
         )
     _touch(
         con,
-        _days_of(
-            """
-            SELECT tp.territory, p.platform, p.created_at
-            FROM territory_posts tp JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-            WHERE $territory::VARCHAR IS NULL OR tp.territory = $territory
-            """
-        ),
+        _days_of(_TERRITORY_TIMELINE if from_timeline else _TERRITORY_POSTS),
         {"territory": territory},
     )
-    _refresh_touched(con)
+    _refresh_touched(con, _DAY_POSTS_TIMELINE if from_timeline else _DAY_POSTS_JOINED)
+
+
+# A territory's posts (all territories' when $territory is NULL): territory, platform, time.
+_TERRITORY_POSTS = """
+    SELECT tp.territory, p.platform, p.created_at
+    FROM territory_posts tp JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+    WHERE $territory::VARCHAR IS NULL OR tp.territory = $territory
+"""
+_TERRITORY_TIMELINE = """
+    SELECT territory, platform, created_at FROM territory_timeline
+    WHERE $territory::VARCHAR IS NULL OR territory = $territory
+"""
 
 
 # -- hooks called by warehouse/load.py, inside the loader's transaction ------------------------
+
+
+def _unconfigured(con: duckdb.DuckDBPyConnection) -> int:
+    """Post copies of the batch (``_copies``) whose territory has no configuration."""
+    return int(
+        con.execute(
+            "SELECT count(*) FROM _copies WHERE territory NOT IN (SELECT slug FROM territories)"
+        ).fetchall()[0][0]
+    )
 
 
 def after_batch(con: duckdb.DuckDBPyConnection) -> None:
@@ -235,10 +254,7 @@ def after_batch(con: duckdb.DuckDBPyConnection) -> None:
     :func:`warehouse.load.normalise` leaves behind. Pages of a territory without a
     configuration (no timeline) take the joined path.
     """
-    unconfigured = con.execute(
-        "SELECT count(*) FROM _copies WHERE territory NOT IN (SELECT slug FROM territories)"
-    ).fetchall()[0][0]
-    if unconfigured:
+    if _unconfigured(con):
         refresh_posts(con, "_copies")
         return
     _touch(
@@ -251,6 +267,15 @@ def after_batch(con: duckdb.DuckDBPyConnection) -> None:
         ),
     )
     _refresh_touched(con, _DAY_POSTS_TIMELINE)
+
+
+def after_bulk_batch(con: duckdb.DuckDBPyConnection) -> None:
+    """Loader hook for a bulk import (``load_pages(bulk=True)``): the configured territories'
+    days are recomputed whole with their facts before the snapshot is published
+    (:func:`warehouse.facts.ensure_current`); pages of a territory without a configuration
+    (no facts) are refreshed now, by the joined path."""
+    if _unconfigured(con):
+        refresh_posts(con, "_copies")
 
 
 def after_rebuild(con: duckdb.DuckDBPyConnection) -> None:

@@ -62,7 +62,7 @@ def build_demo(
     with writer(db) as con:
         save_territory(con, territory)
         pages = generate_pages(territory, posts=posts, seed=seed, progress=progress, anchor=anchor)
-        stats = load_pages(con, read_ahead(pages, 1000))  # generated while the SQL runs
+        stats = load_pages(con, read_ahead(pages, 1000), bulk=True)  # generated while the SQL runs
         resolve_account_ids(con, territory.slug)
         landed = con.execute("SELECT count(*) FROM territory_posts").fetchone()[0]  # type: ignore[index]
     return int(landed), stats
