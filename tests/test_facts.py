@@ -278,3 +278,27 @@ def test_a_bulk_import_stopped_half_way_is_recomputed_before_the_snapshot(
     assert sum(r[3] for r in rollups_now(con)["daily_posts"]) == landed
     assert snapshot_facts(con) == recomputed(con)
     assert rollups_now(con) == rollups_recomputed(con)
+
+
+def test_an_import_recomputes_once_only_when_it_adds_a_quarter_of_the_posts(
+        con, tmp_path, territory):
+    """A large import (into an empty warehouse) leaves the facts to one recomputation; a
+    small one into a filled warehouse refreshes batch by batch, and both end exact."""
+    from collectors.jsonl_import import import_files, is_bulk
+
+    save_territory(con, territory)
+    x_pages = [p.body for p in demo_pages(territory) if p.platform == "x"]
+    big, small = tmp_path / "big.jsonl", tmp_path / "small.jsonl"
+    big.write_text("\n".join(x_pages[:-2]) + "\n")
+    small.write_text("\n".join(x_pages[-2:]) + "\n")
+
+    assert is_bulk(con, [big])
+    import_files(con, [big], territory.slug)
+    assert con.execute("SELECT count(*) FROM facts_state").fetchall() == [(0,)]  # stale
+    facts.ensure_current(con)  # what the writer runs before publishing
+
+    assert not is_bulk(con, [small])
+    import_files(con, [small], territory.slug)
+    assert con.execute("SELECT count(*) FROM facts_state").fetchall() == [(1,)]  # kept current
+    assert snapshot_facts(con) == recomputed(con)
+    assert rollups_now(con) == rollups_recomputed(con)
