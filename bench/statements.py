@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from collectors.jsonl_import import read_pages
+from collectors.jsonl_import import is_bulk, read_pages
 from territoires.config import load_config
 from warehouse import facts
 from warehouse.db import WRITER_CHECKPOINT_THRESHOLD, connect
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
     timed = TimedConnection(con)
     started = time.perf_counter()
-    stats = load_pages(timed, pages(), bulk=True)  # type: ignore[arg-type]  # as import
+    bulk = is_bulk(con, [args.file])  # as ``territoires import`` decides
+    stats = load_pages(timed, pages(), bulk=bulk)  # type: ignore[arg-type]
     loading = time.perf_counter() - started - reading
     started = time.perf_counter()  # what publishing the snapshot runs next
     timed.execute("BEGIN TRANSACTION")
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     con.execute("CHECKPOINT")
     checkpoint = time.perf_counter() - started
     con.close()
-    print(f"{count:,} pages, {stats.posts:,} post copies: reading (Python) {reading:.2f} s,"
+    print(f"{count:,} pages ({'bulk' if bulk else 'batch by batch'}), {stats.posts:,} post copies:"
+          f" reading (Python) {reading:.2f} s,"
           f" loading {loading:.2f} s, then facts and rollups {recompute:.2f} s,"
           f" CHECKPOINT {checkpoint:.2f} s")
     for sql, seconds in sorted(timed.times.items(), key=lambda kv: -kv[1])[: args.top]:

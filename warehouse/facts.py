@@ -239,8 +239,10 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
         con.execute(_INTER_INSERT_SQL, {**values, **cal})
-    # the posts of the batch and those reposting or quoting them: the relays
-    _scope(con, _RELAY_KEYS_SQL, slug, full)
+    # the posts of the batch and those reposting or quoting them: the relays (whole: the
+    # same scope, every post of the territory, already in _fact_tp)
+    if not full:
+        _scope(con, _RELAY_KEYS_SQL, slug, full)
     _clear(con, "relay_facts", slug, full)
     domains = [d.lower().strip(".") for d in territory.city_domains]
     con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})

@@ -65,35 +65,42 @@ def _touch(
 
 
 # The posts of the touched days, one row each (territory, platform, day, id, author_id,
-# is_repost, reply_to_id, quoted_id). Each post finds its touched day by an ASOF join (the
-# day whose start ``lo`` is the latest at or before it; touched days are disjoint, so
-# ``created_at < hi`` settles it): O(posts log days), no per-row time zone arithmetic. Posts
+# is_repost, reply_to_id, quoted_id). Each post finds its day through its 15-minute bucket
+# (a local midnight is always on a quarter hour, see _days_of), by an equality join with the
+# touched days' buckets (``bd``): no per-row time zone arithmetic, no sort (an ASOF join on
+# the days' bounds sorted every post: at 10M posts 9.3 s, against 2.0 s, same rows). Posts
 # outside the touched days' span ($lo, $hi: constants, so the scan skips their row groups by
-# their zone maps; as subqueries they were not pushed down and every post was sorted for the
-# ASOF join) are left out first.
-_DAY_POSTS_JOINED = """
-    SELECT b.territory, p.platform, b.day, p.id, p.author_id, p.is_repost,
+# their zone maps) are left out first.
+_TOUCHED_BUCKETS = """
+    bd AS (
+        SELECT DISTINCT b.territory, b.platform, b.day, k.bucket
+        FROM _touched b,
+             LATERAL (SELECT unnest(range(b.lo, b.hi, INTERVAL 15 MINUTE)) AS bucket) k
+    )"""
+# from the territories' posts (any time: rebuild, purge, erasure, unconfigured territories)
+_DAY_POSTS_JOINED = f"""
+    WITH {_TOUCHED_BUCKETS}
+    SELECT bd.territory, p.platform, bd.day, p.id, p.author_id, p.is_repost,
            p.reply_to_id, p.quoted_id
     FROM territory_posts tp
     JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-    ASOF JOIN _touched b ON b.territory = tp.territory AND b.platform = p.platform
-                        AND p.created_at >= b.lo
-    WHERE p.created_at < b.hi
-      AND p.created_at >= $lo AND p.created_at < $hi
-"""
-# The same rows from the territory timeline (warehouse/facts.py: the territory's posts,
-# narrow, sorted by time), valid only right after the loader's facts refresh brought it up to
-# date: one narrow range scan, where the join above reads every territory post of the
-# warehouse (at 10M posts it took 54 of a batch's 92 s).
-_DAY_POSTS_TIMELINE = """
-    SELECT b.territory, t.platform, b.day, t.post_id AS id, t.author_id, t.is_repost,
+    JOIN bd ON bd.territory = tp.territory AND bd.platform = p.platform
+           AND bd.bucket = time_bucket(INTERVAL 15 MINUTE, p.created_at)
+    WHERE p.created_at >= $lo AND p.created_at < $hi
+"""  # noqa: S608 (constant fragments)
+# from the territory timeline (warehouse/facts.py: the territory's posts, narrow, sorted by
+# time), valid only right after the facts refresh brought it up to date: one narrow range
+# scan, where the join above reads every territory post of the warehouse (at 10M posts it
+# took 54 of a batch's 92 s)
+_DAY_POSTS_TIMELINE = f"""
+    WITH {_TOUCHED_BUCKETS}
+    SELECT bd.territory, t.platform, bd.day, t.post_id AS id, t.author_id, t.is_repost,
            t.reply_to_id, t.quoted_id
     FROM territory_timeline t
-    ASOF JOIN _touched b ON b.territory = t.territory AND b.platform = t.platform
-                        AND t.created_at >= b.lo
-    WHERE t.created_at < b.hi
-      AND t.created_at >= $lo AND t.created_at < $hi
-"""
+    JOIN bd ON bd.territory = t.territory AND bd.platform = t.platform
+           AND bd.bucket = time_bucket(INTERVAL 15 MINUTE, t.created_at)
+    WHERE t.created_at >= $lo AND t.created_at < $hi
+"""  # noqa: S608 (constant fragments)
 
 
 def _refresh_touched(con: duckdb.DuckDBPyConnection, day_posts: str = _DAY_POSTS_JOINED) -> None:
