@@ -111,8 +111,13 @@ SELECT $terr, i.platform, i.id, i.author_id, i.created_at, i.conversation_id, i.
 FROM inter i
 LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
 LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
+ORDER BY i.created_at
 """,
 )
+# Every facts table is inserted in time order, so the zone maps of its row groups let a
+# window's query skip the rest (a whole recompute otherwise leaves join order: at 10M posts
+# every row group of interpellation_facts spanned the 13 weeks; the pending queue took
+# 0.27 s, 0.19 s sorted).
 # the scoped posts' tracked hashtags (the configuration's, whole tag, any case); a post's
 # first tag (alphabetical) is flagged, so counting flagged rows counts posts, no DISTINCT
 _HASHTAG_INSERT_SQL = """
@@ -169,6 +174,7 @@ _RELAY_INSERT_SQL = compose(
     """
 SELECT $terr, platform, post_id, author_id, created_at, relay_kind, reposted_id, quoted_id
 FROM rel WHERE relay_kind IS NOT NULL
+ORDER BY created_at
 """,
 )
 # the facts of the scoped posts (and of the batch's own keys, whatever became of them)
