@@ -3,11 +3,13 @@
 The same steps as ``territoires import`` (:mod:`territoires.commands.import_pages`): the
 writer (lock, migrate, snapshot), the territory, :func:`collectors.jsonl_import.import_files`
 → :func:`warehouse.load.load_pages`, then the account ids; only ``SET memory_limit`` is
-added, to measure loading under a bounded buffer pool (``--memory-limit``).
+added (through ``TERRITOIRES_MEMORY_LIMIT``, so every connection the writer opens has it),
+to measure loading under a bounded buffer pool (``--memory-limit``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -26,9 +28,9 @@ def main(argv: list[str]) -> int:
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
         raise SystemExit(f"memory limit like '3GB' expected, got {limit!r}")
     territory = load_config(EXAMPLE)
+    os.environ["TERRITOIRES_MEMORY_LIMIT"] = limit  # every connection the writer opens
     start = time.perf_counter()
     with writer(db) as con:
-        con.execute(f"SET memory_limit = '{limit}'")
         save_territory(con, territory)
         report = import_files(con, [path], territory.slug)
         resolve_account_ids(con, territory.slug)
