@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from territoires.safe_text import csv_safe
 from territoires.ui import docs
 from territoires.ui.i18n import fmt_date, fmt_datetime, t
 from territoires.ui.state import View
@@ -143,7 +144,10 @@ def localize(df: pd.DataFrame, view: View, columns: Sequence[str]) -> pd.DataFra
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads the accents
+    """Every CSV the dashboard hands out: no cell a spreadsheet would run as a formula
+    (:func:`territoires.safe_text.csv_safe`), CRLF rows (RFC 4180: a CR inside a text is
+    quoted), a BOM so Excel reads the accents."""
+    return csv_safe(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def table(df: pd.DataFrame, name: str, key: str, column_config: dict[str, Any] | None = None,
