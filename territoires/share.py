@@ -20,14 +20,25 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
+import secrets
+import stat
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 SECRET_ENV = "TERRITOIRES_SHARE_SECRET"
-MIN_SECRET_CHARS = 16
+MIN_SECRET_CHARS = 32
+# Estimated from the secret's own character frequencies (length x Shannon entropy per
+# character): 16 spaces or "aaaa…" carry 0 bits; secrets.token_urlsafe(32) carries more
+# than 180 (256 by construction).
+MIN_SECRET_BITS = 128
+SECRET_FILE_SUFFIX = ".share-secret"  # <db>.share-secret: written by `territoires demo`
+GENERATE_SECRET = "python3 -c \"import secrets; print(secrets.token_urlsafe(32))\""
 _DOMAIN = b"territoires-share-v1."
 MAX_DAYS = 366  # longest validity a link can be given
 
@@ -95,6 +106,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def estimated_bits(value: str) -> float:
+    """A generous estimate of a secret's entropy: its length times the Shannon entropy of
+    its own character frequencies. It cannot see a guessable phrase, but it refuses
+    repeated characters and short values."""
+    n = len(value)
+    return -sum(c * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
+
+
+def check_secret(value: str, origin: str = SECRET_ENV) -> bytes:
+    """``value`` as a signing key, if it looks random enough; else :class:`ShareError`
+    (``weak_secret``) with the command that generates a good one."""
+    if len(value) < MIN_SECRET_CHARS or estimated_bits(value) < MIN_SECRET_BITS:
+        raise ShareError(
+            "weak_secret",
+            f"{origin} is too weak: use a random value of at least {MIN_SECRET_CHARS} "
+            f"characters (about {MIN_SECRET_BITS} bits), e.g. from `{GENERATE_SECRET}`",
+        )
+    return value.encode("utf-8")
+
+
 def secret_from_env(env: Mapping[str, str] | None = None) -> bytes:
     """The signing secret from ``$TERRITOIRES_SHARE_SECRET``; a clear error when unset."""
     value = (os.environ if env is None else env).get(SECRET_ENV, "")
@@ -102,13 +133,50 @@ def secret_from_env(env: Mapping[str, str] | None = None) -> bytes:
         raise ShareError(
             "no_secret",
             f"shared links are disabled: set {SECRET_ENV} in the server's environment "
-            "(a long random value, e.g. from `python -c \"import secrets; "
-            "print(secrets.token_urlsafe(32))\"`)",
+            f"(a long random value, e.g. from `{GENERATE_SECRET}`)",
         )
-    if len(value) < MIN_SECRET_CHARS:
-        raise ShareError("weak_secret",
-                         f"{SECRET_ENV} is too short: use at least {MIN_SECRET_CHARS} characters")
-    return value.encode("utf-8")
+    return check_secret(value)
+
+
+def secret_file(db: str | os.PathLike[str]) -> Path:
+    """``<db>.share-secret``: the secret kept beside a warehouse (the demo writes one)."""
+    return Path(str(db) + SECRET_FILE_SUFFIX)
+
+
+def read_secret_file(path: Path) -> str:
+    """The secret in ``path``, which only its owner may read (mode 0600)."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ShareError("weak_secret", f"{path} can be read by other users: "
+                         f"`chmod 600 {path}`, or set {SECRET_ENV} instead")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def secret_for(db: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> bytes:
+    """The signing secret for the warehouse ``db``: ``$TERRITOIRES_SHARE_SECRET`` if set,
+    else ``<db>.share-secret`` if that file exists (see docs/weekly-review-and-sharing.md)."""
+    env = os.environ if env is None else env
+    path = secret_file(db)
+    if env.get(SECRET_ENV) or not path.is_file():
+        return secret_from_env(env)
+    return check_secret(read_secret_file(path), origin=str(path))
+
+
+def ensure_secret_file(db: str | os.PathLike[str]) -> Path:
+    """Keep ``<db>.share-secret`` if it holds a good secret, else write a new one
+    (``secrets.token_urlsafe(32)``, mode 0600, created with that mode: never readable by
+    others, not even for an instant)."""
+    path = secret_file(db)
+    try:
+        check_secret(read_secret_file(path), origin=str(path))
+        return path
+    except (OSError, UnicodeDecodeError, ShareError):
+        pass
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_urlsafe(32) + "\n")
+    return path
 
 
 def _signature(secret: bytes, payload_b64: str) -> bytes:

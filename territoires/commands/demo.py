@@ -10,6 +10,7 @@ from pathlib import Path
 
 from collectors.demo import default_anchor, demo_territory, generate_pages
 from collectors.read_ahead import read_ahead
+from territoires import share
 from territoires.commands import add_db_argument
 from territoires.commands.serve import add_serve_arguments, serve
 from warehouse.db import db_path, writer
@@ -82,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         f"{db}: demo territory {demo_territory().name!r}: {landed} posts from {stats.pages} pages "
         f"in {time.perf_counter() - start:.1f} s"
     )
+    # shared links work out of the box: a secret beside the demo warehouse, which `serve`
+    # and `share` read when $TERRITOIRES_SHARE_SECRET is unset (git-ignored, mode 0600)
+    print(f"{share.ensure_secret_file(db)}: shared-link secret (kept between demo runs)")
     if args.no_serve:
         return 0
     return serve(db, args.port, args.address)

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pseudonymize", action="store_true",
         help="apply the privacy rules of shared views (aliases for private people; needs "
-             "$TERRITOIRES_SHARE_SECRET), for minutes sent outside the team",
+             "$TERRITOIRES_SHARE_SECRET or <db>.share-secret), for minutes sent outside the team",
     )
 
 
@@ -73,13 +73,13 @@ def run(args: argparse.Namespace) -> int:
                 IsoWeek.last_complete(datetime.now(ZoneInfo(territory.timezone)).date()))
     except ValueError as e:
         raise UsageError(f"--week: {e}") from None
+    db = db_path(args.db)
     secret = b""
     if args.pseudonymize:
         try:
-            secret = share.secret_from_env()
+            secret = share.secret_for(db)
         except share.ShareError as e:
             raise UsageError(f"--pseudonymize: {e}") from None
-    db = db_path(args.db)
     if not db.exists() and not snapshot_path(db).exists():
         raise UsageError(f"{db}: no warehouse here (build one with `territoires import` or `demo`)")
     quiet_streamlit()

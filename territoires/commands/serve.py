@@ -28,9 +28,23 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def share_env(db: Path) -> dict[str, str]:
+    """The shared-link secret for the server: ``$TERRITOIRES_SHARE_SECRET``, else
+    ``<db>.share-secret`` (written by ``territoires demo``); a weak one is reported, and the
+    dashboard then says shared links are disabled (docs/weekly-review-and-sharing.md)."""
+    from territoires import share
+
+    try:
+        return {share.SECRET_ENV: share.secret_for(db).decode("utf-8")}
+    except share.ShareError as e:
+        if e.reason != "no_secret":
+            print(f"territoires serve: shared links disabled: {e}", file=sys.stderr)
+        return {}
+
+
 def serve(db: Path, port: int, address: str = "127.0.0.1") -> int:
     ensure_snapshot(db)
-    env = {**os.environ, "TERRITOIRES_DB": str(db.resolve())}
+    env = {**os.environ, **share_env(db), "TERRITOIRES_DB": str(db.resolve())}
     print(f"Territoires: http://localhost:{port}  (warehouse {db}; Ctrl-C to stop)", flush=True)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(APP),

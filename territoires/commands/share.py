@@ -2,10 +2,12 @@
 
 The link opens the page with the territory and the period fixed, nothing else reachable,
 private people pseudonymised when the config says so (``[privacy]``). It is signed with
-``$TERRITOIRES_SHARE_SECRET``, which the dashboard server must have too; the secret is
-never printed. ``--until`` is excluded, as in ``territoires metrics``; ``--week 2026-W47``
-is a shortcut for one ISO week. The figures are pinned at the data's last collection (at
-most 7 days after the period), so the link shows the same numbers until it expires.
+``$TERRITOIRES_SHARE_SECRET``, else the ``<db>.share-secret`` file that ``territoires demo``
+writes; the dashboard server must use the same secret (``territoires serve`` reads the same
+two places). The secret is never printed. ``--until`` is excluded, as in
+``territoires metrics``; ``--week 2026-W47`` is a shortcut for one ISO week. The figures are
+pinned at the data's last collection (at most 7 days after the period), so the link shows
+the same numbers until it expires.
 """
 
 from __future__ import annotations
@@ -73,12 +75,12 @@ def run(args: argparse.Namespace) -> int:
         since, until = _date("--since", args.since), _date("--until", args.until)
     else:
         raise UsageError("give the period: --week 2026-W47, or --since DATE --until DATE")
+    db = db_path(args.db)
     try:
-        secret = share.secret_from_env()
+        secret = share.secret_for(db)
     except share.ShareError as e:
         raise UsageError(str(e)) from None
     now = datetime.now(UTC).replace(tzinfo=None)
-    db = db_path(args.db)
     fresh = None
     if db.exists() or snapshot_path(db).exists():
         fresh = _freshness(db, territory.slug)

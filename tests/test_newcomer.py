@@ -1,0 +1,129 @@
+"""The newcomer's path: the README's commands, shared links out of the box, clear one-line
+errors for a wrong ``--db``, an unrecognised import, an empty week (issue 16)."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from territoires import share
+from tests.conftest import EXAMPLE_CONFIG
+from tests.live import ROOT, chromium, dashboard, needs_chromium
+
+EXE = Path(sys.executable).with_name("territoires")
+NO_SECRET = {k: v for k, v in os.environ.items() if k != share.SECRET_ENV}
+
+
+def territoires(*args: str, env: dict[str, str] | None = None,
+                cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real console script, as a user runs it."""
+    return subprocess.run([str(EXE), *args], capture_output=True, text=True, timeout=300,
+                          env=NO_SECRET if env is None else env, cwd=cwd)
+
+
+def one_line(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo warehouse whose 13 weeks end on 2026-11-30 (weeks 2026-W36 to W48)."""
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = territoires("demo", "--no-serve", "--posts", "1500", "--anchor", "2026-11-30",
+                         "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+# ---- shared-link secret ---------------------------------------------------------------------
+@pytest.mark.parametrize("weak", [" " * 16, "a" * 16, "a" * 64, "abcabcabc" * 6,
+                                  secrets.token_urlsafe(16)])
+def test_a_weak_share_secret_is_refused_with_the_command_to_make_one(weak: str) -> None:
+    with pytest.raises(share.ShareError) as e:
+        share.secret_from_env({share.SECRET_ENV: weak})
+    assert e.value.reason == "weak_secret"
+    assert "secrets.token_urlsafe(32)" in str(e.value)
+
+
+def test_a_generated_share_secret_is_accepted() -> None:
+    for _ in range(200):
+        good = secrets.token_urlsafe(32)
+        assert share.secret_from_env({share.SECRET_ENV: good}) == good.encode()
+    good = secrets.token_hex(32)
+    assert share.secret_from_env({share.SECRET_ENV: good}) == good.encode()
+
+
+def test_share_command_refuses_a_weak_secret_in_one_line(tmp_path: Path) -> None:
+    result = territoires("share", "--config", str(EXAMPLE_CONFIG), "--week", "2026-W47",
+                         "--db", str(tmp_path / "w.duckdb"),
+                         env={**NO_SECRET, share.SECRET_ENV: "aaaaaaaaaaaaaaaa"})
+    assert result.returncode == 2 and result.stdout == ""
+    line = one_line(result)
+    assert "too weak" in line and "secrets.token_urlsafe(32)" in line
+
+
+def test_the_demo_keeps_a_private_secret_that_share_uses(demo_db: Path) -> None:
+    path = Path(str(demo_db) + ".share-secret")
+    assert path.is_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secret = path.read_text().strip()
+    assert len(secret) >= 43 and share.check_secret(secret)
+    result = territoires("share", "--config", str(EXAMPLE_CONFIG), "--week", "2026-W47",
+                         "--db", str(demo_db))
+    assert result.returncode == 0, result.stderr
+    token = re.fullmatch(r"http://localhost:8501/\?share=([\w.-]+)\n", result.stdout)
+    assert token, result.stdout
+    link = share.verify(token[1], secret.encode(), datetime.now(UTC).replace(tzinfo=None))
+    assert link.territory == "villeneuve"
+    assert secret not in result.stdout + result.stderr
+    # never in git, whatever the warehouse is called
+    for name in ("territoires.duckdb.share-secret", "demo.db.share-secret"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", name], cwd=ROOT)
+        assert ignored.returncode == 0, f"{name} is not git-ignored"
+
+
+def test_the_environment_wins_over_the_file_and_a_readable_file_is_refused(
+        tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    path = share.ensure_secret_file(db)
+    from_file = path.read_text().strip()
+    assert share.ensure_secret_file(db) == path and path.read_text().strip() == from_file
+    env_secret = secrets.token_urlsafe(32)
+    assert share.secret_for(db, {share.SECRET_ENV: env_secret}) == env_secret.encode()
+    assert share.secret_for(db, {}) == from_file.encode()
+    path.chmod(0o644)
+    with pytest.raises(share.ShareError, match="chmod 600"):
+        share.secret_for(db, {})
+    with pytest.raises(share.ShareError) as e:
+        share.secret_for(tmp_path / "other.duckdb", {})
+    assert e.value.reason == "no_secret"
+
+
+@pytest.mark.slow
+@needs_chromium[0]
+@needs_chromium[1]
+def test_a_demo_link_opens_on_the_demo_server_with_no_secret_set(
+        demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(share.SECRET_ENV, raising=False)
+    with dashboard(demo_db) as base, chromium() as browser:
+        made = territoires("share", "--config", str(EXAMPLE_CONFIG), "--week", "2026-W47",
+                           "--db", str(demo_db), "--base-url", base)
+        assert made.returncode == 0, made.stderr
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+        page.goto(made.stdout.strip())
+        page.wait_for_selector(".rv-cards", timeout=120_000)
+        text = page.inner_text("body")
+        assert "n'accepte pas de lien partagé" not in text
+        assert "Villeneuve" in text
+
