@@ -33,7 +33,30 @@ ORGANISATION_TYPES = frozenset({"business", "government"})
 ALIAS_SPACE = 9999
 TRUNCATE_CHARS = 80
 ALIAS_WORD = {"fr": "Habitant·e", "en": "Resident"}
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,50})")
+# Every form a platform reads as a mention or a profile link (docs/weekly-review-and-sharing.md),
+# in one pattern so that a span is judged once:
+# * X (twitter-text) reads "@" or the full-width "＠" after anything but an ASCII letter,
+#   digit, "_" or another "@" (and right after "RT" or "RT:"); Bluesky handles are domain
+#   names (@jean.dupont.fr); Mastodon writes @user@instance.tld. A trailing dot ends a
+#   sentence, it is not part of the handle.
+# * links that carry a handle: https://instance/@user[@other.instance] (Mastodon),
+#   x.com/handle and twitter.com/handle (x.com/i/… and intents carry none, x.com/i/user/ID
+#   an account id), bsky.app/profile/handle-or-did, https://instance/users/user (ActivityPub).
+_AT = "[@\uff20]"
+_NAME = r"[\w-]+(?:\.[\w-]+)*"
+_HOST = r"[\w-]+(?:\.[\w-]+)+"
+_X_RESERVED = frozenset({"i", "intent", "hashtag", "search", "home", "explore", "share",
+                         "settings", "messages", "notifications", "compose", "login",
+                         "signup", "tos", "privacy", "status", "statuses"})
+_MENTION = re.compile(
+    rf"(?P<mpre>\bhttps?://(?P<mhost>{_HOST})/{_AT})(?P<muser>{_NAME})(?:{_AT}(?P<mother>{_HOST}))?"
+    r"|(?P<xid>\b(?:x|twitter)\.com/i/user/)\d+"
+    r"|(?P<xpre>\b(?:(?:www|mobile|m)\.)?(?:x|twitter)\.com/)(?P<x>[A-Za-z0-9_]{1,50})\b"
+    r"|(?P<bpre>\bbsky\.app/profile/)(?P<bsky>[\w.:%-]*\w)"
+    rf"|(?P<apre>\bhttps?://(?P<ahost>{_HOST})/users/)(?P<ap>[\w.-]*\w)"
+    rf"|(?:(?<![A-Za-z0-9_@\uff20])|(?<=[Rr][Tt])|(?<=[Rr][Tt]:))(?P<at>{_AT})"
+    rf"(?P<handle>{_NAME}(?:{_AT}{_NAME})?)",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,8 @@ class Pseudonymizer:
         if self.private(platform, account_id):
             return self.alias(platform, str(account_id))
         handle = f"@{username}" if username else "?"
+        if name and self.enabled:
+            name = self.scrub(name)  # a public account's name may mention a private one
         return f"{handle} ({name})" if name and name != username else handle
 
     def text(self, platform: str, account_id: str | None, text: str | None) -> str | None:
@@ -139,8 +164,28 @@ class Pseudonymizer:
         return None if self.private(platform, account_id) else url
 
     def scrub(self, text: str) -> str:
-        """Mentions of accounts other than the city's replaced by ``@…``."""
+        """Mentions of, and profile links to, accounts other than the city's replaced by
+        ``@…`` (``x.com/…``, ``bsky.app/profile/…``, ``https://instance/@…``)."""
         if not self.enabled:
             return text
-        return _MENTION.sub(lambda m: m.group(0) if m.group(1).lower() in self._city else "@…",
-                            text)
+        return _MENTION.sub(self._scrub_one, text)
+
+    def _is_city(self, *handles: str) -> bool:
+        return any(h.lower().replace("\uff20", "@") in self._city for h in handles)
+
+    def _scrub_one(self, m: re.Match[str]) -> str:
+        whole = m.group(0)
+        if m["at"] is not None:
+            return whole if self._is_city(m["handle"]) else m["at"] + "…"
+        if m["muser"] is not None:
+            host = m["mother"] or m["mhost"]
+            keep = self._is_city(f"{m['muser']}@{host}")
+            return whole if keep else m["mpre"] + "…"
+        if m["xid"] is not None:
+            return m["xid"] + "…"
+        if m["x"] is not None:
+            keep = m["x"].lower() in _X_RESERVED or self._is_city(m["x"])
+            return whole if keep else m["xpre"] + "…"
+        if m["bsky"] is not None:
+            return whole if self._is_city(m["bsky"]) else m["bpre"] + "…"
+        return whole if self._is_city(f"{m['ap']}@{m['ahost']}") else m["apre"] + "…"

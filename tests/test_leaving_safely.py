@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from territoires.config import load_config
+from territoires.privacy import Pseudonymizer
 from territoires.safe_text import csv_safe, display_name, display_text
 from territoires.ui.render import csv_bytes
+from tests.conftest import EXAMPLE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -66,3 +69,43 @@ def test_display_text_keeps_lines_but_bounds_them() -> None:
     many = display_text("ligne\n" * 5000)
     assert many.count("\n") == 19 and many.endswith("…")
     assert len(display_text("x" * 100_000)) == 1000
+
+
+# ---- pseudonyms: every form of mention and profile link -----------------------------------------
+LEAKS = {  # the text as typed -> what must not survive in a shared view
+    "＠priv_bob": "priv_bob",
+    "@jean.dupont.fr": "jean.dupont",
+    "@carl@piaille.fr": "carl",
+    "RT@priv_gus:": "priv_gus",
+    "x.com/priv_dan/status/12": "priv_dan",
+    "https://twitter.com/priv_ed": "priv_ed",
+    "https://bsky.app/profile/eve.bsky.social/post/3k": "eve.bsky",
+    "https://piaille.fr/@fred": "fred",
+    "https://piaille.fr/@gael@mastodon.social": "gael",
+    "https://mastodon.social/users/hugo": "hugo",
+    "x.com/i/user/1234567": "1234567",
+}
+LEAKY_TEXT = "Rue Haute : " + " ".join(LEAKS) + " merci @villeneuve_fr."
+
+
+def _pseudo(enabled: bool = True) -> Pseudonymizer:
+    return Pseudonymizer(load_config(EXAMPLE_CONFIG), [], KEY, enabled=enabled)
+
+
+def test_scrub_hides_every_mention_and_profile_link_form() -> None:
+    got = _pseudo().scrub(LEAKY_TEXT)
+    for typed, secret in LEAKS.items():
+        assert secret not in got, (typed, got)
+    for kept in ("＠…", "@… ", "x.com/…/status/12", "https://twitter.com/…",
+                 "https://bsky.app/profile/…/post/3k", "https://piaille.fr/@…",
+                 "https://mastodon.social/users/…", "merci @villeneuve_fr."):
+        assert kept in got, (kept, got)
+    assert _pseudo(enabled=False).scrub(LEAKY_TEXT) == LEAKY_TEXT  # the CM's own view
+
+
+def test_scrub_keeps_the_city_in_every_form() -> None:
+    city = ("@villeneuve_fr ＠vsl_sortir @villeneuve.bsky.social @villeneuve@mastodon.social "
+            "x.com/villeneuve_fr/status/1 https://bsky.app/profile/villeneuve.bsky.social "
+            "https://mastodon.social/@villeneuve https://mastodon.social/users/villeneuve "
+            "x.com/i/web/status/9 x.com/hashtag/Villeneuve jean@example.fr 12 @ 3")
+    assert _pseudo().scrub(city) == city
