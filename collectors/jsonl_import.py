@@ -89,5 +89,8 @@ def import_files(
             from tqdm import tqdm
 
             pages = tqdm(pages, desc=path.name, unit=" pages", leave=False)
-        report.stats.add(load_pages(con, pages, bulk=bulk))
+        stats = load_pages(con, pages, bulk=bulk)
+        for message in stats.rejected:  # posts of impossible dates (warehouse/load.py)
+            bad(message)
+        report.stats.add(stats)
     return report

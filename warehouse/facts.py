@@ -44,7 +44,7 @@ import duckdb
 from territoires.config import Territory
 from warehouse import interpellations, relays, rollups
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
-from warehouse.service_hours import calendar_params
+from warehouse.service_hours import CALENDAR_FIRST, CALENDAR_LAST, calendar_params
 
 Con = duckdb.DuckDBPyConnection
 # one row per post (keyed by ``post_id``)
@@ -241,7 +241,12 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     else:
         con.execute(_CONVERSATION_DELETE_SQL, {"terr": slug})
     con.execute(_CONVERSATION_INSERT_SQL, values)
-    lo, hi = con.execute("SELECT min(created_at), max(created_at) FROM _fact_tp").fetchone()  # type: ignore[misc]
+    # a row outside the calendar's span (landed before the loader rejected impossible dates,
+    # warehouse/pages.py) must not stretch the calendar: it finds no day of it
+    lo, hi = con.execute(  # type: ignore[misc]
+        "SELECT min(created_at), max(created_at) FROM _fact_tp WHERE created_at BETWEEN ? AND ?",
+        [CALENDAR_FIRST, CALENDAR_LAST],
+    ).fetchone()
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
         con.execute(_INTER_INSERT_SQL, {**values, **cal})

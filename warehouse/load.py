@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import facts, rollups
-from warehouse.pages import RawPage
+from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 
 BATCH_BYTES = 64 * 1024 * 1024
@@ -80,6 +80,8 @@ class LoadStats:
     accounts: int = 0  # account copies read from new pages
     errors: int = 0  # partial errors[] entries recorded
     kinds: dict[str, int] = field(default_factory=dict)
+    # posts dropped for an impossible date: "origin: post ID: created_at …, expected …"
+    rejected: list[str] = field(default_factory=list)
 
     def add(self, other: LoadStats) -> None:
         self.pages += other.pages
@@ -89,6 +91,7 @@ class LoadStats:
         self.errors += other.errors
         for k, v in other.kinds.items():
             self.kinds[k] = self.kinds.get(k, 0) + v
+        self.rejected.extend(other.rejected)
 
 
 def _batches(pages: Iterable[RawPage], max_bytes: int) -> Iterator[list[RawPage]]:
@@ -263,7 +266,8 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
             FROM _docs WHERE kind = 'users'
         )
         SELECT page_id, platform, territory, fetched_at, in_data,
-               t.id, t.author_id, {_instant("t.created_at")} AS created_at, t.text, t.lang,
+               t.id, t.author_id, {_instant("t.created_at")} AS created_at,
+               t.created_at AS t_created, t.text, t.lang,
                t.conversation_id, t.in_reply_to_user_id,
                list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1].id
                    AS reply_to_id,
@@ -275,6 +279,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         FROM t WHERE t.id IS NOT NULL
         """
     )
+    _reject_bad_dates(con, stats)
     stats.posts = _scalar(con, "SELECT count(*) FROM _copies")
     # One winning copy per post in the batch; in_data if any copy was in data.
     con.execute(
@@ -371,6 +376,38 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         """
     )
     _drop_superseded_edits(con)
+
+
+# A copy dated outside [EARLIEST_POST, fetched_at + FUTURE_SLACK] (warehouse/pages.py); SQL
+# over _copies, whose created_at is already a UTC TIMESTAMP. (A text that is no date at all
+# still lands with no date, as before.)
+_BAD_DATE = "created_at < $earliest OR created_at > fetched_at + to_microseconds($slack)"
+
+
+def _reject_bad_dates(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
+    """Drop the post copies dated outside the sane range, and say which (the page's origin
+    (file:line or URL), the post id, what was expected). The other posts of the page stay.
+    Rebuild replays the raw pages through here too, so a page landed before this check
+    loses the same posts."""
+    bounds = {"earliest": EARLIEST_POST, "slack": int(FUTURE_SLACK.total_seconds() * 1e6)}
+    bad = con.execute(
+        f"""
+        SELECT coalesce(b.origin, b.endpoint, c.page_id), c.id, c.t_created, c.fetched_at
+        FROM (SELECT * FROM _copies WHERE {_BAD_DATE}) c
+        JOIN (SELECT page_id, origin, endpoint FROM _batch) b USING (page_id)
+        ORDER BY ALL
+        """,
+        bounds,
+    ).fetchall()
+    if not bad:
+        return
+    for origin, post_id, text, fetched in bad:
+        latest = (fetched + FUTURE_SLACK).strftime("%Y-%m-%d %H:%M")
+        stats.rejected.append(
+            f"{origin}: post {post_id}: created_at {text!r} rejected, expected a date between "
+            f"{EARLIEST_POST:%Y-%m-%d} and {latest} UTC (a day after the page was fetched)"
+        )
+    con.execute(f"DELETE FROM _copies WHERE {_BAD_DATE}", bounds)  # noqa: S608
 
 
 def _replace_children(con: duckdb.DuckDBPyConnection) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -17,6 +17,15 @@ import orjson
 
 # X API v2 page kinds the loader understands; anything else is kept raw as "other".
 KINDS = ("tweets", "users", "counts", "compliance", "errors", "empty", "other")
+
+
+# The dates a post can sanely carry (docs/metrics.md): none before 2006 (X opened that year,
+# the other platforms later), none more than a day after the page that holds it was fetched
+# (a day of slack for clocks). The loader drops and reports the others
+# (:mod:`warehouse.load`): a post dated 9999-12-31 or 0001-01-01 reached the service-hours
+# calendar and made every later import, rebuild, purge and metrics fail.
+EARLIEST_POST = datetime(2006, 1, 1)
+FUTURE_SLACK = timedelta(days=1)
 
 
 class PageError(ValueError):

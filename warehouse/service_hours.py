@@ -28,6 +28,18 @@ from territoires.service_hours import OpeningRange
 
 Interval = tuple[datetime, datetime]  # naive UTC [start, end)
 
+# The calendar never spans more than these instants: a post dated 9999-12-31 or 0001-01-01
+# landed before the loader rejected such dates (warehouse/pages.py) overflowed Python's
+# dates here and failed every later recompute. Posts outside simply find no calendar day
+# (no service time), like a post before the first day.
+CALENDAR_FIRST = datetime(2000, 1, 1)
+CALENDAR_LAST = datetime(2200, 1, 1)
+
+
+def clamp(value: datetime) -> datetime:
+    """``value`` (naive UTC) brought inside [CALENDAR_FIRST, CALENDAR_LAST]."""
+    return min(max(value, CALENDAR_FIRST), CALENDAR_LAST)
+
 
 @functools.lru_cache(maxsize=64)
 def _holidays(country: str, years: tuple[int, ...]) -> frozenset[date]:
@@ -117,7 +129,7 @@ def service_minutes(
 
     Instants are naive UTC (or aware). Holidays and daylight saving are handled as in the SQL.
     """
-    start_utc, end_utc = to_utc_naive(start_utc), to_utc_naive(end_utc)
+    start_utc, end_utc = clamp(to_utc_naive(start_utc)), clamp(to_utc_naive(end_utc))
     if end_utc <= start_utc:
         return 0.0
     account = _account(territory, handle, platform)
@@ -146,7 +158,7 @@ def calendar_params(
     are then ``cum + sum(max(0, min(t, end) - start))`` over the intervals of ``t``'s day: an
     equality join on the day, so the SQL stays linear in the number of posts.
     """
-    lo, hi = sorted((to_utc_naive(start_utc), to_utc_naive(end_utc)))
+    lo, hi = sorted((clamp(to_utc_naive(start_utc)), clamp(to_utc_naive(end_utc))))
     first_day, last_day = (lo - timedelta(days=2)).date(), (hi + timedelta(days=2)).date()
     local_first, local_last = local_date_span(
         territory, datetime.combine(first_day, time()), datetime.combine(last_day, time())

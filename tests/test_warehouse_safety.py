@@ -1,0 +1,116 @@
+"""The warehouse never fails for good: impossible post dates, secrets, retention of the raw
+layer, erased conversation roots, a full disk (issue 16, "Trust")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from territoires.config import load_config
+from tests.conftest import EXAMPLE_CONFIG
+from tests.scenario import Scenario
+from warehouse.db import connect, snapshot_path, writer
+
+
+def territoires(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "territoires.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def _scenario() -> Scenario:
+    s = Scenario(load_config(EXAMPLE_CONFIG))
+    s.user("villeneuve_fr", id="1")
+    s.user("alice", id="2001")
+    return s
+
+
+def _jsonl(path: Path, s: Scenario, post_ids: list[str], fetched: str) -> Path:
+    doc = json.loads(s.page(post_ids))
+    doc["__twarc"] = {"retrieved_at": fetched, "url": "https://api.twitter.com/2/tweets/search/recent"}
+    path.write_text(json.dumps(doc) + "\n")
+    return path
+
+
+def _count(db: Path, sql: str) -> int:
+    con = connect(snapshot_path(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+# -- impossible post dates -------------------------------------------------------------------
+
+
+def test_impossible_post_dates_are_rejected_at_landing_with_file_line(tmp_path: Path) -> None:
+    s = _scenario()
+    good = s.post("alice", "2024-06-03 08:00", "@villeneuve_fr bonjour")
+    answer = s.reply("villeneuve_fr", good, "2024-06-03 09:00", "@alice bonjour")
+    far = s.post("alice", datetime.fromisoformat("9999-12-31T10:00Z"), "@villeneuve_fr futur")
+    early = s.post("alice", datetime.fromisoformat("0001-01-01T10:00Z"), "@villeneuve_fr vieux")
+    tomorrow = s.post("alice", "2024-06-06 08:00", "@villeneuve_fr demain")  # 3 days after fetch
+    src = _jsonl(tmp_path / "p.jsonl", s, [good, answer, far, early, tomorrow], "2024-06-04T10:00Z")
+    db = tmp_path / "w.duckdb"
+    cfg = ("--config", str(EXAMPLE_CONFIG), "--db", str(db))
+    result = territoires("import", str(src), *cfg)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for post in (far, early, tomorrow):
+        assert f"{src}:1: post {post}: created_at" in result.stderr
+    assert "expected a date between 2006-01-01 and 2024-06-05 10:00 UTC" in result.stderr
+    # the other posts of the page landed
+    ids = {r for (r,) in connect(snapshot_path(db), read_only=True).execute(
+        "SELECT id FROM posts").fetchall()}
+    assert ids == {good, answer}
+    # and nothing is left that fails the writer: a later import, rebuild, purge, metrics
+    later = s.post("alice", "2024-06-10 08:00", "@villeneuve_fr encore")
+    src2 = _jsonl(tmp_path / "q.jsonl", s, [later], "2024-06-10T10:00Z")
+    assert territoires("import", str(src2), *cfg).returncode == 0
+    assert territoires("rebuild", "--db", str(db)).returncode == 0
+    assert _count(db, "SELECT count(*) FROM posts") == 3
+    m = territoires("metrics", *cfg, "--since", "2024-06-01", "--until", "2024-06-30")
+    assert m.returncode == 0, m.stderr
+    assert territoires("purge", "--db", str(db)).returncode == 0
+
+
+def test_a_warehouse_holding_an_impossible_date_still_imports_rebuilds_purges(
+    tmp_path: Path,
+) -> None:
+    """A row dated 9999-12-31 that landed before the check: the calendar skips it."""
+    s = _scenario()
+    good = s.post("alice", "2024-06-03 08:00", "@villeneuve_fr bonjour")
+    answer = s.reply("villeneuve_fr", good, "2024-06-03 09:00", "@alice bonjour")
+    bad = s.post("alice", "2024-06-03 10:00", "@villeneuve_fr une autre")
+    db = tmp_path / "w.duckdb"
+    cfg = ("--config", str(EXAMPLE_CONFIG), "--db", str(db))
+    src = _jsonl(tmp_path / "p.jsonl", s, [good, answer, bad], "2024-06-04T10:00Z")
+    assert territoires("import", str(src), *cfg).returncode == 0
+    # what a warehouse from before the check holds: the post and its raw page say 9999
+    s.posts[bad]["created_at"] = "9999-12-31T10:00:00.000Z"
+    with writer(db) as con:
+        con.execute("UPDATE posts SET created_at = '9999-12-31 10:00' WHERE id = ?", [bad])
+        con.execute("UPDATE raw_pages SET body = ?", [s.page([good, answer, bad])])
+        con.execute("DELETE FROM facts_state")  # recompute the facts whole
+    assert _count(db, "SELECT count(*) FROM territory_timeline WHERE year(created_at) = 9999")
+    later = s.post("alice", "2024-06-10 08:00", "@villeneuve_fr encore")
+    src2 = _jsonl(tmp_path / "q.jsonl", s, [later], "2024-06-10T10:00Z")
+    imported = territoires("import", str(src2), *cfg)
+    assert imported.returncode == 0, imported.stderr
+    m = territoires("metrics", *cfg, "--since", "2024-06-01", "--until", "2024-06-30")
+    assert m.returncode == 0, m.stderr
+    assert json.loads(m.stdout)
+    purged = territoires("purge", "--db", str(db), "--now", "2024-06-20T00:00Z")
+    assert purged.returncode == 0, purged.stderr
+    rebuilt = territoires("rebuild", "--db", str(db))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    # rebuild replays the raw page through the check: the impossible post is gone
+    assert _count(db, f"SELECT count(*) FROM posts WHERE id = '{bad}'") == 0
+    assert _count(db, f"SELECT count(*) FROM posts WHERE id = '{good}'") == 1
