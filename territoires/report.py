@@ -22,7 +22,7 @@ before it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ import plotly.graph_objects as go
 from territoires.config import Territory
 from territoires.privacy import Pseudonymizer
 from territoires.review_text import tr
+from territoires.safe_text import display_name, display_text
 from territoires.ui.i18n import (
     fmt_date,
     fmt_datetime,
@@ -62,6 +63,8 @@ TOP_POSTS = 3
 NEW_TWEETOS = 10
 FONT_FLOOR = 22  # px: axis and labels on a projector (DESIGN §1, issue 6)
 INK, BLUE, RED, OCHRE, GREY = "#111111", "#000091", "#c9191e", "#8a5a00", "#5c5c5c"
+REPORT_NAME_CHARS = 80  # a name (or alias) line in the review, the PDF and the PNG
+REPORT_TEXT_CHARS, REPORT_TEXT_LINES = 600, 12  # a post's text there
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 
 
@@ -393,6 +396,16 @@ def _local(review: Review, instant: Any) -> datetime:
     return ts.tz_localize(None).to_pydatetime()
 
 
+def _bounded(items: list[Item]) -> list[Item]:
+    """Names as one bounded line and texts bounded (:mod:`territoires.safe_text`): a 100 kB
+    name or text stays one line or a paragraph on the page, in the PDF and the PNG; bidi
+    controls and line breaks cannot reorder or break the layout. The warehouse keeps all."""
+    return [replace(it, head=display_name(it.head, REPORT_NAME_CHARS),
+                    text=None if it.text is None else display_text(
+                        it.text, REPORT_TEXT_CHARS, REPORT_TEXT_LINES))
+            for it in items]
+
+
 def sections(review: Review, pseudo: Pseudonymizer) -> list[Section]:
     none = tr("s.none" if review.week else "s.none.period")
     top = [
@@ -432,8 +445,10 @@ def sections(review: Review, pseudo: Pseudonymizer) -> list[Section]:
              text=None)
         for t in review.new_tweetos.itertuples()
     ]
-    return [Section("top", tr("s.top"), top, none), Section("conv", tr("s.conv"), conv, none),
-            Section("slow", tr("s.slow"), slow, none), Section("new", tr("s.new"), new, none)]
+    return [Section("top", tr("s.top"), _bounded(top), none),
+            Section("conv", tr("s.conv"), _bounded(conv), none),
+            Section("slow", tr("s.slow"), _bounded(slow), none),
+            Section("new", tr("s.new"), _bounded(new), none)]
 
 
 def _username(review: Review, platform: str, account_id: Any) -> str | None:

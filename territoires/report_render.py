@@ -15,6 +15,7 @@ import os
 import shutil
 import textwrap
 import threading
+import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,7 +98,11 @@ def _glyphs(path: str) -> frozenset[int]:
 
 
 def _printable(text: str, bold: bool = False) -> str:
-    """``text`` without the characters the font cannot draw (emoji, mostly)."""
+    """``text`` without the characters the font cannot draw (emoji, mostly) nor control
+    characters but line breaks and tabs (bidi overrides and isolates would reorder the
+    line; names and texts come bounded from :func:`territoires.report.sections`)."""
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in
+                   ("Cc", "Cf") or ch in "\u200c\u200d")
     path = _font_file(bold)
     if path is None:  # core PDF font: Latin-1 only
         text = text.replace("\u202f", " ").replace("−", "-").replace("…", "...")

@@ -6,15 +6,28 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
 
+from territoires import report, report_render, share
 from territoires.config import load_config
-from territoires.privacy import Pseudonymizer
+from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.safe_text import csv_safe, display_name, display_text
+from territoires.ui import i18n
 from territoires.ui.render import csv_bytes
 from tests.conftest import EXAMPLE_CONFIG
+from tests.scenario import Scenario
+from warehouse.db import writer
+from warehouse.read import reader_cursor
+from warehouse.territory import load_territories
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -71,7 +84,7 @@ def test_display_text_keeps_lines_but_bounds_them() -> None:
     assert len(display_text("x" * 100_000)) == 1000
 
 
-# ---- pseudonyms: every form of mention and profile link -----------------------------------------
+# ---- pseudonyms: every form of mention and profile link -------------------------------------
 LEAKS = {  # the text as typed -> what must not survive in a shared view
     "＠priv_bob": "priv_bob",
     "@jean.dupont.fr": "jean.dupont",
@@ -109,3 +122,171 @@ def test_scrub_keeps_the_city_in_every_form() -> None:
             "https://mastodon.social/@villeneuve https://mastodon.social/users/villeneuve "
             "x.com/i/web/status/9 x.com/hashtag/Villeneuve jean@example.fr 12 @ 3")
     assert _pseudo().scrub(city) == city
+
+
+# ---- a warehouse holding hostile names and texts --------------------------------------------
+EVIL_NAME = "Alice\u202e\u2066 ecilA\r\nPRIVÉE\t" + "A" * 100_000  # 100 kB, bidi, CR/LF
+LINK_NAME = "Voir www.evil.example/login"
+URL_NAME = "https://evil.example/x :smile:"
+AS_OF = datetime(2026, 11, 29, 8, 0)
+MONDAY = date(2026, 11, 16)
+
+
+def build_hostile(db: Path) -> None:
+    """W47 of the demo territory (``shared_text = "show"``): the slowest answer goes to
+    ``priv_alice`` (a 100 kB name with bidi controls and line breaks) and her text mentions
+    people in every form; ``gros_compte`` (public, 9,000 followers) is named
+    ``Voir www.evil.example/login`` and relays a city post full of profile links; two
+    interpellations are still waiting in the queue."""
+    terr = replace(load_config(EXAMPLE_CONFIG), shared_text="show")
+    s = Scenario(terr)
+    s.user("villeneuve_fr", name="Ville de Villeneuve", followers=20_000)
+    s.user("vsl_sortir", name="Sortir à Villeneuve", followers=8_000)
+    s.user("priv_alice", name=EVIL_NAME, location="Villeneuve", followers=10)
+    s.user("priv_bob", name="Bob\r\nPrivé", location="Villeneuve", followers=10)
+    s.user("gros_compte", name=LINK_NAME, location="Villeneuve", followers=9_000)
+    s.user("url_name", name=URL_NAME, location="Villeneuve", followers=9_000)
+    slow = s.post("priv_alice", "2026-11-16T08:00", "@villeneuve_fr " + LEAKY_TEXT)
+    s.reply("villeneuve_fr", slow, "2026-11-20T17:00", "@priv_alice C'est réparé.")
+    root = s.post("priv_bob", "2026-11-18T12:00", "@villeneuve_fr Qui organise la fête ?")
+    for k, who in enumerate(["priv_alice", "gros_compte", "priv_alice"]):
+        s.reply(who, root, datetime(2026, 11, 18, 13 + k), f"Bonne question {k}")
+    hot = s.post("vsl_sortir", "2026-11-19T10:00", "Fête samedi #Villeneuve " + LEAKY_TEXT)
+    for who in ("priv_alice", "priv_bob", "gros_compte", "url_name"):
+        s.repost(who, hot, "2026-11-19T12:00")
+    s.post("priv_alice", "2026-11-28T10:00", "@villeneuve_fr " + "ligne\n" * 3000)
+    s.post("gros_compte", "2026-11-28T11:00", "@villeneuve_fr Voir www.evil.example/login")
+    s.post("url_name", "2026-11-28T12:00", "@villeneuve_fr https://evil.example/x")
+    with writer(db) as con:
+        s.land(con, fetched_at=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
+    build_hostile(db)
+    return db
+
+
+@pytest.fixture
+def app(hostile_db: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TERRITOIRES_DB", str(hostile_db))
+    monkeypatch.setenv("TERRITOIRES_SHARE_SECRET", KEY.decode())
+
+    def run(**params: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return run
+
+
+def _token() -> str:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return share.sign(share.new_link("villeneuve", "revue", MONDAY, MONDAY + timedelta(days=7),
+                                     AS_OF, 30, now), KEY)
+
+
+def _shown(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "markdown", "text", "caption", "code", "info")
+             for e in at.get(kind)]
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))  # Markdown escapes
+
+
+def test_shared_view_hides_every_mention_form(app) -> None:
+    page = _shown(app(share=_token()))
+    assert "Rue Haute" in page  # the texts are there (shared_text = "show")...
+    for typed, secret in LEAKS.items():
+        assert secret not in page, typed  # ...without the people they name
+    assert "priv_alice" not in page and "priv_bob" not in page and "ecilA" not in page
+    assert "https://bsky.app/profile/…/post/3k" in page and "merci @villeneuve_fr" in page
+
+
+def test_report_pdf_and_png_hide_every_mention_form(hostile_db: Path, tmp_path: Path) -> None:
+    doc = _review_doc(hostile_db, pseudonymize=True)
+    pdf, png = _render(doc)
+    text = _pdf_text(pdf, tmp_path)
+    assert "Rue Haute" in text
+    for typed, secret in LEAKS.items():
+        assert secret not in text, typed
+    assert "priv_alice" not in text and "ecilA" not in text
+    drawn = " ".join([it.head + " " + (it.text or "") for s in doc.sections for it in s.items])
+    for typed, secret in LEAKS.items():  # the PNG draws these same strings
+        assert secret not in drawn, typed
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _review_doc(db: Path, pseudonymize: bool):  # noqa: ANN202
+    i18n.set_lang("fr")
+    cur = reader_cursor(db)
+    try:
+        terr = load_territories(cur)[0]
+        review = report.build_review(cur, terr, MONDAY, MONDAY + timedelta(days=7), AS_OF)
+    finally:
+        cur.close()
+    pseudo = Pseudonymizer(terr, profiles_from_frame(review.profiles), KEY,
+                           enabled=pseudonymize)
+    return report.review_doc(review, pseudo)
+
+
+def _render(doc) -> tuple[bytes, bytes]:  # noqa: ANN001
+    pytest.importorskip("kaleido")
+    if not shutil.which("pdftotext") or not Path("/usr/bin/chromium").exists():
+        pytest.skip("pdftotext or Debian's chromium not installed")
+    try:
+        return report_render.render(doc, "pdf"), report_render.render(doc, "png")
+    finally:
+        report_render.stop_charts()
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def _pdf_pages(pdf: bytes, tmp_path: Path) -> int:
+    path = tmp_path / "p.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True,
+                          text=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])  # type: ignore[index]
+
+
+# ---- names and texts stay bounded, inert, and text ---------------------------------------
+def test_queue_cards_show_bounded_one_line_names(app) -> None:
+    at = app()
+    lines = [m.value for m in at.markdown if "A" * 50 in m.value or "Alice" in m.value]
+    assert lines, [m.value for m in at.markdown][:20]
+    for v in lines:
+        assert len(v) < 400 and not set(v) & set(BIDI + "\r\n\t"), repr(v[:200])
+    texts = [t.value for t in at.text if "ligne" in t.value]
+    assert texts and all(t.count("\n") < 25 for t in texts)
+
+
+def test_names_and_links_in_markdown_are_not_links(app) -> None:
+    at = app()
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "gros_compte" in shown and "url_name" in shown
+    unescaped = re.sub(r"\\(.)", r"\1", shown)
+    assert "www.evil" not in unescaped and "https://evil" not in unescaped
+    assert ":smile:" not in unescaped
+    assert "evil.example" in unescaped.replace("\u2060", "")  # still shown, as text
+
+
+def test_report_with_a_100kb_name_stays_short(hostile_db: Path, tmp_path: Path) -> None:
+    doc = _review_doc(hostile_db, pseudonymize=False)  # the CM's minutes: names shown
+    heads = [it.head for s in doc.sections for it in s.items]
+    assert any("Alice" in h for h in heads)
+    assert all(len(h) <= 80 and not set(h) & set(BIDI + "\r\n\t") for h in heads), heads
+    pdf, png = _render(doc)
+    assert _pdf_pages(pdf, tmp_path) <= 4
+    text = _pdf_text(pdf, tmp_path)
+    assert "Alice ecilA PRIVÉE AAAA" in text and "\u202e" not in text
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(png)).height < 7000

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from territoires.safe_text import csv_safe
+from territoires.safe_text import csv_safe, display_name, display_text
 from territoires.ui import docs
 from territoires.ui.i18n import fmt_date, fmt_datetime, t
 from territoires.ui.state import View
@@ -29,18 +29,23 @@ log = logging.getLogger("territoires.ui")
 
 # Every ASCII punctuation character can be backslash-escaped in CommonMark.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@/;,?])")
+AUTHOR_LIMIT = 120  # characters of a card's author line ("@handle (Name) → @other")
 PALETTE = ["#000091", "#e1000f", "#009081", "#c3992a", "#6a6af4", "#a94645", "#417dc4"]
 
 
-# user@domain (a Mastodon account): a word joiner after the @ keeps Markdown from making
-# it a mailto: link
-_EMAIL_LIKE = re.compile(r"(?<=[\w.+-])@(?=[\w-]+\.)")
+# Streamlit's Markdown (remark-gfm) turns bare ``www.x``, ``http(s)://x`` and ``user@domain``
+# into links after the escapes are read, and ``:name:`` into an emoji or an icon: a word
+# joiner (U+2060, invisible) after ``www``, after the ``:`` of ``://``, after the ``@`` of an
+# address and after a ``:`` that opens a shortcode breaks each pattern (verified in Chromium,
+# tests/test_leaving_safely_browser.py).
+_NO_AUTOLINK = re.compile(r"(?<=www)(?=\.)|(?<=:)(?=//)|(?<=[\w.+-]@)(?=[\w-]+\.)"
+                          r"|(?<=:)(?=[\w+/-]+:)", re.IGNORECASE)
 
 
 def md_escape(text: object) -> str:
     """``text`` made inert for ``st.markdown``/``st.caption``: every markup character escaped,
-    no automatic e-mail link."""
-    s = _EMAIL_LIKE.sub("@\u2060", "" if text is None else str(text))
+    no automatic link, e-mail link or emoji shortcode."""
+    s = _NO_AUTOLINK.sub("\u2060", "" if text is None else str(text))
     return _MD_SPECIAL.sub(r"\\\1", s).replace("\n", "  \n")
 
 
@@ -185,13 +190,16 @@ def chart(fig: go.Figure, summary: str, data: pd.DataFrame, name: str, key: str)
 def post_block(author: str, when: str, text: str | None, city: bool = False,
                url: str | None = None, marker: str = "") -> None:
     """One post as a card: author and time as escaped Markdown, the text as plain text;
-    ``marker`` (built by us, e.g. the platform's badge) goes first."""
+    ``marker`` (built by us, e.g. the platform's badge) goes first. The author line is one
+    bounded line, isolated for bidi, and the text bounded (:mod:`territoires.safe_text`):
+    the card keeps its size whatever the name or the post holds."""
     with st.container(border=True):
         badge = f" :blue-badge[{t('city.badge')}]" if city else ""
         link = f" · [{t('open.post')}]({url})" if url and _safe_url(url) else ""
         first = f"{marker} " if marker else ""
-        st.markdown(f"{first}**{md_escape(author)}**{badge} · {md_escape(when)}{link}")
-        st.text(text or "")
+        who = md_escape(display_name(author, AUTHOR_LIMIT))
+        st.markdown(f"{first}**{who}**{badge} · {md_escape(when)}{link}")
+        st.text(display_text(text))
 
 
 def _safe_url(url: str) -> bool:
