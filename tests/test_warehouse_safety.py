@@ -114,3 +114,47 @@ def test_a_warehouse_holding_an_impossible_date_still_imports_rebuilds_purges(
     # rebuild replays the raw page through the check: the impossible post is gone
     assert _count(db, f"SELECT count(*) FROM posts WHERE id = '{bad}'") == 0
     assert _count(db, f"SELECT count(*) FROM posts WHERE id = '{good}'") == 1
+
+
+# -- an erased conversation root ------------------------------------------------------------
+
+
+def test_threads_whose_root_author_was_erased_render_a_neutral_label(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from warehouse.erasure import forget_account
+
+    s = _scenario()
+    s.user("bob", id="2002")
+    root = s.post("alice", "2026-11-10 10:00", "@villeneuve_fr la rue est fermée ?")
+    reply = s.reply("bob", root, "2026-11-10 10:30", "@alice @villeneuve_fr oui")
+    s.reply("villeneuve_fr", reply, "2026-11-10 11:00", "@bob @alice elle rouvre demain")
+    other = s.post("bob", "2026-11-11 10:00", "@villeneuve_fr et le marché ?")
+    s.reply("villeneuve_fr", other, "2026-11-11 11:00", "@bob samedi")
+    db = tmp_path / "w.duckdb"
+    with writer(db) as con:
+        s.land(con, fetched_at=datetime(2026, 11, 12))
+    with writer(db) as con:
+        forget_account(con, "alice")
+    monkeypatch.setenv("TERRITOIRES_DB", str(db))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"),
+                           default_timeout=60)
+    for k, v in {"from": "2026-11-09", "to": "2026-11-15", "asof": "2026-11-16T00:00Z",
+                 "conv": f"x:{root}"}.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("views/conversations.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert not errors, errors
+    assert at.selectbox(key="w_conv").value == f"x:{root}"
+    box = at.selectbox(key="w_conv")
+    label = box.options[box.index]
+    assert "(message effacé)" in label and "nan" not in label
+    tables = [d.value for d in at.dataframe if "root_text" in d.value.columns]
+    assert tables and "(message effacé)" in list(tables[0]["root_text"])
+    shown = " ".join(m.value for m in at.markdown)
+    assert "@nan" not in shown and "@bob" in shown  # the thread's remaining posts

@@ -17,10 +17,22 @@ db, terr = view.db, view.territory
 r.page_header(view, "conv.title", page_params=("q", "conv"))
 since, until = view.since, view.until_excl
 
+
+def _text(value: object, missing: str = "") -> str:
+    """A text column's value; ``missing`` for NULL (NaN in a frame): an erased root post or
+    author (``territoires forget``) leaves NULL behind its joins."""
+    return value if isinstance(value, str) else missing
+
+
+def _author(username: object) -> str:
+    return f"@{username}" if isinstance(username, str) and username else t("account.erased")
+
 # ---- volume by kind ------------------------------------------------------------------------
 with r.guard("conv.volume"):
     st.header(t("conv.volume"), anchor=False)
     vol = q(dq.volume_by_kind, db, terr, since, until, view.as_of, view.platform)
+    vol, partial, partial_label = charts.split_periods(vol, "period",
+                                                       dq.grain_for(since, until), view)
     labels = {k: t(f"kind.{k}") for k in dq.KINDS}
     totals = vol.groupby("kind")["posts"].sum()
     per_period = vol.groupby("period")["posts"].sum()
@@ -33,13 +45,15 @@ with r.guard("conv.volume"):
                     peak_day=fmt_date(peak), peak=fmt_int(per_period.max()))
         table = vol.pivot(index="period", columns="kind", values="posts")[list(dq.KINDS)]
         table = table.rename(columns=labels).reset_index().rename(columns={"period": t("col.date")})
-        r.chart(charts.lines(vol, "period", "posts", "kind", labels), summary, table,
+        r.chart(charts.lines(vol, "period", "posts", "kind", labels, partial=partial,
+                             partial_label=partial_label), summary, table,
                 f"volume-{terr.slug}", "volume")
 
 # ---- the audience across platforms ---------------------------------------------------------
 with r.guard("conv.audience"):
     st.header(t("audience.title"), anchor=False)
     aud = q(dq.audience_by_week, db, terr, since, until, view.as_of, view.platform)
+    aud, partial, partial_label = charts.split_periods(aud, "week", "week", view)
     if not (aud["interpellations"].sum() + aud["relays"].sum()):
         st.info(t("empty.period"))
     else:
@@ -53,16 +67,23 @@ with r.guard("conv.audience"):
                             other=(aud["platform"] != "x")
                             * (aud["interpellations"] + aud["relays"]))
         weekly = weekly.groupby("week")[["n", "other"]].sum()
+        weekly = weekly[[w not in partial for w in weekly.index]]  # compare whole weeks only
         shares = [o / n if n else None for n, o in zip(weekly["n"], weekly["other"],
                                                           strict=True)]
-        summary = t("audience.summary", parts=" ; ".join(
+        parts = " ; ".join(
             t("audience.part", platform=names[p], inter=fmt_int(row.interpellations),
-              rel=fmt_int(row.relays)) for p, row in by_platform.iterrows()),
-            first=fmt_pct(shares[0]), last=fmt_pct(shares[-1]))
+              rel=fmt_int(row.relays)) for p, row in by_platform.iterrows())
+        if len(weekly) >= 2:
+            summary = t("audience.summary", parts=parts, first=fmt_pct(shares[0]),
+                        first_week=fmt_date(weekly.index[0]), last=fmt_pct(shares[-1]),
+                        last_week=fmt_date(weekly.index[-1]))
+        else:  # fewer than two whole weeks: nothing to compare
+            summary = t("audience.summary.short", parts=parts)
         table = aud.assign(platform=aud["platform"].map(names)).rename(columns={
             "week": t("col.week"), "platform": t("col.platform"),
             "interpellations": t("m.interpellations"), "relays": t("m.relays")})
-        fig = charts.lines(long, "week", "posts", "series")
+        fig = charts.lines(long, "week", "posts", "series", partial=partial,
+                           partial_label=partial_label)
         r.chart(fig, summary, table, f"plateformes-semaines-{terr.slug}", "audience")
 
 # ---- threads -------------------------------------------------------------------------------
@@ -75,6 +96,7 @@ with r.guard("conv.threads"):
     else:
         def thread_table(df):  # noqa: ANN001, ANN202
             d = r.localize(df, view, ["started_at", "last_post_at"])
+            d["root_text"] = [_text(x, t("conv.root_erased")) for x in d["root_text"]]
             return d[["size", "participants", "city_took_part", "started_at", "last_post_at",
                       "root_text"]]
 
@@ -101,7 +123,7 @@ with r.guard("conv.threads"):
             if not k:
                 return "—"
             row = choices[k]
-            text = (row.root_text or "").replace("\n", " ")
+            text = _text(row.root_text, t("conv.root_erased")).replace("\n", " ")
             return f"{row.size} · {fmt_datetime(view.local(row.started_at))} · {text[:70]}"
 
         picked = st.selectbox(t("conv.open"), ["", *choices], key=key, format_func=label)
@@ -111,8 +133,9 @@ with r.guard("conv.threads"):
             posts = r.localize(q(dq.thread, db, terr, platform, conv_id), view, ["created_at"])
             st.caption(t("conv.thread.caption", n=fmt_int(len(posts))))
             for p in posts.itertuples():
-                to = f" → @{p.in_reply_to_username}" if p.in_reply_to_username else ""
-                r.post_block(f"@{p.username or '?'}{to}", fmt_datetime(p.created_at), p.text,
+                to = _text(p.in_reply_to_username)
+                to = f" → @{to}" if to else ""
+                r.post_block(f"{_author(p.username)}{to}", fmt_datetime(p.created_at), p.text,
                              city=bool(p.is_city), url=p.url,
                              marker=platform_badge(p.platform))
 
@@ -143,7 +166,7 @@ with r.guard("conv.search"):
         st.caption(r.md_escape(t("conv.search.results", n=fmt_int(n), q=text.strip())))
         found = r.localize(found, view, ["created_at"])
         for p in found.head(5).itertuples():
-            r.post_block(f"@{p.username or '?'}", fmt_datetime(p.created_at), p.text,
+            r.post_block(_author(p.username), fmt_datetime(p.created_at), p.text,
                          city=bool(p.is_city), url=p.url, marker=platform_badge(p.platform))
         if len(found) > 5:
             shown = found.assign(username="@" + found["username"].fillna("?"),

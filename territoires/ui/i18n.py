@@ -62,9 +62,17 @@ S: dict[str, dict[str, str]] = {
                        "en": "The audience across platforms"},
     "audience.summary": {
         "fr": "Sur la période, {parts} ; hors X : {first} des interpellations et relais "
-              "la première semaine, {last} la dernière.",
+              "la première semaine complète (du {first_week}), {last} la dernière "
+              "(du {last_week}).",
         "en": "Over the period, {parts}; outside X: {first} of interpellations and relays "
-              "in the first week, {last} in the last.",
+              "in the first whole week (from {first_week}), {last} in the last "
+              "(from {last_week}).",
+    },
+    "audience.summary.short": {
+        "fr": "Sur la période, {parts} ; moins de deux semaines complètes : pas de "
+              "comparaison d'une semaine à l'autre.",
+        "en": "Over the period, {parts}; fewer than two whole weeks: no week-to-week "
+              "comparison.",
     },
     "audience.part": {"fr": "{platform} : {inter} interpellations et {rel} relais",
                       "en": "{platform}: {inter} interpellations and {rel} relays"},
@@ -101,12 +109,15 @@ S: dict[str, dict[str, str]] = {
     "empty.period": {"fr": "Aucune donnée sur cette période.", "en": "No data for this period."},
     "chart.data": {"fr": "Données du graphique", "en": "Chart data"},
     "chart.download": {"fr": "Télécharger (CSV)", "en": "Download (CSV)"},
+    "chart.partial.day": {"fr": "journée incomplète", "en": "incomplete day"},
+    "chart.partial.week": {"fr": "semaine incomplète", "en": "incomplete week"},
     "table.download": {"fr": "Télécharger le tableau (CSV)", "en": "Download the table (CSV)"},
     "definition.link": {"fr": "Définition", "en": "Definition"},
     "definitions.link": {
         "fr": "Comment ces chiffres sont calculés", "en": "How these figures are computed",
     },
-    "vs.usual": {"fr": "vs habituellement", "en": "vs usual"},
+    "vs.usual": {"fr": "d'habitude : {usual}", "en": "usually {usual}"},
+    "unit.pts": {"fr": "pts", "en": "pts"},
     "minutes.short": {"fr": "min", "en": "min"},
     "unit.hours": {"fr": "h", "en": "h"},
     "na": {"fr": "—", "en": "—"},
@@ -169,20 +180,23 @@ S: dict[str, dict[str, str]] = {
         "en": "Share of the period's interpellations that a city account answered.",
     },
     "m.median_service": {
-        "fr": "Délai médian, heures ouvrées", "en": "Median time (service hours)",
+        "fr": "Délai médian (heures d'ouverture)", "en": "Median time (service hours)",
     },
+    "m.median_service.tile": {"fr": "Délai médian", "en": "Median time"},
     "m.median_service.help": {
         "fr": "La moitié des réponses arrivent plus vite que ce délai, compté seulement pendant "
               "les heures d'ouverture du compte qui répond (jours fériés exclus).",
         "en": "Half of the answers arrive faster than this, counting only the answering "
               "account's service hours (public holidays excluded).",
     },
-    "m.median": {"fr": "Délai médian", "en": "Median time"},
+    "m.median": {"fr": "Délai médian (temps calendaire)", "en": "Median time (calendar)"},
+    "m.median.tile": {"fr": "Délai médian calendaire", "en": "Median (calendar)"},
     "m.median.help": {
         "fr": "La moitié des réponses arrivent plus vite que ce délai (temps calendaire).",
         "en": "Half of the answers arrive faster than this (calendar time).",
     },
-    "m.p90": {"fr": "Délai à 90 %", "en": "90th percentile time"},
+    "m.p90": {"fr": "Délai à 90 % (temps calendaire)", "en": "90th percentile (calendar)"},
+    "m.p90.tile": {"fr": "Délai à 90 % calendaire", "en": "90th pct. (calendar)"},
     "m.p90.help": {
         "fr": "9 réponses sur 10 arrivent plus vite que ce délai (temps calendaire).",
         "en": "9 answers out of 10 arrive faster than this (calendar time).",
@@ -221,8 +235,9 @@ S: dict[str, dict[str, str]] = {
               "number of readers.",
     },
     "m.p90_service": {
-        "fr": "Délai à 90 %, heures ouvrées", "en": "90th percentile (service hours)",
+        "fr": "Délai à 90 % (heures d'ouverture)", "en": "90th percentile (service hours)",
     },
+    "m.p90_service.tile": {"fr": "Délai à 90 %", "en": "90th percentile"},
     "m.p90_service.help": {
         "fr": "9 réponses sur 10 arrivent plus vite que ce délai, compté seulement pendant les "
               "heures d'ouverture du compte qui répond.",
@@ -307,6 +322,8 @@ S: dict[str, dict[str, str]] = {
     "conv.largest": {"fr": "Les plus longs", "en": "Largest"},
     "conv.recent": {"fr": "Les plus récents", "en": "Most recent"},
     "conv.open": {"fr": "Ouvrir un fil", "en": "Open a thread"},
+    "conv.root_erased": {"fr": "(message effacé)", "en": "(erased post)"},
+    "account.erased": {"fr": "compte effacé", "en": "erased account"},
     "conv.thread.caption": {
         "fr": "{n} message(s), du plus ancien au plus récent.",
         "en": "{n} post(s), oldest first.",
@@ -330,13 +347,19 @@ S: dict[str, dict[str, str]] = {
     "resp.by_account": {"fr": "Par compte de la ville", "en": "By city account"},
     "resp.weekly": {"fr": "Semaine après semaine", "en": "Week by week"},
     "resp.weekly.summary": {
-        "fr": "Taux de réponse par semaine, de {low} à {high} ; objectif {target}.",
-        "en": "Response rate per week, from {low} to {high}; target {target}.",
+        "fr": "Taux de réponse par semaine complète, de {low} à {high} ; objectif {target}.",
+        "en": "Response rate per whole week, from {low} to {high}; target {target}.",
+    },
+    "resp.weekly.summary.none": {
+        "fr": "Aucune semaine complète sur la période ; objectif {target}.",
+        "en": "No whole week in the period; target {target}.",
     },
     "resp.heatmap": {"fr": "Quand arrivent les interpellations, quand la ville répond",
                      "en": "When interpellations arrive, when the city answers"},
     "resp.heat.arrivals": {"fr": "Arrivées", "en": "Arrivals"},
     "resp.heat.answers": {"fr": "Réponses", "en": "Answers"},
+    "resp.heat.scale.arrivals": {"fr": "Interpellations reçues", "en": "Interpellations received"},
+    "resp.heat.scale.answers": {"fr": "Réponses de la ville", "en": "City answers"},
     "resp.heat.summary": {
         "fr": "{what} par jour de la semaine et heure locale ; créneau le plus chargé : {slot} "
               "({n}).",
@@ -412,10 +435,10 @@ S: dict[str, dict[str, str]] = {
     "col.cost.recorded": {"fr": "Coût enregistré (30 j)", "en": "Recorded cost (30 d)"},
     "col.cost.month": {"fr": "Estimation par mois", "en": "Estimate per month"},
     "col.cost.prices": {
-        "fr": "Prix à l'usage appliqués, en dollars par objet lu (modifiables par les "
-              "variables TERRITOIRES_PRICES_<PLATEFORME>) : {prices}",
-        "en": "Pay-per-use prices applied, in dollars per object read (set them with "
-              "TERRITOIRES_PRICES_<PLATFORM>): {prices}",
+        "fr": "Prix à l'usage appliqués : {prices}. Ils se modifient par les variables "
+              "d'environnement TERRITOIRES_PRICES_<PLATEFORME>.",
+        "en": "Pay-per-use prices applied: {prices}. Set them with the environment variables "
+              "TERRITOIRES_PRICES_<PLATFORM>.",
     },
     "col.freshness": {"fr": "Fraîcheur des données", "en": "Data freshness"},
     "col.runs": {"fr": "Dernières collectes", "en": "Last collection runs"},
@@ -436,6 +459,13 @@ S: dict[str, dict[str, str]] = {
     "col.last_fetch": {"fr": "Dernière collecte", "en": "Last fetched"},
     "col.latest_post": {"fr": "Message le plus récent", "en": "Latest post"},
     "col.age_hours": {"fr": "Âge (heures)", "en": "Age (hours)"},
+    "col.fetch_age": {"fr": "Il y a", "en": "Ago"},
+    "col.price.platform": {"fr": "{platform} : {items}", "en": "{platform}: {items}"},
+    "col.price.item": {"fr": "{price} {what}", "en": "{price} {what}"},
+    "col.price.free": {"fr": "gratuit", "en": "free"},
+    "col.price.post_read": {"fr": "par message lu", "en": "per post read"},
+    "col.price.user_read": {"fr": "par profil lu", "en": "per profile read"},
+    "col.price.owned_read": {"fr": "par message de la ville lu", "en": "per own post read"},
     # ---- definitions
     "def.title": {"fr": "Définitions des indicateurs", "en": "Metric definitions"},
     "def.missing": {
@@ -477,15 +507,19 @@ def fmt_int(n: float | int | None) -> str:
 def fmt_num(x: float | None, digits: int = 1, sign: bool = False) -> str:
     if x is None:
         return t("na")
-    s = f"{x:{'+' if sign else ''}.{digits}f}"
-    return s.replace(".", ",").replace("-", "−") if lang() == "fr" else s
+    s = f"{x:{'+' if sign else ''},.{digits}f}"  # thousands separated: 61,200.5
+    if lang() != "fr":
+        return s
+    return s.replace(",", "\u202f").replace(".", ",").replace("-", "−")
 
 
 def fmt_pct(x: float | None, digits: int = 0) -> str:
     if x is None:
         return t("na")
-    s = f"{100 * x:.{digits}f}"
-    return (s.replace(".", ",") + "\u202f%") if lang() == "fr" else s + "%"
+    s = f"{100 * x:,.{digits}f}"
+    if lang() != "fr":
+        return s + "%"
+    return s.replace(",", "\u202f").replace(".", ",") + "\u202f%"
 
 
 def fmt_minutes(m: float | None) -> str:
