@@ -14,7 +14,9 @@ accounts mentioning each other; reposts (``RT @villeneuve_fr: …``), quotes and
 city's domain and its subdomains (and a look-alike host that is not one); local and
 non-local relayers with heavy-tailed follower counts; tracked hashtags in mixed case with
 one storm spike day; a few verified organisations; one post carrying HTML/Markdown that
-must render as literal text (:data:`XSS_TEXT`).
+must render as literal text (:data:`XSS_TEXT`). The texts follow the calendar: a seasonal
+text (the rentrée's sign-ups, the 14 juillet, the marché de Noël, snow, a heat wave) appears
+only in its months, by each post's local date (:mod:`collectors.demo_texts`).
 
 Deterministic: the same ``seed`` and ``anchor`` give the same pages, byte for byte. The
 data covers the :data:`WEEKS` weeks before the anchor date's midnight (territory time);
@@ -54,6 +56,7 @@ XSS_TEXT = (
 _TWEPOCH = 1288834974657  # X's snowflake epoch (ms)
 _HOUR = 3_600_000
 _MIN = 60_000
+_QUARTER = 900_000  # every time zone's offset is a multiple of a quarter hour
 _DAY = 86_400_000
 _MAX_USERS = 50_000
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -68,6 +71,7 @@ _REPOST_METRICS = {
     "impression_count": 0,
 }
 _HASHTAG = re.compile(r"#(\w+)")
+_DATED_SLOT = re.compile(r"\{(?:event2?|month)\}")  # slots whose value depends on the date
 _MENTION = re.compile(r"@(\w+)")
 
 # fmt: off
@@ -170,6 +174,12 @@ class _Sampler:
             self.buf = self.rng.choices(self.population, cum_weights=self.cum, k=4096)
             self.buf.reverse()
         return self.buf.pop()
+
+
+def _prefixed(head: str, template: Any) -> tx.Seasonal:
+    """``head`` + a text template (a greeting before a question), in the template's season."""
+    months, body = tx.season_of(template)
+    return tx.Seasonal(months, head + body)
 
 
 def _text_item(body: str, url: str | None, handle_index: dict[str, int]) -> tuple[Any, ...]:
@@ -480,30 +490,64 @@ class _Generator:
 
     # --- text pools -------------------------------------------------------------------------
     def _build_texts(self) -> None:
+        """The text pools: per month of the year (0-11), the texts that may be posted then.
+
+        Only the months the demo's period covers are filled. A seasonal template
+        (:func:`collectors.demo_texts.during`) goes to its months only; a template naming
+        an event or a month is expanded for each month, with the events of that month and
+        the months ahead of it; the others are expanded once and shared.
+        """
         rng = random.Random(self.seed * 7919 + 17)
         hi = self.handle_index
+        self.month_at = self._month_slots()
+        covered = sorted(set(self.month_at))
 
-        def pool(templates: Sequence[Any], k: int) -> list[tuple[Any, ...]]:
+        def expansions(
+            body_tpl: str, link_tpl: str | None, k: int, capital: bool, choices: Any
+        ) -> list[tuple[Any, ...]]:
             items = []
-            for tpl in templates:
-                body_tpl, link_tpl = tpl if isinstance(tpl, tuple) else (tpl, None)
-                for _ in range(k):
-                    body = tx.expand(body_tpl, rng)
-                    url = tx.expand(link_tpl, rng, {"text": body}) if link_tpl else None
-                    items.append(_text_item(body, url, hi))
-            rng.shuffle(items)
+            for _ in range(k):
+                body = tx.expand(body_tpl, rng, None, choices)
+                if capital:  # questions start lower-case after an empty greeting
+                    body = body[:1].upper() + body[1:]
+                url = tx.expand(link_tpl, rng, {"text": body}) if link_tpl else None
+                items.append(_text_item(body, url, hi))
             return items
+
+        def pool(
+            templates: Sequence[Any], k: int, capital: bool = False
+        ) -> list[list[tuple[Any, ...]]]:
+            months: list[list[tuple[Any, ...]]] = [[] for _ in range(12)]
+            for seasonal in templates:
+                season, tpl = tx.season_of(seasonal)
+                body_tpl, link_tpl = tpl if isinstance(tpl, tuple) else (tpl, None)
+                in_period = [m for m in covered if m + 1 in season]
+                if _DATED_SLOT.search(body_tpl):
+                    for m in in_period:
+                        events = tx.events_in(m + 1)
+                        choices = {
+                            "event": events,
+                            "event2": events,
+                            "month": tx.months_ahead(m + 1),
+                        }
+                        months[m].extend(expansions(body_tpl, link_tpl, k, capital, choices))
+                elif in_period:
+                    items = expansions(body_tpl, link_tpl, k, capital, None)
+                    for m in in_period:
+                        months[m].extend(items)
+            for m in covered:
+                if not months[m]:
+                    raise ValueError(f"no demo text for month {m + 1}")
+                rng.shuffle(months[m])
+            return months
 
         self.t_city = [pool(tx.CITY_POSTS[r], 12) for r in tx.ROLES]
         self.t_storm_city = pool(tx.STORM_CITY_POSTS, 10)
         self.t_answer = [pool(tx.ANSWERS[r], 6) for r in tx.ROLES]
         self.t_question = [
-            pool([g + q for g in tx.GREETINGS for q in tx.QUESTIONS[r]], 3) for r in tx.ROLES
+            pool([_prefixed(g, q) for g in tx.GREETINGS for q in tx.QUESTIONS[r]], 3, True)
+            for r in tx.ROLES
         ]
-        for items in self.t_question:  # questions start lower-case after an empty greeting
-            for n, it in enumerate(items):
-                if it[0][:1].islower():
-                    items[n] = _text_item(it[0][0].upper() + it[0][1:], it[3], hi)
         self.t_storm_mention = pool(tx.STORM_MENTIONS, 15)
         self.t_reply_city = pool(tx.REPLIES_TO_CITY, 10)
         self.t_citizen_reply = pool(tx.CITIZEN_REPLIES, 10)
@@ -513,9 +557,25 @@ class _Generator:
         self.t_storm = pool(tx.STORM_POSTS, 20)
         self.t_news = pool(tx.NEWS_POSTS, 12)
         self.t_immo = pool(tx.IMMO_POSTS, 6)
-        self.t_chatter = pool([(c, link) for c in tx.CHATTER for link in tx.CHATTER_LINKS], 3)
+        chatter = [tx.season_of(c) for c in tx.CHATTER]
+        self.t_chatter = pool(
+            [tx.Seasonal(m, (c, link)) for m, c in chatter for link in tx.CHATTER_LINKS], 3
+        )
         self.t_link = pool(tx.LINK_RELAYS, 12)
         self.t_xss = _text_item(XSS_TEXT, None, hi)
+
+    def _month_slots(self) -> list[int]:
+        """The local month (0-11) of each quarter hour of the period, from its start."""
+        n = -(-(self.end_ms - self.start_ms) // _QUARTER)
+        slots: list[int] = []
+        first = datetime.fromtimestamp(self.start_ms / 1000, self.tz).date().replace(day=1)
+        while len(slots) < n:
+            nxt = (first + timedelta(days=32)).replace(day=1)
+            edge = _ms(datetime.combine(nxt, time(0), self.tz))
+            upto = min(n, -(-(edge - self.start_ms) // _QUARTER))
+            slots.extend([first.month - 1] * (upto - len(slots)))
+            first = nxt
+        return slots
 
     def _suffixed(self, item: tuple[Any, ...], acc: int) -> tuple[Any, ...]:
         """``item`` with ``@handle`` at its end (built once per text and account)."""
@@ -527,7 +587,9 @@ class _Generator:
             )
         return variant
 
-    def pick(self, items: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    def pick(self, pools: list[list[tuple[Any, ...]]], t: int) -> tuple[Any, ...]:
+        """A text for a post at ``t``: one of those of its local month."""
+        items = pools[self.month_at[(t - self.start_ms) // _QUARTER]]
         return items[int(self.rng.random() * len(items))]
 
     # --- the timeline -----------------------------------------------------------------------
@@ -1122,7 +1184,7 @@ class _Generator:
 
     def _city_post(self, t: int, acc: int, storm: bool) -> None:
         rng = self.rng
-        item = self.pick(self.t_storm_city if storm else self.t_city[self.role[acc]])
+        item = self.pick(self.t_storm_city if storm else self.t_city[self.role[acc]], t)
         n_rt = min(self.max_reposts, int(rng.paretovariate(1.6) * 1.6) - 1) * (4 if storm else 1)
         n_q = (rng.random() < 0.35) + (rng.random() < 0.1)
         n_r = int(rng.paretovariate(2.2)) - 1 + (rng.random() < 0.45)
@@ -1144,7 +1206,7 @@ class _Generator:
         self.post(
             t,
             self.pick_relayer(),
-            self.pick(self.t_quote),
+            self.pick(self.t_quote, t),
             quoted=original,
             quoted_author=orig_author,
             metrics=(int(self.rng.random() * 1.5), 0, 0),
@@ -1157,7 +1219,7 @@ class _Generator:
         p = self.post(
             t,
             u,
-            self.pick(self.t_reply_city),
+            self.pick(self.t_reply_city, t),
             reply_to=parent,
             reply_user=acc,
             prefix=(acc,),
@@ -1183,7 +1245,7 @@ class _Generator:
         p = self.post(
             t,
             u,
-            self.pick(self.t_citizen_reply),
+            self.pick(self.t_citizen_reply, t),
             reply_to=parent,
             reply_user=parent_author,
             prefix=prefix,
@@ -1215,7 +1277,7 @@ class _Generator:
         p = self.post(
             t,
             acc,
-            self.pick(self.t_answer[self.role[acc]]),
+            self.pick(self.t_answer[self.role[acc]], t),
             reply_to=interp,
             reply_user=citizen,
             prefix=(citizen,),
@@ -1229,7 +1291,7 @@ class _Generator:
         p = self.post(
             t,
             citizen,
-            self.pick(self.t_followup),
+            self.pick(self.t_followup, t),
             reply_to=answer,
             reply_user=acc,
             prefix=(acc,),
@@ -1243,10 +1305,10 @@ class _Generator:
         r = rng.random()
         if storm:
             acc = 0 if r < 0.6 else 2
-            item = self.pick(self.t_storm_mention)
+            item = self.pick(self.t_storm_mention, t)
         else:
             acc = 0 if r < 0.45 else (2 if r < 0.8 else 1)
-            item = self.pick(self.t_question[acc])
+            item = self.pick(self.t_question[acc], t)
         if self.root_pf:
             acc = self.pf_city[self.root_pf]
         u = self.pick_citizen()
@@ -1290,21 +1352,21 @@ class _Generator:
             self.push(t + self._delay(90), self._citizen_reply, p, author, (author,), p["id"], 0)
 
     def _root_hashtag(self, t: int) -> None:
-        self._root_with_followers(t, self.pick_citizen(), self.pick(self.t_hashtag), 2.5, 0.25)
+        self._root_with_followers(t, self.pick_citizen(), self.pick(self.t_hashtag, t), 2.5, 0.25)
 
     def _root_storm(self, t: int) -> None:
-        self._root_with_followers(t, self.pick_citizen(), self.pick(self.t_storm), 1.5, 0.3)
+        self._root_with_followers(t, self.pick_citizen(), self.pick(self.t_storm, t), 1.5, 0.3)
 
     def _root_news(self, t: int) -> None:
         org = self.pick_org()
         items = self.t_immo if org == self.immo else self.t_news
-        self._root_with_followers(t, org, self.pick(items), 1.4, 0.15, relayers=True)
+        self._root_with_followers(t, org, self.pick(items, t), 1.4, 0.15, relayers=True)
 
     def _root_link(self, t: int) -> None:
-        self.post(t, self.pick_relayer(), self.pick(self.t_link))
+        self.post(t, self.pick_relayer(), self.pick(self.t_link, t))
 
     def _root_chatter(self, t: int) -> None:
-        self._root_with_followers(t, self.pick_citizen(), self.pick(self.t_chatter), 3.0, 0.15)
+        self._root_with_followers(t, self.pick_citizen(), self.pick(self.t_chatter, t), 3.0, 0.15)
 
     def _root_xss(self, t: int) -> None:
         """The one post whose text looks like HTML and Markdown (left unanswered)."""

@@ -6,12 +6,19 @@ Templates use ``{street}``, ``{place}``, ``{quartier}``, ``{school}``, ``{event}
 ``{line}``, ``{month}``, ``{day}``, ``{n}`` slots; :func:`expand` fills them with a seeded
 random generator so that the pools (and so the demo) depend only on the seed.
 A template's link, if any, is its second element: the t.co link is appended at generation.
+
+The demo follows its calendar: a dated or seasonal template is wrapped in :func:`during`
+with the months it belongs to (the rentrée's sign-ups in spring and summer, the marché de
+Noël in December), an event of :data:`EVENT_SEASONS` is named only in its months, and a
+``{month}`` slot names one of the next three months. Unwrapped templates are timeless.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 STREETS = (
     "rue Nationale",
@@ -76,6 +83,8 @@ EVENTS = (
     "vide-grenier des Varennes",
     "nuit des musées",
     "festival des jeux",
+    "loto des associations",
+    "journées du patrimoine",
 )
 EXPOS = ("Loire sauvage", "Mariniers d'hier", "Regards d'enfants", "Villeneuve en 1900")
 LINES = ("ligne 2", "ligne 4", "ligne 7", "navette du centre", "ligne express E1")
@@ -98,6 +107,72 @@ DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 CITY_SITE = "https://www.villeneuve-sur-loire.fr"
 AGENDA_SITE = "https://agenda.villeneuve-sur-loire.fr"
 
+
+class Seasonal(NamedTuple):
+    """A template that belongs to some months of the year (1-12) only."""
+
+    months: frozenset[int]
+    template: Any
+
+
+def months_of(spec: str) -> frozenset[int]:
+    """``"6-8"`` -> June to August; ``"11-2"`` wraps over the new year; ``"2,4,6-7"`` lists."""
+    out: set[int] = set()
+    for part in spec.split(","):
+        a, _, b = part.strip().partition("-")
+        m, last = int(a), int(b or a)
+        if not (1 <= m <= 12 and 1 <= last <= 12):
+            raise ValueError(f"not a month range: {spec!r}")
+        out.add(m)
+        while m != last:
+            m = m % 12 + 1
+            out.add(m)
+    return frozenset(out)
+
+
+def during(spec: str, template: Any) -> Seasonal:
+    """``template``, to be used in the months of ``spec`` only (see :func:`months_of`)."""
+    return Seasonal(months_of(spec), template)
+
+
+ALL_MONTHS = months_of("1-12")
+
+
+def season_of(template: Any) -> tuple[frozenset[int], Any]:
+    """(the months a template belongs to, the template itself)."""
+    if isinstance(template, Seasonal):
+        return template.months, template.template
+    return ALL_MONTHS, template
+
+
+# events held in some months only (the others may come any time of the year)
+EVENT_SEASONS = {
+    "festival Loire en Scène": months_of("6-8"),
+    "marché de nuit": months_of("6-8"),
+    "concert du kiosque": months_of("5-9"),
+    "cinéma en plein air": months_of("7-8"),
+    "salon du livre jeunesse": months_of("10-11"),
+    "carnaval des écoles": months_of("2-3"),
+    "fête de la musique": months_of("6"),
+    "bal du 14 juillet": months_of("7"),
+    "marché de Noël": months_of("12"),
+    "semi-marathon des Levées": months_of("4"),
+    "vide-grenier des Varennes": months_of("3-10"),
+    "nuit des musées": months_of("5"),
+    "journées du patrimoine": months_of("9"),
+}
+
+
+def events_in(month: int) -> tuple[str, ...]:
+    """The events that may be named in ``month`` (1-12)."""
+    return tuple(e for e in EVENTS if month in EVENT_SEASONS.get(e, ALL_MONTHS))
+
+
+def months_ahead(month: int) -> tuple[str, ...]:
+    """The names of the three months after ``month`` (1-12): a dated text looks ahead."""
+    return tuple(MONTHS[(month - 1 + k) % 12] for k in (1, 2, 3))
+
+
 # The three city accounts' roles, in the order of examples/villeneuve.toml.
 ROLES = ("general", "events", "cleanliness")
 
@@ -112,17 +187,30 @@ CITY_POSTS = {
             "🚧 Travaux {street} jusqu'au {n} {month} : circulation alternée, merci de votre patience.",
             CITY_SITE + "/travaux/{slug}",
         ),
-        (
-            "Inscriptions scolaires pour la rentrée : toutes les démarches sont en ligne.",
-            CITY_SITE + "/demarches/inscriptions-scolaires",
+        during(
+            "3-8",
+            (
+                "Inscriptions scolaires pour la rentrée : toutes les démarches sont en ligne.",
+                CITY_SITE + "/demarches/inscriptions-scolaires",
+            ),
         ),
         (
             "La ville lance une consultation sur le réaménagement de {place}. Donnez votre avis !",
             "https://participer.villeneuve-sur-loire.fr/consultation/{slug}",
         ),
-        (
-            "Plan grand froid : le gymnase des Varennes est ouvert la nuit. En cas d'urgence : 115.",
-            None,
+        during(
+            "12-2",
+            (
+                "Plan grand froid : le gymnase des Varennes est ouvert la nuit. En cas d'urgence : 115.",
+                None,
+            ),
+        ),
+        during(
+            "6-8",
+            (
+                "🌡️ Canicule : la salle climatisée de la mairie accueille les personnes fragiles. Buvez de l'eau !",
+                CITY_SITE + "/actualites/canicule",
+            ),
         ),
         ("Bienvenue aux {n} nouveaux habitants accueillis ce samedi en mairie ! #Villeneuve", None),
         (
@@ -137,14 +225,17 @@ CITY_POSTS = {
             "Nouvelle piste cyclable {street} : 1,2 km sécurisés entre la gare et le centre. 🚲",
             CITY_SITE + "/actualites/{slug}",
         ),
-        ("Tout le programme de l'été est chez @vsl_sortir ☀️ #Villeneuve", None),
+        during("5-8", ("Tout le programme de l'été est chez @vsl_sortir ☀️ #Villeneuve", None)),
         (
             "Signalez les dépôts sauvages à @vsl_proprete ou en ligne.",
             CITY_SITE + "/signaler",
         ),
-        (
-            "Recensement {n} : un agent recenseur peut passer chez vous, il porte une carte officielle.",
-            CITY_SITE + "/actualites/recensement",
+        during(
+            "1-2",
+            (
+                "Recensement : un agent recenseur peut passer chez vous, il porte une carte officielle.",
+                CITY_SITE + "/actualites/recensement",
+            ),
         ),
     ),
     "events": (
@@ -154,7 +245,13 @@ CITY_POSTS = {
         ),
         ("Ce soir : {event}, entrée libre. On vous attend ! #VilleneuveSurLoire", None),
         ("Dernières places pour le {event} 🎟️", AGENDA_SITE + "/billetterie/{slug}"),
-        ("Le marché de nuit revient sur {place} tous les jeudis de juillet ! #Villeneuve", None),
+        during(
+            "6-7",
+            (
+                "Le marché de nuit revient sur {place} tous les jeudis de juillet ! #Villeneuve",
+                None,
+            ),
+        ),
         ("Expo « {expo} » à la médiathèque jusqu'au {n} {month}.", AGENDA_SITE + "/expo/{slug}"),
         ("Merci à @vsl_proprete pour le nettoyage express après le {event} 👏", None),
         (
@@ -170,15 +267,25 @@ CITY_POSTS = {
         ),
         ("Balayage mécanique {street} demain matin : merci de ne pas stationner.", None),
         ("Déchetterie fermée le {n} {month} (jour férié). Réouverture le lendemain à 9h.", None),
-        (
-            "Opération nettoyage des berges de Loire samedi 10h, rejoignez-nous ! #Villeneuve",
-            CITY_SITE + "/actualites/{slug}",
+        during(
+            "3-10",
+            (
+                "Opération nettoyage des berges de Loire samedi 10h, rejoignez-nous ! #Villeneuve",
+                CITY_SITE + "/actualites/{slug}",
+            ),
         ),
         (
             "Collecte des sacs jaunes décalée d'un jour cette semaine dans le quartier {quartier}.",
             None,
         ),
         ("Infos travaux et circulation : suivez aussi @villeneuve_fr", None),
+        during(
+            "12-2",
+            (
+                "❄️ Neige : les grands axes sont salés depuis 5h, les rues secondaires dans la matinée.",
+                None,
+            ),
+        ),
     ),
 }
 
@@ -191,9 +298,12 @@ STORM_CITY_POSTS = (
         "🌳 Chutes d'arbres {street} et {street2} : les équipes sont mobilisées. #Villeneuve #tempête",
         None,
     ),
-    (
-        "Les écoles restent fermées demain en raison de la tempête. #VilleneuveSurLoire",
-        CITY_SITE + "/alerte-meteo",
+    during(  # not in the summer holidays: the schools are closed then
+        "9-6",
+        (
+            "Les écoles restent fermées demain en raison de la tempête. #VilleneuveSurLoire",
+            CITY_SITE + "/alerte-meteo",
+        ),
     ),
 )
 
@@ -233,23 +343,31 @@ QUESTIONS = {
         "nid-de-poule énorme {street}, j'ai failli tomber à vélo. Merci d'intervenir avant l'accident.",
         "lampadaire en panne {street} depuis une semaine, c'est tout noir le soir.",
         "la collecte des encombrants, c'est quel jour pour le quartier {quartier} ?",
-        "les feuilles mortes bouchent les caniveaux {street}, ça déborde à chaque averse.",
+        during(
+            "10-12",
+            "les feuilles mortes bouchent les caniveaux {street}, ça déborde à chaque averse.",
+        ),
         "bravo aux agents qui ont nettoyé {place} ce matin, c'est nickel !",
         "des tags sur le mur de {school}, pouvez-vous les effacer ?",
         "la déchetterie est ouverte le dimanche en {month} ?",
         "les bacs débordent {place} tout le week-end, c'est pas possible.",
     ),
     "general": (
-        "les inscriptions à la cantine pour {school} se font en ligne ou en mairie ?",
+        during(
+            "5-9", "les inscriptions à la cantine pour {school} se font en ligne ou en mairie ?"
+        ),
         "le bus {line} ne passe plus {street} depuis lundi, des travaux ?",
-        "quand rouvre la piscine municipale ?",
+        during("3-6", "quand rouvre la piscine municipale ?"),
         "comment obtenir un rendez-vous pour une carte d'identité ? Plus aucun créneau en ligne.",
         "le conseil municipal de {month} est-il retransmis en direct ?",
         "les travaux {street} vont durer combien de temps ? Impossible de se garer.",
         "merci pour la réactivité de vos services hier soir !",
         "inadmissible : 45 minutes d'attente à l'accueil de la mairie ce matin.",
         "pourquoi le parking de {place} est-il devenu payant ?",
-        "le périscolaire de {school} ferme à quelle heure pendant les vacances ?",
+        during(
+            "2,4,6-7,10,12",
+            "le périscolaire de {school} ferme à quelle heure pendant les vacances ?",
+        ),
         "la {line} du samedi est-elle maintenue pendant les travaux ?",
         "des nouvelles du projet de maison de santé {quartier} ?",
         "toujours pas de passage piéton devant {school}, on attend un accident ?",
@@ -329,13 +447,17 @@ HASHTAG_POSTS = (
     "Le {event} était top hier soir #VILLENEUVE",
     "Circulation impossible {street} ce matin #Villeneuve #bouchons",
     "#VilleneuveSurLoire ma ville 💙",
-    "Vide-grenier {quartier} dimanche, venez nombreux #Villeneuve #brocante",
+    during("3-10", "Vide-grenier {quartier} dimanche, venez nombreux #Villeneuve #brocante"),
     "Le {event} commence dans une heure #villeneuvesurloire",
-    "Brouillard sur la Loire ce matin, magique #Villeneuve #photo",
-    "Match du VSL Basket ce soir à la salle des Varennes ! #Villeneuve #basket",
+    during("10-3", "Brouillard sur la Loire ce matin, magique #Villeneuve #photo"),
+    during("9-5", "Match du VSL Basket ce soir à la salle des Varennes ! #Villeneuve #basket"),
     "Enfin une boulangerie ouverte le lundi {street} #Villeneuve",
-    "Concert gratuit {place} ce soir #VilleneuveFestival",
-    "Les cigognes sont de retour sur {place} #Villeneuve #nature",
+    during("6-8", "Concert gratuit {place} ce soir #VilleneuveFestival"),
+    during("2-4", "Les cigognes sont de retour sur {place} #Villeneuve #nature"),
+    during("12-2", "Première neige sur les bords de Loire ❄️ #Villeneuve"),
+    during(
+        "6-8", "Canicule à #Villeneuve : 38° à l'ombre, on cherche la fraîcheur au bord de l'eau"
+    ),
 )
 STORM_POSTS = (
     "#Villeneuve tempête : arbres arrachés {street} 😱",
@@ -348,9 +470,12 @@ STORM_POSTS = (
     "Jamais vu un vent pareil à #Villeneuve #tempête #vigilanceorange",
 )
 NEWS_POSTS = (
-    (
-        "Villeneuve-sur-Loire : le budget {n} adopté en conseil municipal",
-        "https://www.courrier-villeneuve.fr/politique/{slug}",
+    during(  # a city's budget is voted between December and April
+        "12-4",
+        (
+            "Villeneuve-sur-Loire : le budget {n} adopté en conseil municipal",
+            "https://www.courrier-villeneuve.fr/politique/{slug}",
+        ),
     ),
     (
         "À Villeneuve-sur-Loire, la nouvelle médiathèque ouvre ses portes",
@@ -364,17 +489,23 @@ NEWS_POSTS = (
         "Le {event} de Villeneuve-sur-Loire attend {n} 000 visiteurs ce week-end #Villeneuve",
         "https://www.courrier-villeneuve.fr/culture/{slug}",
     ),
-    (
-        "Villeneuve-sur-Loire : le VSL Basket s'impose face à Cholet",
-        "https://www.courrier-villeneuve.fr/sport/{slug}",
+    during(
+        "9-5",
+        (
+            "Villeneuve-sur-Loire : le VSL Basket s'impose face à Cholet",
+            "https://www.courrier-villeneuve.fr/sport/{slug}",
+        ),
     ),
     (
         "Assemblée générale de l'association ce {day} à 18h, salle des fêtes de Villeneuve-sur-Loire",
         None,
     ),
-    (
-        "Villeneuve-sur-Loire accueille le départ de la Loire à vélo cette année",
-        "https://france3-regions.francetvinfo.fr/pays-de-la-loire/{slug}",
+    during(
+        "4-9",
+        (
+            "Villeneuve-sur-Loire accueille le départ de la Loire à vélo cette année",
+            "https://france3-regions.francetvinfo.fr/pays-de-la-loire/{slug}",
+        ),
     ),
 )
 IMMO_POSTS = (
@@ -394,7 +525,7 @@ CHATTER = (
     "Les loyers à Villeneuve-sur-Loire ont pris 15 % en deux ans, c'est n'importe quoi",
     "Villeneuve-sur-Loire mérite mieux que ces pistes cyclables qui s'arrêtent au milieu de nulle part",
     "Week-end en famille à Villeneuve-sur-Loire, on reviendra",
-    "Vidéo de notre balade en canoë sur la Loire",
+    during("5-9", "Vidéo de notre balade en canoë sur la Loire"),
     "Mon article sur l'histoire des mariniers de la Loire",
 )
 CHATTER_LINKS = (
@@ -407,8 +538,17 @@ CHATTER_LINKS = (
 )
 LINK_RELAYS = (
     ("À lire :", CITY_SITE + "/actualites/{slug}"),
-    ("Les horaires d'été de la piscine sont en ligne", CITY_SITE + "/sports/piscine-municipale"),
-    ("Pour les inscriptions c'est par ici", CITY_SITE + "/demarches/inscriptions-scolaires"),
+    during(
+        "5-8",
+        (
+            "Les horaires d'été de la piscine sont en ligne",
+            CITY_SITE + "/sports/piscine-municipale",
+        ),
+    ),
+    during(
+        "3-8",
+        ("Pour les inscriptions c'est par ici", CITY_SITE + "/demarches/inscriptions-scolaires"),
+    ),
     ("Tout l'agenda du week-end", AGENDA_SITE + "/week-end"),
     ("Le programme du {event}", AGENDA_SITE + "/evenement/{slug}"),
     (
@@ -600,9 +740,17 @@ def slugify(text: str) -> str:
     return s[:48] or "page"
 
 
-def expand(template: str, rng: random.Random, used: dict[str, str] | None = None) -> str:
-    """Fill ``template``'s slots with random fictional values; ``used`` collects them."""
-    values = {
+def expand(
+    template: str,
+    rng: random.Random,
+    used: dict[str, str] | None = None,
+    choices: dict[str, Sequence[str]] | None = None,
+) -> str:
+    """Fill ``template``'s slots with random fictional values; ``used`` collects them.
+
+    ``choices`` replaces some slots' values (the events and months of a post's season).
+    """
+    values: dict[str, Sequence[str]] = {
         "street": STREETS,
         "street2": STREETS,
         "place": PLACES,
@@ -614,6 +762,7 @@ def expand(template: str, rng: random.Random, used: dict[str, str] | None = None
         "month": MONTHS,
         "day": DAYS,
         "expo": EXPOS,
+        **(choices or {}),
     }
 
     def fill(m: re.Match[str]) -> str:
