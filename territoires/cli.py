@@ -13,7 +13,7 @@ import sys
 
 from territoires.config import ConfigError
 from territoires.errors import UsageError  # noqa: F401  (re-exported for commands)
-from warehouse.db import WarehouseBusy
+from warehouse.db import NotAWarehouse, WarehouseBusy, check_warehouse_path, db_path
 
 # command name -> module in territoires.commands
 COMMANDS = {
@@ -47,8 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if "db" in vars(args):  # every command that reads or writes a warehouse
+            check_warehouse_path(db_path(args.db))
         return int(args.run(args) or 0)
-    except (ConfigError, UsageError) as e:
+    except (ConfigError, UsageError, NotAWarehouse) as e:
         print(f"territoires {args.command}: {e}", file=sys.stderr)
         return 2
     except WarehouseBusy as e:

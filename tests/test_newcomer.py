@@ -127,3 +127,55 @@ def test_a_demo_link_opens_on_the_demo_server_with_no_secret_set(
         assert "n'accepte pas de lien partagé" not in text
         assert "Villeneuve" in text
 
+
+
+# ---- --db that is not a warehouse --------------------------------------------------------------
+CFG = str(EXAMPLE_CONFIG)
+DB_COMMANDS = {
+    "demo": ["--no-serve", "--posts", "10"],
+    "serve": ["--port", "1"],
+    "import": ["pages.jsonl", "--config", CFG],
+    "rebuild": [],
+    "metrics": ["--config", CFG, "--since", "2026-11-16", "--until", "2026-11-23"],
+    "collect": ["--config", CFG, "--platform", "bluesky"],
+    "purge": [],
+    "forget": ["some_handle"],
+    "report": ["--config", CFG, "--out", "revue.pdf"],
+    "share": ["--config", CFG, "--week", "2026-W47"],
+}
+
+
+def test_every_command_with_a_db_option_is_covered() -> None:
+    from territoires.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    with_db = {name for name, p in sub.choices.items()  # type: ignore[union-attr]
+               if any(a.dest == "db" for a in p._actions)}
+    assert with_db == set(DB_COMMANDS)
+
+
+@pytest.mark.parametrize(("command", "kind"), [
+    *((c, k) for c in sorted(DB_COMMANDS) for k in ("folder", "text")),
+    ("import", "under-a-file"), ("serve", "env-folder"), ("metrics", "env-folder"),
+])
+def test_a_db_that_is_not_a_warehouse_gets_one_line_and_exit_2(
+        tmp_path: Path, command: str, kind: str) -> None:
+    folder = tmp_path / "some-folder"
+    folder.mkdir()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mes notes\n")
+    env = dict(NO_SECRET, X_BEARER_TOKEN="t", BLUESKY_APP_PASSWORD="p")
+    db_args = {"folder": ["--db", f"{folder}/"], "text": ["--db", str(notes)],
+               "under-a-file": ["--db", f"{notes}/w.duckdb"], "env-folder": []}[kind]
+    if kind == "env-folder":
+        env["TERRITOIRES_DB"] = str(folder)
+    before = sorted(tmp_path.iterdir())
+    result = territoires(command, *DB_COMMANDS[command], *db_args, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    line = one_line(result)
+    assert line.startswith(f"territoires {command}: ")
+    assert ("is a folder" if "folder" in kind else
+            "is a file, not a folder" if kind == "under-a-file" else
+            "not a Territoires warehouse") in line
+    assert sorted(tmp_path.iterdir()) == before  # nothing created beside it (no .lock)
+    assert notes.read_text() == "mes notes\n" and not any(folder.iterdir())

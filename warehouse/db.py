@@ -32,6 +32,38 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the writer lock."""
 
 
+class NotAWarehouse(ValueError):
+    """The warehouse path names a folder or a file that is not a DuckDB database."""
+
+
+DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 12 of every DuckDB database file
+
+
+def check_warehouse_path(db: str | os.PathLike[str]) -> None:
+    """Refuse, before anything is opened or created beside it, a warehouse path that names a
+    folder, a file that is not a DuckDB database, or lies under a file."""
+    path = Path(db)
+    if path.is_dir():
+        raise NotAWarehouse(
+            f"{path}: is a folder, not a warehouse file (give a file, e.g. {path / DEFAULT_DB})"
+        )
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(12)
+        except OSError as e:
+            raise NotAWarehouse(f"{path}: cannot be read ({e.strerror})") from None
+        if head[8:12] != DUCKDB_MAGIC:
+            raise NotAWarehouse(f"{path}: not a Territoires warehouse (not a DuckDB database "
+                                "file); give another --db or $TERRITOIRES_DB")
+        return
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotAWarehouse(f"{path}: {parent} is a file, not a folder")
+            break
+
+
 def db_path(path: str | os.PathLike[str] | None = None) -> Path:
     """``--db`` if given, else ``$TERRITOIRES_DB``, else ``./territoires.duckdb``."""
     return Path(path or os.environ.get("TERRITOIRES_DB") or DEFAULT_DB)
