@@ -14,6 +14,7 @@ import sys
 from territoires.config import ConfigError
 from territoires.errors import UsageError  # noqa: F401  (re-exported for commands)
 from warehouse.db import NotAWarehouse, WarehouseBusy, check_warehouse_path, db_path
+from warehouse.txn import DiskFull
 
 # command name -> module in territoires.commands
 COMMANDS = {
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseBusy as e:
         print(f"territoires {args.command}: {e}", file=sys.stderr)
         return 75
+    except DiskFull as e:  # a full disk: its cause, not DuckDB's "cannot rollback"
+        print(f"territoires {args.command}: {e}", file=sys.stderr)
+        return 74
     except KeyboardInterrupt:
         print(f"territoires {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -158,3 +158,48 @@ def test_threads_whose_root_author_was_erased_render_a_neutral_label(
     assert tables and "(message effacé)" in list(tables[0]["root_text"])
     shown = " ".join(m.value for m in at.markdown)
     assert "@nan" not in shown and "@bob" in shown  # the thread's remaining posts
+
+
+# -- a full disk -----------------------------------------------------------------------------
+
+
+def test_a_full_disk_is_named_in_one_line_not_cannot_rollback(tmp_path: Path) -> None:
+    """A real full disk: the import runs in its own mount namespace on a 4 MB tmpfs
+    (root can make one; the test is skipped where it cannot)."""
+    import random
+    import shutil
+
+    if shutil.which("unshare") is None:
+        import pytest
+
+        pytest.skip("unshare (util-linux) is needed to mount a small tmpfs")
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=1m tmpfs "
+                            f"{tmp_path}"], capture_output=True, text=True)
+    if probe.returncode:
+        import pytest
+
+        pytest.skip(f"cannot mount a tmpfs here: {probe.stderr.strip()}")
+    s = _scenario()
+    rnd = random.Random(1)
+    src = tmp_path / "big.jsonl"
+    with open(src, "w") as fh:
+        for _ in range(40):  # 40 pages of 100 posts: 2.2 MB of JSON, more than the disk holds
+            ids = [s.post("alice", f"2024-06-{1 + i % 28:02d} 10:00",
+                          "".join(rnd.choice("abcdefghij ") for _ in range(250)))
+                   for i in range(100)]
+            fh.write(s.page(ids) + "\n")
+            s.posts.clear()
+    small = tmp_path / "small"
+    small.mkdir()
+    db = small / "w.duckdb"
+    script = (
+        f"mount -t tmpfs -o size=4m tmpfs {small} && "
+        f"{sys.executable} -m territoires.cli import {src} --config {EXAMPLE_CONFIG} --db {db}"
+    )
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 74, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "No space left on device" in lines[0] and "the disk is full" in lines[0]
+    assert "cannot rollback" not in result.stderr and "Traceback" not in result.stderr

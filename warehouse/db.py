@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.migrations import migrate
+from warehouse.txn import DiskFull, disk_full, rollback
 
 DEFAULT_DB = "territoires.duckdb"
 WRITER_CHECKPOINT_THRESHOLD = "1GB"  # write-ahead log size that triggers a checkpoint
@@ -143,6 +144,10 @@ def writer(db: str | os.PathLike[str], wait: float = 600.0) -> Iterator[duckdb.D
             con.close()
             con = _open_writer(db)
             publish_snapshot(con, db)
+        except Exception as e:
+            if disk_full(e):  # one line naming the cause (warehouse/txn.py)
+                raise DiskFull(db, e) from e
+            raise
         finally:
             con.close()
 
@@ -166,7 +171,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str])
         facts.ensure_current(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     con.execute("CHECKPOINT")
     target = snapshot_path(db)

@@ -40,6 +40,7 @@ import orjson
 from warehouse import facts, rollups
 from warehouse.db import connect, snapshot_path, spool_dir
 from warehouse.retention import delete_posts
+from warehouse.txn import rollback
 
 
 @dataclass
@@ -343,7 +344,7 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, fn: Any, in_transaction: boo
         facts.ensure_current(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
         raise
     return result
 

@@ -31,6 +31,7 @@ import pyarrow as pa
 from warehouse import facts, rollups
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
+from warehouse.txn import rollback
 
 BATCH_BYTES = 64 * 1024 * 1024
 
@@ -170,7 +171,7 @@ def _load_batch(
             before_commit(con, stats)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
         raise
     finally:
         con.unregister("_incoming")
@@ -582,6 +583,6 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
         facts.ensure_current(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
         raise
     return total

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from warehouse import facts, rollups
+from warehouse.txn import rollback
 
 CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
 
@@ -219,7 +220,7 @@ def purge(
         facts.ensure_current(con)  # posts stopped counting: the facts follow, in this transaction
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
         raise
     return report
 
