@@ -3,7 +3,9 @@
 Reading, checking and loading are separate steps: :func:`read_pages` streams a file and
 yields good pages while reporting bad lines (file, line number, reason) to ``on_error``;
 the pages go through the one loading path, :func:`warehouse.load.load_pages`.
-Blank lines are ignored; nothing valid is ever dropped because a neighbour was bad.
+Blank lines are ignored; nothing valid is ever dropped because a neighbour was bad. A JSON
+object that is not an X API v2 page Territoires reads (posts, users, counts, compliance
+events, errors, an empty page) is reported and not landed: ``{"foo": 1}`` is not a page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from collectors.read_ahead import read_ahead
 from warehouse.load import LoadStats, load_pages
@@ -27,6 +30,22 @@ class ImportReport:
     stats: LoadStats = field(default_factory=LoadStats)
 
 
+API_KEYS = ("data", "includes", "meta", "errors")  # the top level of an X API v2 page
+
+
+def unrecognised(page: RawPage) -> str | None:
+    """Why ``page`` is not an X API v2 page the loader reads, or None if it is one."""
+    if page.kind != "other":
+        return None
+    doc = orjson.loads(page.body)
+    found = ", ".join(f'"{k}"' for k in list(doc)[:5]) or "nothing"
+    if not any(k in doc for k in API_KEYS):
+        return ("not an X API v2 page: expected \"data\", \"includes\", \"meta\" or "
+                f"\"errors\" at the top level, found {found}")
+    return ("an X API v2 page of a kind Territoires does not read: its \"data\" holds no "
+            "posts, users, counts or compliance events")
+
+
 def read_pages(
     path: Path, territory: str, on_error: Callable[[str], None], source: str = "import"
 ) -> Iterator[RawPage]:
@@ -36,11 +55,17 @@ def read_pages(
             if not line.strip():
                 continue
             try:
-                yield prepare_page(
+                page = prepare_page(
                     line, territory=territory, source=source, origin=f"{path}:{number}"
                 )
             except PageError as e:
                 on_error(f"{path}:{number}: {e}")
+                continue
+            reason = unrecognised(page)
+            if reason:
+                on_error(f"{path}:{number}: {reason}")
+            else:
+                yield page
 
 
 # About two thirds of a 64 MB batch of the demo's pages. Importing 1M posts (2 GB DuckDB

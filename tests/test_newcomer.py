@@ -179,3 +179,39 @@ def test_a_db_that_is_not_a_warehouse_gets_one_line_and_exit_2(
             "not a Territoires warehouse") in line
     assert sorted(tmp_path.iterdir()) == before  # nothing created beside it (no .lock)
     assert notes.read_text() == "mes notes\n" and not any(folder.iterdir())
+
+
+# ---- import of JSON that is not an API page ----------------------------------------------------
+def test_import_of_json_that_is_not_a_page_says_so_and_exits_1(tmp_path: Path) -> None:
+    from warehouse.db import connect, snapshot_path
+
+    jsonl = tmp_path / "notes.jsonl"
+    jsonl.write_text('{"foo": 1}\n')
+    db = tmp_path / "w.duckdb"
+    result = territoires("import", str(jsonl), "--config", CFG, "--db", str(db))
+    assert result.returncode == 1, result.stderr
+    assert f"{jsonl}:1: not an X API v2 page" in result.stderr and '"foo"' in result.stderr
+    assert "0 pages (0 new), 0 posts" in result.stdout and "1 skipped" in result.stdout
+    assert "Traceback" not in result.stderr
+    con = connect(snapshot_path(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0] == 0
+
+
+def test_valid_pages_beside_unrecognised_ones_still_land(tmp_path: Path) -> None:
+    from tests.conftest import fixture_path
+    from warehouse.db import connect, snapshot_path
+
+    good = fixture_path("x-api-v2", "twarc-csv", "two_tweets.jsonl").read_text().strip()
+    lists = fixture_path("x-api-v2", "twarc-csv", "lists.jsonl").read_text().splitlines()[0]
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text("\n".join([good, '{"foo": 1, "bar": [2]}', lists, '{"meta": {}}']) + "\n")
+    db = tmp_path / "w.duckdb"
+    result = territoires("import", str(jsonl), "--config", CFG, "--db", str(db))
+    assert result.returncode == 1
+    assert f"{jsonl}:2: not an X API v2 page" in result.stderr and '"bar"' in result.stderr
+    assert f"{jsonl}:3: an X API v2 page of a kind Territoires does not read" in result.stderr
+    assert ":1:" not in result.stderr and ":4:" not in result.stderr
+    assert "2 pages (2 new)" in result.stdout and "2 skipped" in result.stdout
+    con = connect(snapshot_path(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM territory_posts").fetchall()[0][0] == 1
+    assert con.execute("SELECT count(*) FROM raw_pages WHERE kind = 'other'").fetchall()[0][0] == 0

@@ -1,4 +1,9 @@
-"""``territoires import FILE… --config FILE``: land X API v2 pages from JSONL files."""
+"""``territoires import FILE… --config FILE``: land X API v2 pages from JSONL files.
+
+Each line that cannot be landed (not JSON, not UTF-8, not an X API v2 page) is reported on
+stderr with its file and line; the valid lines of the same file are landed all the same.
+Exit status: 0 every line landed; 1 some lines (or files) were skipped; 2 bad usage.
+"""
 
 from __future__ import annotations
 
@@ -40,4 +45,8 @@ def run(args: argparse.Namespace) -> int:
         f"{s.posts} posts, {s.accounts} accounts, {s.errors} partial errors recorded, "
         f"{len(report.skipped)} skipped"
     )
-    return 1 if report.skipped else 0
+    if report.skipped:
+        print(f"territoires import: {len(report.skipped)} line(s) or file(s) skipped, listed "
+              "above (nothing of them was landed; the valid pages were)", file=sys.stderr)
+        return 1
+    return 0
