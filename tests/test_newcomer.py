@@ -215,3 +215,25 @@ def test_valid_pages_beside_unrecognised_ones_still_land(tmp_path: Path) -> None
     con = connect(snapshot_path(db), read_only=True)
     assert con.execute("SELECT count(*) FROM territory_posts").fetchall()[0][0] == 1
     assert con.execute("SELECT count(*) FROM raw_pages WHERE kind = 'other'").fetchall()[0][0] == 0
+
+
+# ---- report of an empty week -------------------------------------------------------------------
+def test_report_of_a_week_without_data_warns_and_writes_nothing(demo_db: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "revue.pdf"
+    result = territoires("report", "--config", CFG, "--db", str(demo_db), "--week", "2026-W20",
+                         "--out", str(out))
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "2026-W20" in line and "no post" in line and "--allow-empty" in line
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@needs_chromium[1]
+def test_report_of_an_empty_week_is_written_when_asked(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "revue.png"
+    result = territoires("report", "--config", CFG, "--db", str(demo_db), "--week", "2026-W20",
+                         "--out", str(out), "--allow-empty")
+    assert result.returncode == 0, result.stderr
+    assert "no post" in result.stderr and out.read_bytes()[:4] == b"\x89PNG"

@@ -5,7 +5,8 @@ drawn without a browser window: the charts go through kaleido and Debian's Chrom
 (``BROWSER_PATH=/usr/bin/chromium`` or ``chromium`` on ``PATH``). The week is an ISO week
 (``2026-W47``: Monday to Sunday in the territory's time zone); it defaults to the last
 complete week. The figures are judged at the data's last collection, at most 7 days after
-the week (then they are final and the file is the same on every run).
+the week (then they are final and the file is the same on every run). A week without any
+post is not drawn unless ``--allow-empty`` says so: exit status 1 and one line instead.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="output file; .pdf or .png decides the format")
     parser.add_argument("--lang", choices=i18n.LANGS, default="fr", help="default: fr")
+    parser.add_argument(
+        "--allow-empty", action="store_true",
+        help="write the file even when the week holds no post (by default: a warning, no "
+             "file, exit status 1)",
+    )
     parser.add_argument(
         "--pseudonymize", action="store_true",
         help="apply the privacy rules of shared views (aliases for private people; needs "
@@ -89,11 +95,20 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not has_territory(cur, territory.slug):
             raise UsageError(f"{db}: no data for territory {territory.slug!r}")
-        freshness = _data_as_of(cur, territory.slug) or now
+        fetched = _data_as_of(cur, territory.slug)
+        freshness = fetched or now
         as_of = review_as_of(territory, week.until, min(freshness, now))
         review = build_review(cur, territory, week.monday, week.until, as_of)
     finally:
         cur.close()
+    if not review.current.get("posts_total"):
+        last = f"last collection {fetched:%Y-%m-%d %H:%M} UTC" if fetched else "no collection"
+        print(f"territoires report: {week}: no post of {territory.name} that week ({last})"
+              + ("; writing an empty review as asked" if args.allow_empty else
+                 f"; no file written (add --allow-empty to write {out} anyway)"),
+              file=sys.stderr)
+        if not args.allow_empty:
+            return 1
     pseudo = Pseudonymizer(territory, profiles_from_frame(review.profiles), secret,
                            enabled=args.pseudonymize, lang=args.lang)
     doc = review_doc(review, pseudo)
