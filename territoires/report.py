@@ -38,7 +38,6 @@ from territoires.ui.i18n import (
     fmt_datetime,
     fmt_int,
     fmt_minutes,
-    fmt_num,
     fmt_pct,
     fmt_short_date,
     lang,
@@ -274,26 +273,40 @@ def _signed_pct(r: float) -> str:
     return ("+" if r >= 0 else _minus()) + fmt_pct(abs(r))
 
 
-def format_delta(kind: str, now: Any, ref: Any) -> str | None:
-    """The change from ``ref`` to ``now`` in words a room reads ("+12 (+5 %)", "+3 pts")."""
+def shown_change(kind: str, now: Any, ref: Any) -> float | None:
+    """The change from ``ref`` to ``now`` rounded as it is written (counts and minutes to
+    whole numbers, rates to whole points), so its sign is the sign a reader sees."""
     if now is None or ref is None:
         return None
-    d = float(now) - float(ref)
     if kind == "rate":
-        return tr("same") if abs(100 * d) < 0.5 else f"{fmt_num(100 * d, 0, sign=True)} {tr('pts')}"
-    if kind == "minutes":
-        return tr("same") if abs(d) < 0.5 else ("+" if d > 0 else _minus()) + fmt_minutes(abs(d))
+        return float(round(100 * float(now)) - round(100 * float(ref)))
+    return float(round(float(now)) - round(float(ref)))
+
+
+def format_delta(kind: str, now: Any, ref: Any) -> str | None:
+    """The change from ``ref`` to ``now`` in words a room reads ("+12 (+5 %)", "+3 pts").
+    Counts are whole numbers, an average of counts included."""
+    d = shown_change(kind, now, ref)
+    if d is None:
+        return None
     if d == 0:
         return tr("same")
-    digits = 0 if float(ref).is_integer() else 1
-    s = fmt_num(d, digits, sign=True)
-    return f"{s} ({_signed_pct(d / float(ref))})" if ref else s
+    sign = "+" if d > 0 else _minus()
+    if kind == "rate":
+        return f"{sign}{fmt_int(abs(d))} {tr('pts')}"
+    if kind == "minutes":
+        return sign + fmt_minutes(abs(d))
+    s = sign + fmt_int(abs(d))
+    base = round(float(ref))
+    return f"{s} ({_signed_pct(d / base)})" if base else s
 
 
-def _tone(better: int, now: Any, ref: Any, delta: str | None) -> str:
-    if now is None or ref is None or better == 0 or delta == tr("same"):
+def _tone(better: int, now: Any, ref: Any, delta: str | None, kind: str = "count") -> str:
+    """good, bad or neutral, from the change's number as shown (never from its text)."""
+    d = None if better == 0 else shown_change(kind, now, ref)
+    if d is None or delta is None or delta == tr("same"):
         return "neutral"
-    return "good" if (float(now) - float(ref)) * better > 0 else "bad"
+    return "good" if d * better > 0 else "bad"
 
 
 def cards(review: Review) -> list[Card]:
@@ -306,7 +319,8 @@ def cards(review: Review) -> list[Card]:
             key=key, label=tr(f"k.{key}"), value=_fmt(kind, now),
             vs_prev=tr(f"vs.prev.{per}", d=d_prev or tr("vs.none")),
             vs_avg=tr(f"vs.avg.{per}", d=d_avg or tr("vs.none")),
-            tone_prev=_tone(better, now, prev, d_prev), tone_avg=_tone(better, now, avg, d_avg),
+            tone_prev=_tone(better, now, prev, d_prev, kind),
+            tone_avg=_tone(better, now, avg, d_avg, kind),
         ))
     return out
 

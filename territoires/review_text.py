@@ -20,7 +20,7 @@ S: dict[str, dict[str, str]] = {
     "k.interpellations": {"fr": "Interpellations", "en": "Questions to the city"},
     "k.response_rate": {"fr": "Taux de réponse", "en": "Response rate"},
     "k.median_service_response_minutes": {"fr": "Délai médian (heures d'ouverture)",
-                                          "en": "Median delay (opening hours)"},
+                                          "en": "Median time (service hours)"},
     "k.relays": {"fr": "Relais des messages de la ville", "en": "Relays of city posts"},
     "k.local_tweetos": {"fr": "Relayeurs locaux", "en": "Local relayers"},
     "k.hashtag_posts": {"fr": "Messages avec nos hashtags", "en": "Posts with our hashtags"},
@@ -52,7 +52,7 @@ S: dict[str, dict[str, str]] = {
     "s.slow": {"fr": "La réponse la plus lente", "en": "The slowest answer"},
     "s.slow.meta": {
         "fr": "à @{account} le {when} · réponse en {total} ({service} en heures d'ouverture)",
-        "en": "to @{account} on {when} · answered in {total} ({service} in opening hours)",
+        "en": "to @{account} on {when} · answered in {total} ({service} in service hours)",
     },
     "s.new": {"fr": "Nouveaux relayeurs locaux", "en": "New local relayers"},
     "s.new.meta": {"fr": "{relays} relais · {followers} abonnés",

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from territoires.ui import deltas as d
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.i18n import (
@@ -17,7 +18,6 @@ from territoires.ui.i18n import (
     fmt_datetime,
     fmt_int,
     fmt_minutes,
-    fmt_num,
     fmt_pct,
     t,
 )
@@ -82,21 +82,15 @@ with r.guard("today.compare"):
                                ((yesterday, today), (week0, today), (usual0, week0)),
                                view.as_of, **view.pf)
 
-    def count_delta(now: int, usual_total: int, divisor: float) -> str:
-        usual = usual_total / divisor
-        return f"{fmt_num(now - usual, sign=True)} {t('vs.usual')} ({fmt_num(usual)})"
-
-    def rate_delta(now: float | None, usual: float | None) -> str | None:
-        if now is None or usual is None:
-            return None
-        pts = 100 * (now - usual)
-        return f"{pts:+.0f} pts {t('vs.usual')} ({fmt_pct(usual)})"
-
-    def time_delta(now: float | None, usual: float | None) -> str | None:
-        if now is None or usual is None:
-            return None
-        sign = "+" if now >= usual else "−"
-        return f"{sign}{fmt_minutes(abs(now - usual))} {t('vs.usual')} ({fmt_minutes(usual)})"
+    def vs_usual(kind: str, key: str, h: dict, divisor: float, better: int) -> d.Change | None:
+        """This figure against the usual: the previous 4 weeks' count per day (or per week),
+        or their rate or median time."""
+        now, usual = h[key], h_usual[key]
+        if kind == "count":
+            usual = usual / divisor
+            return d.count_change(now, usual, better, d.usual(kind, usual))
+        change = d.rate_change if kind == "rate" else d.time_change
+        return change(now, usual, better, d.usual(kind, usual))
 
     rows = ((t("today.yesterday", day=fmt_date(yesterday, weekday=True)), h_day, 28.0),
             (t("today.week", since=fmt_date(week0), until=fmt_date(yesterday)), h_week, 4.0))
@@ -104,15 +98,13 @@ with r.guard("today.compare"):
         st.subheader(label, anchor=False)
         cols = st.columns(4)
         r.metric(cols[0], "interpellations", fmt_int(h["interpellations"]),
-                 count_delta(h["interpellations"], h_usual["interpellations"], divisor),
-                 delta_color="off")
+                 vs_usual("count", "interpellations", h, divisor, 0))
         r.metric(cols[1], "response_rate", fmt_pct(h["response_rate"]),
-                 rate_delta(h["response_rate"], h_usual["response_rate"]))
+                 vs_usual("rate", "response_rate", h, divisor, +1))
         r.metric(cols[2], "median_service", fmt_minutes(h["median_service_response_minutes"]),
-                 time_delta(h["median_service_response_minutes"],
-                            h_usual["median_service_response_minutes"]), delta_color="inverse")
+                 vs_usual("minutes", "median_service_response_minutes", h, divisor, -1))
         r.metric(cols[3], "relays", fmt_int(h["relays"]),
-                 count_delta(h["relays"], h_usual["relays"], divisor))
+                 vs_usual("count", "relays", h, divisor, +1))
     if view.platform:
         st.caption(t("platform.caption", platform=platform_label(view.platform)))
     else:  # the last 7 days, platform by platform

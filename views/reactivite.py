@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from territoires.ui import charts
+from territoires.ui import deltas as d
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
@@ -47,14 +48,10 @@ with r.guard("resp.headline"):
     c = st.columns(4)
     r.metric(c[0], "interpellations", fmt_int(h["interpellations"]))
     r.metric(c[1], "response_rate", fmt_pct(rate),
-             None if rate is None else f"{100 * rate - target_rate:+.0f} pts · "
-             + t("resp.vs_target", target=fmt_pct(target_rate / 100)))
+             d.rate_change(rate, target_rate / 100, +1, d.target("rate", target_rate / 100)))
     goal = target_hours * 60
     r.metric(c[2], "median_service", fmt_minutes(med_s),
-             None if med_s is None else ("−" if med_s <= goal else "+")
-             + fmt_minutes(abs(med_s - goal)) + " · "
-             + t("resp.vs_target", target=fmt_minutes(goal)),
-             delta_color="inverse")
+             d.time_change(med_s, goal, -1, d.target("minutes", goal)))
     r.metric(c[3], "median", fmt_minutes(h["median_response_minutes"]))
     c = st.columns(4)
     r.metric(c[0], "p90", fmt_minutes(h["p90_response_minutes"]))
@@ -81,7 +78,7 @@ with r.guard("resp.by_account"):
         "response_rate": t("m.response_rate"), "median_response_minutes": t("m.median"),
         "p90_response_minutes": t("m.p90"),
         "median_service_response_minutes": t("m.median_service"),
-        "p90_service_response_minutes": t("m.p90") + " (" + t("col.response_service") + ")",
+        "p90_service_response_minutes": t("m.p90_service"),
     })
 
 # ---- week by week --------------------------------------------------------------------------

@@ -28,8 +28,7 @@ with r.guard("rel.headline"):
     c = st.columns(4)
     r.metric(c[0], "relays", fmt_int(h["relays"]))
     r.metric(c[1], "local_relays", fmt_int(h["local_relays"]),
-             None if share is None else t("rel.share", share=fmt_pct(share)),
-             delta_color="off")
+             note=None if share is None else t("rel.share", share=fmt_pct(share)))
     r.metric(c[2], "local_tweetos", fmt_int(h["local_tweetos"]))
     r.metric(c[3], "potential_reach", fmt_int(h["potential_reach"]))
     r.definitions_link()

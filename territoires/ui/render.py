@@ -22,6 +22,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from territoires.safe_text import csv_safe, display_name, display_text
 from territoires.ui import docs
+from territoires.ui.deltas import Change
 from territoires.ui.i18n import fmt_date, fmt_datetime, t
 from territoires.ui.state import View
 
@@ -127,10 +128,28 @@ def definition_help(key: str) -> str:
     return f"{t(f'm.{key}.help')}\n\n{link} · `{docs.DOC_REL}#{slug}`"
 
 
-def metric(container: Any, key: str, value: str, delta: str | None = None,
-           delta_color: str = "normal", label: str | None = None) -> None:
-    container.metric(label or t(f"m.{key}"), value, delta=delta, delta_color=delta_color,
-                     help=definition_help(key), border=True)
+def metric(container: Any, key: str, value: str, change: Change | None = None,
+           label: str | None = None, note: str | None = None) -> None:
+    """A headline tile. ``change`` (:mod:`territoires.ui.deltas`) carries its sign, so the
+    arrow and the colour come from the number, never from the text's first character;
+    ``note`` is a plain remark under the value (a share), drawn without arrow or colour.
+    The tile shows the short label (``m.<key>.tile`` when there is one); the tooltip starts
+    with the full name."""
+    tile = f"m.{key}.tile"
+    name = t(f"m.{key}")
+    short = label or (t(tile) if t(tile) != tile else name)
+    help_text = definition_help(key)
+    if short != name and label is None:
+        help_text = f"**{name}**\n\n{help_text}"
+    if change is not None:
+        delta: dict[str, Any] = {"delta": change.text, "delta_color": change.colour,
+                                 "delta_arrow": change.arrow,
+                                 "delta_description": change.note or None}
+    elif note:
+        delta = {"delta": note, "delta_color": "gray", "delta_arrow": "off"}
+    else:
+        delta = {}
+    container.metric(short, value, help=help_text, border=True, **delta)
 
 
 def definitions_link() -> None:
