@@ -237,3 +237,26 @@ def test_report_of_an_empty_week_is_written_when_asked(demo_db: Path, tmp_path: 
                          "--out", str(out), "--allow-empty")
     assert result.returncode == 0, result.stderr
     assert "no post" in result.stderr and out.read_bytes()[:4] == b"\x89PNG"
+
+
+# ---- docs/configuration.md ---------------------------------------------------------------------
+def test_the_configuration_doc_describes_every_key_in_both_languages(tmp_path: Path) -> None:
+    from territoires.config import _SCHEMA, load_config
+
+    pointer = re.search(r"see (docs/\S+\.md)", EXAMPLE_CONFIG.read_text())
+    assert pointer, "examples/villeneuve.toml should point to its documentation"
+    doc = (ROOT / pointer[1]).read_text()
+    assert pointer[1] == "docs/configuration.md"
+    french, english = doc.split("\n## English\n")
+    for section, keys in _SCHEMA.items():
+        heading = f"### `[[{section}]]`" if section == "accounts" else f"### `[{section}]`"
+        assert heading in french and heading in english, section
+        for key in keys:
+            assert f"| `{key}` |" in french.split("\n## Français\n")[1], f"{section}.{key}"
+            assert f"| `{key}` |" in english, f"{section}.{key}"
+    example = re.search(r"```toml\n(.*?)```", doc, re.S)
+    assert example
+    cfg = tmp_path / "ville.toml"
+    cfg.write_text(example[1])
+    territory = load_config(cfg)  # the example in the doc is a valid file
+    assert territory.slug == "villeneuve" and territory.shared_text == "truncate"
