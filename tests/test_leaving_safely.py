@@ -154,6 +154,7 @@ def build_hostile(db: Path) -> None:
     hot = s.post("vsl_sortir", "2026-11-19T10:00", "Fête samedi #Villeneuve " + LEAKY_TEXT)
     for who in ("priv_alice", "priv_bob", "gros_compte", "url_name"):
         s.repost(who, hot, "2026-11-19T12:00")
+    s.post("priv_bob", "2026-11-17T09:00", "@villeneuve_fr \u202eenarf\r\nsuite\tfin")
     s.post("priv_alice", "2026-11-28T10:00", "@villeneuve_fr " + "ligne\n" * 3000)
     s.post("gros_compte", "2026-11-28T11:00", "@villeneuve_fr Voir www.evil.example/login")
     s.post("url_name", "2026-11-28T12:00", "@villeneuve_fr https://evil.example/x")
@@ -290,3 +291,13 @@ def test_report_with_a_100kb_name_stays_short(hostile_db: Path, tmp_path: Path) 
     from PIL import Image
 
     assert Image.open(io.BytesIO(png)).height < 7000
+
+
+def test_thread_picker_labels_are_one_line(app) -> None:
+    at = app(**{"from": "2026-11-16", "to": "2026-11-22"})
+    at.switch_page("views/conversations.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = at.selectbox(key="w_conv").options
+    assert any("enarf suite fin" in o for o in labels), labels
+    for o in labels:
+        assert not set(o) & set(BIDI + "\r\n\t") and len(o) < 120, repr(o)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from territoires.safe_text import display_name
 from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q
@@ -123,8 +124,8 @@ with r.guard("conv.threads"):
             if not k:
                 return "—"
             row = choices[k]
-            text = _text(row.root_text, t("conv.root_erased")).replace("\n", " ")
-            return f"{row.size} · {fmt_datetime(view.local(row.started_at))} · {text[:70]}"
+            text = display_name(_text(row.root_text, t("conv.root_erased")), 70)  # one line
+            return f"{row.size} · {fmt_datetime(view.local(row.started_at))} · {text}"
 
         picked = st.selectbox(t("conv.open"), ["", *choices], key=key, format_func=label)
         r.mirror_to_url("conv", picked)
