@@ -2,6 +2,8 @@
 # Python 3.11: they bootstrap uv (into .tools/) and install the locked dependencies.
 
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+# the README's commands are `.venv/bin/territoires …`: the environment is always ./.venv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 PORT ?= 8501
 POSTS ?= 20000
 

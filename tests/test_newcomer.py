@@ -260,3 +260,118 @@ def test_the_configuration_doc_describes_every_key_in_both_languages(tmp_path: P
     cfg.write_text(example[1])
     territory = load_config(cfg)  # the example in the doc is a valid file
     assert territory.slug == "villeneuve" and territory.shared_text == "truncate"
+
+
+# ---- the README's command lines ----------------------------------------------------------------
+def sh_lines(markdown: str) -> list[str]:
+    """Every command line of the ```sh blocks, comments and blank lines dropped."""
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", markdown, re.S):
+        for line in block.splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            if line and not line.startswith("#"):
+                out.append(line)
+    return out
+
+
+README_LINES = sh_lines((ROOT / "README.md").read_text())
+TERRITOIRES_LINES = [x for x in README_LINES if "territoires " in x and not x.startswith("cp ")]
+
+
+def test_the_readme_starts_with_make_demo_and_make_test_and_its_targets_exist() -> None:
+    assert README_LINES[:2] == ["make demo", "make test"]
+    makefile = (ROOT / "Makefile").read_text()
+    for line in README_LINES:
+        if line.startswith("make "):
+            assert re.search(rf"^{re.escape(line.split()[1])}:", makefile, re.M), line
+
+
+def test_every_territoires_line_of_the_readme_resolves_after_make_demo() -> None:
+    import shlex
+
+    from territoires.cli import build_parser
+
+    assert len(TERRITOIRES_LINES) >= 10
+    assert (ROOT / ".venv" / "bin" / "territoires").is_file()  # what `make demo` leaves
+    for line in TERRITOIRES_LINES:
+        argv = shlex.split(line)
+        # not `uv run` (uv is in .tools/bin, not on PATH) nor a bare name (not on PATH either)
+        assert argv[0] == ".venv/bin/territoires", line
+        try:
+            args = build_parser().parse_args(argv[1:])  # the subcommand and its options exist
+        except SystemExit:
+            pytest.fail(f"the CLI refuses the README's line: {line}")
+        assert args.command == argv[1]
+    docs = "\n".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
+    assert not [x for x in sh_lines(docs) if x.startswith("uv ")], "docs still say `uv run`"
+
+
+def _readme_run(tmp: Path) -> dict[str, subprocess.CompletedProcess]:
+    """Run the README's lines in order in a fresh folder, as a newcomer would: verbatim,
+    except that the demo is small, pinned to 2026-11-30 and does not serve, and `serve`
+    gets a free port. The collection lines need the network: only parsed (above)."""
+    from tests.conftest import fixture_path
+    from tests.live import free_port
+
+    (tmp / "examples").symlink_to(ROOT / "examples")
+    (tmp / ".venv").symlink_to(ROOT / ".venv")
+    (tmp / "pages.jsonl").write_bytes(
+        fixture_path("x-api-v2", "twarc-csv", "two_tweets.jsonl").read_bytes())
+    env = {k: v for k, v in NO_SECRET.items()
+           if k not in ("TERRITOIRES_DB", "X_BEARER_TOKEN", "TWITTER_BEARER_TOKEN")}
+    results = {}
+    for line in README_LINES:
+        if line.startswith(("make ", "source ")) or " collect " in line:
+            continue
+        if " demo " in line:
+            line += " --posts 1500 --anchor 2026-11-30 --no-serve"
+        if line.endswith(" serve"):
+            import time
+            import urllib.request
+
+            port = free_port()
+            proc = subprocess.Popen(["bash", "-c", f"exec {line} --port {port}"], cwd=tmp,
+                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                for _ in range(300):
+                    try:
+                        with urllib.request.urlopen(
+                                f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                            ok = r.status == 200
+                            break
+                    except OSError:
+                        assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+                        time.sleep(0.2)
+                else:
+                    ok = False
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+            results["serve"] = subprocess.CompletedProcess(line, 0 if ok else 1, "", "")
+            continue
+        if " report " in line and not Path("/usr/bin/chromium").exists():
+            continue
+        results[line.split()[1] if line.startswith(".venv") else line.split()[0]] = \
+            subprocess.run(["bash", "-c", line], cwd=tmp, env=env, capture_output=True,
+                           text=True, timeout=300)
+    return results
+
+
+@pytest.mark.slow
+def test_the_readme_lines_run_in_order_in_a_fresh_folder(tmp_path: Path) -> None:
+    import json
+
+    r = _readme_run(tmp_path)
+    for name, result in r.items():
+        assert "Traceback" not in result.stderr, (name, result.stderr)
+    for name in ("cp", "demo", "import", "metrics", "share", "serve", "rebuild", "purge"):
+        assert r[name].returncode == 0, (name, r[name].stderr)
+    assert json.loads(r["metrics"].stdout)["interpellations"] > 0
+    secret = (tmp_path / "territoires.duckdb.share-secret").read_text().strip()
+    token = r["share"].stdout.strip().split("share=")[1]
+    assert share.verify(token, secret.encode(), datetime.now(UTC).replace(tzinfo=None))
+    if "report" in r:
+        assert r["report"].returncode == 0, r["report"].stderr
+        assert (tmp_path / "revue.pdf").read_bytes()[:5] == b"%PDF-"
+    assert r["forget"].returncode in (0, 1)  # 1: nobody of that name in the demo
+    assert one_line(r["forget"]) if r["forget"].stderr else True
