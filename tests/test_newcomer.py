@@ -375,3 +375,32 @@ def test_the_readme_lines_run_in_order_in_a_fresh_folder(tmp_path: Path) -> None
         assert (tmp_path / "revue.pdf").read_bytes()[:5] == b"%PDF-"
     assert r["forget"].returncode in (0, 1)  # 1: nobody of that name in the demo
     assert one_line(r["forget"]) if r["forget"].stderr else True
+
+
+@pytest.mark.parametrize("command", ["metrics", "import", "rebuild"])
+def test_a_db_of_another_application_is_refused_and_left_alone(tmp_path: Path,
+                                                               command: str) -> None:
+    import duckdb
+
+    other = tmp_path / "compta.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE factures (id INTEGER)")
+    con.close()
+    before = other.read_bytes()
+    result = territoires(command, *DB_COMMANDS[command], "--db", str(other), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a Territoires warehouse" in one_line(result)
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "compta.duckdb"]
+
+
+def test_an_empty_duckdb_file_and_a_real_warehouse_are_accepted(demo_db: Path,
+                                                                tmp_path: Path) -> None:
+    import duckdb
+
+    from warehouse.db import check_warehouse_path
+
+    duckdb.connect(str(tmp_path / "new.duckdb")).close()
+    check_warehouse_path(tmp_path / "new.duckdb")
+    check_warehouse_path(demo_db)
+    check_warehouse_path(tmp_path / "not-yet.duckdb")

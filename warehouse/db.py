@@ -57,6 +57,9 @@ def check_warehouse_path(db: str | os.PathLike[str]) -> None:
         if head[8:12] != DUCKDB_MAGIC:
             raise NotAWarehouse(f"{path}: not a Territoires warehouse (not a DuckDB database "
                                 "file); give another --db or $TERRITOIRES_DB")
+        if _foreign_tables(path):
+            raise NotAWarehouse(f"{path}: a DuckDB database, but not a Territoires warehouse "
+                                "(it has tables and no schema_migrations); give another --db")
         return
     for parent in path.parents:
         if parent.exists():
@@ -93,6 +96,23 @@ def memory_limit() -> str | None:
             f"TERRITOIRES_MEMORY_LIMIT: a size like '3GB' or '512MiB' expected, got {value!r}"
         )
     return value
+
+
+def _foreign_tables(path: Path) -> bool:
+    """Whether the DuckDB file ``path`` holds tables but none of a warehouse's migrations (a
+    writer would otherwise add the warehouse's tables to another application's database).
+    A file another process holds open for writing is not checked here."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        names = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+            "current_database()").fetchall()}
+    finally:
+        con.close()
+    return bool(names) and "schema_migrations" not in names
 
 
 def connect(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
