@@ -57,7 +57,9 @@ def check_warehouse_path(db: str | os.PathLike[str]) -> None:
         if head[8:12] != DUCKDB_MAGIC:
             raise NotAWarehouse(f"{path}: not a Territoires warehouse (not a DuckDB database "
                                 "file); give another --db or $TERRITOIRES_DB")
-        if _foreign_tables(path):
+        # a published snapshot says it is ours: the main file is not opened (a reader must
+        # never hold it while a writer starts)
+        if not snapshot_path(path).exists() and _foreign_tables(path):
             raise NotAWarehouse(f"{path}: a DuckDB database, but not a Territoires warehouse "
                                 "(it has tables and no schema_migrations); give another --db")
         return
