@@ -35,6 +35,7 @@ from typing import Any
 
 import duckdb
 
+from collectors.redact import redact
 from warehouse import collect as sql
 
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
@@ -109,11 +110,13 @@ class Run:
         """Record one problem (kept in the run's ``errors`` JSON, bounded in size)."""
         self.error_count += 1
         if len(self.errors) < MAX_LOGGED_ERRORS:
-            entry: dict[str, Any] = {"kind": kind, "message": message, "at": _now().isoformat()}
+            entry: dict[str, Any] = {
+                "kind": kind, "message": redact(message), "at": _now().isoformat()
+            }  # an error body can echo a credential (collectors/redact.py)
             if endpoint:
-                entry["endpoint"] = endpoint
+                entry["endpoint"] = redact(endpoint)
             if query:
-                entry["query"] = query
+                entry["query"] = redact(query)
             self.errors.append(entry)
 
     @property
@@ -169,7 +172,7 @@ def finish_run(
     """Close the run with ``status`` (ok, partial or failed) and a one-line ``message``."""
     if status not in STATUSES[1:]:
         raise ValueError(f"run status must be one of ok, partial, failed (got {status!r})")
-    run.status, run.message, run.ended_at = status, message, _now()
+    run.status, run.message, run.ended_at = status, redact(message), _now()
     sql.update_run(
         con,
         run.run_id,
@@ -179,7 +182,7 @@ def finish_run(
         errors_json=run.errors_json(),
         cost_usd=run.cost_usd,
         status=status,
-        message=message,
+        message=run.message,
         ended_at=run.ended_at,
     )
 

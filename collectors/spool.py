@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from collectors.redact import redact, redact_bytes
 from collectors.state import apply_update
 from warehouse.db import spool_dir
 from warehouse.load import LoadStats, load_pages
@@ -76,6 +77,8 @@ def spool_page(
     folder = spool_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
     fetched = fetched_at or datetime.now(UTC).replace(tzinfo=None)
+    # every secret the process knows, out of what is stored (collectors/redact.py)
+    body, canonical, origin, query = (redact(x) for x in (body, canonical, origin, query))
     envelope = {
         "v": 1,
         "territory": territory,
@@ -112,8 +115,9 @@ def reject(
     folder.mkdir(parents=True, exist_ok=True)
     stem = name or f"{time.time_ns():020d}-{os.getpid()}-{next(_seq):06d}"
     path = folder / f"{stem}.body"
-    _write_atomic(path, body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
-    _write_atomic(folder / f"{stem}.reason.txt", (reason.rstrip() + "\n").encode("utf-8"))
+    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    _write_atomic(path, redact_bytes(data))  # no secret kept aside (collectors/redact.py)
+    _write_atomic(folder / f"{stem}.reason.txt", (redact(reason.rstrip()) + "\n").encode("utf-8"))
     return path
 
 

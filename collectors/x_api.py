@@ -39,6 +39,7 @@ from collectors.faults import (
     classify_connection_error,
     explain_denial,
 )
+from collectors.redact import register
 from collectors.routing import route_session
 
 TWEET_FIELDS = [
@@ -192,6 +193,7 @@ class XApi:
         on_wait: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        register(token)  # redacted from whatever is stored or printed (collectors/redact.py)
         self.policy = policy or RetryPolicy.from_env()
         self.client = tweepy.Client(
             bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False

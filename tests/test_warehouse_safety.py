@@ -203,3 +203,76 @@ def test_a_full_disk_is_named_in_one_line_not_cannot_rollback(tmp_path: Path) ->
     assert len(lines) == 1, result.stderr
     assert "No space left on device" in lines[0] and "the disk is full" in lines[0]
     assert "cannot rollback" not in result.stderr and "Traceback" not in result.stderr
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+BEARER = (
+    "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMD"
+    "jRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+)
+PROXY_PASSWORD = "pr0xy-S3cret-pw"
+
+
+def _echoing_api(*args, **kwargs):
+    """The fake X API behind an upstream that echoes the request's Authorization header in
+    every answer: 200 pages, error bodies and a malformed body alike."""
+    from tests.fake_x_api import FakeXApi, Recorded
+
+    class Echoing(FakeXApi):
+        def handle(self, method, path, query, headers):  # noqa: ANN001, ANN202
+            rec = super().handle(method, path, query, headers)
+            auth = headers.get("authorization", "")
+            try:
+                doc = json.loads(rec.body)
+            except ValueError:  # the malformed fault: the echo comes first, then the cut
+                return Recorded(rec.status, rec.headers,
+                                b'{"echo": "' + auth.encode() + b'", ' + rec.body[1:])
+            if isinstance(doc, dict):
+                doc["echo"] = {"authorization": auth}
+                if "detail" in doc:
+                    doc["detail"] = f"{doc['detail']} (you sent Authorization: {auth})"
+            return Recorded(rec.status, rec.headers, json.dumps(doc).encode())
+
+    return Echoing(*args, **kwargs)
+
+
+def test_no_secret_is_stored_or_printed_when_the_upstream_echoes_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from collectors import spool
+    from collectors.x_collect import collect, summary
+    from tests.fake_x_api import fast_policy, make_dataset, x_territory
+
+    territory = x_territory()
+    ds = make_dataset(60, city_handles=tuple(territory.handles("x")), seed=5)
+    db = tmp_path / "w.duckdb"
+    with _echoing_api(ds.users, ds.all_posts(), token=BEARER) as fake:
+        fake.page_cap = 30
+        fake.inject("malformed", r"^/2/users/\d+/mentions$", times=1)
+        fake.inject("503", r"^/2/tweets/search/recent$", times=None)
+        proxied = fake.url.replace("http://", f"http://territoires:{PROXY_PASSWORD}@")
+        monkeypatch.setenv("TERRITOIRES_X_API_URL", proxied)
+        report = collect([territory], db, BEARER, policy=fast_policy(), sleep=lambda s: None)
+        assert any("echo" in body.decode() and BEARER in body.decode()
+                   for _, _, body in fake.responses)  # the upstream did echo it
+    assert report.status == "partial"
+    assert list(spool.rejected_dir(db).glob("*.body"))  # the malformed page was kept aside
+    printed = summary(report)
+    assert "[redacted]" in printed  # the proxy URL is shown, without its password
+    con = connect(db, read_only=True)
+    try:
+        stored = json.dumps(con.execute(
+            "SELECT (SELECT list(body || coalesce(origin, '')) FROM raw_pages), "
+            "(SELECT list(message || errors) FROM collect_runs), "
+            "(SELECT list(coalesce(detail, '') || coalesce(title, '')) FROM page_errors)"
+        ).fetchall(), default=str)
+        assert con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0] > 0
+    finally:
+        con.close()
+    assert "[redacted]" in stored
+    files = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for secret in (BEARER, PROXY_PASSWORD):
+        assert secret not in printed
+        assert secret not in stored
+        assert secret.encode() not in files  # the warehouse, its snapshot, the spool

@@ -71,6 +71,7 @@ def _retention(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from collectors.faults import RetryPolicy
+    from collectors.redact import redact
     from collectors.x_api import bearer_token
     from collectors.x_collect import CollectSettings, collect, summary
     from territoires.cli import UsageError
@@ -85,10 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
         lines = collect_social(
             territories, db_path(args.db), other, wait=args.wait,
-            log=lambda m: None if args.quiet else print(f"collect: {m}", file=sys.stderr),
+            log=lambda m: None if args.quiet else print(f"collect: {redact(m)}", file=sys.stderr),
         )
         for _slug, _platform, status, line in lines:
-            print(line)
+            print(redact(line))
             other_status = other_status or (0 if status == "ok" else 1)
         if "x" not in platforms:
             _retention(args)
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(line: str) -> None:
         if not args.quiet:
-            print(f"collect: {line}", file=sys.stderr, flush=True)
+            print(f"collect: {redact(line)}", file=sys.stderr, flush=True)
 
     report = collect(
         territories,
