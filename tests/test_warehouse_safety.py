@@ -276,3 +276,31 @@ def test_no_secret_is_stored_or_printed_when_the_upstream_echoes_it(
         assert secret not in printed
         assert secret not in stored
         assert secret.encode() not in files  # the warehouse, its snapshot, the spool
+
+
+# -- retention of the raw layer's content ----------------------------------------------------
+
+
+def test_purge_removes_old_posts_from_recent_raw_pages_and_rebuild_agrees(con) -> None:
+    from tests.scenario import make_territory
+    from tests.test_retention_erasure import _tables
+    from warehouse.load import rebuild
+    from warehouse.retention import purge
+
+    s = Scenario(make_territory(privacy={"retention_days": 60}))
+    s.user("ville", id="1")
+    s.user("alice", id="2001")
+    old = s.post("alice", "2024-01-10 10:00", "@ville Vieux-Texte-9f2 trou #ville")
+    new = s.post("alice", "2024-06-01 08:00", "@ville encore #Ville")
+    answer = s.reply("ville", new, "2024-06-01 09:00", "@alice merci")
+    # a backfill fetched in June carries January's post with the recent ones
+    s.land(con, [old, new, answer], fetched_at=datetime(2024, 6, 3))
+    purge(con, now=datetime(2024, 6, 10))
+    bodies = " ".join(b for (b,) in con.execute("SELECT body FROM raw_pages").fetchall())
+    assert "Vieux-Texte-9f2" not in bodies and old not in bodies
+    assert new in bodies and answer in bodies
+    ids = {r[0] for r in con.execute("SELECT id FROM posts").fetchall()}
+    assert ids == {new, answer}
+    purged = _tables(con)
+    rebuild(con)
+    assert _tables(con) == purged

@@ -236,28 +236,12 @@ def _targets_for_account(
     return list(targets.values())
 
 
-def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
-    """Erase ``target`` from the raw layer and the tables (inside the caller's transaction)."""
-    report = ErasureReport()
+def rewrite_pages(con: duckdb.DuckDBPyConnection, target: Target) -> int:
+    """Rewrite every raw page that holds ``target`` without it, keeping its ``page_id`` (so
+    re-importing the original file does not bring it back); returns how many. Used by
+    erasure and by retention (:mod:`warehouse.retention`: old posts in recent pages)."""
+    rewritten = 0
     p = target.platform
-    # the target's posts, then the pure reposts of any of them
-    if target.user_ids:
-        target.post_ids |= {
-            r[0]
-            for r in con.execute(
-                "SELECT id FROM posts WHERE platform = ? AND list_contains(?, author_id)",
-                [p, sorted(target.user_ids)],
-            ).fetchall()
-        }
-    if target.post_ids:
-        target.post_ids |= {
-            r[0]
-            for r in con.execute(
-                "SELECT id FROM posts WHERE platform = ? AND list_contains(?, reposted_id)",
-                [p, sorted(target.post_ids)],
-            ).fetchall()
-        }
-    # raw pages: rewrite every page that holds the target, keeping its page_id
     needles = target.needles()
     if needles:
         candidates = con.execute(
@@ -280,7 +264,32 @@ def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
                 "UPDATE raw_pages SET body = ?, canonical = ? WHERE page_id = ?",
                 [new_body or body, new_canonical or canonical, page_id],
             )
-            report.pages_rewritten += 1
+            rewritten += 1
+    return rewritten
+
+
+def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
+    """Erase ``target`` from the raw layer and the tables (inside the caller's transaction)."""
+    report = ErasureReport()
+    p = target.platform
+    # the target's posts, then the pure reposts of any of them
+    if target.user_ids:
+        target.post_ids |= {
+            r[0]
+            for r in con.execute(
+                "SELECT id FROM posts WHERE platform = ? AND list_contains(?, author_id)",
+                [p, sorted(target.user_ids)],
+            ).fetchall()
+        }
+    if target.post_ids:
+        target.post_ids |= {
+            r[0]
+            for r in con.execute(
+                "SELECT id FROM posts WHERE platform = ? AND list_contains(?, reposted_id)",
+                [p, sorted(target.post_ids)],
+            ).fetchall()
+        }
+    report.pages_rewritten = rewrite_pages(con, target)
     # tables
     con.execute("CREATE OR REPLACE TEMP TABLE _erase_posts (platform VARCHAR, id VARCHAR)")
     if target.post_ids:

@@ -153,6 +153,12 @@ def _purge_territory(
         [slug, purged_before],
     )
     rollups.refresh_posts(con, "_expiring")
+    # the old posts, to find those purged below and remove them from recent raw pages too
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _old_posts AS SELECT platform, id FROM posts "
+        "WHERE created_at < ?",
+        [purged_before],
+    )
     # 2. the horizon, then the raw pages fetched before it and what came only from them
     con.execute(
         "INSERT OR REPLACE INTO retention_horizon VALUES (?, ?, ?, ?, ?)",
@@ -178,6 +184,7 @@ def _purge_territory(
         con.execute(f"DELETE FROM {table} WHERE page_id IN (SELECT page_id FROM _gone_pages)")  # noqa: S608
     # 3. old posts that came in recent pages
     posts += enforce_horizon(con)
+    pages_rewritten = _rewrite_recent_pages(con)
     con.execute(
         "INSERT INTO retention_runs VALUES (?, ?, ?, ?, ?, ?)",
         [now, slug, purged_before, pages, posts, accounts],
@@ -188,7 +195,24 @@ def _purge_territory(
         "pages_removed": int(pages),
         "posts_removed": int(posts),
         "accounts_removed": int(accounts),
+        "pages_rewritten": pages_rewritten,
     }
+
+
+def _rewrite_recent_pages(con: duckdb.DuckDBPyConnection) -> int:
+    """Retention applies to the raw layer's content, not only to whole pages: a recent page
+    (a backfill, a search that reached back) still held the full JSON of posts the tables
+    just dropped. Those records are removed from the pages that hold them, as erasure does
+    (:func:`warehouse.erasure.rewrite_pages`), so ``rebuild`` after ``purge`` gives the same
+    tables and the old text is gone."""
+    from warehouse.erasure import Target, rewrite_pages
+
+    gone = con.execute(
+        "SELECT platform, list(id) FROM (SELECT platform, id FROM _old_posts "
+        "ANTI JOIN posts USING (platform, id)) GROUP BY platform"
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS _old_posts")
+    return sum(rewrite_pages(con, Target(p, post_ids=set(ids))) for p, ids in gone)
 
 
 def purge(
