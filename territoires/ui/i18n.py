@@ -40,6 +40,10 @@ S: dict[str, dict[str, str]] = {
     "nav.definitions": {"fr": "Définitions", "en": "Definitions"},
     "nav.section.follow": {"fr": "Suivi", "en": "Follow-up"},
     "nav.section.about": {"fr": "Données et méthode", "en": "Data and method"},
+    "nav.unknown": {
+        "fr": "L'adresse « {path} » ne correspond à aucune page : voici la page d'accueil.",
+        "en": "The address “{path}” matches no page: here is the home page.",
+    },
     "filter.territory": {"fr": "Territoire", "en": "Territory"},
     "filter.period": {"fr": "Période", "en": "Period"},
     "filter.period.help": {

@@ -58,12 +58,41 @@ def warehouse() -> str:
 
 
 def navigation() -> st.navigation:  # type: ignore[valid-type]
+    """The page list; ``/aujourdhui`` (the home page's own name) opens the home page, and an
+    unknown path opens it too, with a note in the reader's language (docs/dashboard.md)."""
     pages = [
         st.Page(str(ROOT / f), title=t(k), icon=i, url_path=u, default=(n == 0))
         for n, (f, k, i, u) in enumerate(PAGES)
     ]
+    unknown = route_unknown_path({p.url_path for p in pages[1:]}, home=PAGES[0][3])
     sections = {t("nav.section.follow"): pages[:6], t("nav.section.about"): pages[6:]}
-    return st.navigation(sections, position="sidebar")
+    page = st.navigation(sections, position="sidebar")
+    if unknown:
+        from territoires.ui.render import md_escape
+
+        shown = unknown if len(unknown) <= 80 else unknown[:79] + "…"
+        st.info(md_escape(t("nav.unknown", path=shown)), icon=":material/explore_off:")
+    return page
+
+
+def route_unknown_path(known: set[str], home: str = "") -> str | None:
+    """Send a URL path that names no page (or names the home page, which lives at ``/``) to
+    the home page, before ``st.navigation`` would answer it with Streamlit's own English
+    "Page not found" dialog. Returns the unknown path, to be told to the reader (``None``
+    for a known page, the home page, or a run without a browser session)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        pm = ctx.pages_manager if ctx is not None else None
+        name = (pm.intended_page_name or "").strip("/") if pm is not None else ""
+        if pm is None or pm.intended_page_script_hash or not name or name in known:
+            return None
+        pm.set_script_intent("", "")  # the default page: the home page
+    except Exception:  # noqa: BLE001 - a Streamlit without this internal: its own dialog
+        log.warning("could not route the unknown path", exc_info=True)
+        return None
+    return None if name == home else name
 
 
 def _now() -> datetime:
