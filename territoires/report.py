@@ -33,6 +33,7 @@ from territoires.config import Territory
 from territoires.privacy import Pseudonymizer
 from territoires.review_text import tr
 from territoires.safe_text import display_name, display_text
+from territoires.ui import periods
 from territoires.ui.i18n import (
     fmt_date,
     fmt_datetime,
@@ -139,14 +140,28 @@ class Review:
             return IsoWeek.containing(self.since)
         return None
 
+    @property
+    def today(self) -> date:
+        """The as-of instant's local date: that day is still incomplete."""
+        return _local(self, self.as_of).date()
+
+    @property
+    def complete(self) -> bool:
+        """Whether the period had ended at the as-of instant: a period still in progress is
+        never compared with whole ones (docs/dashboard.md, "Périodes incomplètes")."""
+        return periods.period_complete(self.until, self.today)
+
     def value(self, key: str) -> Any:
         return self.current[key]
 
     def previous(self, key: str) -> Any:
-        return self.history[0][key] if self.history else None
+        return self.history[0][key] if self.history and self.complete else None
 
     def average(self, key: str) -> float | None:
-        """Mean of the previous periods' figures (those defined)."""
+        """Mean of the previous periods' figures (those defined); none for a period still in
+        progress (see :attr:`complete`)."""
+        if not self.complete:
+            return None
         vals = [h[key] for h in self.history if h[key] is not None]
         return sum(vals) / len(vals) if vals else None
 
@@ -344,42 +359,78 @@ def style(fig: go.Figure, font: int = 24, height: int = 440, legend_rows: int = 
     return fig
 
 
-def _day_labels(days: list[date], short: bool) -> list[str]:
-    return [fmt_short_date(d) if short else f"{d.day:02d}/{d.month:02d}" for d in days]
+def _day_labels(days: list[date], short: bool) -> list[object]:
+    """Up to a week: the weekday over the day of the month, upright ("lun." over "16"; the
+    month is in the subtitle), narrow enough for seven on a phone. Longer: the dates
+    themselves, on a date axis that thins its ticks to the width (:func:`_day_axis`)."""
+    if short:
+        return [f"{fmt_short_date(d).split(' ')[0]}<br>{d.day}" for d in days]
+    return [d.isoformat() for d in days]
+
+
+def _day_axis(fig: go.Figure, short: bool) -> go.Figure:
+    """Day ticks never turned on their side: a phone gets fewer ticks, not rotated ones."""
+    if short:
+        fig.update_xaxes(type="category", tickangle=0)
+    else:
+        fig.update_xaxes(type="date", tickformat="%d/%m", tickangle=0, dtick=None)
+    return fig
+
+
+def _daily(review: Review, days: list[date], values: list[Any]) -> list[Any]:
+    """A day's value, or None for a day after the as-of day (nothing collected yet: no bar,
+    rather than a zero)."""
+    return [None if periods.day_state(d, review.today) == periods.FUTURE else v
+            for d, v in zip(days, values, strict=True)]
 
 
 def figures(review: Review, font: int = 24, height: int = 440, legend_rows: int = 1
             ) -> list[tuple[str, go.Figure]]:
-    """Interpellations per day, the last five periods, hashtag posts per day."""
-    week = review.days <= 14
+    """Interpellations per day, the last five periods, hashtag posts per day.
+
+    The as-of day is drawn lighter and hatched, the days after it are left empty, and a
+    period still in progress is marked in the five-period chart (docs/dashboard.md,
+    "Périodes incomplètes")."""
+    week = review.days <= 7
     days = list(review.daily["local_date"])
     x = _day_labels(days, week)
+    partial = [periods.day_state(d, review.today) == periods.PARTIAL for d in days]
     daily = go.Figure()
     for status, color in (("answered", BLUE), ("pending", OCHRE), ("missed", RED)):
-        daily.add_trace(go.Bar(x=x, y=review.daily[status], name=tr(f"fig.daily.{status}"),
-                               marker_color=color))
+        daily.add_trace(go.Bar(x=x, y=_daily(review, days, list(review.daily[status])),
+                               name=tr(f"fig.daily.{status}"), marker_color=color))
+    periods.mark_bars(daily, partial, tr("fig.partial.day"))
     daily.update_layout(barmode="stack")
     daily.update_yaxes(tickformat="d")
-    out = [(tr("fig.daily"), style(daily, font, height, legend_rows))]
+    out = [(tr("fig.daily"), _day_axis(style(daily, font, height, legend_rows), week))]
 
-    periods = [*reversed(review.history), review.current]
+    history = [*reversed(review.history), review.current]
     if review.week is not None:
         prefix = "S" if lang() == "fr" else "W"
         labels = [f"{prefix}{IsoWeek.containing(date.fromisoformat(h['since'])).week}"
-                  for h in periods]
+                  for h in history]
     else:
-        labels = [fmt_short_date(date.fromisoformat(h["since"])) for h in periods]
+        labels = [fmt_short_date(date.fromisoformat(h["since"])) for h in history]
+    # horizontal bars: each value label has its own row, so labels never collide, even on
+    # a phone's width; the oldest period on top
     trend = go.Figure()
+    top = 0
     for key, color in (("interpellations", BLUE), ("relays", RED)):
-        vals = [h[key] for h in periods]
-        trend.add_trace(go.Bar(x=labels, y=vals, name=tr(f"fig.trend.{key}"), marker_color=color,
-                               text=[fmt_int(v) for v in vals], textposition="outside",
-                               textfont={"size": font, "color": INK}, cliponaxis=False,
-                               constraintext="none"))
+        vals = [h[key] for h in history]
+        top = max([top, *[v or 0 for v in vals]])
+        trend.add_trace(go.Bar(y=labels, x=vals, orientation="h", name=tr(f"fig.trend.{key}"),
+                               marker_color=color, text=[fmt_int(v) for v in vals],
+                               textposition="outside", textfont={"size": font, "color": INK},
+                               cliponaxis=False, constraintext="none"))
+    periods.mark_bars(trend, [False] * (len(history) - 1) + [not review.complete],
+                      tr("fig.partial.week" if review.week else "fig.partial.period"))
     trend.update_layout(barmode="group")
-    trend.update_yaxes(tickformat="d")
-    out.append((tr("fig.trend.week" if review.week else "fig.trend.period"),
-                style(trend, font, height, legend_rows)))
+    trend = style(trend, font, height, legend_rows)
+    trend.update_yaxes(autorange="reversed", type="category", zeroline=False, rangemode="normal",
+                       showgrid=False)
+    trend.update_xaxes(tickformat="d", showgrid=True, gridcolor="#c8c8c8", showticklabels=False,
+                       range=[0, max(top, 1) * 1.35])  # room for the labels right of the bars
+    out.append((tr("fig.trend.week" if review.week else "fig.trend.period"), trend))
 
     if len(review.territory.hashtags):
         ht = review.hashtags
@@ -388,11 +439,13 @@ def figures(review: Review, font: int = 24, height: int = 440, legend_rows: int 
             sub = ht[ht["hashtag"] == tag] if len(ht) else ht
             counts = dict(zip(pd.to_datetime(sub["local_date"]).dt.date, sub["posts"],
                               strict=True)) if len(sub) else {}
-            tags.add_trace(go.Bar(x=x, y=[int(counts.get(d, 0)) for d in days], name=tag,
-                                  marker_color=(BLUE, RED, OCHRE, GREY)[n % 4]))
+            tags.add_trace(go.Bar(x=x, y=_daily(review, days,
+                                                [int(counts.get(d, 0)) for d in days]),
+                                  name=tag, marker_color=(BLUE, RED, OCHRE, GREY)[n % 4]))
+        periods.mark_bars(tags, partial, tr("fig.partial.day"))
         tags.update_layout(barmode="group")
         tags.update_yaxes(tickformat="d")
-        out.append((tr("fig.hashtags"), style(tags, font, height, legend_rows)))
+        out.append((tr("fig.hashtags"), _day_axis(style(tags, font, height, legend_rows), week)))
     return out
 
 

@@ -43,6 +43,7 @@ with r.guard("ht.activity"):
     got = q_over(dq.hashtag_series, db, terr,
                  [(metrics.hashtag_activity, (history, until), view.pf)], since, until)
     series, spikes = got["series"], got["spikes"]
+    series, partial, partial_label = charts.split_periods(series, "local_date", "day", view)
     totals = series.groupby("hashtag", sort=False)["posts"].sum()
     parts = ", ".join(f"{tag} : {fmt_int(n)}" for tag, n in totals.items())
     marks = ", ".join(f"{s.hashtag} {fmt_date(s.local_date)} ({fmt_int(s.posts)})"
@@ -53,7 +54,8 @@ with r.guard("ht.activity"):
                  for d in spikes["local_date"]}
     table[t("ht.spike")] = [spike_col.get(d, "") for d in series["local_date"].unique()]
     fig = charts.lines(series, "local_date", "posts", "hashtag",
-                       markers=spikes if len(spikes) else None, marker_label=t("ht.spike"))
+                       markers=spikes if len(spikes) else None, marker_label=t("ht.spike"),
+                       partial=partial, partial_label=partial_label)
     r.chart(fig,
             t("ht.activity.summary", parts=parts, spikes=marks), table,
             f"hashtags-{terr.slug}", "activity")

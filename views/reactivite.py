@@ -89,15 +89,20 @@ with r.guard("resp.weekly"):
         st.info(t("empty.period"))
     else:
         weeks["week"] = pd.to_datetime(weeks["week"]).dt.date
-        rates = weeks["response_rate"]
-        summary = t("resp.weekly.summary", low=fmt_pct(rates.min()), high=fmt_pct(rates.max()),
-                    target=fmt_pct(target_rate / 100))
+        weeks, partial, partial_label = charts.split_periods(weeks, "week", "week", view)
+        rates = weeks.loc[[w not in partial for w in weeks["week"]], "response_rate"]
+        summary = (t("resp.weekly.summary", low=fmt_pct(rates.min()), high=fmt_pct(rates.max()),
+                     target=fmt_pct(target_rate / 100)) if rates.notna().any()
+                   else t("resp.weekly.summary.none", target=fmt_pct(target_rate / 100)))
         table = weeks.assign(week=weeks["week"].map(fmt_date))
         bars = weeks.assign(week=[t("resp.week_of", day=d.strftime("%d/%m"))
                                   for d in weeks["week"]])
         fig = charts.bars_with_target(bars, "week", "response_rate", t("m.response_rate"),
                                       target_rate / 100, t("resp.vs_target",
-                                                           target=fmt_pct(target_rate / 100)))
+                                                           target=fmt_pct(target_rate / 100)),
+                                      partial={b for b, w in zip(bars["week"], weeks["week"],
+                                                                 strict=True) if w in partial},
+                                      partial_label=partial_label)
         r.chart(fig, summary, table, f"reactivite-semaines-{terr.slug}", "weekly")
 
 # ---- weekday x hour ------------------------------------------------------------------------
@@ -118,7 +123,7 @@ with r.guard("resp.heatmap"):
             table.index = weekday_names()
             table = table.reset_index().rename(columns={"index": t("col.weekday")})
             table.columns = [str(c) for c in table.columns]
-            r.chart(charts.heatmap(g, title),
+            r.chart(charts.heatmap(g, title, t(f"resp.heat.scale.{what}")),
                     t("resp.heat.summary", what=title, slot=slot, n=fmt_int(top.n)),
                     table, f"{what}-{terr.slug}", f"heat_{what}")
 

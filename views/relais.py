@@ -51,6 +51,8 @@ with r.guard("rel.ranking"):
 with r.guard("rel.over_time"):
     st.header(t("rel.over_time"), anchor=False)
     over = q(dq.relays_over_time, db, terr, *WINDOW)
+    over, partial, partial_label = charts.split_periods(over, "period",
+                                                        dq.grain_for(since, until), view)
     labels = {True: t("rel.local"), False: t("rel.nonlocal")}
     total, local = int(over["relays"].sum()), int(over.loc[over["local"], "relays"].sum())
     summary = t("rel.over_time.summary", total=fmt_int(total), local=fmt_int(local),
@@ -58,7 +60,8 @@ with r.guard("rel.over_time"):
     table = over.pivot(index="period", columns="local", values="relays").reindex(
         columns=[True, False], fill_value=0)
     table = table.rename(columns=labels).reset_index().rename(columns={"period": t("col.date")})
-    r.chart(charts.stacked_bars(over, "period", "relays", "local", labels), summary, table,
+    r.chart(charts.stacked_bars(over, "period", "relays", "local", labels, partial=partial,
+                                partial_label=partial_label), summary, table,
             f"relais-{terr.slug}", "relays")
 
 with r.guard("rel.newcomers"):

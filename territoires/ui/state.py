@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from territoires.config import Territory
 from territoires.ui.i18n import DEFAULT_LANG, LANGS
+from territoires.ui.periods import last_complete_day
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 731
@@ -104,7 +105,11 @@ def parse_instant(value: str | None) -> datetime | None:
 
 
 def default_period(today: date, days: int = DEFAULT_DAYS) -> tuple[date, date]:
-    return today - timedelta(days=days - 1), today
+    """The ``days`` days up to the last complete one: ``today`` (the as-of day) is still
+    being collected, so a default period ending on it would end on a day without its data
+    (docs/dashboard.md, "Périodes incomplètes")."""
+    last = last_complete_day(today)
+    return last - timedelta(days=days - 1), last
 
 
 def view_from_params(
