@@ -11,10 +11,25 @@ from territoires.ui import render as r
 from territoires.ui.i18n import t
 from territoires.ui.shell import current_view
 
+# The document's tables (worked examples, the keys of the JSON output) hold long words
+# (``median_service_response_minutes``): they wrap anywhere so a table fits a phone's width
+# instead of running past the page's edge (docs/dashboard.md, "Pages").
+TABLE_CSS = """
+<style>
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] table {
+  width: 100%; max-width: 100%; table-layout: auto;}
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] th,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] td {
+  overflow-wrap: anywhere; word-break: normal; hyphens: auto;}
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] td code {
+  white-space: normal; overflow-wrap: anywhere;}
+</style>
+"""
 view = current_view()
 st.set_page_config(page_title=f"{t('def.title')} · {view.territory.name} · Territoires",
                    layout="wide")
 st.title(t("def.title"), anchor=False)
+st.markdown(TABLE_CSS, unsafe_allow_html=True)
 with r.guard("definitions"):
     found = docs.sections()
     if not found:
