@@ -20,6 +20,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
+from typing import overload
 from urllib.parse import quote, unquote, urlsplit
 
 MASK = "[redacted]"
@@ -79,6 +80,10 @@ def known(env: Mapping[str, str] | None = None, extra: Iterable[str] = ()) -> li
     return sorted(forms, key=len, reverse=True)
 
 
+@overload
+def redact(text: str, env: Mapping[str, str] | None = None) -> str: ...
+@overload
+def redact(text: None, env: Mapping[str, str] | None = None) -> None: ...
 def redact(text: str | None, env: Mapping[str, str] | None = None) -> str | None:
     """``text`` with every known secret, URL password and bearer token replaced by
     :data:`MASK` (None stays None)."""

@@ -78,7 +78,8 @@ def spool_page(
     folder.mkdir(parents=True, exist_ok=True)
     fetched = fetched_at or datetime.now(UTC).replace(tzinfo=None)
     # every secret the process knows, out of what is stored (collectors/redact.py)
-    body, canonical, origin, query = (redact(x) for x in (body, canonical, origin, query))
+    body = redact(body)
+    canonical, origin, query = redact(canonical), redact(origin), redact(query)
     envelope = {
         "v": 1,
         "territory": territory,
