@@ -107,10 +107,13 @@ S: dict[str, dict[str, str]] = {
     "ctl.share.until": {"fr": "Lien valable jusqu'au {until}.", "en": "Link valid until {until}."},
     "ctl.share.nosecret": {
         "fr": "Les liens partagés sont désactivés : définissez la variable d'environnement "
-              "TERRITOIRES_SHARE_SECRET (une longue valeur aléatoire) pour le serveur, puis "
-              "relancez-le.",
+              "TERRITOIRES_SHARE_SECRET pour le serveur (générée par "
+              "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), puis "
+              "relancez-le. La démo en crée une à côté de son entrepôt.",
         "en": "Shared links are disabled: set the TERRITOIRES_SHARE_SECRET environment "
-              "variable (a long random value) for the server, then restart it.",
+              "variable for the server (made by "
+              "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), then restart "
+              "it. The demo makes one beside its warehouse.",
     },
     # ---- the shared view
     "shared.badge": {"fr": "Vue partagée, en lecture seule · lien valable jusqu'au {until}",
