@@ -41,3 +41,12 @@ def con(db_file: Path):
 @pytest.fixture
 def territory() -> Territory:
     return load_config(EXAMPLE_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, one per test module (tests/live.py; browser tests only)."""
+    from tests.live import chromium
+
+    with chromium() as b:
+        yield b

@@ -79,3 +79,21 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def settle(page, title: str = "", quiet: float = 0.8) -> None:  # noqa: ANN001
+    """Wait until the script run has finished: the title ``title`` drawn, then no running
+    indicator for ``quiet`` seconds. Generous limits: on 2 busy cores a first, uncached run
+    can take tens of seconds."""
+    page.locator("h1", has_text=title).first.wait_for(timeout=90_000)
+    quiet_since = None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if page.locator('[data-testid="stStatusWidget"]').count() > 0:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > quiet:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the page did not finish rendering")

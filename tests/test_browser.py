@@ -9,13 +9,12 @@ request to its URL, no alert), and saves screenshots at 1366×768 and 390×844 i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from tests.live import ROOT, chromium, dashboard, needs_chromium
+from tests.live import ROOT, dashboard, needs_chromium, settle
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 ANCHOR = date(2026, 3, 16)  # the demo's last day is the 15th (local time)
@@ -51,28 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
-
-def _settle(page, title: str = "") -> None:  # noqa: ANN001
-    """Wait until the script run has finished (title drawn, no running indicator). Generous
-    limits: on 2 busy cores a first, uncached run can take tens of seconds."""
-    page.locator("h1", has_text=title).first.wait_for(timeout=90_000)
-    quiet_since = None
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
-        if running:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 0.8:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the page did not finish rendering")
 
 
 def _check_clean(page, where: str) -> str:  # noqa: ANN001
@@ -106,13 +84,13 @@ def test_every_page_desktop_by_navigation(server: str, browser) -> None:  # noqa
     page = ctx.new_page()
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
     page.goto(f"{server}/conversations?{PERIOD}")
-    _settle(page, "Conversations")
+    settle(page, "Conversations")
     _check_page(page, "conversations", "Conversations", "Volume par type", "desktop")
     for path, title, key in PAGES:
         if path == "conversations":
             continue
         page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-        _settle(page, title)
+        settle(page, title)
         _check_page(page, path, title, key, "desktop")
     from territoires.ui import docs
 
@@ -130,7 +108,7 @@ def test_every_page_on_a_phone(server: str, browser) -> None:  # noqa: ANN001
     page = ctx.new_page()
     for path, title, key in PAGES:
         page.goto(f"{server}/{path}?{PERIOD}")
-        _settle(page, title)
+        settle(page, title)
         _check_page(page, path, title, key, "phone")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, f"{path}: the page scrolls sideways ({width} px)"
@@ -161,7 +139,7 @@ def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: AN
     page = ctx.new_page()
     page.goto(f"{server}/reactivite?{PERIOD}&account={handle}&platform=x&lang=en"
               "&target_rate=75")
-    _settle(page, "Responsiveness")
+    settle(page, "Responsiveness")
     assert "Responsiveness" in page.locator("h1").first.inner_text()
     page.get_by_role("button", name="Copy the link to this view").click()
     code = page.locator('[data-testid="stPopoverBody"] code').first
@@ -173,7 +151,7 @@ def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: AN
         assert part in link, (part, link)
     other = ctx.new_page()  # a new session, as when someone else opens the link
     other.goto(link)
-    _settle(other, "Responsiveness")
+    settle(other, "Responsiveness")
     _check_clean(other, "shared link")
     assert "Responsiveness — Villeneuve-sur-Loire" in other.locator("h1").first.inner_text()
     values = _sidebar_values(other, [f"@{handle}", "X"])
@@ -193,7 +171,7 @@ def test_post_markup_renders_as_text(server: str, browser) -> None:  # noqa: ANN
     page.on("request", lambda r: requests.append(r.url))
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
     page.goto(f"{server}/conversations?{PERIOD}&q=onerror")
-    _settle(page, "Conversations")
+    settle(page, "Conversations")
     body = _check_clean(page, "search")
     assert XSS_TEXT in body  # shown literally, as typed
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0

@@ -5,12 +5,11 @@ in any of the forms the platforms read as a mention."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.live import chromium, dashboard, needs_chromium
+from tests.live import dashboard, needs_chromium, settle
 from tests.test_leaving_safely import KEY, LEAKS, _token, build_hostile
 
 pytestmark = needs_chromium
@@ -28,25 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
-
-def _settle(page, title: str) -> None:  # noqa: ANN001
-    page.locator("h1", has_text=title).first.wait_for(timeout=90_000)
-    quiet_since = None
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if page.locator('[data-testid="stStatusWidget"]').count() > 0:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 0.8:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the page did not finish rendering")
 
 
 def test_names_that_look_like_links_are_text_and_cards_stay_small(server: str,
@@ -54,7 +35,7 @@ def test_names_that_look_like_links_are_text_and_cards_stay_small(server: str,
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = ctx.new_page()
     page.goto(f"{server}/")
-    _settle(page, "Aujourd'hui")
+    settle(page, "Aujourd'hui")
     body = page.inner_text("body").replace("\u2060", "")
     assert "Voir www.evil.example/login" in body  # the name is shown, as typed...
     assert "https://evil.example/x" in body
@@ -72,7 +53,7 @@ def test_shared_view_in_the_browser_names_nobody_private(server: str,
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     page = ctx.new_page()
     page.goto(f"{server}/?share={_token()}")
-    _settle(page, "Revue de la semaine")
+    settle(page, "Revue de la semaine")
     body = page.inner_text("body")
     assert "Rue Haute" in body and "Habitant·e" in body
     for typed, secret in LEAKS.items():

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from territoires import share
-from tests.live import ROOT, chromium, dashboard, needs_chromium
+from tests.live import ROOT, dashboard, needs_chromium
 from tests.review_data import AS_OF, MONDAY, PRIVATE, SECRET, build
 
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -61,11 +61,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with dashboard(db, env={"TERRITOIRES_SHARE_SECRET": SECRET}) as base:
         yield base
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
 
 
 def _token(days: int = 30) -> str:

@@ -11,14 +11,13 @@ driven by Debian's chromium (``tests/live.py``).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.dashboard_data import AS_OF, build_warehouse
-from tests.live import chromium, dashboard, needs_chromium
+from tests.live import dashboard, needs_chromium, settle
 
 pytestmark = needs_chromium
 Q = f"asof={AS_OF.isoformat()}Z"
@@ -42,25 +41,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
 
 def _open(browser, url: str, title: str):  # noqa: ANN001, ANN202
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.goto(url)
-    page.locator("h1", has_text=title).first.wait_for(timeout=90_000)
-    quiet, deadline = None, time.monotonic() + 90
-    while time.monotonic() < deadline:  # the run has finished: no status widget for 1 s
-        if page.locator('[data-testid="stStatusWidget"]').count():
-            quiet = None
-        elif quiet is None:
-            quiet = time.monotonic()
-        elif time.monotonic() - quiet > 1.0:
-            break
-        time.sleep(0.1)
+    settle(page, title, quiet=1.0)
     return page
 
 
