@@ -271,7 +271,7 @@ def test_relays_figures(open_app, dash_db: Path) -> None:
     assert _metric(at, "Relais") == [i18n.fmt_int(h["relays"])]
     assert _metric(at, "Relais locaux") == [i18n.fmt_int(h["local_relays"])]
     assert _metric(at, "Relayeurs locaux") == [i18n.fmt_int(h["local_tweetos"])]
-    assert _metric(at, "Audience potentielle") == [i18n.fmt_int(h["potential_reach"])]
+    assert _metric(at, "Portée potentielle") == [i18n.fmt_int(h["potential_reach"])]
     terr, cur = _territory(dash_db)
     tw = metrics.local_tweetos(cur, terr, SINCE, UNTIL, 50)
     cur.close()
@@ -415,7 +415,7 @@ def test_platform_filter_from_the_url_applies(open_app, dash_db: Path) -> None:
             at = open_app("views/relais.py", asof=_asof(), platform=platform, **PERIOD)
             assert _metric(at, "Relais") == [i18n.fmt_int(h["relays"])]
             assert _metric(at, "Relais locaux") == [i18n.fmt_int(h["local_relays"])]
-            assert _metric(at, "Audience potentielle") == [i18n.fmt_int(h["potential_reach"])]
+            assert _metric(at, "Portée potentielle") == [i18n.fmt_int(h["potential_reach"])]
             at = open_app("views/hashtags.py", asof=_asof(), platform=platform, **PERIOD)
             assert _metric(at, "Messages collectés") == [i18n.fmt_int(h["posts_total"])]
         # Aujourd'hui: the headline figures and the queue of one platform

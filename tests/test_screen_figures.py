@@ -231,6 +231,14 @@ def test_one_name_for_service_hours() -> None:
     assert "service hours" in review_text.S["k.median_service_response_minutes"]["en"]
 
 
+def test_potential_reach_has_one_name_on_screen_and_in_the_definitions() -> None:
+    from territoires.ui import docs
+
+    fr, en = docs.SECTIONS["potential_reach"]
+    assert i18n.S["m.potential_reach"]["fr"] == fr  # was "Audience potentielle"
+    assert i18n.S["m.potential_reach"]["en"] == en
+
+
 def test_tile_labels_are_short_and_the_tooltip_names_the_figure(open_app) -> None:
     for lang in ("fr", "en"):
         at = open_app("views/reactivite.py", lang=lang)

@@ -231,7 +231,7 @@ S: dict[str, dict[str, str]] = {
         "fr": "Comptes locaux ayant relayé au moins une fois la ville sur la période.",
         "en": "Local accounts that relayed the city at least once in the period.",
     },
-    "m.potential_reach": {"fr": "Audience potentielle", "en": "Potential reach"},
+    "m.potential_reach": {"fr": "Portée potentielle", "en": "Potential reach"},
     "m.potential_reach.help": {
         "fr": "Somme des abonnés des comptes distincts qui ont relayé : un plafond, pas un "
               "nombre de lecteurs.",
