@@ -138,10 +138,12 @@ _PROBLEM = _rx(
 
 _COMPLAINT = _rx(
     r"\binadmissible\b|\bscandal|\bhonte\b|\bhonteu|\bras[- ]le[- ]bol\b|\bmarre\b",
-    r"\bnul(?:le|s)?\b|\bjamais\b|\binsupportable\b|\binacceptable\b|\blamentable\b|\bpenible\b",
+    r"\bmerci pour rien\b|\bthanks for nothing\b",
+    r"\bnul(?:le|s)?\b|\bjamais\b(?! vu)",
+    r"\binsupportable\b|\binacceptable\b|\blamentable\b|\bpenible\b",
     r"\bpas normal\b|\bn'importe comment\b|\bc'est abuse\b|\bridicule\b|\bdegoutant\b",
     r"\bunacceptable\b|\bdisgusting\b|\bdisgrace|\bshame(?:ful)?\b|\bfed up\b|\bridiculous\b",
-    r"\bterrible\b|\buseless\b|\bnever\b|\bappalling\b|\bsick of\b",
+    r"\bterrible\b|\buseless\b|\bnever\b(?! seen)|\bappalling\b|\bsick of\b",
 )
 
 _THANKS = _rx(r"\bmerci\b|\bremercie|\bthank|\bthx\b|\bcheers\b|\bty\b")
