@@ -33,7 +33,7 @@ from territoires.config import Territory
 from territoires.privacy import Pseudonymizer
 from territoires.review_text import tr
 from territoires.safe_text import display_name, display_text
-from territoires.ui import periods
+from territoires.ui import deltas, periods
 from territoires.ui.i18n import (
     fmt_date,
     fmt_datetime,
@@ -280,48 +280,39 @@ def _fmt(kind: str, value: Any) -> str:
     return fmt_int(value)
 
 
-def _minus() -> str:
-    return "−" if lang() == "fr" else "-"  # as fmt_num writes it
-
-
 def _signed_pct(r: float) -> str:
-    return ("+" if r >= 0 else _minus()) + fmt_pct(abs(r))
+    return ("+" if r >= 0 else deltas.minus()) + fmt_pct(abs(r))
 
 
-def shown_change(kind: str, now: Any, ref: Any) -> float | None:
-    """The change from ``ref`` to ``now`` rounded as it is written (counts and minutes to
-    whole numbers, rates to whole points), so its sign is the sign a reader sees."""
-    if now is None or ref is None:
-        return None
-    if kind == "rate":
-        return float(round(100 * float(now)) - round(100 * float(ref)))
-    return float(round(float(now)) - round(float(ref)))
+_CHANGES = {"rate": deltas.rate_change, "minutes": deltas.time_change}
+
+
+def _change(kind: str, now: Any, ref: Any, better: int = 0) -> deltas.Change | None:
+    """The change from ``ref`` to ``now`` as the dashboard writes it (:mod:`territoires.ui.
+    deltas`): rounded as shown, so its sign is the sign a reader sees."""
+    return _CHANGES.get(kind, deltas.count_change)(now, ref, better)
 
 
 def format_delta(kind: str, now: Any, ref: Any) -> str | None:
     """The change from ``ref`` to ``now`` in words a room reads ("+12 (+5 %)", "+3 pts").
     Counts are whole numbers, an average of counts included."""
-    d = shown_change(kind, now, ref)
-    if d is None:
+    c = _change(kind, now, ref)
+    if c is None:
         return None
-    if d == 0:
+    if c.sign == 0:
         return tr("same")
-    sign = "+" if d > 0 else _minus()
-    if kind == "rate":
-        return f"{sign}{fmt_int(abs(d))} {tr('pts')}"
-    if kind == "minutes":
-        return sign + fmt_minutes(abs(d))
-    s = sign + fmt_int(abs(d))
     base = round(float(ref))
-    return f"{s} ({_signed_pct(d / base)})" if base else s
+    if kind in _CHANGES or not base:
+        return c.text
+    return f"{c.text} ({_signed_pct((round(float(now)) - base) / base)})"
 
 
 def _tone(better: int, now: Any, ref: Any, delta: str | None, kind: str = "count") -> str:
     """good, bad or neutral, from the change's number as shown (never from its text)."""
-    d = None if better == 0 else shown_change(kind, now, ref)
-    if d is None or delta is None or delta == tr("same"):
+    c = _change(kind, now, ref, better)
+    if c is None or delta is None:
         return "neutral"
-    return "good" if d * better > 0 else "bad"
+    return {"green": "good", "red": "bad"}.get(c.colour, "neutral")
 
 
 def cards(review: Review) -> list[Card]:
