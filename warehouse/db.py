@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.migrations import migrate
-from warehouse.txn import DiskFull, disk_full, rollback
+from warehouse.txn import DiskFull, disk_full, transaction
 
 DEFAULT_DB = "territoires.duckdb"
 WRITER_CHECKPOINT_THRESHOLD = "1GB"  # write-ahead log size that triggers a checkpoint
@@ -188,13 +188,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str])
     replace ``<db>.snapshot`` with a copy of the warehouse."""
     from warehouse import facts
 
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         facts.ensure_current(con)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
     con.execute("CHECKPOINT")
     target = snapshot_path(db)
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")

@@ -40,7 +40,7 @@ import orjson
 from warehouse import facts, rollups
 from warehouse.db import connect, snapshot_path, spool_dir
 from warehouse.retention import delete_posts
-from warehouse.txn import rollback
+from warehouse.txn import transaction
 
 
 @dataclass
@@ -347,14 +347,9 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, fn: Any, in_transaction: boo
         result = fn()
         facts.ensure_current(con)
         return result
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
         result = fn()
         facts.ensure_current(con)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
-        raise
     return result
 
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 from warehouse import facts, rollups
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
-from warehouse.txn import rollback
+from warehouse.txn import transaction
 
 BATCH_BYTES = 64 * 1024 * 1024
 
@@ -146,33 +146,30 @@ def _load_batch(
         unique.setdefault(page.page_id, page)
     con.register("_incoming", pa.table({"page_id": list(unique)}))
     try:
-        con.execute("BEGIN TRANSACTION")
-        known = {
-            r[0]
-            for r in con.execute(
-                "SELECT page_id FROM raw_pages SEMI JOIN _incoming USING (page_id)"
-            ).fetchall()
-        }
-        con.register("_batch", _arrow([p for i, p in unique.items() if i not in known], now))
-        con.execute(
-            "INSERT INTO raw_pages BY NAME SELECT *, ?::TIMESTAMP AS loaded_at FROM _batch", [now]
-        )
-        stats = normalise(con)
-        stats.pages = len(batch)
-        if stats.new_pages:
-            enforce_horizon(con, only_ids="_copies")  # posts below a purged horizon go
-            if bulk:  # recomputed whole before the snapshot (facts.ensure_current)
-                facts.mark_stale(con)
-                rollups.after_bulk_batch(con)
-            else:
-                facts.after_batch(con)  # interpellations, relays, the timeline (facts.py)
-                rollups.after_batch(con)  # daily rollups of the days touched, from the timeline
-        if before_commit is not None:
-            before_commit(con, stats)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
-        raise
+        with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
+            known = {
+                r[0]
+                for r in con.execute(
+                    "SELECT page_id FROM raw_pages SEMI JOIN _incoming USING (page_id)"
+                ).fetchall()
+            }
+            con.register("_batch", _arrow([p for i, p in unique.items() if i not in known], now))
+            con.execute(
+                "INSERT INTO raw_pages BY NAME SELECT *, ?::TIMESTAMP AS loaded_at FROM _batch",
+                [now],
+            )
+            stats = normalise(con)
+            stats.pages = len(batch)
+            if stats.new_pages:
+                enforce_horizon(con, only_ids="_copies")  # posts below a purged horizon go
+                if bulk:  # recomputed whole before the snapshot (facts.ensure_current)
+                    facts.mark_stale(con)
+                    rollups.after_bulk_batch(con)
+                else:
+                    facts.after_batch(con)  # interpellations, relays, the timeline (facts.py)
+                    rollups.after_batch(con)  # daily rollups of the days touched (timeline)
+            if before_commit is not None:
+                before_commit(con, stats)
     finally:
         con.unregister("_incoming")
         con.unregister("_batch")
@@ -556,8 +553,7 @@ DERIVED_TABLES = (
 def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> LoadStats:
     """Recreate every derived table from ``raw_pages`` alone, through :func:`normalise`."""
     total = LoadStats()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table}")
         ids = [
@@ -581,8 +577,4 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
         rollups.after_rebuild(con)  # retention horizon, then the daily rollups (rollups.py)
         facts.invalidate(con)
         facts.ensure_current(con)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
-        raise
     return total

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from warehouse import facts, rollups
-from warehouse.txn import rollback
+from warehouse.txn import transaction
 
 CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
 
@@ -234,18 +234,13 @@ def purge(
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
     report = PurgeReport()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
         for t in load_territories(con):
             report.territories[t.slug] = _purge_territory(
                 con, t.slug, t.timezone, t.retention_days, now
             )
         report.deletions_honoured = honour_deletions(con, in_transaction=True, db=db)
         facts.ensure_current(con)  # posts stopped counting: the facts follow, in this transaction
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)  # a failed COMMIT already ended it: keep the cause (warehouse/txn.py)
-        raise
     return report
 
 

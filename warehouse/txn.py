@@ -3,15 +3,18 @@
 When DuckDB cannot write its write-ahead log (a full disk), the ``COMMIT`` fails and DuckDB
 has already ended the transaction: the ``ROLLBACK`` that followed raised "cannot rollback -
 no transaction is active", and that message replaced "No space left on device".
-:func:`rollback` ends the transaction if one is still open and lets the first error
+:func:`transaction` (every writer's ``BEGIN … COMMIT``) ends a failed block with
+:func:`rollback`, which rolls back if a transaction is still open and lets the first error
 propagate; :func:`disk_full` recognises the cause so the command line can name it
 (:class:`DiskFull`, one line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+from collections.abc import Iterator
 
 import duckdb
 
@@ -28,6 +31,19 @@ class DiskFull(OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block in one transaction: committed at its end, rolled back if it (or the
+    ``COMMIT``) fails, with the first error kept (:func:`rollback`)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
