@@ -13,8 +13,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from territoires.safe_text import display_name
 from territoires.ui import data
 from territoires.ui.i18n import LANGS, set_lang, t
+from territoires.ui.render import md_escape
 from territoires.ui.state import PLATFORMS, SHARED_KEYS, View, view_from_params
 from warehouse.db import db_path
 
@@ -68,9 +70,7 @@ def navigation() -> st.navigation:  # type: ignore[valid-type]
     sections = {t("nav.section.follow"): pages[:6], t("nav.section.about"): pages[6:]}
     page = st.navigation(sections, position="sidebar")
     if unknown:
-        from territoires.ui.render import md_escape
-
-        shown = unknown if len(unknown) <= 80 else unknown[:79] + "…"
+        shown = display_name(unknown, 80)  # one bounded line, whatever the address holds
         st.info(md_escape(t("nav.unknown", path=shown)), icon=":material/explore_off:")
     return page
 
