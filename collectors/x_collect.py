@@ -547,7 +547,7 @@ def _n(x: int) -> str:
 
 def summary(report: CollectReport) -> str:
     """A one-screen, plain-words account of the pass."""
-    lines = [f"X API v2 at {redact(report.base_url)} → {report.db}"]
+    lines = [f"X API v2 at {report.base_url} → {report.db}"]
     d = report.drained
     if d.files:
         lines.append(f"  landed {d.files} page(s) left in the spool by an earlier run")
@@ -592,4 +592,4 @@ def summary(report: CollectReport) -> str:
             lines.append(f"  ! {e['message']}")
     for r in [*report.drained.rejected, *report.rejected][:4]:
         lines.append(f"  ! kept aside for inspection: {r}")
-    return redact("\n".join(lines)) or ""  # no secret printed (collectors/redact.py)
+    return redact("\n".join(lines))  # no secret printed, URL passwords included (redact.py)
