@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from territoires.config import Territory, load_config
 from warehouse.db import connect
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Recorded API payloads are read from the shared folder beside the project, never copied in.
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 EXAMPLE_CONFIG = ROOT / "examples" / "villeneuve.toml"
+APP = str(ROOT / "app.py")
 
 
 def fixture_path(*parts: str) -> Path:
@@ -22,6 +24,20 @@ def fixture_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared fixtures not found at {path} (they live in ../shared/fixtures/)")
     return path
+
+
+def run_app(page: str | None = None, timeout: float = 60, **params: str) -> AppTest:
+    """``app.py`` in AppTest with ``params`` in the URL, then ``page`` opened (if given);
+    the run must raise nothing. ``$TERRITOIRES_DB`` names the warehouse."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 @pytest.fixture

@@ -23,14 +23,12 @@ from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.safe_text import csv_safe, display_name, display_text
 from territoires.ui import i18n
 from territoires.ui.render import csv_bytes
-from tests.conftest import EXAMPLE_CONFIG
+from tests.conftest import EXAMPLE_CONFIG, run_app
 from tests.scenario import Scenario
 from warehouse.db import writer
 from warehouse.read import reader_cursor
 from warehouse.territory import load_territories
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 KEY = b"test-secret-for-shared-links-0123456789"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
@@ -175,12 +173,7 @@ def app(hostile_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TERRITOIRES_SHARE_SECRET", KEY.decode())
 
     def run(**params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=90)
-        for k, v in params.items():
-            at.query_params[k] = v
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return run_app(timeout=90, **params)
 
     return run
 

@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from territoires.ui import i18n
+from tests.conftest import run_app
 from tests.dashboard_data import AS_OF, XSS_TEXT, build_warehouse
 from warehouse import metrics
 from warehouse.read import reader_cursor
@@ -35,18 +36,7 @@ def dash_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def open_app(dash_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TERRITOIRES_DB", str(dash_db))
 
-    def run(page: str | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        for k, v in params.items():
-            at.query_params[k] = v
-        at.run()
-        if page:
-            at.switch_page(page)
-            at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return run
+    return run_app
 
 
 def _territory(db: Path):

@@ -17,13 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from territoires import report
 from territoires.ui import i18n
+from tests.conftest import run_app
 from tests.review_data import AS_OF, MONDAY, build
 from warehouse import metrics
 from warehouse.read import reader_cursor
 from warehouse.territory import load_territories
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 CARD = re.compile(r'data-key="(\w+)"><div class="rv-label">[^<]*</div>'
                   r'<div class="rv-value">([^<]*)</div>'
                   r'<div class="rv-delta rv-\w+">([^<]*)</div><div class="rv-delta rv-\w+">([^<]*)')
@@ -42,14 +41,7 @@ def open_review(rv_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("TERRITOIRES_SHARE_SECRET", raising=False)
 
     def run(**params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=90)
-        for k, v in {"asof": AS_OF.isoformat() + "Z", **params}.items():
-            at.query_params[k] = v
-        at.run()
-        at.switch_page("views/revue.py")
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return run_app("views/revue.py", timeout=90, **{"asof": AS_OF.isoformat() + "Z", **params})
 
     return run
 

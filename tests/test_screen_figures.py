@@ -19,10 +19,10 @@ from streamlit.testing.v1 import AppTest
 
 from territoires import report, review_text
 from territoires.ui import i18n
+from tests.conftest import run_app
 from tests.dashboard_data import AS_OF, build_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 UP, DOWN, NONE = (MetricProto.MetricDirection.UP, MetricProto.MetricDirection.DOWN,
                   MetricProto.MetricDirection.NONE)
 GREEN, RED, GRAY = (MetricProto.MetricColor.GREEN, MetricProto.MetricColor.RED,
@@ -41,16 +41,7 @@ def open_app(dash_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TERRITOIRES_DB", str(dash_db))
 
     def run(page: str | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params["asof"] = AS_OF.isoformat() + "Z"
-        for k, v in params.items():
-            at.query_params[k] = v
-        at.run()
-        if page:
-            at.switch_page(page)
-            at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+        return run_app(page, **{"asof": AS_OF.isoformat() + "Z", **params})
 
     yield run
     i18n.set_lang("fr")
