@@ -34,6 +34,15 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A city service interpellations can be forwarded to (``[[services]]``)."""
+
+    slug: str
+    label: str
+    keywords: tuple[str, ...] = ()  # words that suggest this service for an interpellation
+
+
+@dataclass(frozen=True)
 class Territory:
     name: str
     slug: str
@@ -51,11 +60,16 @@ class Territory:
     private_follower_threshold: int = 5000
     shared_text: str = "truncate"  # "show", "truncate" or "hide" in shared views
     mastodon_instances: tuple[str, ...] = ()
+    services: tuple[Service, ...] = ()
     source: str = "<memory>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def handles(self, platform: str = "x") -> list[str]:
         return [a.handle for a in self.accounts if a.platform == platform]
+
+    def service(self, slug: str) -> Service | None:
+        """The configured service ``slug``, or None."""
+        return next((s for s in self.services if s.slug == slug), None)
 
 
 # key -> (expected type(s), description) for every section; unknown keys are errors.
@@ -89,8 +103,17 @@ _SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "private_follower_threshold": (int, "a whole number of followers (0 or more)"),
         "shared_text": (str, '"show", "truncate" or "hide"'),
     },
+    "services": {
+        "slug": (str, "a short id of lowercase letters, digits and dashes"),
+        "label": (str, "a display name (text)"),
+        "keywords": (list, 'a list of words such as ["poubelle", "trottoir"]'),
+    },
 }
-_REQUIRED = {"territory": ("name", "slug", "timezone"), "accounts": ("platform", "handle")}
+_REQUIRED = {
+    "territory": ("name", "slug", "timezone"),
+    "accounts": ("platform", "handle"),
+    "services": ("slug", "label"),
+}
 
 
 def _line_of(text: str, key: str) -> str:
@@ -205,6 +228,8 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
     if privacy.get("shared_text", "truncate") not in ("show", "truncate", "hide"):
         raise fail("privacy.shared_text", _SCHEMA["privacy"]["shared_text"][1])
 
+    services = _services(data.get("services", []), check, fail)
+
     def tags(values: list[str]) -> tuple[str, ...]:
         return tuple("#" + v.strip().lstrip("#") for v in values)
 
@@ -228,6 +253,26 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
         pseudonymize_shared_views=privacy.get("pseudonymize_shared_views", True),
         private_follower_threshold=privacy.get("private_follower_threshold", 5000),
         shared_text=privacy.get("shared_text", "truncate"),
+        services=services,
         source=source,
         raw=data,
     )
+
+
+def _services(raw: Any, check: Any, fail: Any) -> tuple[Service, ...]:
+    """The ``[[services]]`` blocks: unique slugs, a label, optional keywords."""
+    if not isinstance(raw, list):
+        raise fail("services", "[[services]] blocks (slug, label, keywords)")
+    out: list[Service] = []
+    for i, svc in enumerate(raw):
+        prefix = f"services[{i}]"
+        svc = check("services", svc, prefix)
+        if not re.fullmatch(r"[a-z0-9-]+", svc["slug"]):
+            raise fail(f"{prefix}.slug", _SCHEMA["services"]["slug"][1])
+        if any(s.slug == svc["slug"] for s in out):
+            raise fail(f"{prefix}.slug", f"a slug not used by another service ({svc['slug']!r} is)")
+        if not svc["label"].strip():
+            raise fail(f"{prefix}.label", _SCHEMA["services"]["label"][1])
+        keywords = tuple(k.strip() for k in svc.get("keywords", []))
+        out.append(Service(svc["slug"], svc["label"].strip(), keywords))
+    return tuple(out)

@@ -178,7 +178,8 @@ def test_the_contract_columns(con, s):
     inter = (
         "platform post_id author_id author_username author_name created_at text "
         "addressed_handle conversation_id status answer_id answered_at answered_by_handle "
-        "response_minutes service_response_minutes url"
+        "response_minutes service_response_minutes url state expects expects_source "
+        "expects_auto expect_rule triage_decision triage_at triage_service"
     ).split()
     assert list(columns["interpellations"].columns) == inter
     assert list(columns["pending_queue"].columns) == [*inter, "age_minutes", "service_age_minutes"]

@@ -89,12 +89,12 @@ _REL_CTES = (relays.REL_CTE,
              "_dq_rel AS (SELECT platform, post_id, author_id, created_at FROM rel)")
 
 
-def _inter_params(territory: Territory, since: date, until: date, as_of: datetime,
+def _inter_params(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
                   platform: str | None = None, account: str | None = None) -> dict[str, Any]:
     """Parameters of the statements over ``_dq_inter`` and ``_dq_rel`` (``account``: a
     handle, or None for every account)."""
     values = interpellations.brief_params(
-        territory, *window_utc(territory, since, until), as_of, platform)
+        con, territory, *window_utc(territory, since, until), as_of, platform)
     return {**values, "account": account or None}
 
 
@@ -176,7 +176,7 @@ def volume_by_kind(
     """
     grain = grain_for(since, until)
     p = {**_params(territory, since, until, platform),
-         **_inter_params(territory, since, until, as_of, platform)}
+         **_inter_params(con, territory, since, until, as_of, platform)}
     out = con.execute(_VOLUME_SQL.replace("{bucket}", _bucket(grain, "created_at")), p).df()
     periods = _periods(since, until, grain)
     full = pd.MultiIndex.from_product([periods, KINDS], names=["period", "kind"])
@@ -475,7 +475,7 @@ def interpellations_by_day(con: Con, territory: Territory, since: date, until: d
                            as_of: datetime, platform: str | None = None) -> pd.DataFrame:
     """``local_date, answered, pending, missed``: the window's interpellations per local day
     of creation and status at ``as_of``, every day of ``[since, until)``, zeros included."""
-    p = {**_inter_params(territory, since, until, as_of, platform), "tz": territory.timezone}
+    p = {**_inter_params(con, territory, since, until, as_of, platform), "tz": territory.timezone}
     got = con.execute(_BY_DAY_SQL, p).df()
     out = pd.DataFrame({"local_date": _periods(since, until, "day")})
     for status in ("answered", "pending", "missed"):
@@ -491,7 +491,7 @@ def responsiveness_by_account(con: Con, territory: Territory, since: date, until
     interpellations created in ``[since, until)``, judged at ``as_of``; every configured
     account (of ``platform``, if given) has a row."""
     agg = con.execute(_BY_ACCOUNT_SQL,
-                      _inter_params(territory, since, until, as_of, platform)).df()
+                      _inter_params(con, territory, since, until, as_of, platform)).df()
     mine = [a for a in territory.accounts if platform is None or a.platform == platform]
     accounts = pd.DataFrame({"platform": [a.platform for a in mine],
                              "handle": [a.handle for a in mine],
@@ -508,7 +508,7 @@ def responsiveness_total(con: Con, territory: Territory, since: date, until: dat
     """Counts, response rate and quantiles of the window's interpellations, for one
     addressed account or all: the figures of :func:`warehouse.metrics.headline`."""
     cur = con.execute(_TOTAL_SQL,
-                      _inter_params(territory, since, until, as_of, platform, account))
+                      _inter_params(con, territory, since, until, as_of, platform, account))
     names = [d[0] for d in cur.description]
     row = cur.fetchall()[0]
     out = dict(zip(names, row, strict=True))
@@ -522,7 +522,7 @@ def responsiveness_by_week(con: Con, territory: Territory, since: date, until: d
                            as_of: datetime, platform: str | None = None,
                            account: str | None = None) -> pd.DataFrame:
     """Per local ISO week (Monday) of creation: counts, response rate and quantiles."""
-    p = _inter_params(territory, since, until, as_of, platform, account)
+    p = _inter_params(con, territory, since, until, as_of, platform, account)
     return con.execute(_BY_WEEK_SQL, {**p, "tz": territory.timezone}).df()
 
 
@@ -531,7 +531,7 @@ def arrival_answer_grid(con: Con, territory: Territory, since: date, until: date
                         account: str | None = None) -> pd.DataFrame:
     """``what`` (arrivals|answers), ``weekday`` (0 = Monday), ``hour`` (local), ``n``;
     all 7 × 24 cells of both grids, zeros included."""
-    p = _inter_params(territory, since, until, as_of, platform, account)
+    p = _inter_params(con, territory, since, until, as_of, platform, account)
     return con.execute(_GRID_SQL, {**p, "tz": territory.timezone}).df()
 
 
@@ -561,7 +561,7 @@ def slowest_answers(con: Con, territory: Territory, since: date, until: date,
                     limit: int = 20) -> pd.DataFrame:
     """The answered interpellations of the window with the longest service-hours response
     time, with their texts."""
-    p = _inter_params(territory, since, until, as_of, platform, account)
+    p = _inter_params(con, territory, since, until, as_of, platform, account)
     return _with_post_details(con, con.execute(_SLOWEST_SQL, {**p, "limit": limit}).df())
 
 
@@ -570,7 +570,7 @@ def missed(con: Con, territory: Territory, since: date, until: date, as_of: date
            limit: int = 100) -> pd.DataFrame:
     """The window's interpellations left unanswered for more than 7 days, oldest first,
     with their texts."""
-    p = _inter_params(territory, since, until, as_of, platform, account)
+    p = _inter_params(con, territory, since, until, as_of, platform, account)
     return _with_post_details(con, con.execute(_MISSED_SQL, {**p, "limit": limit}).df())
 
 
@@ -696,7 +696,7 @@ def platform_split(con: Con, territory: Territory, since: date, until: date, as_
     """Per platform: ``interpellations``, ``answered``, ``response_rate``,
     ``median_service_response_minutes`` (the window's interpellations judged at ``as_of``)
     and ``relays``; every platform of the territory has a row. One statement."""
-    got = con.execute(_SPLIT_SQL, _inter_params(territory, since, until, as_of, platform)).df()
+    got = con.execute(_SPLIT_SQL, _inter_params(con, territory, since, until, as_of, platform)).df()
     out = pd.DataFrame({"platform": _platforms(territory, got["platform"], platform)})
     out = out.merge(got, on="platform", how="left")
     for c in ("interpellations", "answered", "relays"):
@@ -710,7 +710,7 @@ def audience_by_week(con: Con, territory: Territory, since: date, until: date,
     """Interpellations (judged at ``as_of``) and relays per local ISO week (Monday) and
     platform over ``[since, until)``: ``week, platform, interpellations, relays``, zeros
     included. One statement over the metrics' own definitions."""
-    p = _inter_params(territory, since, until, as_of, platform)
+    p = _inter_params(con, territory, since, until, as_of, platform)
     got = con.execute(_AUDIENCE_SQL, {**p, "tz": territory.timezone}).df()
     full = pd.MultiIndex.from_product(
         [_periods(since, until, "week"), _platforms(territory, got["platform"], platform)],

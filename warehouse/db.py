@@ -184,12 +184,14 @@ def _open_writer(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> Path:
-    """Bring derived facts up to date (:mod:`warehouse.facts`), checkpoint, and atomically
-    replace ``<db>.snapshot`` with a copy of the warehouse."""
-    from warehouse import facts
+    """Bring derived facts and the copy of the triage journal up to date
+    (:mod:`warehouse.facts`, :mod:`warehouse.triage`), checkpoint, and atomically replace
+    ``<db>.snapshot`` with a copy of the warehouse."""
+    from warehouse import facts, triage
 
     with transaction(con):
         facts.ensure_current(con)
+        triage.sync_copy(con, db)  # the decisions this snapshot is published with
     con.execute("CHECKPOINT")
     target = snapshot_path(db)
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")

@@ -36,6 +36,8 @@ import unicodedata
 from dataclasses import dataclass
 
 LANGS = ("fr", "en")
+# Bumped whenever a rule changes: judgements of older rules are recomputed by the loader.
+RULES_VERSION = 1
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from datetime import datetime
 import duckdb
 
 from territoires.config import Territory
-from warehouse import interpellations, relays, rollups
+from warehouse import interpellations, relays, rollups, triage
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import CALENDAR_FIRST, CALENDAR_LAST, calendar_params
 
@@ -250,6 +250,7 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
         con.execute(_INTER_INSERT_SQL, {**values, **cal})
+    triage.fill_expectations(con, slug)  # the new interpellations' "expects an answer"
     # the posts of the batch and those reposting or quoting them: the relays (whole: the
     # same scope, every post of the territory, already in _fact_tp)
     if not full:
@@ -297,6 +298,7 @@ def after_batch(con: Con, copies: str = "_copies") -> None:
         WHERE t.conversation_id IS NOT NULL
         """
     )
+    triage.forget_expectations(con, "_fact_posts")  # an edited text is judged again
     stored = _stored_signatures(con)
     for territory in _territories(con):
         sig = signature(con, territory)
@@ -314,6 +316,11 @@ def ensure_current(con: Con) -> list[str]:
             done.append(territory.slug)
     for table in (*ALL_TABLES, "facts_state"):
         con.execute(f"DELETE FROM {table} WHERE territory NOT IN (SELECT slug FROM territories)")  # noqa: S608
+    # judgements of older rules, and of posts that are no interpellation any more
+    for territory in _territories(con):
+        triage.fill_expectations(con, territory.slug)
+    con.execute("DELETE FROM post_expectations e WHERE NOT EXISTS (SELECT 1 FROM "
+                "interpellation_facts f WHERE f.platform = e.platform AND f.post_id = e.post_id)")
     return done
 
 

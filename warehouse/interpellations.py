@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from territoires.config import Territory
+from warehouse import triage
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
@@ -121,8 +122,10 @@ _INTER_CTE = """
 inter AS (
     SELECT f.platform, f.post_id AS id, f.author_id, f.created_at, f.conversation_id,
            f.acc_id, f.addressed_handle, f.answer_id, f.answered_at, f.answerer,
-           f.service_response_minutes
+           f.service_response_minutes,
+           coalesce(e.expects, true) AS expects_auto, e.rule AS expect_rule
     FROM interpellation_facts f
+    LEFT JOIN post_expectations e ON e.platform = f.platform AND e.post_id = f.post_id
     WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
 )"""
@@ -133,12 +136,27 @@ ans AS (
 )"""
 # each interpellation's status and answer at as_of: what every count and chart needs (read
 # straight from ``inter``, so it streams: a second reader would materialise ``inter``)
-_JUDGED_CTE = """
+# ``status`` is the public one (answered, pending, missed: what anyone can recompute from
+# public posts); ``state`` adds the triage (handled_elsewhere) and ``expects`` the judgement
+# "expects an answer" after triage (warehouse/triage.py)
+_JUDGED_CTE = compose(
+    """
 judged AS (
     SELECT i.platform, i.id, i.author_id, i.created_at, i.addressed_handle, i.conversation_id,
            CASE WHEN i.answered THEN 'answered'
                 WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
                 ELSE 'missed' END AS status,
+           CASE WHEN i.answered THEN 'answered'
+                WHEN tr.decision = 'handled_elsewhere' THEN 'handled_elsewhere'
+                WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
+                ELSE 'missed' END AS state,
+           i.expects_auto, i.expect_rule, tr.decision AS triage_decision,
+           tr.decided_at AS triage_at, tr.service AS triage_service,
+           """,
+    triage.EXPECTS_EXPR,
+    " AS expects,",
+    triage.SOURCE_EXPR,
+    """ AS expects_source,
            CASE WHEN i.answered THEN i.answer_id END AS answer_id,
            CASE WHEN i.answered THEN i.answered_at END AS answered_at,
            k.handle AS answered_by_handle,
@@ -149,14 +167,17 @@ judged AS (
     -- answered: the first answer came by as_of (the condition of ``ans``)
     FROM (SELECT *, coalesce(answered_at <= $as_of::TIMESTAMP, false) AS answered FROM inter) i
     LEFT JOIN city_ids k ON k.platform = i.platform AND k.id = i.answerer AND i.answered
-)"""
+    LEFT JOIN tri tr ON tr.platform = i.platform AND tr.post_id = i.id
+)""",
+)
 # Brief: the judged rows only (no names, texts or service-hours ages, so no calendar): the
 # source of counts and charts, aggregated where the rows are (warehouse.dashboard_queries).
-BRIEF_CTES = (_INTER_CTE, _JUDGED_CTE)
+BRIEF_CTES = (_INTER_CTE, triage.TRIAGE_CTE, _JUDGED_CTE)
 CTES = (
     CAL_CTE,
     _INTER_CTE,
     _ANS_CTE,
+    triage.TRIAGE_CTE,
     _JUDGED_CTE,
     # an unanswered one's age in the addressed account's service hours: F(as_of) - F(p)
     """
@@ -180,7 +201,8 @@ result AS (
     SELECT j.platform, j.id AS post_id, j.author_id, u.username AS author_username,
            u.name AS author_name, j.created_at, j.addressed_handle, j.conversation_id,
            j.status, j.answer_id, j.answered_at, j.answered_by_handle, j.response_minutes,
-           j.service_response_minutes,
+           j.service_response_minutes, j.state, j.expects, j.expects_source, j.expects_auto,
+           j.expect_rule, j.triage_decision, j.triage_at, j.triage_service,
            CASE WHEN j.answer_id IS NULL
                 THEN greatest(date_diff('millisecond', j.created_at, $as_of::TIMESTAMP), 0)
                      / 60000.0
@@ -201,7 +223,9 @@ _WITH = with_ctes(CITY_CTE, *CTES)
 COLUMNS = (
     "r.platform, r.post_id, r.author_id, r.author_username, r.author_name, r.created_at, "
     "tx.text, r.addressed_handle, r.conversation_id, r.status, r.answer_id, r.answered_at, "
-    "r.answered_by_handle, r.response_minutes, r.service_response_minutes, r.url"
+    "r.answered_by_handle, r.response_minutes, r.service_response_minutes, r.url, "
+    "r.state, r.expects, r.expects_source, r.expects_auto, r.expect_rule, r.triage_decision, "
+    "r.triage_at, r.triage_service"
 )
 # every listed post was created in [t0, t1) (it is in tp): the bound lets the scan skip the
 # text of the rest of the table
@@ -214,7 +238,8 @@ _LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, _ORDER)
 # the same rows, few columns and no text (for counts and charts)
 BRIEF_COLUMNS = (
     "r.platform, r.post_id, r.author_id, r.created_at, r.addressed_handle, r.status, "
-    "r.answered_at, r.answered_by_handle, r.response_minutes, r.service_response_minutes"
+    "r.answered_at, r.answered_by_handle, r.response_minutes, r.service_response_minutes, "
+    "r.state, r.expects"
 )
 # ``$account`` (a handle, any case, or NULL): the rows addressed to that city account only
 BRIEF_SELECT = compose(
@@ -238,13 +263,19 @@ SELECT count(*) AS interpellations,
        count(*) FILTER (WHERE status = 'missed') AS missed,
        quantile_cont(response_minutes, 0.5) AS median_response_minutes,
        quantile_cont(response_minutes, 0.9) AS p90_response_minutes,
-       quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes
+       quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes,
+       count(*) FILTER (WHERE expects) AS expecting_answer,
+       count(*) FILTER (WHERE expects AND state IN ('answered', 'handled_elsewhere'))
+           AS answered_expecting,
+       count(*) FILTER (WHERE expects AND state = 'pending') AS pending_expecting,
+       count(*) FILTER (WHERE expects AND state = 'missed') AS missed_expecting
 FROM result
 """
 _SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
 
 
 def brief_params(
+    con: Con,
     territory: Territory,
     t0: datetime,
     t1: datetime,
@@ -252,9 +283,11 @@ def brief_params(
     platform: str | None = None,
 ) -> dict[str, Any]:
     """Bound parameters of :data:`BRIEF_CTES` (no calendar: the brief rows carry no
-    service-hours age); :data:`BRIEF_SELECT` also takes ``account``."""
+    service-hours age; the triage decisions recorded since the snapshot, from ``con``'s
+    journal); :data:`BRIEF_SELECT` also takes ``account``."""
     values = base_params(territory, t0, t1, platform)
     values.update(as_of=to_utc(as_of), pending_days=PENDING_DAYS)
+    values.update(triage.overlay_params(con, territory))
     return values
 
 
@@ -268,12 +301,13 @@ def params(
 ) -> dict[str, Any]:
     """Bound parameters of the interpellation queries: :func:`brief_params` and the
     service-hours calendar of the span from the window to ``as_of``."""
-    values = brief_params(territory, t0, t1, as_of, platform)
+    values = brief_params(con, territory, t0, t1, as_of, platform)
     lo, hi = min(to_utc(t0), values["as_of"]), max(to_utc(t1), values["as_of"])
     values.update(calendar_params(territory, city_accounts(con, territory), lo, hi))
     return values
 
 
+@triage.reads_triage
 def interpellations(
     con: Con,
     territory: Territory,
@@ -292,11 +326,12 @@ def interpellations(
     """
     t0, t1 = window_utc(territory, since, until)
     if brief:
-        values = brief_params(territory, t0, t1, as_of, platform)
+        values = brief_params(con, territory, t0, t1, as_of, platform)
         return con.execute(_BRIEF_SQL, {**values, "account": None}).df()
     return con.execute(_LIST_SQL, params(con, territory, t0, t1, as_of, platform)).df()
 
 
+@triage.reads_triage
 def pending_queue(
     con: Con,
     territory: Territory,
@@ -318,6 +353,7 @@ def pending_queue(
     return con.execute(_QUEUE_SQL, values).df()
 
 
+@triage.reads_triage
 def interpellation_summary(
     con: Con,
     territory: Territory,

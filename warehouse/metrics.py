@@ -33,6 +33,7 @@ from warehouse.metrics_base import (
 )
 from warehouse.relays import local_accounts, local_tweetos, potential_reach, relays
 from warehouse.service_hours import service_minutes
+from warehouse.triage import reads_triage
 
 __all__ = [
     "HEADLINE_KEYS",
@@ -54,6 +55,11 @@ __all__ = [
     "window_utc",
 ]
 
+# the expected-answer family (after triage): beside the public figures, never instead
+EXPECTED_KEYS = (
+    "expecting_answer", "answered_expecting", "response_rate_expecting", "pending_expecting",
+    "missed_expecting",
+)
 # DESIGN §4, in the order people read them
 HEADLINE_KEYS = (
     "territory", "since", "until", "as_of",
@@ -61,6 +67,7 @@ HEADLINE_KEYS = (
     "median_response_minutes", "p90_response_minutes", "median_service_response_minutes",
     "relays", "local_relays", "local_tweetos", "potential_reach",
     "hashtag_posts", "posts_total",
+    *EXPECTED_KEYS,
 )  # fmt: skip
 # One statement for every headline figure of several periods (``k``: the period's index,
 # ``[p0, p1)`` its bounds; periods may overlap): the window [t0, t1) spans them all, its
@@ -81,7 +88,12 @@ i AS (
            count(*) FILTER (WHERE r.status = 'missed') AS missed,
            quantile_cont(r.response_minutes, 0.5) AS median_response_minutes,
            quantile_cont(r.response_minutes, 0.9) AS p90_response_minutes,
-           quantile_cont(r.service_response_minutes, 0.5) AS median_service_response_minutes
+           quantile_cont(r.service_response_minutes, 0.5) AS median_service_response_minutes,
+           count(*) FILTER (WHERE r.expects) AS expecting_answer,
+           count(*) FILTER (WHERE r.expects AND r.state IN ('answered', 'handled_elsewhere'))
+               AS answered_expecting,
+           count(*) FILTER (WHERE r.expects AND r.state = 'pending') AS pending_expecting,
+           count(*) FILTER (WHERE r.expects AND r.state = 'missed') AS missed_expecting
     FROM periods pr LEFT JOIN judged r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
     GROUP BY pr.k
 ),
@@ -155,6 +167,19 @@ def _minutes(value: Any) -> float | None:
     return round(float(value), MINUTES_DIGITS)
 
 
+def _expected(got: dict[str, Any]) -> dict[str, Any]:
+    """The expected-answer family of one period (counts, and the rate of the expected)."""
+    n, answered = int(got["expecting_answer"]), int(got["answered_expecting"])
+    return {
+        "expecting_answer": n,
+        "answered_expecting": answered,
+        "response_rate_expecting": round(answered / n, RATE_DIGITS) if n else None,
+        "pending_expecting": int(got["pending_expecting"]),
+        "missed_expecting": int(got["missed_expecting"]),
+    }
+
+
+@reads_triage
 def headline(
     con: Con,
     territory: Territory,
@@ -174,6 +199,7 @@ def headline(
     return headlines(con, territory, [(since, until)], as_of, platform=platform)[0]
 
 
+@reads_triage
 def headlines(
     con: Con,
     territory: Territory,
@@ -192,7 +218,7 @@ def headlines(
     t0, t1 = min(b[0] for b in bounds), max(b[1] for b in bounds)
     first = min(p[0] for p in periods)
     last = max(p[1] for p in periods)
-    values = _interpellations.brief_params(territory, t0, t1, as_of, platform)
+    values = _interpellations.brief_params(con, territory, t0, t1, as_of, platform)
     values.update(_relays.params(territory, first, last, platform))
     values.update(_activity.params(territory, first, last, platform))
     values.update(p_k=list(range(len(periods))), p_t0=[b[0] for b in bounds],
@@ -222,5 +248,6 @@ def _headline_dict(
         "p90_response_minutes": _minutes(got["p90_response_minutes"]),
         "median_service_response_minutes": _minutes(got["median_service_response_minutes"]),
         **{k: int(got[k] or 0) for k in _COUNTS},
+        **_expected(got),
     }
     return {k: out[k] for k in HEADLINE_KEYS}

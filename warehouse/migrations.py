@@ -281,6 +281,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM facts_state;
         """,
     ),
+    (
+        "0012_triage",
+        """
+        -- the automatic judgement "expects an answer" of each interpellation's text
+        -- (warehouse/expectation.py): kept by the loader; ``version`` is the rules' version,
+        -- a judgement of older rules is recomputed
+        CREATE TABLE post_expectations (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            expects BOOLEAN NOT NULL, rule VARCHAR NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (platform, post_id)
+        );
+        -- the community managers' triage decisions: a copy of the journal
+        -- (<db>.triage, warehouse/triage_journal.py, the record), refreshed whole by the
+        -- writer before each snapshot so the snapshot holds the decisions it was published with
+        CREATE TABLE triage_decisions (
+            seq BIGINT NOT NULL, territory VARCHAR NOT NULL, platform VARCHAR NOT NULL,
+            post_id VARCHAR NOT NULL, decision VARCHAR NOT NULL, decided_at TIMESTAMP NOT NULL,
+            decided_by VARCHAR, service VARCHAR, note VARCHAR,
+            post_created_at TIMESTAMP, recorded_at TIMESTAMP NOT NULL
+        );
+        DELETE FROM facts_state;
+        """,
+    ),
 ]
 
 

@@ -48,6 +48,11 @@ LABELS = {
     "potential_reach": "potential reach",
     "hashtag_posts": "posts with a tracked hashtag",
     "posts_total": "posts",
+    "expecting_answer": "expecting an answer (after triage)",
+    "answered_expecting": "answered, of those expecting one",
+    "response_rate_expecting": "response rate, of those expecting one",
+    "pending_expecting": "pending, of those expecting one",
+    "missed_expecting": "missed, of those expecting one",
 }
 
 
@@ -89,7 +94,7 @@ def format_table(h: dict[str, Any]) -> str:
     def show(key: str, value: Any) -> str:
         if value is None:
             return "-"
-        if key == "response_rate":
+        if key.startswith("response_rate"):
             return f"{value * 100:.1f} %"
         if key.endswith("_minutes"):
             return f"{value:.1f} min"
