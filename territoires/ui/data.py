@@ -22,6 +22,7 @@ import streamlit as st
 
 from territoires.config import Territory
 from warehouse.read import reader_cursor, snapshot_identity
+from warehouse.triage_journal import version as journal_version
 
 log = logging.getLogger("territoires.ui")
 _MODULES = ("warehouse.metrics", "warehouse.dashboard_queries")
@@ -33,6 +34,16 @@ def _resolve(module: str, name: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
+def _identity(db: str, *fns: Callable[..., Any]) -> tuple[int, ...]:
+    """The cache key's view of the data: the snapshot's identity, and the triage journal's
+    version when one of ``fns`` reads it (a decision shows on the next rerun, without
+    waiting for a new snapshot: warehouse/triage.py)."""
+    ident = snapshot_identity(db)
+    if any(getattr(fn, "reads_triage", False) for fn in fns):
+        return (*ident, journal_version(db))
+    return ident
+
+
 def _source(fn: Callable[..., Any]) -> str:
     """The query module that exports ``fn`` (metric functions live in submodules)."""
     for module in _MODULES:
@@ -42,7 +53,7 @@ def _source(fn: Callable[..., Any]) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
-def _territories(db: str, ident: tuple[int, int]) -> dict[str, Territory]:
+def _territories(db: str, ident: tuple[int, ...]) -> dict[str, Territory]:
     from warehouse.territory import load_territories
 
     cur = reader_cursor(db)
@@ -58,26 +69,27 @@ def territories(db: str) -> dict[str, Territory]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
-def _review(db: str, ident: tuple[int, int], slug: str, since: date, until: date,
+def _review(db: str, ident: tuple[int, ...], slug: str, since: date, until: date,
             as_of: datetime) -> Any:
     from territoires.report import build_review
 
     cur = reader_cursor(db)
     try:
-        return build_review(cur, _territories(db, ident)[slug], since, until, as_of)
+        return build_review(cur, _territories(db, ident[:2])[slug], since, until, as_of)
     finally:
         cur.close()
 
 
 def review(db: str, territory: Territory, since: date, until: date, as_of: datetime) -> Any:
     """The weekly review of ``[since, until)`` (:func:`territoires.report.build_review`, the
-    same builder as ``territoires report``), cached like :func:`q`."""
-    return _review(db, snapshot_identity(db), territory.slug, since, until, as_of)
+    same builder as ``territoires report``), cached like :func:`q` (it reads the triage)."""
+    return _review(db, (*snapshot_identity(db), journal_version(db)), territory.slug, since,
+                   until, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
 def _call(
-    module: str, name: str, db: str, ident: tuple[int, int], slug: str | None,
+    module: str, name: str, db: str, ident: tuple[int, ...], slug: str | None,
     args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
 ) -> Any:
     fn = _resolve(module, name)
@@ -86,7 +98,7 @@ def _call(
     try:
         if slug is None:
             return fn(cur, *args, **dict(kwargs))
-        return fn(cur, _territories(db, ident)[slug], *args, **dict(kwargs))
+        return fn(cur, _territories(db, ident[:2])[slug], *args, **dict(kwargs))
     finally:
         cur.close()
         log.debug("query %s%s in %.0f ms", name, args, 1000 * (time.perf_counter() - started))
@@ -100,7 +112,7 @@ def q(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,
     stays small and a changed configuration is a new snapshot, hence a new key. Pass
     ``None`` for functions that take no territory.
     """
-    ident = snapshot_identity(db)
+    ident = _identity(db, fn)
     return _call(_source(fn), fn.__name__, db, ident,
                  territory.slug if territory is not None else None,
                  tuple(args), tuple(sorted(kwargs.items())))
@@ -108,7 +120,7 @@ def q(fn: Callable[..., Any], db: str, territory: Territory | None, *args: Any,
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
 def _over(
-    module: str, name: str, db: str, ident: tuple[int, int], slug: str,
+    module: str, name: str, db: str, ident: tuple[int, ...], slug: str,
     sources: tuple[tuple[str, str, tuple[Any, ...]], ...], args: tuple[Any, ...],
     _fetch: Callable[[], list[Any]],
 ) -> Any:
@@ -117,7 +129,7 @@ def _over(
     cur = reader_cursor(db)
     started = time.perf_counter()
     try:
-        return fn(cur, _territories(db, ident)[slug], *frames, *args)
+        return fn(cur, _territories(db, ident[:2])[slug], *frames, *args)
     finally:
         cur.close()
         log.debug("aggregate %s in %.0f ms", name, 1000 * (time.perf_counter() - started))
@@ -131,8 +143,8 @@ def q_over(fn: Callable[..., Any], db: str, territory: Territory,
     aggregates of one page share one metric computation (e.g. the interpellations of the
     period), and each aggregate is cached under the sources' names and arguments (never by
     hashing the frames)."""
-    ident = snapshot_identity(db)
     full = [(s[0], tuple(s[1]), dict(s[2]) if len(s) > 2 else {}) for s in sources]
+    ident = _identity(db, fn, *(s for s, _, _ in full))
     keys = tuple((_source(s), s.__name__, (*a, *sorted(k.items()))) for s, a, k in full)
     return _over(_source(fn), fn.__name__, db, ident, territory.slug, keys, tuple(args),
                  _fetch=lambda: [q(s, db, territory, *a, **k) for s, a, k in full])
