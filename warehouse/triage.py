@@ -10,6 +10,7 @@ judgement "expects an answer" it gives (docs/metrics.md, "Réponse attendue et t
 * Decisions are read from the snapshot's copy (``triage_decisions``, refreshed by the writer,
   :func:`sync_copy`) plus the journal's decisions recorded since (:func:`overlay_params`):
   the journal file (``<db>.triage``) sits beside the warehouse file the connection opened.
+* A ``note`` alone is history: it changes no judgement.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ tri AS (
                unnest($tr_post::VARCHAR[]), unnest($tr_decision::VARCHAR[]),
                unnest($tr_at::TIMESTAMP[]), unnest($tr_service::VARCHAR[])
     )
-    WHERE decided_at <= $as_of::TIMESTAMP
+    WHERE decided_at <= $as_of::TIMESTAMP AND decision <> 'note'
     GROUP BY platform, post_id
 )"""
 # What a decision makes of the automatic judgement (``i``: the interpellation, ``tr``: tri)

@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 DECISIONS = ("no_answer_expected", "handled_elsewhere", "forwarded", "reopened")
+# a note alone: kept in the history, changes no judgement (its text is in ``note``)
+NOTE = "note"
+KINDS = (*DECISIONS, NOTE)
 MAX_NOTE = 2000  # characters
 MAX_BY = 120
 BUSY_TIMEOUT_S = 15.0
@@ -45,7 +48,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     platform TEXT NOT NULL,
     post_id TEXT NOT NULL,
     decision TEXT NOT NULL CHECK (decision IN
-        ('no_answer_expected', 'handled_elsewhere', 'forwarded', 'reopened')),
+        ('no_answer_expected', 'handled_elsewhere', 'forwarded', 'reopened', 'note')),
     decided_at TEXT NOT NULL,      -- ISO 8601, UTC, when the decision takes effect
     decided_by TEXT,               -- who (NULL once erased)
     service TEXT,                  -- a [[services]] slug
@@ -78,9 +81,9 @@ class Decision:
     post_created_at: datetime | None = None
 
     def checked(self) -> Decision:
-        if self.decision not in DECISIONS:
+        if self.decision not in KINDS:
             raise TriageError(
-                f"decision {self.decision!r}: expected one of {', '.join(DECISIONS)}")
+                f"decision {self.decision!r}: expected one of {', '.join(KINDS)}")
         who = (self.decided_by or "").strip()
         if not who:
             raise TriageError("who made the decision is required (--by)")
@@ -89,6 +92,8 @@ class Decision:
         note = (self.note or "").strip() or None
         if note is not None and len(note) > MAX_NOTE:
             raise TriageError(f"note: at most {MAX_NOTE} characters ({len(note)} given)")
+        if self.decision == NOTE and note is None:
+            raise TriageError("a note needs its text (--note)")
         return Decision(self.territory, self.platform, str(self.post_id), self.decision, who,
                         self.decided_at, (self.service or "").strip() or None, note,
                         self.post_created_at)
