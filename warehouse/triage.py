@@ -111,10 +111,11 @@ def sync_copy(con: Con, db: str | os.PathLike[str]) -> int:
     rows = journal.since(db, 0)
     con.execute("DELETE FROM triage_decisions")
     if rows:
-        table = pa.Table.from_pylist(rows)  # noqa: F841 - read by the INSERT below
+        journal_rows = pa.Table.from_pylist(rows)  # noqa: F841 - read by the INSERT below
         con.execute(
             "INSERT INTO triage_decisions SELECT seq, territory, platform, post_id, decision,"
-            " decided_at, decided_by, service, note, post_created_at, recorded_at FROM table"
+            " decided_at, decided_by, service, note, post_created_at, recorded_at"
+            " FROM journal_rows"
         )
     return len(rows)
 
