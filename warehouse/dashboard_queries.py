@@ -42,6 +42,7 @@ from warehouse.metrics_base import (
     window_utc,
     with_ctes,
 )
+from warehouse.triage import reads_triage
 
 SPIKE_FACTOR = 3.0  # a day is a spike at 3× its usual level (median of the previous 28 days)
 SPIKE_MIN_POSTS = 10  # ... and at least this many posts
@@ -407,6 +408,9 @@ def search_posts(con: Con, territory: Territory, since: date, until: date, text:
 
 
 # -- responsiveness -------------------------------------------------------------------------
+# the public figures (``status``: never change with triage), then the expected-answer family
+# (``expects``, ``state``: after the team's triage at as_of; docs/metrics.md): the functions
+# that return it are marked ``reads_triage`` (the dashboard's cache keys them by the journal)
 _RESP_AGG = """
 count(*) AS interpellations,
 count(*) FILTER (WHERE status = 'answered') AS answered,
@@ -416,8 +420,17 @@ count(*) FILTER (WHERE status = 'answered') / count(*) AS response_rate,
 quantile_cont(response_minutes, 0.5) AS median_response_minutes,
 quantile_cont(response_minutes, 0.9) AS p90_response_minutes,
 quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes,
-quantile_cont(service_response_minutes, 0.9) AS p90_service_response_minutes
+quantile_cont(service_response_minutes, 0.9) AS p90_service_response_minutes,
+count(*) FILTER (WHERE expects) AS expecting_answer,
+count(*) FILTER (WHERE expects AND state IN ('answered', 'handled_elsewhere'))
+    AS answered_expecting,
+count(*) FILTER (WHERE expects AND state IN ('answered', 'handled_elsewhere'))
+    / nullif(count(*) FILTER (WHERE expects), 0) AS response_rate_expecting,
+count(*) FILTER (WHERE expects AND state = 'pending') AS pending_expecting,
+count(*) FILTER (WHERE expects AND state = 'missed') AS missed_expecting
 """
+EXPECTED_COUNTS = ("expecting_answer", "answered_expecting", "pending_expecting",
+                   "missed_expecting")
 
 _BY_ACCOUNT_SQL = compose(
     with_ctes(*_INTER_CTES),
@@ -485,11 +498,13 @@ def interpellations_by_day(con: Con, territory: Territory, since: date, until: d
     return out
 
 
+@reads_triage
 def responsiveness_by_account(con: Con, territory: Territory, since: date, until: date,
                               as_of: datetime, platform: str | None = None) -> pd.DataFrame:
     """Per addressed city account: counts, response rate and quantiles (continuous) of the
-    interpellations created in ``[since, until)``, judged at ``as_of``; every configured
-    account (of ``platform``, if given) has a row."""
+    interpellations created in ``[since, until)``, judged at ``as_of``, then the
+    expected-answer family (after triage); every configured account (of ``platform``, if
+    given) has a row."""
     agg = con.execute(_BY_ACCOUNT_SQL,
                       _inter_params(con, territory, since, until, as_of, platform)).df()
     mine = [a for a in territory.accounts if platform is None or a.platform == platform]
@@ -497,16 +512,18 @@ def responsiveness_by_account(con: Con, territory: Territory, since: date, until
                              "handle": [a.handle for a in mine],
                              "label": [a.label for a in mine]})
     out = accounts.merge(agg, on=["platform", "handle"], how="left")
-    for c in ("interpellations", "answered", "pending", "missed"):
+    for c in ("interpellations", "answered", "pending", "missed", *EXPECTED_COUNTS):
         out[c] = out[c].fillna(0).astype("int64")
     return out
 
 
+@reads_triage
 def responsiveness_total(con: Con, territory: Territory, since: date, until: date,
                          as_of: datetime, platform: str | None = None,
                          account: str | None = None) -> dict[str, Any]:
     """Counts, response rate and quantiles of the window's interpellations, for one
-    addressed account or all: the figures of :func:`warehouse.metrics.headline`."""
+    addressed account or all: the figures of :func:`warehouse.metrics.headline`, the
+    expected-answer family included (``response_rate_expecting`` unrounded)."""
     cur = con.execute(_TOTAL_SQL,
                       _inter_params(con, territory, since, until, as_of, platform, account))
     names = [d[0] for d in cur.description]
@@ -518,10 +535,12 @@ def responsiveness_total(con: Con, territory: Territory, since: date, until: dat
     return out
 
 
+@reads_triage
 def responsiveness_by_week(con: Con, territory: Territory, since: date, until: date,
                            as_of: datetime, platform: str | None = None,
                            account: str | None = None) -> pd.DataFrame:
-    """Per local ISO week (Monday) of creation: counts, response rate and quantiles."""
+    """Per local ISO week (Monday) of creation: counts, response rate and quantiles, and
+    the expected-answer family."""
     p = _inter_params(con, territory, since, until, as_of, platform, account)
     return con.execute(_BY_WEEK_SQL, {**p, "tz": territory.timezone}).df()
 
