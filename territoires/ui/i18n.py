@@ -373,6 +373,60 @@ S: dict[str, dict[str, str]] = {
     "resp.missed": {"fr": "Restées sans réponse", "en": "Left unanswered"},
     "resp.col.answered": {"fr": "Répondues", "en": "Answered"},
     "resp.col.rate": {"fr": "Taux de réponse", "en": "Response rate"},
+    # ---- the expected-answer family (after triage), always beside the public figures: one
+    # name per figure, on Réactivité, in the weekly review, its PDF/PNG and shared links
+    "expected.title": {"fr": "Réponse attendue, après tri", "en": "Answer expected, after triage"},
+    "expected.caption": {
+        "fr": "Après le tri de l'équipe : les messages qui attendent une réponse ; les chiffres "
+              "publics ne changent pas.",
+        "en": "After the team's triage: the messages that expect an answer; the public "
+              "figures do not change.",
+    },
+    "m.expecting_answer": {"fr": "Attendaient une réponse", "en": "Expected an answer"},
+    "m.expecting_answer.help": {
+        "fr": "Interpellations de la période qui attendent une réponse : le jugement automatique "
+              "sur leur texte, sauf décision de l'équipe (pas de réponse attendue, traité hors "
+              "réseau, transmis à un service).",
+        "en": "The period's interpellations that expect an answer: the automatic judgement of "
+              "their text, unless the team decided otherwise (no answer expected, handled "
+              "elsewhere, forwarded to a service).",
+    },
+    "m.answered_expecting": {"fr": "Répondues (réponse attendue)",
+                             "en": "Answered (answer expected)"},
+    "m.answered_expecting.tile": {"fr": "Dont répondues", "en": "Of which answered"},
+    "m.answered_expecting.help": {
+        "fr": "Parmi celles qui attendaient une réponse, celles auxquelles la ville a répondu "
+              "publiquement ou que l'équipe a traitées hors réseau (message privé, téléphone, "
+              "courriel, guichet).",
+        "en": "Of those expecting an answer, the ones the city answered publicly or the team "
+              "handled elsewhere (private message, phone, e-mail, counter).",
+    },
+    "m.response_rate_expecting": {"fr": "Taux de réponse (réponse attendue)",
+                                  "en": "Response rate (answer expected)"},
+    "m.response_rate_expecting.tile": {"fr": "Taux (réponse attendue)",
+                                       "en": "Rate (answer expected)"},
+    "m.response_rate_expecting.help": {
+        "fr": "Répondues (réponse attendue) ÷ attendaient une réponse. Le taux de réponse "
+              "public, lui, compte toutes les interpellations et ne change pas avec le tri.",
+        "en": "Answered (answer expected) ÷ expected an answer. The public response rate "
+              "counts every interpellation and does not change with triage.",
+    },
+    "m.pending_expecting": {"fr": "En attente (réponse attendue)",
+                            "en": "Pending (answer expected)"},
+    "m.pending_expecting.tile": {"fr": "Dont en attente", "en": "Of which pending"},
+    "m.pending_expecting.help": {
+        "fr": "Parmi celles qui attendaient une réponse, celles sans réponse depuis moins de "
+              "7 jours.",
+        "en": "Of those expecting an answer, the ones unanswered for less than 7 days.",
+    },
+    "m.missed_expecting": {"fr": "Sans réponse (réponse attendue)",
+                           "en": "Missed (answer expected)"},
+    "m.missed_expecting.tile": {"fr": "Dont sans réponse", "en": "Of which missed"},
+    "m.missed_expecting.help": {
+        "fr": "Parmi celles qui attendaient une réponse, celles restées sans réponse plus de "
+              "7 jours.",
+        "en": "Of those expecting an answer, the ones left unanswered for more than 7 days.",
+    },
     # ---- relays
     "rel.title": {"fr": "Relais locaux", "en": "Local relays"},
     "rel.ranking": {"fr": "Classement des relayeurs locaux", "en": "Local relayers ranking"},
