@@ -33,6 +33,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "potential_reach": ("Portée potentielle", "Potential reach"),
     "hashtag_posts": ("Activité des hashtags", "Hashtag activity"),
     "posts_total": ("Messages comptés", "Posts counted"),
+    # the expected-answer family (after triage)
+    **{k: ("Réponse attendue", "Expected answer") for k in (
+        "expecting_answer", "answered_expecting", "response_rate_expecting",
+        "pending_expecting", "missed_expecting")},
 }
 
 
