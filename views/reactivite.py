@@ -5,6 +5,7 @@ the slowest answers and the missed ones."""
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from territoires.ui import charts
@@ -16,6 +17,8 @@ from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 
 DEFAULT_RATE, DEFAULT_HOURS = 90, 4.0
+EXPECTED = ("expecting_answer", "answered_expecting", "response_rate_expecting",
+            "pending_expecting", "missed_expecting")  # warehouse.metrics.EXPECTED_KEYS
 view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
@@ -58,13 +61,23 @@ with r.guard("resp.headline"):
     r.metric(c[1], "p90_service", fmt_minutes(h["p90_service_response_minutes"]))
     r.metric(c[2], "pending", fmt_int(h["pending"]))
     r.metric(c[3], "missed", fmt_int(h["missed"]))
+    # beside the public figures, never instead: the expected-answer family after triage
+    st.markdown(f"**{r.md_escape(t('expected.title'))}**")
+    st.caption(t("expected.caption"))
+    c = st.columns(5)
+    for col, key in zip(c, EXPECTED, strict=True):
+        shown = fmt_pct(h[key]) if key == "response_rate_expecting" else fmt_int(h[key])
+        r.metric(col, key, shown)
     r.definitions_link()
 
 # ---- by account ----------------------------------------------------------------------------
 with r.guard("resp.by_account"):
     st.header(t("resp.by_account"), anchor=False)
-    shown = by_account.assign(
+    shown = by_account.drop(columns=["answered_expecting", "pending_expecting",
+                                     "missed_expecting"]).assign(
         response_rate=by_account["response_rate"].map(fmt_pct),
+        response_rate_expecting=by_account["response_rate_expecting"].map(
+            lambda v: fmt_pct(None if pd.isna(v) else v)),
         **{c: by_account[c].map(lambda m: fmt_minutes(None if pd.isna(m) else m))
            for c in ("median_response_minutes", "p90_response_minutes",
                      "median_service_response_minutes", "p90_service_response_minutes")},
@@ -79,6 +92,8 @@ with r.guard("resp.by_account"):
         "p90_response_minutes": t("m.p90"),
         "median_service_response_minutes": t("m.median_service"),
         "p90_service_response_minutes": t("m.p90_service"),
+        "expecting_answer": t("m.expecting_answer"),
+        "response_rate_expecting": t("m.response_rate_expecting"),
     })
 
 # ---- week by week --------------------------------------------------------------------------
@@ -103,6 +118,11 @@ with r.guard("resp.weekly"):
                                       partial={b for b, w in zip(bars["week"], weeks["week"],
                                                                  strict=True) if w in partial},
                                       partial_label=partial_label)
+        # the expected-answer rate (after triage) as a second series, beside the public one
+        fig.add_trace(go.Scatter(
+            x=bars["week"], y=weeks["response_rate_expecting"], mode="lines+markers",
+            name=t("m.response_rate_expecting"), line={"color": r.PALETTE[2], "width": 2},
+            marker={"size": 9, "symbol": "diamond"}))
         r.chart(fig, summary, table, f"reactivite-semaines-{terr.slug}", "weekly")
 
 # ---- weekday x hour ------------------------------------------------------------------------
