@@ -23,6 +23,8 @@ COMMANDS = {
     "import": "import_pages",
     "rebuild": "rebuild",
     "metrics": "metrics",
+    "queue": "queue",
+    "triage": "triage",
     "collect": "collect",
     "purge": "purge",
     "forget": "forget",

@@ -137,6 +137,8 @@ DB_COMMANDS = {
     "import": ["pages.jsonl", "--config", CFG],
     "rebuild": [],
     "metrics": ["--config", CFG, "--since", "2026-11-16", "--until", "2026-11-23"],
+    "queue": ["--config", CFG, "--since", "2026-11-16", "--until", "2026-11-23"],
+    "triage": ["--config", CFG, "123", "--decision", "forwarded", "--by", "C"],
     "collect": ["--config", CFG, "--platform", "bluesky"],
     "purge": [],
     "forget": ["some_handle"],
