@@ -382,6 +382,18 @@ QUESTIONS = {
         "c'est payant pour les enfants, le {event} ?",
     ),
 }
+# Labels (read by no generator: they measure the automatic judgement on the demo, see
+# :func:`interpellation_labels`): the templates of QUESTIONS that expect NO answer. Every
+# other one is a question, a request, a report of a problem or a complaint. A greeting in
+# front (GREETINGS, "Svp " included) does not change what the text asks for.
+QUESTIONS_NO_ANSWER = frozenset(
+    {
+        "bravo aux agents qui ont nettoyé {place} ce matin, c'est nickel !",  # praise
+        "merci pour la réactivité de vos services hier soir !",  # thanks
+        "super soirée au {event}, merci à toute l'équipe !",  # praise and thanks
+        "dommage que le {event} finisse si tôt…",  # a regret, asks nothing (issue 17's example)
+    }
+)
 GREETINGS = ("Bonjour, ", "Bonjour ", "Bjr ", "", "", "Hello ", "Bonsoir, ", "Svp ")
 
 STORM_MENTIONS = (
@@ -390,6 +402,7 @@ STORM_MENTIONS = (
     "des tuiles sur le trottoir {street}, c'est dangereux #Villeneuve tempête",
     "la cave est inondée {street}, qui appeler ? #tempête",
 )
+STORM_MENTIONS_NO_ANSWER: frozenset[str] = frozenset()  # labels: every one reports a problem
 
 # --- replies ----------------------------------------------------------------------------
 REPLIES_TO_CITY = (
@@ -405,6 +418,15 @@ REPLIES_TO_CITY = (
     "Super nouvelle !",
     "Il faudrait aussi penser à {street}.",
     "Ce sera reporté en cas de pluie ?",
+)
+# labels: the replies to the city that expect NO answer (the grumbles "Encore des travaux…"
+# and "Toujours pas de piste cyclable…" are complaints, so they expect one)
+REPLIES_TO_CITY_NO_ANSWER = frozenset(
+    {
+        "Enfin ! Ça fait des mois qu'on attend.",  # relief at the news: asks nothing
+        "Merci pour l'info 👍",  # thanks
+        "Super nouvelle !",  # praise
+    }
 )
 CITIZEN_REPLIES = (
     "Pareil chez nous {street}.",
@@ -425,6 +447,16 @@ FOLLOWUPS = (
     "Super, merci beaucoup 🙏",
     "Ça n'a pas bougé depuis.",
     "Parfait, merci !",
+)
+# labels: the follow-ups that expect NO answer ("Toujours rien…" and "Ça n'a pas bougé
+# depuis." say the problem is still there: they expect one)
+FOLLOWUPS_NO_ANSWER = frozenset(
+    {
+        "Merci pour la réponse rapide !",  # thanks
+        "D'accord, merci.",  # acknowledgement
+        "Super, merci beaucoup 🙏",  # thanks
+        "Parfait, merci !",  # acknowledgement
+    }
 )
 QUOTES = (
     "Enfin une bonne nouvelle !",
@@ -729,6 +761,40 @@ NONLOCAL_BIOS = (
     "Urbaniste, Lyon. Mobilités douces.",
     "Amateur de patrimoine, de passage partout.",
 )
+
+
+class Label(NamedTuple):
+    """One interpellation template and whether it expects an answer (a hand label)."""
+
+    pool: str  # "QUESTIONS.general", "REPLIES_TO_CITY"…
+    template: str  # as written above, slots unfilled, without its season
+    expects: bool
+    greeted: bool  # posted after one of GREETINGS, first letter capitalised
+
+
+def interpellation_labels() -> tuple[Label, ...]:
+    """Every template the demo posts as an interpellation, labelled: does it expect an
+    answer (docs/metrics.md, "Réponse attendue")? Measures the automatic judgement on the
+    demo (scripts/classifier_figures.py); the generator never reads it. The demo's other
+    interpellation is :data:`collectors.demo.XSS_TEXT`, a hostile-content probe, unlabelled."""
+
+    def body(template: Any) -> str:
+        inner = season_of(template)[1]
+        return str(inner[0] if isinstance(inner, tuple) else inner)
+
+    pools: list[tuple[str, Sequence[Any], frozenset[str], bool]] = [
+        (f"QUESTIONS.{role}", QUESTIONS[role], QUESTIONS_NO_ANSWER, True) for role in ROLES
+    ]
+    pools += [
+        ("STORM_MENTIONS", STORM_MENTIONS, STORM_MENTIONS_NO_ANSWER, False),
+        ("REPLIES_TO_CITY", REPLIES_TO_CITY, REPLIES_TO_CITY_NO_ANSWER, False),
+        ("FOLLOWUPS", FOLLOWUPS, FOLLOWUPS_NO_ANSWER, False),
+    ]
+    return tuple(
+        Label(name, body(t), body(t) not in no_answer, greeted)
+        for name, templates, no_answer, greeted in pools
+        for t in templates
+    )
 
 
 _SLOT = re.compile(r"\{(\w+)\}")
