@@ -8,6 +8,7 @@ import io
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -332,7 +333,10 @@ def test_triage_does_not_wait_for_the_writer_lock(capsys, wh):
             worker.join()
     assert elapsed < 2.0 and result and result[0][0] == 0, result
     assert journal.version(wh["db"]) == 1
-    # recorded "now": it counts for a queue judged now
+    # recorded "now" (whole seconds): it counts for a queue judged now
+    [row] = journal.since(wh["db"], 0)
+    assert row["decided_at"].microsecond == 0
+    assert abs((datetime.now(UTC).replace(tzinfo=None) - row["decided_at"]).total_seconds()) < 5
     code, out, _ = run(capsys, wh, "queue", *WINDOW, "--as-of", "2099-01-01T00:00Z")
     merci = {r["id"]: r for r in json.loads(out)}[wh["ids"]["merci"]]
     assert merci["triage_decision"] == "no_answer_expected"

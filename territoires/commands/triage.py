@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
             f"--decision {args.decision!r}: expected one of {', '.join(journal.KINDS)}")
     service = _service(territory, args.service)
     at = (parse_instant("--at", args.at, territory) if args.at
-          else datetime.now(UTC).replace(tzinfo=None))
+          # whole seconds, as the default --as-of of `queue` and `metrics`: a queue printed
+          # in the same second as the decision shows it
+          else datetime.now(UTC).replace(tzinfo=None, microsecond=0))
     db = db_path(args.db)
     if not db.exists() and not snapshot_path(db).exists():
         raise UsageError(f"{db}: no warehouse here (build one with `territoires import` or `demo`)")
