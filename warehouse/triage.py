@@ -100,14 +100,15 @@ def overlay_params(con: Con, territory: Territory) -> dict[str, Any]:
 
 def sync_copy(con: Con, db: str | os.PathLike[str]) -> int:
     """Refresh the warehouse's copy of the journal (inside the writer's transaction, before
-    a snapshot). If the journal file is gone but the copy holds decisions, the journal is
-    first restored from the copy: a lost file must not erase the city's record. Returns the
-    number of decisions copied."""
-    path = journal.journal_path(db)
-    if not path.exists():
+    a snapshot). If the journal is not the file the copy was made from (gone, or recreated
+    since by a decision: a new file numbers from 1 again), the journal is first restored
+    from the copy, the new file's decisions kept after it: a lost file must not erase the
+    city's record. Returns the number of decisions copied."""
+    last = con.execute(
+        "SELECT seq, recorded_at FROM triage_decisions ORDER BY seq DESC LIMIT 1").fetchone()
+    if last is not None and not journal.holds(db, int(last[0]), last[1]):
         kept = con.execute("SELECT * FROM triage_decisions ORDER BY seq").df()
-        if len(kept):
-            journal.restore(db, kept.astype(object).where(kept.notna(), None).to_dict("records"))
+        journal.restore(db, kept.astype(object).where(kept.notna(), None).to_dict("records"))
     rows = journal.since(db, 0)
     con.execute("DELETE FROM triage_decisions")
     if rows:

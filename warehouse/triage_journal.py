@@ -216,31 +216,91 @@ def version(db: str | os.PathLike[str]) -> int:
         return int(row[0] or 0) if row else 0
 
 
+def _top(con: sqlite3.Connection) -> int:
+    """The highest sequence number this file ever gave (AUTOINCREMENT never reuses one,
+    even after an erasure deleted it); 0 for a new file."""
+    try:
+        row = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'decisions'").fetchone()
+    except sqlite3.OperationalError:  # no decision ever inserted: no sqlite_sequence yet
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
+def _own(con: sqlite3.Connection, seq: int, recorded_at: datetime | str | None) -> bool:
+    """Whether this file is the journal a copy whose last decision is ``(seq, recorded_at)``
+    was made from: its sequence reached ``seq``, and that number holds the same decision or
+    none (erased, purged)."""
+    if _top(con) < seq:
+        return False
+    row = con.execute("SELECT recorded_at FROM decisions WHERE seq = ?", (seq,)).fetchone()
+    if row is None:
+        return True
+    want = _iso(recorded_at) if isinstance(recorded_at, datetime) else recorded_at
+    return _instant(row[0]) == _instant(want)
+
+
+def holds(db: str | os.PathLike[str], seq: int, recorded_at: datetime | None) -> bool:
+    """Whether the journal is the file the warehouse's copy (last decision ``(seq,
+    recorded_at)``) was made from. False when the file is gone, or was recreated since (a
+    new file numbers from 1 again): then :func:`restore` must write the copy back."""
+    with _open(journal_path(db), create=False) as con:
+        if con is None:
+            return False
+        try:
+            return _own(con, seq, recorded_at)
+        except sqlite3.OperationalError:  # created by another process, schema not yet there
+            return False
+
+
 def restore(db: str | os.PathLike[str], rows: Sequence[dict[str, Any]]) -> int:
-    """Write back decisions (with their sequence numbers) that the journal lacks: the
-    warehouse's copy, when the journal file was lost. Returns how many were written."""
+    """Write back the warehouse's copy of the decisions (``rows``, with their sequence
+    numbers) when the journal is not the file the copy was made from: the file was lost, or
+    recreated by a decision recorded since. The decisions that new file received are kept,
+    renumbered after the copy's (a new file numbers from 1 again: left as they were, they
+    would collide with the copy's). Nothing happens when the journal is the copy's own
+    (what it lacks was erased or purged, and must stay so). Returns how many were written."""
+    if not rows:
+        return 0
+    last = max(rows, key=lambda r: int(r["seq"]))
+    copied = {int(r["seq"]): _instant(_iso(r["recorded_at"])) for r in rows}
     with _open(journal_path(db), create=True) as con:
         assert con is not None
         con.execute("BEGIN IMMEDIATE")
         try:
+            if _own(con, int(last["seq"]), last["recorded_at"]):
+                con.execute("COMMIT")
+                return 0
             before = con.total_changes
+            # this file's own decisions: those the copy does not hold (same number, same
+            # instant of recording) are moved after the copy's
+            fresh = [r for r in _rows(con.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM decisions ORDER BY seq"))  # noqa: S608
+                if copied.get(int(r["seq"])) != r["recorded_at"]]
+            con.executemany("DELETE FROM decisions WHERE seq = ?", [(r["seq"],) for r in fresh])
             con.executemany(
                 f"INSERT OR IGNORE INTO decisions ({', '.join(COLUMNS)})"  # noqa: S608
                 f" VALUES ({', '.join('?' * len(COLUMNS))})",
                 [tuple(_iso(r[c]) if isinstance(r[c], datetime) else r[c] for c in COLUMNS)
                  for r in rows],
             )
+            con.executemany(
+                f"INSERT INTO decisions ({', '.join(COLUMNS[1:])})"  # noqa: S608
+                f" VALUES ({', '.join('?' * (len(COLUMNS) - 1))})",
+                [tuple(_iso(r[c]) if isinstance(r[c], datetime) else r[c] for c in COLUMNS[1:])
+                 for r in fresh],
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return con.total_changes - before
+        return con.total_changes - before - 2 * len(fresh)
 
 
 def _change(db: str | os.PathLike[str], sql: str, args: Sequence[Any]) -> int:
     with _open(journal_path(db), create=False) as con:
         if con is None:
             return 0
+        con.execute("PRAGMA secure_delete=ON")  # what is erased is overwritten, not freed
         con.execute("BEGIN IMMEDIATE")
         try:
             n = con.execute(sql, tuple(args)).rowcount
@@ -249,6 +309,18 @@ def _change(db: str | os.PathLike[str], sql: str, args: Sequence[Any]) -> int:
             con.execute("ROLLBACK")
             raise
         return max(int(n), 0)
+
+
+def _scrub(db: str | os.PathLike[str]) -> None:
+    """After an erasure: no byte of what was erased may stay in the files. A deleted row's
+    text lingers in SQLite's free pages and in old frames of the write-ahead log (which is
+    reused, not shrunk); VACUUM rewrites every page from the live rows, and a TRUNCATE
+    checkpoint writes them into the file and empties the log (docs/deploying.md, §6)."""
+    with _open(journal_path(db), create=False) as con:
+        if con is None:
+            return
+        con.execute("VACUUM")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def erase_posts(db: str | os.PathLike[str], keys: Sequence[tuple[str, str]]) -> int:
@@ -260,17 +332,25 @@ def erase_posts(db: str | os.PathLike[str], keys: Sequence[tuple[str, str]]) -> 
         cond = " OR ".join("(platform = ? AND post_id = ?)" for _ in chunk)
         n += _change(db, f"DELETE FROM decisions WHERE {cond}",  # noqa: S608
                      [v for p, pid in chunk for v in (p, str(pid))])
+    if n:
+        _scrub(db)
     return n
 
 
 def erase_person(db: str | os.PathLike[str], who: str) -> int:
     """Erase a person who triaged: their name and their notes (``decided_by`` compared
     without case). The decisions stay, anonymous: they are the city's record."""
-    return _change(db, "UPDATE decisions SET decided_by = NULL, note = NULL"
-                       " WHERE lower(decided_by) = lower(?)", [who.strip()])
+    n = _change(db, "UPDATE decisions SET decided_by = NULL, note = NULL"
+                    " WHERE lower(decided_by) = lower(?)", [who.strip()])
+    if n:
+        _scrub(db)
+    return n
 
 
 def purge_before(db: str | os.PathLike[str], territory: str, cutoff: datetime) -> int:
     """Retention: delete the decisions about posts created before ``cutoff`` (UTC)."""
-    return _change(db, "DELETE FROM decisions WHERE territory = ? AND post_created_at < ?",
-                   [territory, _iso(cutoff)])
+    n = _change(db, "DELETE FROM decisions WHERE territory = ? AND post_created_at < ?",
+                [territory, _iso(cutoff)])
+    if n:
+        _scrub(db)
+    return n
