@@ -10,7 +10,13 @@
   ``includes.users`` or ``data``, mention entities naming them), keeping its ``page_id`` so
   that re-importing the original file does not bring them back (the page is already there);
 * the daily aggregates of the days concerned are recomputed (frozen days keep their counts,
-  which hold no personal data).
+  which hold no personal data);
+* the triage decisions about the erased posts (their notes are personal data), in the triage
+  journal (``<db>.triage``, :mod:`warehouse.triage_journal`) first, then in the warehouse's
+  copy of it (``triage_decisions``): a crash between the two leaves the posts in DuckDB, so
+  running the command again finds them and finishes. :func:`forget_account` also erases the
+  person as a triager: the name and the notes of the decisions they made (the decisions stay,
+  anonymous: they are the city's record).
 
 :func:`forget_post` does the same for one post (and its pure reposts); it is also how
 :func:`honour_deletions` applies the platform's compliance events with action ``delete``
@@ -38,6 +44,7 @@ import duckdb
 import orjson
 
 from warehouse import facts, rollups
+from warehouse import triage_journal as journal
 from warehouse.db import connect, snapshot_path, spool_dir
 from warehouse.retention import delete_posts
 from warehouse.txn import transaction
@@ -63,12 +70,16 @@ class ErasureReport:
     pages_rewritten: int = 0
     spool_files_rewritten: int = 0
     found: bool = False
+    decisions_removed: int = 0  # triage decisions about the erased posts (journal)
+    decisions_anonymised: int = 0  # decisions the person made: name and note erased
 
     def add(self, other: ErasureReport) -> None:
         self.posts_removed += other.posts_removed
         self.accounts_removed += other.accounts_removed
         self.pages_rewritten += other.pages_rewritten
         self.spool_files_rewritten += other.spool_files_rewritten
+        self.decisions_removed += other.decisions_removed
+        self.decisions_anonymised += other.decisions_anonymised
         self.found = self.found or other.found
 
 
@@ -268,8 +279,49 @@ def rewrite_pages(con: duckdb.DuckDBPyConnection, target: Target) -> int:
     return rewritten
 
 
-def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
-    """Erase ``target`` from the raw layer and the tables (inside the caller's transaction)."""
+def _journal_of(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str] | None) -> Path | None:
+    """The warehouse file whose triage journal (``<db>.triage``) an erasure also cleans:
+    ``db``, or the file ``con`` opened (None for an in-memory warehouse)."""
+    from warehouse.triage import warehouse_file
+
+    return Path(db) if db is not None else warehouse_file(con)
+
+
+def _erase_decisions(
+    con: duckdb.DuckDBPyConnection, jdb: Path | None, platform: str, post_ids: list[str]
+) -> int:
+    """Delete the triage decisions about ``post_ids``: from the journal first (it commits at
+    once), then from the warehouse's copy (in the caller's transaction). Returns how many
+    the journal held."""
+    if not post_ids:
+        return 0
+    n = journal.erase_posts(jdb, [(platform, i) for i in post_ids]) if jdb is not None else 0
+    con.execute(
+        "DELETE FROM triage_decisions WHERE platform = ? AND list_contains(?, post_id)",
+        [platform, post_ids],
+    )
+    return n
+
+
+def _erase_triager(con: duckdb.DuckDBPyConnection, jdb: Path | None, account: str) -> int:
+    """Erase a person who triaged (``decided_by``, without case; ``@name`` and ``name``
+    alike): the name and notes of their decisions, in the journal first, then in the
+    warehouse's copy. Returns how many decisions of the journal were anonymised."""
+    names = sorted({account.strip(), account.strip().lstrip("@")} - {""})
+    n = sum(journal.erase_person(jdb, who) for who in names) if jdb is not None else 0
+    con.execute(
+        "UPDATE triage_decisions SET decided_by = NULL, note = NULL "
+        "WHERE list_contains(?, lower(decided_by))",
+        [[w.lower() for w in names]],
+    )
+    return n
+
+
+def _erase(
+    con: duckdb.DuckDBPyConnection, target: Target, jdb: Path | None = None
+) -> ErasureReport:
+    """Erase ``target`` from the triage journal of ``jdb``, the raw layer and the tables
+    (inside the caller's transaction)."""
     report = ErasureReport()
     p = target.platform
     # the target's posts, then the pure reposts of any of them
@@ -289,6 +341,8 @@ def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
                 [p, sorted(target.post_ids)],
             ).fetchall()
         }
+    # the decisions (and notes) about these posts: journal first (docs/deploying.md, §6)
+    report.decisions_removed = _erase_decisions(con, jdb, p, sorted(target.post_ids))
     report.pages_rewritten = rewrite_pages(con, target)
     # tables
     con.execute("CREATE OR REPLACE TEMP TABLE _erase_posts (platform VARCHAR, id VARCHAR)")
@@ -327,7 +381,8 @@ def _erase(con: duckdb.DuckDBPyConnection, target: Target) -> ErasureReport:
     )
     rollups.refresh_days(con, days)
     facts.invalidate(con)  # posts and mentions went: recomputed whole before the next snapshot
-    report.found = bool(report.posts_removed or report.accounts_removed or report.pages_rewritten)
+    report.found = bool(report.posts_removed or report.accounts_removed or report.pages_rewritten
+                        or report.decisions_removed)
     return report
 
 
@@ -365,11 +420,15 @@ def forget_account(
     With ``db``, the spool files of that warehouse are rewritten too.
     """
 
+    jdb = _journal_of(con, db)
+
     def run() -> tuple[ErasureReport, list[Target]]:
         report = ErasureReport()
         targets = _targets_for_account(con, account, platform)
         for t in targets:
-            report.add(_erase(con, t))
+            report.add(_erase(con, t, jdb))
+        report.decisions_anonymised = _erase_triager(con, jdb, account)
+        report.found = report.found or bool(report.decisions_anonymised)
         if db is not None:
             report.spool_files_rewritten = redact_spool(db, targets)
         _record(con, "account", report)
@@ -387,9 +446,11 @@ def forget_post(
 ) -> tuple[ErasureReport, list[Target]]:
     """Erase one post (and its pure reposts) everywhere (with ``db``: its spool too)."""
 
+    jdb = _journal_of(con, db)
+
     def run() -> tuple[ErasureReport, list[Target]]:
         target = Target(platform, post_ids={post_id.strip()})
-        report = _erase(con, target)
+        report = _erase(con, target, jdb)
         if db is not None:
             report.spool_files_rewritten = redact_spool(db, [target])
         _record(con, "post", report)
@@ -409,6 +470,8 @@ def honour_deletions(
     erased). Events whose object is no longer in the warehouse cost nothing.
     """
 
+    jdb = _journal_of(con, db)
+
     def run() -> int:
         rows = con.execute(
             """
@@ -427,7 +490,7 @@ def honour_deletions(
         for platform, object_id, is_post, is_user in rows:
             report = ErasureReport()
             if is_post:
-                report.add(_erase(con, Target(platform, post_ids={object_id})))
+                report.add(_erase(con, Target(platform, post_ids={object_id}), jdb))
             if is_user:
                 t = Target(platform, user_ids={object_id})
                 t.handles |= {
@@ -437,7 +500,7 @@ def honour_deletions(
                         [platform, object_id],
                     ).fetchall()
                 }
-                report.add(_erase(con, t))
+                report.add(_erase(con, t, jdb))
             if db is not None and (is_post or is_user):
                 targets = [Target(platform, post_ids={object_id})] if is_post else []
                 targets += [t] if is_user else []

@@ -18,6 +18,9 @@ For a territory with timezone *tz* and ``retention_days`` *N*, at instant *now*:
 * The horizon is recorded (``retention_horizon``): the loader and ``rebuild`` apply it too
   (:func:`enforce_horizon`), so a recent page that carries an old post does not bring it back,
   and ``rebuild`` after ``purge`` gives the same tables.
+* The triage decisions of the territory about posts created before ``purged_before`` go with
+  them (their notes are personal data): from the triage journal first
+  (:func:`warehouse.triage_journal.purge_before`), then from the warehouse's copy.
 
 Scheduling: call :func:`purge` (``territoires purge``) once a day, e.g. at the end of the
 collector's pass (``collectors`` can call ``purge(con, now)`` inside their writer). It also
@@ -38,6 +41,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from warehouse import facts, rollups
+from warehouse import triage_journal as journal
 from warehouse.txn import transaction
 
 CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
@@ -139,9 +143,17 @@ def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None)
 
 
 def _purge_territory(
-    con: duckdb.DuckDBPyConnection, slug: str, tz: str, days: int, now: datetime
+    con: duckdb.DuckDBPyConnection, slug: str, tz: str, days: int, now: datetime,
+    journal_db: str | os.PathLike[str] | None = None,
 ) -> dict[str, object]:
     frozen_before, purged_before = horizon(now, tz, days)
+    # 0. the triage decisions about the posts about to go: the journal first (it commits at
+    # once; a crash before the warehouse commits leaves only posts, purged again next run)
+    decisions = journal.purge_before(journal_db, slug, purged_before) if journal_db else 0
+    con.execute(
+        "DELETE FROM triage_decisions WHERE territory = ? AND post_created_at < ?",
+        [slug, purged_before],
+    )
     # 1. aggregates of the days about to freeze, while their posts are still here
     con.execute(
         """
@@ -196,6 +208,7 @@ def _purge_territory(
         "posts_removed": int(posts),
         "accounts_removed": int(accounts),
         "pages_rewritten": pages_rewritten,
+        "decisions_removed": int(decisions),
     }
 
 
@@ -228,7 +241,9 @@ def purge(
     """
     from warehouse.erasure import honour_deletions
     from warehouse.territory import load_territories
+    from warehouse.triage import warehouse_file
 
+    journal_db = db if db is not None else warehouse_file(con)
     if now is None:
         now = datetime.now(UTC)
     if now.tzinfo is not None:
@@ -237,7 +252,7 @@ def purge(
     with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
         for t in load_territories(con):
             report.territories[t.slug] = _purge_territory(
-                con, t.slug, t.timezone, t.retention_days, now
+                con, t.slug, t.timezone, t.retention_days, now, journal_db
             )
         report.deletions_honoured = honour_deletions(con, in_transaction=True, db=db)
         facts.ensure_current(con)  # posts stopped counting: the facts follow, in this transaction

@@ -3,9 +3,10 @@
 ``ACCOUNT`` is a handle (``@handle`` to match handles only) or a user id; ``--post ID``
 erases one post; ``--deletions`` applies the deletions the platform reported (compliance
 events with action ``delete``). Posts, profile, mentions, raw pages, spool files are
-rewritten (see :mod:`warehouse.erasure`), the file is compacted so no deleted row stays in
-free blocks, and the snapshot is republished. Only the fact of an erasure is recorded.
-The output never repeats who was erased.
+rewritten (see :mod:`warehouse.erasure`), the triage decisions about the erased posts are
+deleted and the person's own triage decisions anonymised (name and note), the file is
+compacted so no deleted row stays in free blocks, and the snapshot is republished. Only
+the fact of an erasure is recorded. The output never repeats who was erased.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{db}: erased {report.posts_removed} posts and {report.accounts_removed} profiles; "
         f"{report.pages_rewritten} raw pages and {report.spool_files_rewritten} spool files "
-        "rewritten; warehouse compacted and snapshot republished"
+        f"rewritten; {report.decisions_removed} triage decisions about the posts erased, "
+        f"{report.decisions_anonymised} made by the person anonymised (name and note); "
+        "warehouse compacted and snapshot republished"
     )
     return 0

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
             f"{slug}: retention {t['retention_days']} days: removed "
             f"{t['pages_removed']} raw pages, {t['posts_removed']} posts, "
             f"{t['accounts_removed']} profiles created or fetched before "
-            f"{t['purged_before']} UTC (daily totals kept)"
+            f"{t['purged_before']} UTC (daily totals kept), "
+            f"{t['decisions_removed']} triage decisions about posts created before it"
         )
     if not report.territories:
         print(f"{db}: no territory configured (nothing to purge)")
