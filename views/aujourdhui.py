@@ -1,7 +1,10 @@
-"""Aujourd'hui: the community manager's daily check (the home page).
+"""Aujourd'hui: the community manager's inbox and daily check (the home page).
 
-What needs an answer now (oldest first), yesterday and the last 7 days against the usual
-(the 4 weeks before), and an alert when a hashtag or the city's mentions spike.
+The queue "À traiter" (what expects an answer, oldest first) with its states, services,
+cards and bulk bar (territoires/ui/inbox.py; docs/dashboard.md, "Aujourd'hui"), the response
+rates of the last 7 days (public, and of the messages that expect an answer), yesterday and
+the last 7 days against the usual (the 4 weeks before), and an alert when a hashtag or the
+city's mentions spike.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import timedelta
 import streamlit as st
 
 from territoires.ui import deltas as d
+from territoires.ui import inbox
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.i18n import (
@@ -24,63 +28,111 @@ from territoires.ui.i18n import (
 from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
+from warehouse import triage_journal as journal
 
 QUEUE_LIMIT = 1000
 view = current_view()
 db, terr = view.db, view.territory
-r.page_header(view, "today.title", period=False)
+drawn = inbox.identity(db)  # before any query: a change after this redraws the page
+r.page_header(view, "today.title", page_params=("etat", "service"), period=False)
 today = view.today
 yesterday = today - timedelta(days=1)
+week0 = today - timedelta(days=7)
+usual0 = today - timedelta(days=35)
+as_of = inbox.live_as_of(view)  # decisions made since the last collection count at once
+by = inbox.who()
 top = st.container()  # alerts go first when there is a spike, last otherwise
 
-# ---- the queue -----------------------------------------------------------------------------
+# ---- the inbox -----------------------------------------------------------------------------
 with r.guard("today.queue"):
     st.header(t("today.queue"), anchor=False)
-    queue = q(metrics.pending_queue, db, terr, view.as_of, limit=QUEUE_LIMIT, **view.pf)
+    h_day, h_week, h_usual = q(metrics.headlines, db, terr,
+                               ((yesterday, today), (week0, today), (usual0, week0)),
+                               as_of, **view.pf)
+    rates = st.columns(2)
+    rates[0].metric(t("inbox.rate.public"), fmt_pct(h_week["response_rate"]), border=True,
+                    help=t("inbox.rate.public.help", answered=fmt_int(h_week["answered"]),
+                           n=fmt_int(h_week["interpellations"])))
+    rates[1].metric(t("inbox.rate.expecting"), fmt_pct(h_week["response_rate_expecting"]),
+                    border=True,
+                    help=t("inbox.rate.expecting.help",
+                           answered=fmt_int(h_week["answered_expecting"]),
+                           n=fmt_int(h_week["expecting_answer"])))
+    st.caption(t("inbox.rate.caption", since=fmt_date(week0), until=fmt_date(yesterday),
+                 answered=fmt_int(h_week["answered_expecting"]),
+                 n=fmt_int(h_week["expecting_answer"])))
+    queue = q(metrics.pending_queue, db, terr, as_of, limit=QUEUE_LIMIT, **view.pf)
     capped = len(queue) >= QUEUE_LIMIT
     if view.account:
         queue = queue[queue["addressed_handle"].str.lower() == view.account.lower()]
-    st.caption(t("today.queue.caption", n=fmt_int(len(queue)) + ("+" if capped else "")))
-    if not len(queue):
-        st.success(t("today.queue.empty"), icon=":material/task_alt:")
+    queue = inbox.annotate(queue, terr)
+    if view.asof_pinned:
+        by = None  # a view frozen in the past: a decision made now would not show in it
+        st.info(t("inbox.pinned"), icon=":material/history:")
+    elif not by:
+        st.caption(t("inbox.name.needed"))
+    inbox.flash(view, by)
+    filters = st.columns([3, 1], vertical_alignment="bottom")
+    with filters[0]:
+        state = inbox.state_filter(inbox.counts(queue))
+    with filters[1]:
+        service = inbox.service_filter(terr)
+    shown = inbox.select(queue, state, service)
+    st.caption(t("today.queue.caption", n=fmt_int(len(shown)) + ("+" if capped else "")))
+    if not len(shown):
+        st.success(t("inbox.empty" if len(queue) else "today.queue.empty"),
+                   icon=":material/task_alt:")
     else:
-        local = r.localize(queue, view, ["created_at"])
-        for row in local.head(10).itertuples():
-            r.post_block(
-                f"@{row.author_username or '?'}"
-                + (f" ({row.author_name})" if row.author_name else ""),
-                t("today.queue.meta", when=fmt_datetime(row.created_at),
-                  account=row.addressed_handle, age=fmt_minutes(row.age_minutes),
-                  service=fmt_minutes(row.service_age_minutes)),
-                row.text, url=row.url, marker=platform_badge(row.platform),
-            )
+        local = r.localize(shown, view, ["created_at"])
+        first = shown.head(inbox.CARDS)
+        notes = journal.history(db, terr.slug, list(zip(first["platform"], first["post_id"],
+                                                        strict=True)))
+        for row, loc in zip(first.itertuples(), local.head(inbox.CARDS).itertuples(),
+                            strict=True):
+            meta = t("today.queue.meta", when=fmt_datetime(loc.created_at),
+                     account=row.addressed_handle, age=fmt_minutes(row.age_minutes),
+                     service=fmt_minutes(row.service_age_minutes))
+            inbox.card(view, row, [e for e in notes if (e["platform"], e["post_id"])
+                                   == (row.platform, row.post_id)],
+                       by, platform_badge(row.platform), meta)
+        if len(shown) > inbox.CARDS:
+            st.caption(t("inbox.more", n=fmt_int(len(shown) - inbox.CARDS)))
+        st.subheader(t("inbox.table"), anchor=False)
         table = local.assign(
             age=local["age_minutes"].map(fmt_minutes),
             age_service=local["service_age_minutes"].map(fmt_minutes),
             author="@" + local["author_username"].fillna("?"),
             platform=local["platform"].map(platform_label),
-        )[["platform", "created_at", "age", "age_service", "author", "text", "addressed_handle",
-           "url"]]
-        r.table(table, f"file-attente-{terr.slug}", "queue", column_config={
+            state=local["bucket"].map(lambda b: t(f"inbox.state.{b}")),
+            judgement=[inbox.rule_text(x) for x in local["expect_rule"]],
+            service=[inbox.service_label(terr, s) for s in local["service"]],
+        )[["platform", "created_at", "age", "age_service", "state", "judgement", "service",
+           "author", "text", "addressed_handle", "url"]]
+        event = st.dataframe(table, key="inbox-table", on_select="rerun",
+                             selection_mode="multi-row", hide_index=True, width="stretch",
+                             column_config={
             "platform": t("col.platform"),
             "created_at": st.column_config.DatetimeColumn(t("col.created"), format="DD/MM HH:mm"),
             "age": t("col.age"), "age_service": t("col.age_service"),
+            "state": t("inbox.col.state"), "judgement": t("inbox.col.judgement"),
+            "service": t("inbox.service"),
             "author": t("col.author"),
             "text": st.column_config.TextColumn(t("col.text"), width="large"),
             "addressed_handle": t("col.account"),
             "url": st.column_config.LinkColumn(t("col.link"), display_text=t("open.post")),
         })
+        picked = [i for i in event.selection.rows if 0 <= i < len(shown)]
+        inbox.bulk_bar(view, shown.iloc[picked], by)
+        st.download_button(t("table.download"), r.csv_bytes(table),
+                           file_name=f"file-attente-{terr.slug}.csv", mime="text/csv",
+                           key="dl_queue", icon=":material/download:")
+    inbox.watch(db, drawn)
 
 # ---- yesterday and the last 7 days against the usual ---------------------------------------
 with r.guard("today.compare"):
     st.header(t("today.compare"), anchor=False)
-    week0 = today - timedelta(days=7)
-    usual0 = today - timedelta(days=35)
     st.caption(t("today.compare.caption", since=fmt_date(usual0),
                  until=fmt_date(week0 - timedelta(days=1))))
-    h_day, h_week, h_usual = q(metrics.headlines, db, terr,
-                               ((yesterday, today), (week0, today), (usual0, week0)),
-                               view.as_of, **view.pf)
 
     def vs_usual(kind: str, key: str, h: dict, divisor: float, better: int) -> d.Change | None:
         """This figure against the usual: the previous 4 weeks' count per day (or per week),
@@ -110,7 +162,7 @@ with r.guard("today.compare"):
     else:  # the last 7 days, platform by platform
         st.subheader(t("today.split"), anchor=False)
         st.caption(t("today.split.caption"))
-        split = q(dq.platform_split, db, terr, week0, today, view.as_of)
+        split = q(dq.platform_split, db, terr, week0, today, as_of)
         shown = split.assign(
             platform=split["platform"].map(platform_label),
             response_rate=split["response_rate"].map(
