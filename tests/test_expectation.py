@@ -24,8 +24,9 @@ def _rows() -> list[tuple[str, bool, str]]:
         return [(r["split"], r["expects"] == "1", r["text"]) for r in reader]
 
 
-def _scores(split: str) -> tuple[float, float, float, list[str]]:
-    tp = fp = fn = 0
+def _scores(split: str) -> tuple[float, float, float, list[str], str]:
+    """Precision, recall, F1 of "expects an answer", the misjudged posts, the confusion."""
+    tp = fp = fn = tn = 0
     errors = []
     for s, gold, text in _rows():
         if s != split:
@@ -34,12 +35,13 @@ def _scores(split: str) -> tuple[float, float, float, list[str]]:
         tp += got.expects and gold
         fp += got.expects and not gold
         fn += gold and not got.expects
+        tn += not gold and not got.expects
         if got.expects != gold:
             errors.append(f"{'FP' if got.expects else 'FN'} [{got.rule}] {text}")
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1, errors
+    return precision, recall, f1, errors, f"TP={tp} FP={fp} FN={fn} TN={tn}"
 
 
 def test_labelled_set_is_big_enough_and_well_formed() -> None:
@@ -53,9 +55,10 @@ def test_labelled_set_is_big_enough_and_well_formed() -> None:
 
 @pytest.mark.parametrize("split", ["tune", "holdout"])
 def test_precision_recall_f1(split: str) -> None:
-    precision, recall, f1, errors = _scores(split)
+    precision, recall, f1, errors, confusion = _scores(split)
     n = sum(s == split for s, _, _ in _rows())
-    summary = f"{split} (n={n}): precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}"
+    summary = (f"{split} (n={n}): precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}"
+               f"  {confusion}")
     print("\n" + summary + "".join("\n  " + e for e in errors))
     assert f1 >= 0.9, summary + "\n" + "\n".join(errors)
     assert precision >= 0.85, summary + "\n" + "\n".join(errors)
