@@ -10,7 +10,9 @@ command (PDF/PNG, :mod:`territoires.report_render`) and shared links:
    accounts shown (for the privacy rules of shared views).
 2. :func:`review_doc` turns it into formatted content in the current language: headline
    cards with their change against the previous period and against the average of the four
-   previous periods, two or three Plotly figures with large type, and the notable posts,
+   previous periods, beside them the expected-answer family after the team's triage
+   (:func:`expected`: counts and rate, the public cards never change with triage), two or
+   three Plotly figures with large type, and the notable posts,
    names and texts passed through a :class:`territoires.privacy.Pseudonymizer`.
 
 The "4-week average" is the mean of the four previous weeks' own figures (a week without a
@@ -42,6 +44,7 @@ from territoires.ui.i18n import (
     fmt_pct,
     fmt_short_date,
     lang,
+    t,
 )
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
@@ -57,6 +60,15 @@ CARDS = (
     ("relays", "count", +1),
     ("local_tweetos", "count", +1),
     ("hashtag_posts", "count", 0),
+)
+# The expected-answer family (after the team's triage at as_of), shown beside the cards,
+# never instead of them (docs/metrics.md): counts and the rate only, no note, no name.
+EXPECTED = (
+    ("expecting_answer", "count"),
+    ("answered_expecting", "count"),
+    ("response_rate_expecting", "rate"),
+    ("pending_expecting", "count"),
+    ("missed_expecting", "count"),
 )
 HISTORY = 4  # previous periods: the first is "the previous week", all four make the average
 TOP_POSTS = 3
@@ -244,6 +256,25 @@ class Card:
 
 
 @dataclass
+class Figure:
+    """One figure of the expected-answer family: its one name (as on Réactivité) and value."""
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass
+class Expected:
+    """The expected-answer family's block: a title, the sentence saying what it is, and its
+    figures (our own words and numbers only)."""
+
+    title: str
+    caption: str
+    figures: list[Figure]
+
+
+@dataclass
 class Item:
     head: str  # who (a handle, a city account, an alias)
     meta: str  # what and when
@@ -270,6 +301,7 @@ class ReviewDoc:
     privacy_line: str | None
     stem: str  # file name without extension
     meta: dict[str, Any] = field(default_factory=dict)
+    expected: Expected | None = None  # beside the cards (after triage)
 
 
 def _fmt(kind: str, value: Any) -> str:
@@ -329,6 +361,15 @@ def cards(review: Review) -> list[Card]:
             tone_avg=_tone(better, now, avg, d_avg, kind),
         ))
     return out
+
+
+def expected(review: Review) -> Expected:
+    """The expected-answer family of the period, with the names Réactivité uses."""
+    return Expected(
+        title=t("expected.title"), caption=t("expected.caption"),
+        figures=[Figure(key=key, label=t(f"m.{key}"), value=_fmt(kind, review.value(key)))
+                 for key, kind in EXPECTED],
+    )
 
 
 def style(fig: go.Figure, font: int = 24, height: int = 440, legend_rows: int = 1
@@ -545,4 +586,5 @@ def review_doc(review: Review, pseudo: Pseudonymizer, font: int = 24,
                      figures=figures(review, font, height, legend_rows),
                      sections=sections(review, pseudo),
                      privacy_line=privacy, stem=stem,
-                     meta={"since": review.since, "until": review.until, "lang": lang()})
+                     meta={"since": review.since, "until": review.until, "lang": lang()},
+                     expected=expected(review))

@@ -17,10 +17,11 @@ import textwrap
 import threading
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -29,6 +30,8 @@ from territoires.report import ReviewDoc
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TONE_RGB = {"good": (0, 110, 50), "bad": (185, 20, 30), "neutral": (70, 70, 70)}
+EXPECTED_RGB = (0, 96, 90)  # the expected-answer family (after triage): its own colour
+FIRST_CHART_MIN_MM = 55.0  # page 1's chart is drawn flatter down to this, then moves on
 _lock = threading.Lock()
 _server = {"running": False}
 
@@ -146,7 +149,7 @@ def render_pdf(doc: ReviewDoc) -> bytes:
     if doc.privacy_line:
         line(doc.privacy_line, 9, h=4.5, rgb=(80, 80, 80))
     pdf.ln(2)
-    cw, ch, gap = (width - 2 * 4) / 3, 30.0, 4.0
+    cw, ch, gap = (width - 2 * 4) / 3, 28.0, 4.0
     top = pdf.get_y()
     for n, card in enumerate(doc.cards):
         x, y = pdf.l_margin + (n % 3) * (cw + gap), top + (n // 3) * (ch + gap)
@@ -156,23 +159,29 @@ def render_pdf(doc: ReviewDoc) -> bytes:
         pdf.set_xy(x + 3, y + 2)
         font(10, True)
         pdf.cell(cw - 6, 5, _printable(card.label, True))
-        pdf.set_xy(x + 3, y + 8)
+        pdf.set_xy(x + 3, y + 7.5)
         font(22, True, (0, 0, 145))
         pdf.cell(cw - 6, 10, _printable(card.value, True))
         for k, (text, tone) in enumerate(((card.vs_prev, card.tone_prev),
                                           (card.vs_avg, card.tone_avg))):
-            pdf.set_xy(x + 3, y + 19 + 5 * k)
+            pdf.set_xy(x + 3, y + 17.5 + 4.6 * k)
             font(9.5, False, TONE_RGB[tone])
             pdf.cell(cw - 6, 5, _printable(text))
-    pdf.set_y(top + 2 * ch + gap + 4)
+    pdf.set_y(top + 2 * ch + gap + 3)
+    if doc.expected is not None:
+        _pdf_expected(pdf, doc, font, width)
 
-    images = [(title, chart_png(f, 1600, 460, scale=1.5)) for title, f in doc.figures]
     img_h = width * 460 / 1600
-    for n, (title, png) in enumerate(images):
-        if n == 1 or pdf.get_y() + img_h + 8 > pdf.h - pdf.b_margin:
+    for n, (title, fig) in enumerate(doc.figures):
+        h = img_h
+        room = pdf.h - pdf.b_margin - pdf.get_y() - 8
+        if n == 0 and FIRST_CHART_MIN_MM <= room < img_h:
+            h = room  # page 1 keeps its chart, a little flatter, under the expected row
+        elif n == 1 or pdf.get_y() + img_h + 8 > pdf.h - pdf.b_margin:
             pdf.add_page()
         line(title, 14, True, 7)
-        pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=img_h)
+        png = chart_png(fig, 1600, round(1600 * h / width), scale=1.5)
+        pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=h)
         pdf.ln(4)
 
     pdf.add_page()
@@ -192,6 +201,49 @@ def render_pdf(doc: ReviewDoc) -> bytes:
             pdf.ln(1.5)
         pdf.ln(3)
     return bytes(pdf.output())
+
+
+def _fit(pdf: Any, text: str, bold: bool, size: float, width: float) -> float:
+    """The largest font size up to ``size`` at which ``text`` fits ``width`` mm."""
+    pdf.set_font(pdf.font_family, "B" if bold else "", size)
+    w = pdf.get_string_width(text)
+    return size if w <= width else max(size * width / w, 5.0)
+
+
+def _wrap_px(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """``text`` in lines that each ``fits`` (greedy, on spaces)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _pdf_expected(pdf: Any, doc: ReviewDoc, font: Callable[..., None], width: float) -> None:
+    """The expected-answer family under the cards: its title and sentence on one line, then
+    one box per figure (label, value); our own words and numbers only."""
+    x = doc.expected
+    assert x is not None
+    head = _printable(f"{x.title} — {x.caption}", True)
+    size = _fit(pdf, head, True, 9.5, width)
+    font(size, True, EXPECTED_RGB)
+    pdf.cell(width, 5, head, new_x="LMARGIN", new_y="NEXT")
+    n, gap, bh = len(x.figures), 3.0, 16.0
+    bw, top = (width - (n - 1) * gap) / n, pdf.get_y() + 0.5
+    for k, f in enumerate(x.figures):
+        bx = pdf.l_margin + k * (bw + gap)
+        pdf.set_draw_color(*EXPECTED_RGB)
+        pdf.set_line_width(0.3)
+        pdf.rect(bx, top, bw, bh)
+        pdf.set_xy(bx + 2, top + 1)
+        font(8.5, True)  # a long name takes two lines of the box
+        pdf.multi_cell(bw - 4, 3.8, _printable(f.label, True), align="L")
+        pdf.set_xy(bx + 2, top + 8.8)
+        font(14, True, EXPECTED_RGB)
+        pdf.cell(bw - 4, 7, _printable(f.value, True))
+    pdf.set_y(top + bh + 3)
 
 
 # -- PNG -------------------------------------------------------------------------------------
@@ -236,6 +288,23 @@ def render_png(doc: ReviewDoc, width: int = 1920) -> bytes:
         draw.text((x0 + 20, y0 + 186), _printable(card.vs_avg), font=ttf(24),
                   fill=tones[card.tone_avg])
     y += 2 * ch + gap + 32
+    if doc.expected is not None:  # the expected-answer family, beside the public cards
+        x = doc.expected
+        green = "#{:02x}{:02x}{:02x}".format(*EXPECTED_RGB)
+        text(x.title, 30, True, fill=green)
+        text(x.caption, 24, fill="#505050", wrap=140)
+        n, bgap = len(x.figures), 18
+        bw, bh, label_font = (width - 2 * pad - (n - 1) * bgap) // n, 150, ttf(22, True)
+        for k, f in enumerate(x.figures):
+            x0 = pad + k * (bw + bgap)
+            draw.rectangle((x0, y, x0 + bw, y + bh), outline=green, width=3)
+            lines = _wrap_px(_printable(f.label, True),
+                             lambda s: draw.textlength(s, font=label_font) <= bw - 28)
+            for j, ln in enumerate(lines[:2]):  # a long name takes two lines of the box
+                draw.text((x0 + 14, y + 10 + 28 * j), ln, font=label_font, fill="#111111")
+            draw.text((x0 + 14, y + 72), _printable(f.value, True), font=ttf(52, True),
+                      fill=green)
+        y += bh + 32
     for title, fig in doc.figures:
         text(title, 34, True)
         img = Image.open(io.BytesIO(chart_png(fig, width - 2 * pad, 480)))

@@ -1,11 +1,13 @@
 """Revue de la semaine: one ISO week on a projector, read from the back of a room.
 
 A title (territory, week, dates), six headline numbers with their change against the
-previous week and the average of the four before, three charts with large type, the
-notable posts and the new local relayers. ``?week=2026-W47`` picks the week (default: the
-last complete one); ``?present=1`` is presentation mode: no sidebar, no controls, type at
-22 px or more. The content is built by :mod:`territoires.report`, the same builder the
-``territoires report`` command uses, and the export buttons serve the same file.
+previous week and the average of the four before, beside them the expected-answer family
+after the team's triage (the public numbers never change with triage), three charts with
+large type, the notable posts and the new local relayers. ``?week=2026-W47`` picks the
+week (default: the last complete one); ``?present=1`` is presentation mode: no sidebar, no
+controls, type at 22 px or more. The content is built by :mod:`territoires.report`, the
+same builder the ``territoires report`` command uses, and the export buttons serve the same
+file.
 
 Opened from a shared link (``territoires.shared_view``), the page shows the link's period,
 read-only, with private people pseudonymised (:mod:`territoires.privacy`).
@@ -50,6 +52,14 @@ CSS = f"""
 {M} .rv-good {{color: #00622d;}}
 {M} .rv-bad {{color: #a8101a;}}
 {M} .rv-neutral {{color: #333;}}
+{M} .rv-exp {{border-left: 6px solid #009081; padding: 4px 0 4px 16px; margin: 0 0 1rem 0;}}
+{M} .rv-exp-title {{font-size: 1.35rem; font-weight: 700; color: #111;}}
+{M} .rv-exp-caption {{font-size: 1.1rem; color: #3d3d3d; margin-bottom: .3rem;}}
+{M} .rv-exp-row {{display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px;}}
+@media (max-width: 1100px) {{{M} .rv-exp-row {{grid-template-columns: repeat(3, minmax(0, 1fr));}}}}
+@media (max-width: 640px) {{{M} .rv-exp-row {{grid-template-columns: repeat(2, minmax(0, 1fr));}}}}
+{M} .rv-exp-label {{font-size: 1.1rem; font-weight: 600; color: #111; line-height: 1.2;}}
+{M} .rv-exp-value {{font-size: 2.4rem; font-weight: 800; color: #00605a; line-height: 1.15;}}
 </style>
 """
 PRESENT_CSS = """
@@ -96,6 +106,20 @@ def cards_html(doc: ReviewDoc) -> str:
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+def expected_html(doc: ReviewDoc) -> str:
+    """The expected-answer family beside the cards: our own labels and numbers only (counts
+    and the rate; never a note nor who triaged), escaped."""
+    e, x = html.escape, doc.expected
+    if x is None:
+        return ""
+    items = "".join(f'<div class="rv-exp-item" data-exp="{e(f.key)}">'
+                    f'<div class="rv-exp-label">{e(f.label)}</div>'
+                    f'<div class="rv-exp-value">{e(f.value)}</div></div>' for f in x.figures)
+    return (f'<div class="rv-exp"><div class="rv-exp-title">{e(x.title)}</div>'
+            f'<div class="rv-exp-caption">{e(x.caption)}</div>'
+            f'<div class="rv-exp-row">{items}</div></div>')
 
 
 def show_sections(doc: ReviewDoc) -> None:
@@ -213,6 +237,8 @@ if shared is not None:
 if doc.privacy_line:
     st.info(r.md_escape(doc.privacy_line), icon=":material/visibility_off:")
 st.markdown(cards_html(doc), unsafe_allow_html=True)
+if doc.expected is not None:
+    st.markdown(expected_html(doc), unsafe_allow_html=True)
 
 if not present:
     cols = st.columns([1, 1, 1, 1] if shared is None else [1, 1], vertical_alignment="center")
