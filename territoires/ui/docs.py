@@ -34,7 +34,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "hashtag_posts": ("Activité des hashtags", "Hashtag activity"),
     "posts_total": ("Messages comptés", "Posts counted"),
     # the expected-answer family (after triage)
-    **{k: ("Réponse attendue", "Expected answer") for k in (
+    **{k: ("Réponse attendue et triage", "Expected answers and triage") for k in (
         "expecting_answer", "answered_expecting", "response_rate_expecting",
         "pending_expecting", "missed_expecting")},
 }
