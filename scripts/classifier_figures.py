@@ -12,10 +12,10 @@ Prints precision, recall and F1 for "expects an answer", with the confusion coun
 
 then the demo texts it misjudges most often, one line per template.
 
-    uv run python scripts/classifier_figures.py                           # today's demo
-    uv run python scripts/classifier_figures.py --anchor 2025-03-12 --seed 1 --posts 20000
-    uv run python scripts/classifier_figures.py --db territoires.duckdb   # an existing demo
-    uv run python scripts/classifier_figures.py --json
+    .venv/bin/python scripts/classifier_figures.py                           # today's demo
+    .venv/bin/python scripts/classifier_figures.py --anchor 2025-03-12 --seed 1 --posts 20000
+    .venv/bin/python scripts/classifier_figures.py --db territoires.duckdb   # an existing demo
+    .venv/bin/python scripts/classifier_figures.py --json
 """
 
 from __future__ import annotations

@@ -251,7 +251,8 @@ def test_the_configuration_doc_describes_every_key_in_both_languages(tmp_path: P
     assert pointer[1] == "docs/configuration.md"
     french, english = doc.split("\n## English\n")
     for section, keys in _SCHEMA.items():
-        heading = f"### `[[{section}]]`" if section == "accounts" else f"### `[{section}]`"
+        heading = (f"### `[[{section}]]`" if section in ("accounts", "services")
+                   else f"### `[{section}]`")
         assert heading in french and heading in english, section
         for key in keys:
             assert f"| `{key}` |" in french.split("\n## Français\n")[1], f"{section}.{key}"
