@@ -53,13 +53,13 @@ CSS = f"""
 {M} .rv-bad {{color: #a8101a;}}
 {M} .rv-neutral {{color: #333;}}
 {M} .rv-exp {{border-left: 6px solid #009081; padding: 4px 0 4px 16px; margin: 0 0 1rem 0;}}
-{M} .rv-exp-title {{font-size: 1.35rem; font-weight: 700; color: #111;}}
-{M} .rv-exp-caption {{font-size: 1.1rem; color: #3d3d3d; margin-bottom: .3rem;}}
+{M} .rv-exp-title {{font-size: 1.5rem; font-weight: 700; color: #111;}}
+{M} .rv-exp-caption {{font-size: 1.4rem; color: #3d3d3d; margin-bottom: .3rem;}}
 {M} .rv-exp-row {{display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px;}}
 @media (max-width: 1100px) {{{M} .rv-exp-row {{grid-template-columns: repeat(3, minmax(0, 1fr));}}}}
 @media (max-width: 640px) {{{M} .rv-exp-row {{grid-template-columns: repeat(2, minmax(0, 1fr));}}}}
-{M} .rv-exp-label {{font-size: 1.1rem; font-weight: 600; color: #111; line-height: 1.2;}}
-{M} .rv-exp-value {{font-size: 2.4rem; font-weight: 800; color: #00605a; line-height: 1.15;}}
+{M} .rv-exp-label {{font-size: 1.4rem; font-weight: 600; color: #111; line-height: 1.2;}}
+{M} .rv-exp-value {{font-size: 2.8rem; font-weight: 800; color: #00605a; line-height: 1.15;}}
 </style>
 """
 PRESENT_CSS = """
@@ -88,6 +88,9 @@ SHARED_CSS = f"""
 {M} .rv-asof, {M} .rv-sub {{font-size: 1.05rem;}}
 {M} .rv-label {{font-size: 1.15rem;}}
 {M} .rv-delta {{font-size: 1.05rem;}}
+{M} .rv-exp-title {{font-size: 1.15rem;}}
+{M} .rv-exp-caption, {M} .rv-exp-label {{font-size: 1.05rem;}}
+{M} .rv-exp-value {{font-size: 2rem;}}
 </style>
 """
 
