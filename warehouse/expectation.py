@@ -19,8 +19,11 @@ Order of the rules (the first that matches decides):
    depuis 3 jours, toujours pas, encore…; broken, leak, pothole…).
 5. ``complaint``: inadmissible, scandale, honte, ras-le-bol, marre, nul,
    jamais…; unacceptable, disgusting, fed up…
-6. ``thanks``, ``praise``, ``greeting``, ``acknowledgement`` -> no answer.
-7. ``default``: nothing matched -> an answer IS expected.
+6. ``thanks``, ``praise``, ``greeting`` (wishes: bonne soirée, joyeux Noël…),
+   ``acknowledgement``, ``regret`` (dommage…) -> no answer.
+7. ``greeting`` again for an opening greeting (bonjour, salut, hello…) followed by at
+   most two words ("Bonjour à tous !"); "Bonjour, le bus 4 ne passe plus" goes on to
+8. ``default``: nothing matched -> an answer IS expected.
 
 Any signal of 2-5 wins over 6: "Merci ! Et la navette, elle part d'où ?" is a
 question. The default is True on purpose: for a community manager a missed
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 
 LANGS = ("fr", "en")
 # Bumped whenever a rule changes: judgements of older rules are recomputed by the loader.
-RULES_VERSION = 1
+RULES_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,24 @@ _PRAISE = _rx(
     r"\bbelles?\b|\bbeaux?\b|\bbien joue\b|\btrop bien\b|\bchapeau\b|\bmerveill|\bsplendide\b",
     r"\bgreat\b|\bwell done\b|\bamazing\b|\blove(?:ly)?\b|\bbrilliant\b|\bcongrat|\bbeautiful\b",
     r"\bawesome\b|\bfantastic\b|\bwonderful\b|\bnice\b",
+    r"\benfin\s*!|\bfinally\s*!",
 )
+# Wishes close a message ("bonne soirée !"); an opening greeting ("Bonjour, ...") only
+# prefaces one: it decides only when next to nothing follows it (:data:`_OPENING`).
 _GREETING = _rx(
-    r"\bbonjour\b|\bbonsoir\b|\bsalut\b|\bslt\b",
     r"\bbonne (?:journee|soiree|nuit|annee|fete|semaine)\b",
     r"\bbon (?:week-?end|dimanche|appetit)\b|\bjoyeu(?:x|ses)\b|\bbienvenue\b|\bmeilleurs voeux\b",
-    r"\bhello\b|\bhi\b|\bgood (?:morning|evening|night)\b|\bhappy\b|\bhave a (?:nice|good|great)\b",
+    r"\bgood night\b|\bhappy\b|\bhave a (?:nice|good|great)\b",
     r"\bmerry\b|\bwelcome\b",
 )
+_OPENING = _rx(
+    r"\bbonjour\b|\bbonsoir\b|\bsalut\b|\bslt\b|\bbjr\b|\bcoucou\b",
+    r"\bhello\b|\bhi\b|\bhey\b|\bgood (?:morning|evening|afternoon)\b",
+)
+_OPENING_REST = 2  # words after the greeting, at most, for the greeting to decide
+# Regret about something that is over ("dommage que le carnaval finisse si tôt"): nothing
+# to answer (a problem or a question in the same post decides first).
+_REGRET = _rx(r"\bdommage\b|\bpity\b|\btoo bad\b")
 _ACK = _rx(
     r"^ok\b|\bd'accord\b|\bdac\b|\bnote\b|\bparfait\b|\bbien recu\b|\bcompris\b|\btres bien\b",
     r"\bnoted\b|\bgot it\b|\bunderstood\b|\bperfect\b|^okay\b|\bsure\b",
@@ -176,6 +189,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
     ("praise", _PRAISE, False),
     ("greeting", _GREETING, False),
     ("acknowledgement", _ACK, False),
+    ("regret", _REGRET, False),
 )
 
 
@@ -201,4 +215,8 @@ def expects_answer(text: str, lang: str | None = None) -> Judgement:
     for rule, pattern, expects in _RULES:
         if pattern.search(folded):
             return Judgement(expects, rule)
+    if _OPENING.search(folded):
+        rest = re.findall(r"\w+", _OPENING.sub(" ", folded))
+        if len(rest) <= _OPENING_REST:  # "Bonjour à tous !"
+            return Judgement(False, "greeting")
     return Judgement(True, "default")
