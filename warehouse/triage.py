@@ -163,7 +163,10 @@ def forget_expectations(con: Con, keys_table: str) -> None:
 
 # -- services -------------------------------------------------------------------------------
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'").lower())
+    """Lower case, no accents, one apostrophe; hyphens as spaces ("nid-de-poule" is the
+    keyword "nid de poule")."""
+    text = text.replace("\u2019", "'").replace("-", " ").replace("\u2011", " ").lower()
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
