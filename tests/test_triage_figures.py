@@ -43,8 +43,8 @@ WHO = "Gaëtane Triagiste"
 TILES = {  # Réactivité's short tile labels (French), public then expected
     "interpellations": "Interpellations", "response_rate": "Taux de réponse",
     "pending": "En attente", "missed": "Sans réponse",
-    "expecting_answer": "Attendaient une réponse", "answered_expecting": "Dont répondues",
-    "response_rate_expecting": "Taux (réponse attendue)", "pending_expecting": "Dont en attente",
+    "expecting_answer": "Attendaient une réponse", "response_rate_expecting":
+    "Taux (réponse attendue)", "pending_expecting": "Dont en attente",
     "missed_expecting": "Dont sans réponse",
 }
 
@@ -216,11 +216,14 @@ def test_reactivite_shows_the_family_beside_the_public_tiles(db: Path, monkeypat
     for key, label in TILES.items():
         assert tiles[label] == _shown(key, after[key]), label
     assert tiles["Attendaient une réponse"] == i18n.fmt_int(before["expecting_answer"] - 1)
-    assert tiles["Dont répondues"] == i18n.fmt_int(before["answered_expecting"] + 1)
+    assert tiles["Taux (réponse attendue)"] == i18n.fmt_pct(
+        (before["answered_expecting"] + 1) / (before["expecting_answer"] - 1))
     for key in ("interpellations", "response_rate", "pending", "missed"):
         assert tiles[TILES[key]] == _shown(key, before[key])
     by_account = at.dataframe[0].value
     assert by_account["expecting_answer"].sum() == after["expecting_answer"]
+    assert by_account["answered_expecting"].sum() == before["answered_expecting"] + 1
+    assert by_account["answered"].sum() == before["answered"]
     assert by_account["interpellations"].sum() == before["interpellations"]
     # the weekly chart: the expected rate as a second series
     weekly = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")

@@ -17,8 +17,10 @@ from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 
 DEFAULT_RATE, DEFAULT_HOURS = 90, 4.0
-EXPECTED = ("expecting_answer", "answered_expecting", "response_rate_expecting",
-            "pending_expecting", "missed_expecting")  # warehouse.metrics.EXPECTED_KEYS
+# the expected-answer family's twins of the public tiles (interpellations, response rate,
+# pending, missed); answered_expecting is in the by-account table beside "answered"
+EXPECTED_TILES = ("expecting_answer", "response_rate_expecting", "pending_expecting",
+                  "missed_expecting")
 view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
@@ -64,8 +66,8 @@ with r.guard("resp.headline"):
     # beside the public figures, never instead: the expected-answer family after triage
     st.markdown(f"**{r.md_escape(t('expected.title'))}**")
     st.caption(t("expected.caption"))
-    c = st.columns(5)
-    for col, key in zip(c, EXPECTED, strict=True):
+    c = st.columns(4)
+    for col, key in zip(c, EXPECTED_TILES, strict=True):
         shown = fmt_pct(h[key]) if key == "response_rate_expecting" else fmt_int(h[key])
         r.metric(col, key, shown)
     r.definitions_link()
@@ -73,8 +75,7 @@ with r.guard("resp.headline"):
 # ---- by account ----------------------------------------------------------------------------
 with r.guard("resp.by_account"):
     st.header(t("resp.by_account"), anchor=False)
-    shown = by_account.drop(columns=["answered_expecting", "pending_expecting",
-                                     "missed_expecting"]).assign(
+    shown = by_account.drop(columns=["pending_expecting", "missed_expecting"]).assign(
         response_rate=by_account["response_rate"].map(fmt_pct),
         response_rate_expecting=by_account["response_rate_expecting"].map(
             lambda v: fmt_pct(None if pd.isna(v) else v)),
@@ -93,6 +94,7 @@ with r.guard("resp.by_account"):
         "median_service_response_minutes": t("m.median_service"),
         "p90_service_response_minutes": t("m.p90_service"),
         "expecting_answer": t("m.expecting_answer"),
+        "answered_expecting": t("m.answered_expecting"),
         "response_rate_expecting": t("m.response_rate_expecting"),
     })
 

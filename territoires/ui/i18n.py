@@ -534,7 +534,6 @@ S: dict[str, dict[str, str]] = {
     },
     "m.answered_expecting": {"fr": "Répondues (réponse attendue)",
                              "en": "Answered (answer expected)"},
-    "m.answered_expecting.tile": {"fr": "Dont répondues", "en": "Of which answered"},
     "m.answered_expecting.help": {
         "fr": "Parmi celles qui attendaient une réponse, celles auxquelles la ville a répondu "
               "publiquement ou que l'équipe a traitées hors réseau (message privé, téléphone, "
