@@ -7,6 +7,12 @@ instant and the language, and :func:`st.navigation` gets only the shared page: n
 filter, no other page (the collection and admin pages are not registered in this session,
 so their URLs are unreachable). A modified or expired link shows one plain page saying so,
 and nothing else.
+
+The page shows the public figures and, beside them, the expected-answer family after the
+team's triage (counts and the rate, from :func:`territoires.report.expected`); it reads no
+triage note, no name of who triaged and no decision text: those stay in the journal
+(``warehouse/triage_journal.py``), read only by the team's own pages
+(tests/test_triage_figures.py checks the shared page and PDF).
 """
 
 from __future__ import annotations
