@@ -206,7 +206,7 @@ def test_reactivite_shows_the_family_beside_the_public_tiles(db: Path, monkeypat
     assert at.get("page_link"), "the definitions link"
     help_text = next(m.help for m in at.metric if m.label == "Taux (réponse attendue)")
     assert "Taux de réponse (réponse attendue)" in help_text  # the full name in the tooltip
-    assert "#réponse-attendue" in help_text  # ... and its definition
+    assert "#réponse-attendue-et-triage" in help_text  # ... and its definition
     # the same session, after decisions: the family moves on the next rerun, nothing else
     triage_the_week(db)
     at.run()
