@@ -15,10 +15,11 @@ judgement "expects an answer" it gives (docs/metrics.md, "Réponse attendue et t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +59,17 @@ CASE WHEN tr.decision = 'no_answer_expected' THEN false
 SOURCE_EXPR = """
 CASE WHEN tr.decision IN ('no_answer_expected', 'handled_elsewhere', 'forwarded')
      THEN 'triage' ELSE 'auto' END"""
+
+
+@contextlib.contextmanager
+def _registered(con: Con, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` readable as ``name`` by the connection for the block (explicitly: a Python
+    variable found by DuckDB's replacement scan depends on the caller's frame)."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def reads_triage(fn: F) -> F:
@@ -112,12 +124,12 @@ def sync_copy(con: Con, db: str | os.PathLike[str]) -> int:
     rows = journal.since(db, 0)
     con.execute("DELETE FROM triage_decisions")
     if rows:
-        journal_rows = pa.Table.from_pylist(rows)  # noqa: F841 - read by the INSERT below
-        con.execute(
-            "INSERT INTO triage_decisions SELECT seq, territory, platform, post_id, decision,"
-            " decided_at, decided_by, service, note, post_created_at, recorded_at"
-            " FROM journal_rows"
-        )
+        with _registered(con, "_triage_journal_rows", pa.Table.from_pylist(rows)):
+            con.execute(
+                "INSERT INTO triage_decisions SELECT seq, territory, platform, post_id,"
+                " decision, decided_at, decided_by, service, note, post_created_at, recorded_at"
+                " FROM _triage_journal_rows"
+            )
     return len(rows)
 
 
@@ -139,15 +151,16 @@ def fill_expectations(con: Con, slug: str) -> int:
     if not todo:
         return 0
     judged = [expects_answer(text or "", lang) for _, _, text, lang in todo]
-    batch = pa.table({  # noqa: F841 - read by the INSERT below
+    batch = pa.table({
         "platform": [r[0] for r in todo], "post_id": [r[1] for r in todo],
         "expects": [j.expects for j in judged], "rule": [j.rule for j in judged],
     })
-    con.execute(
-        "INSERT OR REPLACE INTO post_expectations "
-        "SELECT platform, post_id, expects, rule, $version FROM batch",
-        {"version": RULES_VERSION},
-    )
+    with _registered(con, "_expectation_batch", batch):
+        con.execute(
+            "INSERT OR REPLACE INTO post_expectations "
+            "SELECT platform, post_id, expects, rule, $version FROM _expectation_batch",
+            {"version": RULES_VERSION},
+        )
     return len(todo)
 
 
