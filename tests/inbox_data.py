@@ -58,7 +58,7 @@ def build(db: str | Path, now: datetime | None = None) -> Built:
     s.user("carole", name="Carole <b>B.</b>", followers=300)
     base = fetched - timedelta(days=2)  # every post of the queue: two days old or less
     ids: dict[str, str] = {}
-    order = [MERCI, QUESTION, LAMPADAIRE, POUBELLES, MERCI_REQUEST, *PASSEPORTS]
+    order = [MERCI, MERCI_REQUEST, QUESTION, LAMPADAIRE, POUBELLES, *PASSEPORTS]
     authors = ["alice", "bob", "carole"]
     for k, text in enumerate(order):
         ids[text] = s.post(authors[k % 3], base + timedelta(minutes=20 * k), text)
@@ -70,9 +70,9 @@ def build(db: str | Path, now: datetime | None = None) -> Built:
 
 
 def big_jsonl(path: Path, posts: int = 300_000, per_page: int = 500) -> Path:
-    """A twarc2-style JSONL file (one X API v2 page a line) of ``posts`` posts relaying
-    and mentioning the city, dated from 40 days back, 5 s apart: an import long enough to hold the writer
-    lock while decisions arrive, touching none of the queue's posts."""
+    """A twarc2-style JSONL file (one X API v2 page a line) of ``posts`` posts linking to
+    the city's site, from 40 days back, 5 s apart: an import long enough (about 10 s here)
+    to hold the writer lock while decisions arrive, touching none of the queue's posts."""
     terr = load_config(EXAMPLE_CONFIG)
     s = Scenario(terr)
     s._next_id = 1_800_000_000_000_000_000  # far from the queue's ids

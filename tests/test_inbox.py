@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from territoires.config import load_config
+from territoires.ui import inbox
 from tests.conftest import EXAMPLE_CONFIG, run_app
 from tests.inbox_data import (
     LAMPADAIRE,
@@ -25,8 +27,6 @@ from tests.inbox_data import (
     big_jsonl,
     build,
 )
-from territoires.config import load_config
-from territoires.ui import inbox
 from warehouse import triage_journal as journal
 from warehouse.db import lock_path
 

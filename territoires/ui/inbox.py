@@ -371,8 +371,8 @@ def card(view: View, row: Any, history: list[dict[str, Any]], by: str | None, ma
         r.post_block(f"@{row.author_username or '?'}"
                      + (f" ({row.author_name})" if isinstance(row.author_name, str) else ""),
                      meta, row.text, url=row.url, marker=marker)
-        st.caption(r.md_escape(judgement_text(row, view)))
-        st.caption(r.md_escape(service_text(row, view.territory)))
+        st.caption(r.md_escape(f"{judgement_text(row, view)}  \n"
+                               f"{service_text(row, view.territory)}"))
         if history:
             with st.expander(t("inbox.history", n=len(history)), icon=":material/history:"):
                 for entry in history:
