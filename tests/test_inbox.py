@@ -279,3 +279,14 @@ def test_two_instances_triage_while_an_import_holds_the_writer_lock(
         assert LAMPADAIRE in left and PASSEPORTS[3] in left
         show(at, "handled")
         assert listed(at) == [PASSEPORTS[1]]
+
+
+def test_english_has_every_inbox_string(wh: tuple[Path, Built]) -> None:
+    db, built = wh
+    at = run_app(lang="en")
+    shown = [c.value for c in at.caption] + [m.label for m in at.metric] + [
+        b.label for b in at.button] + at.segmented_control(key="w_etat").options
+    assert not [s for s in shown if "inbox." in s], shown  # no key left untranslated
+    assert "To answer (8)" in at.segmented_control(key="w_etat").options
+    assert any("Answer expected — question" in c.replace("\\", "") for c in shown)
+    assert "Response rate (messages that expect an answer)" in shown

@@ -144,3 +144,29 @@ def test_rows_selected_in_the_table_get_one_bulk_action(served, browser) -> None
         assert decided == {built.ids[p]: "no_answer_expected" for p in PASSEPORTS[:2]}
     finally:
         ctx.close()
+
+
+def test_the_name_comes_from_the_reverse_proxy_header(browser, tmp_path) -> None:  # noqa: ANN001
+    """With ``$TERRITOIRES_USER_HEADER`` set, the header the proxy adds names who triages:
+    no name field, actions enabled, the decision recorded under that name."""
+    db = tmp_path / "header.duckdb"
+    built = build(db)
+    with dashboard(db, env={inbox.USER_HEADER_ENV: "X-Forwarded-User"}) as base:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1100},
+                                  extra_http_headers={"X-Forwarded-User": "agent.dupont"})
+        try:
+            page = ctx.new_page()
+            page.goto(f"{base}/?lang=fr")
+            settle(page, TITLE)
+            assert page.get_by_label("Votre nom (journal de triage)", exact=True).count() == 0
+            assert "Journal de triage : agent.dupont" in page.locator(
+                '[data-testid="stSidebar"]').inner_text()
+            k = inbox.card_key("x", built.ids[QUESTION])
+            page.locator(f".st-key-card-{k}").get_by_role(
+                "button", name="Traité hors réseau").click()
+            settle(page, TITLE)
+            wait_until(lambda: QUESTION not in queue_texts(page))
+            (d,) = journal.history(db, "villeneuve", [("x", built.ids[QUESTION])])
+            assert (d["decision"], d["decided_by"]) == ("handled_elsewhere", "agent.dupont")
+        finally:
+            ctx.close()
