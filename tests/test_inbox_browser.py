@@ -1,6 +1,6 @@
 """The inbox in Chromium (issue 17), through the real ``territoires serve`` on a fresh
 warehouse (tests/inbox_data.py): a community manager types her name, dismisses a "merci"
-that the rules put in the queue with the keyboard (Enter in the card's note), and it leaves
+that the rules put in the queue with the keyboard (Tab from the note to the action, Enter), and it leaves
 the queue; the expected-answer rate moves, the public one does not; a second browser sees the
 decision without touching anything (the live refresh); rows selected in the table get one
 bulk action. Screenshots before and after: artifacts/inbox-before.png, inbox-after.png.
@@ -85,7 +85,12 @@ def test_a_cm_dismisses_a_merci_and_it_leaves_the_queue(served, browser) -> None
         note = card.get_by_label("Note (facultative)", exact=True)
         note.click()
         note.fill("Remerciement, rien à suivre")
-        note.press("Enter")  # Enter submits the card's form: its first action
+        note.press("Enter")  # Enter in a note submits nothing: a note never dismisses alone
+        time.sleep(1.0)
+        assert MERCI_REQUEST in queue_texts(page)
+        note.press("Tab")  # the keyboard reaches the card's first action
+        assert first.evaluate("b => b === document.activeElement")
+        first.press("Enter")
         pressed = time.monotonic()
         settle(page, TITLE)
         wait_until(lambda: MERCI_REQUEST not in queue_texts(page))

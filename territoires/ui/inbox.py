@@ -379,7 +379,9 @@ def card(view: View, row: Any, history: list[dict[str, Any]], by: str | None, ma
                     st.text(history_line(entry, view))
                     if entry.get("note"):
                         st.text(entry["note"])
-        with st.form(f"form-{k}", border=False):
+        # Enter in the note does not submit: a typed note must never dismiss a post by
+        # surprise; the actions are reached with Tab and pressed with Enter or Space
+        with st.form(f"form-{k}", border=False, enter_to_submit=False):
             cols = st.columns([1, 2])
             with cols[0]:
                 service = _service_choice(view.territory, row.service, f"svc-{k}")
