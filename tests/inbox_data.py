@@ -2,9 +2,9 @@
 
 The posts are dated relative to *now* and the pages fetched an hour ago, so the queue holds
 them (younger than 7 days) and a decision recorded now counts on the page at once
-(territoires/ui/inbox.py, ``live_as_of``). Built with :class:`tests.scenario.Scenario`
-through the one loading path, for the demo territory (``examples/villeneuve.toml``, its four
-services).
+(the view's as-of moves up to the latest decision: territoires/ui/state.py). Built with
+:class:`tests.scenario.Scenario` through the one loading path, for the demo territory
+(``examples/villeneuve.toml``, its four services).
 """
 
 from __future__ import annotations

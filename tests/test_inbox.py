@@ -9,6 +9,7 @@ import fcntl
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,24 @@ def test_english_has_every_inbox_string(wh: tuple[Path, Built]) -> None:
     assert "To answer (8)" in at.segmented_control(key="w_etat").options
     assert any("Answer expected — question" in c.replace("\\", "") for c in shown)
     assert "Response rate (messages that expect an answer)" in shown
+
+
+def test_a_decision_made_now_counts_on_every_page_at_once(wh: tuple[Path, Built]) -> None:
+    """The view's as-of (not pinned) moves up from the last collection to the latest
+    decision: a dismissal made after the last collection shows on Réactivité on the next
+    rerun, not at the next collection, while the freshness line still names the collection."""
+    db, built = wh
+    at = run_app("views/reactivite.py")
+    tiles = {m.label: m.value for m in at.metric}
+    before = int(tiles["Attendaient une réponse"].replace("\u202f", "").replace(" ", ""))
+    freshness = [c.value for c in at.caption if "à jour" in c.value]
+    terr = load_config(EXAMPLE_CONFIG)
+    journal.record(db, [journal.Decision(terr.slug, "x", built.ids[QUESTION],
+                                         "no_answer_expected", "Camille Dupont",
+                                         datetime.now(UTC).replace(tzinfo=None))])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {m.label: m.value for m in at.metric}
+    after = int(tiles["Attendaient une réponse"].replace("\u202f", "").replace(" ", ""))
+    assert after == before - 1
+    assert [c.value for c in at.caption if "à jour" in c.value] == freshness

@@ -1,9 +1,9 @@
 """The inbox in Chromium (issue 17), through the real ``territoires serve`` on a fresh
 warehouse (tests/inbox_data.py): a community manager types her name, dismisses a "merci"
-that the rules put in the queue with the keyboard (Tab from the note to the action, Enter), and it leaves
-the queue; the expected-answer rate moves, the public one does not; a second browser sees the
-decision without touching anything (the live refresh); rows selected in the table get one
-bulk action. Screenshots before and after: artifacts/inbox-before.png, inbox-after.png.
+that the rules put in the queue with the keyboard (Tab from the note to the action, Enter),
+and it leaves the queue; the expected-answer rate moves, the public one does not; a second
+browser sees the decision without touching anything (the live refresh); rows selected in the
+table get one bulk action. Screenshots: artifacts/inbox-before.png, inbox-after.png.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ today = view.today
 yesterday = today - timedelta(days=1)
 week0 = today - timedelta(days=7)
 usual0 = today - timedelta(days=35)
-as_of = inbox.live_as_of(view)  # decisions made since the last collection count at once
+as_of = view.as_of  # the latest decision's instant when newer than the last collection
 by = inbox.who()
 top = st.container()  # alerts go first when there is a spike, last otherwise
 

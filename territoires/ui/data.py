@@ -162,6 +162,19 @@ def q_uncached(fn: Callable[..., Any], db: str, territory: Territory | None, *ar
         cur.close()
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _latest_decision(db: str, slug: str, version: int) -> datetime | None:
+    from warehouse.triage_journal import latest
+
+    return latest(db, slug)
+
+
+def latest_decision(db: str, slug: str) -> datetime | None:
+    """When the territory's latest triage decision takes effect (naive UTC; notes aside),
+    read from the journal once per journal version."""
+    return _latest_decision(db, slug, journal_version(db))
+
+
 def data_as_of(db: str) -> dict[str, datetime | None]:
     """Last collection instant per territory slug (naive UTC), from the snapshot."""
     from warehouse import dashboard_queries as dq

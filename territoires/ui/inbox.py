@@ -167,25 +167,6 @@ def who() -> str | None:
     return name.strip() or None
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _latest_decision(db: str, slug: str, version: int) -> datetime | None:
-    rows = journal.since(db, 0, slug)
-    return max((d["decided_at"] for d in rows), default=None)
-
-
-def live_as_of(view: View) -> datetime:
-    """The instant the inbox and its rates are judged at. A view pinned to an instant
-    (``asof`` in the URL) keeps it. Otherwise the view's as-of (the last collection) moves
-    up to the latest decision recorded (never past now): a decision made after the last
-    collection counts at once, and the cache key only changes when a decision arrives."""
-    if view.asof_pinned:
-        return view.as_of
-    latest = _latest_decision(view.db, view.territory.slug, journal.version(view.db))
-    if latest is None or latest <= view.as_of:
-        return view.as_of
-    return min(latest, _utcnow())
-
-
 def identity(db: str) -> tuple[int, ...]:
     """What the page was drawn from: the snapshot and the journal's version."""
     return (*snapshot_identity(db), journal.version(db))

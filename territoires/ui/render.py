@@ -68,7 +68,7 @@ def page_header(view: View, title_key: str, page_params: Sequence[str] = (),
     title = t(title_key)
     st.set_page_config(page_title=f"{title} · {view.territory.name} · Territoires", layout="wide")
     st.title(f"{title} — {view.territory.name}", anchor=False)
-    asof = fmt_datetime(view.local(view.as_of))
+    asof = fmt_datetime(view.local(view.data_as_of or view.as_of))  # the data's freshness
     line = (t("period.caption", since=fmt_date(view.since), until=fmt_date(view.until), asof=asof)
             if period else t("asof.caption", asof=asof))
     cols = st.columns([3, 1], vertical_alignment="center")

@@ -110,9 +110,11 @@ def resolve_view() -> View:
         st.info(t("error.no_territory"))
         st.stop()
     as_of = data.data_as_of(db)
+    decided = {slug: data.latest_decision(db, slug) for slug in terrs}
     ss = st.session_state
     if "_view_init" not in ss:  # a new session: the URL decides
-        v = view_from_params(st.query_params.to_dict(), db, list(terrs.values()), as_of, _now())
+        v = view_from_params(st.query_params.to_dict(), db, list(terrs.values()), as_of, _now(),
+                             decided)
         ss.update(w_territory=v.territory.slug, w_period=(v.since, v.until),
                   w_account=v.account or "", w_platform=v.platform or "", w_lang=v.lang,
                   _period=(v.since, v.until),
@@ -150,7 +152,7 @@ def resolve_view() -> View:
               "account": account, "platform": platform, "lang": ss["lang"]}
     if ss.get("_asof"):
         params["asof"] = ss["_asof"]
-    view = view_from_params(params, db, list(terrs.values()), as_of, _now())
+    view = view_from_params(params, db, list(terrs.values()), as_of, _now(), decided)
     _write_url(view)
     ss["_view"] = view
     return view

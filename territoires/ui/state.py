@@ -36,9 +36,12 @@ class View:
     until: date  # last day, included (the metric window is [since, until + 1 day))
     account: str | None
     lang: str
-    as_of: datetime  # naive UTC
+    as_of: datetime  # naive UTC: the instant answers and triage decisions are judged at
     asof_pinned: bool = False  # as_of came from the URL
     platform: str | None = None  # one platform, or None for all
+    # the last collection (naive UTC), when as_of is not pinned: what "today" and the
+    # freshness line are about; as_of may be later (a triage decision made since counts)
+    data_as_of: datetime | None = None
 
     @property
     def pf(self) -> dict[str, str]:
@@ -56,8 +59,9 @@ class View:
 
     @property
     def today(self) -> date:
-        """The as-of instant's date in the territory's time zone."""
-        return self.local(self.as_of).date()
+        """The data's date in the territory's time zone: the last collection's (the pinned
+        as-of instant's when the URL gives one)."""
+        return self.local(self.data_as_of or self.as_of).date()
 
     def local(self, instant: datetime) -> datetime:
         """A naive-UTC instant as a naive local time of the territory."""
@@ -118,11 +122,14 @@ def view_from_params(
     territories: Sequence[Territory],
     data_as_of: Mapping[str, datetime | None],
     now: datetime,
+    decided: Mapping[str, datetime | None] | None = None,
 ) -> View:
     """Resolve URL parameters into a valid view; anything invalid falls back to a default.
 
     ``data_as_of`` maps a territory slug to its last collection instant (naive UTC); the
-    view's as-of is the URL's ``asof`` if given, else that instant (capped at ``now``).
+    view's as-of is the URL's ``asof`` if given, else that instant (capped at ``now``),
+    moved up to the territory's latest triage decision (``decided``, never past ``now``):
+    a decision made since the last collection counts at once, on every page.
     """
     if not territories:
         raise ValueError("no territory")
@@ -130,10 +137,13 @@ def view_from_params(
     terr = by_slug.get(params.get("territory", ""), territories[0])
     pinned = parse_instant(params.get("asof"))
     last = data_as_of.get(terr.slug)
-    as_of = pinned or (min(last, now) if last else now)
+    fresh = min(last, now) if last else now
+    latest = (decided or {}).get(terr.slug)
+    live = max(fresh, min(latest, now)) if latest else fresh
     view = View(db=db, territory=terr, since=date.min, until=date.min, account=None,
                 lang=params.get("lang") if params.get("lang") in LANGS else DEFAULT_LANG,
-                as_of=as_of, asof_pinned=pinned is not None)
+                as_of=pinned or live, asof_pinned=pinned is not None,
+                data_as_of=None if pinned else fresh)
     since, until = _date(params.get("from")), _date(params.get("to"))
     if since and until and since > until:
         since, until = until, since
