@@ -21,6 +21,7 @@ from territoires.config import _SCHEMA, ConfigError, load_config, parse_config
 from tests.conftest import EXAMPLE_CONFIG
 
 BASE = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+ARRAYS = ("accounts", "services")  # arrays of tables
 WRONG = {str: [5, ["x"], True], list: ["#Ville", 3, {"a": 1}], int: ["12", 1.5, True],
          bool: ["yes", 1]}
 
@@ -47,16 +48,17 @@ CASES = [
 )
 def test_each_key_with_a_wrong_type_names_the_key(section: str, key: str, bad: Any) -> None:
     data = copy.deepcopy(BASE)
-    target = data[section][0] if section == "accounts" else data.setdefault(section, {})
+    blocks = section in ARRAYS  # [[accounts]], [[services]]: the first block
+    target = data[section][0] if blocks else data.setdefault(section, {})
     target[key] = bad
-    name = f"accounts[0].{key}" if section == "accounts" else f"{section}.{key}"
+    name = f"{section}[0].{key}" if blocks else f"{section}.{key}"
     assert f": {name}: expected " in _error(data)
 
 
 @pytest.mark.parametrize("section", [s for s in _SCHEMA])
 def test_unknown_keys_are_named_with_the_known_ones(section: str) -> None:
     data = copy.deepcopy(BASE)
-    target = data[section][0] if section == "accounts" else data.setdefault(section, {})
+    target = data[section][0] if section in ARRAYS else data.setdefault(section, {})
     target["colour"] = "bleu"
     message = _error(data)
     assert ".colour: expected a known key (" in message

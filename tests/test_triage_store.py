@@ -505,7 +505,7 @@ def test_many_processes_recording_at_once_lose_nothing(db: Path, tmp_path: Path)
     # they did record at the same time: in the journal's order their decisions interleave
     # (four back-to-back runs would switch from one process to another only 3 times)
     owner = sorted((d["seq"], i) for i, got in enumerate(per_child) for d in got)
-    switches = sum(1 for a, b in zip(owner, owner[1:]) if a[1] != b[1])
+    switches = sum(1 for a, b in zip(owner, owner[1:], strict=False) if a[1] != b[1])
     assert switches > 10, switches
     recorded = [d for got in per_child for d in got]
     seqs = [d["seq"] for d in recorded]
