@@ -35,20 +35,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 SNAPSHOT_SUFFIX = ".snapshot"
 
 # The latest decision per interpellation made at or before as_of. ``arg_max_null``: a later
-# decision without a service clears the service of an earlier one.
+# decision without a service clears the service of an earlier one. Only the decisions about
+# posts of the window [t0, t1) are read (a year of triage is not scanned for a week).
 TRIAGE_CTE = """
 tri AS (
     SELECT platform, post_id, arg_max_null(decision, (decided_at, seq)) AS decision,
            max(decided_at) AS decided_at, arg_max_null(service, (decided_at, seq)) AS service
     FROM (
-        SELECT seq, platform, post_id, decision, decided_at, service
+        SELECT seq, platform, post_id, decision, decided_at, service, post_created_at
         FROM triage_decisions WHERE territory = $terr
         UNION ALL
         SELECT unnest($tr_seq::BIGINT[]), unnest($tr_platform::VARCHAR[]),
                unnest($tr_post::VARCHAR[]), unnest($tr_decision::VARCHAR[]),
-               unnest($tr_at::TIMESTAMP[]), unnest($tr_service::VARCHAR[])
+               unnest($tr_at::TIMESTAMP[]), unnest($tr_service::VARCHAR[]),
+               unnest($tr_created::TIMESTAMP[])
     )
     WHERE decided_at <= $as_of::TIMESTAMP AND decision <> 'note'
+      AND coalesce(post_created_at >= $t0 AND post_created_at < $t1, true)
     GROUP BY platform, post_id
 )"""
 # What a decision makes of the automatic judgement (``i``: the interpellation, ``tr``: tri)
@@ -95,7 +98,7 @@ def overlay_params(con: Con, territory: Territory) -> dict[str, Any]:
     warehouse ``con`` reads (empty lists when there are none, or no journal)."""
     out: dict[str, list[Any]] = {k: [] for k in
                                  ("tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at",
-                                  "tr_service")}
+                                  "tr_service", "tr_created")}
     db = warehouse_file(con)
     if db is None:
         return out
@@ -107,6 +110,7 @@ def overlay_params(con: Con, territory: Territory) -> dict[str, Any]:
         out["tr_decision"].append(d["decision"])
         out["tr_at"].append(d["decided_at"])
         out["tr_service"].append(d["service"])
+        out["tr_created"].append(d["post_created_at"])
     return out
 
 
