@@ -67,7 +67,12 @@ def run(db: Path, counts: list[int], repeats: int) -> list[dict[str, float]]:
     cur.close()
     keys = list(zip(rows["platform"], rows["post_id"], rows["created_at"], strict=True))
     rng = random.Random(7)
-    journal.journal_path(db).unlink(missing_ok=True)
+    # start with no decision: the journal and the warehouse's copy emptied together (the
+    # copy alone would restore the journal at the next publish)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(journal.journal_path(db)) + suffix).unlink(missing_ok=True)
+    with writer(db) as con:
+        con.execute("DELETE FROM triage_decisions")
     results = []
     have = 0
 

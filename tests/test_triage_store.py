@@ -515,3 +515,31 @@ def test_many_processes_recording_at_once_lose_nothing(db: Path, tmp_path: Path)
         pass
     assert _copy_seqs(db) == sorted(seqs)
     assert _expected_part(_headline(db)) == _family(_rows(db), recorded, AS_OF)
+
+
+def test_the_copy_grows_by_the_new_decisions_and_is_redone_after_a_missed_erasure(db: Path
+                                                                                  ) -> None:
+    """The writer copies only what the journal gained since the last snapshot; if the journal
+    changed otherwise (an erasure the copy did not get, e.g. a crash between the two), the
+    copy is redone whole, so an erased note never survives in a snapshot."""
+    rows = _rows(db)
+    first = [_decision(r, "note", AS_OF - timedelta(hours=1), note=f"appel {i}")
+             for i, r in enumerate(rows.head(3).itertuples())]
+    journal.record(db, first)
+    with writer(db):
+        pass
+    assert _copy_seqs(db) == _journal_seqs(db)
+    more = journal.record(db, [_decision(rows.iloc[3], "no_answer_expected", AS_OF)])
+    with writer(db) as con:
+        assert triage.sync_copy(con, db) == 1  # only the new one
+    assert _copy_seqs(db)[-1] == more[0]
+    assert journal.erase_person(db, "agent") == 4  # the journal alone, as if the copy missed it
+    with writer(db):
+        pass
+    snap = duckdb.connect(str(snapshot_path(db)), read_only=True)
+    try:
+        kept = snap.execute("SELECT count(note), count(decided_by), count(*) "
+                            "FROM triage_decisions").fetchall()
+    finally:
+        snap.close()
+    assert kept == [(0, 0, 4)]

@@ -119,14 +119,27 @@ def sync_copy(con: Con, db: str | os.PathLike[str]) -> int:
     a snapshot). If the journal is not the file the copy was made from (gone, or recreated
     since by a decision: a new file numbers from 1 again), the journal is first restored
     from the copy, the new file's decisions kept after it: a lost file must not erase the
-    city's record. Returns the number of decisions copied."""
-    last = con.execute(
-        "SELECT seq, recorded_at FROM triage_decisions ORDER BY seq DESC LIMIT 1").fetchone()
+    city's record. When the journal only grew since the copy (the usual case: same last
+    decision, as many decisions, notes and names up to it: no erasure since), only the new
+    decisions are copied. Returns the
+    number of decisions copied."""
+    # fetchall: a result left unfinished blocks the connection's next statement (duckdb 2)
+    found = con.execute(
+        "SELECT seq, recorded_at FROM triage_decisions ORDER BY seq DESC LIMIT 1").fetchall()
+    last = found[0] if found else None
     if last is not None and not journal.holds(db, int(last[0]), last[1]):
         kept = con.execute("SELECT * FROM triage_decisions ORDER BY seq").df()
         journal.restore(db, kept.astype(object).where(kept.notna(), None).to_dict("records"))
-    rows = journal.since(db, 0)
-    con.execute("DELETE FROM triage_decisions")
+        last = None
+    after = 0
+    if last is not None:  # appended since? then only the new decisions are copied
+        (have,) = con.execute("SELECT count(*), count(note), count(decided_by)"
+                              " FROM triage_decisions").fetchall()
+        if journal.count_upto(db, int(last[0])) == tuple(int(x) for x in have):
+            after = int(last[0])
+    rows = journal.since(db, after)
+    if not after:  # whole: the first copy, a restore, or an erasure the copy missed
+        con.execute("DELETE FROM triage_decisions")
     if rows:
         with _registered(con, "_triage_journal_rows", pa.Table.from_pylist(rows)):
             con.execute(

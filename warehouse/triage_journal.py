@@ -269,6 +269,21 @@ def holds(db: str | os.PathLike[str], seq: int, recorded_at: datetime | None) ->
             return False
 
 
+def count_upto(db: str | os.PathLike[str], seq: int) -> tuple[int, int, int]:
+    """``(decisions, notes, names)`` up to sequence number ``seq``: how many decisions, and
+    how many still carry a note and a name (an erasure lowers them); zeros without a
+    journal."""
+    with _open(journal_path(db), create=False) as con:
+        if con is None:
+            return (0, 0, 0)
+        try:
+            row = con.execute("SELECT count(*), count(note), count(decided_by) FROM decisions"
+                              " WHERE seq <= ?", (seq,)).fetchone()
+        except sqlite3.OperationalError:  # created by another process, schema not yet there
+            return (0, 0, 0)
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
 def latest(db: str | os.PathLike[str], territory: str) -> datetime | None:
     """When the territory's latest decision takes effect (a note alone aside), or None."""
     with _open(journal_path(db), create=False) as con:
