@@ -6,7 +6,9 @@ Prints, for a growing number of decisions in the journal (``--decisions``):
 * **rerun overlay**: what a reader adds to each query after a decision, before a new
   snapshot: the journal's version and the decisions newer than the snapshot's copy;
 * **copy at publish**: the writer refreshing ``triage_decisions`` from the journal
-  (``warehouse.triage.sync_copy``), inside every snapshot publish;
+  (``warehouse.triage.sync_copy``), inside every snapshot publish: ``copy_new`` copies the
+  decisions recorded since the last publish (the whole batch of the row), ``copy`` is a
+  publish with nothing new;
 * **headline**: the 28-day headline metrics (public and expected-answer figures), uncached,
   with those decisions in the snapshot's copy, and with 100 more only in the journal
   (the overlay), median of ``--repeats``; **queue**: the pending queue likewise.
@@ -89,6 +91,9 @@ def run(db: Path, counts: list[int], repeats: int) -> list[dict[str, float]]:
             journal.record(db, [decision(i) for i in range(start, min(target, start + 5000))])
         have = target
         with writer(db) as con:  # publishes: the copy is refreshed inside
+            # the first call copies what was recorded since the last publish; the next
+            # ones find nothing new (what each publish costs between decisions)
+            copy_new_ms = _median_ms(lambda con=con: triage.sync_copy(con, db), 1)
             copy_ms = _median_ms(lambda con=con: triage.sync_copy(con, db), repeats)
         record_ms = _median_ms(lambda: journal.record(db, [decision(0)]), repeats)
         have += repeats
@@ -123,7 +128,7 @@ def run(db: Path, counts: list[int], repeats: int) -> list[dict[str, float]]:
 
         results.append({
             "decisions": have, "record_ms": record_ms, "overlay_ms": _median_ms(overlay, repeats),
-            "copy_ms": copy_ms, "headline_ms": h_copy,
+            "copy_new_ms": copy_new_ms, "copy_ms": copy_ms, "headline_ms": h_copy,
             "headline_overlay_ms": _median_ms(headline, repeats), "queue_ms": q_copy,
             "queue_overlay_ms": _median_ms(queue, repeats),
         })
@@ -140,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     db = args.work_dir / f"triage-{args.posts}.duckdb"
     _ensure_demo(db, args.posts)
     results = run(db, sorted(args.decisions), args.repeats)
-    cols = ("decisions", "record_ms", "overlay_ms", "copy_ms", "headline_ms",
+    cols = ("decisions", "record_ms", "overlay_ms", "copy_new_ms", "copy_ms", "headline_ms",
             "headline_overlay_ms", "queue_ms", "queue_overlay_ms")
     print(f"{args.posts:,} posts; milliseconds, median of {args.repeats}")
     print("  ".join(f"{c:>19}" for c in cols))
