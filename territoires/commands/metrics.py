@@ -15,10 +15,16 @@ The output is deterministic: same warehouse snapshot, same arguments, same bytes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import duckdb
 
 from territoires.cli import UsageError
 from territoires.commands import add_config_argument, add_db_argument
@@ -104,7 +110,20 @@ def format_table(h: dict[str, Any]) -> str:
     return "\n".join(f"{LABELS[k]:<{width}}  {show(k, h[k])}" for k in HEADLINE_KEYS) + "\n"
 
 
-def run(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Window:
+    """What ``--config --db --since --until --as-of`` name, checked."""
+
+    territory: Territory
+    db: Path
+    since: date
+    until: date
+    as_of: datetime
+
+
+def read_window(args: argparse.Namespace) -> Window:
+    """The territory, warehouse and window of a command reading a period (``metrics``,
+    ``queue``): dates checked, as-of defaulted (:func:`warehouse.metrics.default_as_of`)."""
     territory = load_config(args.config)
     since = parse_date("--since", args.since)
     until = parse_date("--until", args.until)
@@ -117,15 +136,28 @@ def run(args: argparse.Namespace) -> int:
     db = db_path(args.db)
     if not db.exists() and not snapshot_path(db).exists():
         raise UsageError(f"{db}: no warehouse here (build one with `territoires import` or `demo`)")
-    cur = reader_cursor(db)
+    return Window(territory, db, since, until, as_of)
+
+
+@contextlib.contextmanager
+def territory_cursor(w: Window) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the snapshot, once the warehouse is known to hold the territory."""
+    cur = reader_cursor(w.db)
     try:
-        if not has_territory(cur, territory.slug):
+        if not has_territory(cur, w.territory.slug):
             raise UsageError(
-                f"{db}: no data for territory {territory.slug!r} (land some with import or collect)"
+                f"{w.db}: no data for territory {w.territory.slug!r} (land some with import or "
+                "collect)"
             )
-        h = headline(cur, territory, since, until, as_of)
+        yield cur
     finally:
         cur.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    w = read_window(args)
+    with territory_cursor(w) as cur:
+        h = headline(cur, w.territory, w.since, w.until, w.as_of)
     if args.format == "table":
         print(format_table(h), end="")
     else:

@@ -18,18 +18,13 @@ import csv
 import io
 import json
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from territoires.commands import add_config_argument, add_db_argument
-from territoires.commands.metrics import parse_date, parse_instant
-from territoires.config import PLATFORMS, load_config
-from territoires.errors import UsageError
+from territoires.commands.metrics import read_window, territory_cursor
+from territoires.config import PLATFORMS
 from territoires.safe_text import csv_cell
-from warehouse.db import db_path, snapshot_path
-from warehouse.metrics import default_as_of, has_territory
 from warehouse.queue import KEYS, queue_records
-from warehouse.read import reader_cursor
 
 HELP = "print every interpellation of a period with its state and triage (JSON or CSV)"
 
@@ -68,27 +63,10 @@ def format_csv(records: list[dict[str, Any]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    territory = load_config(args.config)
-    since = parse_date("--since", args.since)
-    until = parse_date("--until", args.until)
-    if until <= since:
-        raise UsageError(f"--until ({until}) must be after --since ({since})")
-    if args.as_of:
-        as_of = parse_instant("--as-of", args.as_of, territory)
-    else:
-        as_of = default_as_of(territory, until, datetime.now(UTC))
-    db = db_path(args.db)
-    if not db.exists() and not snapshot_path(db).exists():
-        raise UsageError(f"{db}: no warehouse here (build one with `territoires import` or `demo`)")
-    cur = reader_cursor(db)
-    try:
-        if not has_territory(cur, territory.slug):
-            raise UsageError(
-                f"{db}: no data for territory {territory.slug!r} (land some with import or collect)"
-            )
-        records = queue_records(cur, territory, since, until, as_of, platform=args.platform)
-    finally:
-        cur.close()
+    w = read_window(args)
+    with territory_cursor(w) as cur:
+        records = queue_records(cur, w.territory, w.since, w.until, w.as_of,
+                                platform=args.platform)
     out = sys.stdout
     if (getattr(out, "encoding", None) or "").lower().replace("-", "") != "utf8" and hasattr(
             out, "reconfigure"):
