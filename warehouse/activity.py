@@ -1,4 +1,5 @@
-"""Volume, hashtag activity and conversations (DESIGN §3).
+"""Volume, hashtag activity and conversations (docs/metrics.md, "Hashtag activity",
+"Conversation").
 
 * ``posts_total``: distinct posts landed for the territory (seen in a page's ``data``)
   created in the window, reposts and the city's own posts included.

@@ -1,4 +1,4 @@
-"""Where the warehouse lives, and how processes share it (DESIGN §2, the single-writer rule).
+"""Where the warehouse lives, and how processes share it (docs/design.md §4, one writer).
 
 * One **writer** at a time: loaders and collectors take an exclusive ``flock`` on
   ``<db>.lock`` before opening the DuckDB file read-write (:func:`writer`). A second writer

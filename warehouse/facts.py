@@ -9,7 +9,7 @@ answers it first and how many service-hours minutes that took, and whether a pos
 city content (and how) do not depend on the window or the ``as_of`` a page asks for: they
 depend on the territory's posts, its configuration and its city accounts' ids. So the
 loader computes them with the SQL of :mod:`warehouse.interpellations` and
-:mod:`warehouse.relays` (DESIGN §3) into ``interpellation_facts`` and ``relay_facts``; the
+:mod:`warehouse.relays` (docs/metrics.md) into ``interpellation_facts`` and ``relay_facts``; the
 metric queries read those tables for their window and apply ``as_of`` (an answer counts
 when ``answered_at <= as_of``: the earliest answer is the same whatever ``as_of``) and the
 locality of relay authors (profiles change; judged when asked).

@@ -1,4 +1,4 @@
-"""Interpellations, answers, response times in wall-clock and in service hours (DESIGN §3).
+"""Interpellations, answers, response times in wall-clock and in service hours (docs/metrics.md).
 
 * **Interpellation**: a post landed for the territory, not a repost, whose author is not a
   city account, that replies to a city account (``in_reply_to_user_id`` ∈ C) or, not being

@@ -4,7 +4,7 @@ Every source (``import``, the collectors, the demo) hands :class:`~warehouse.pag
 objects to :func:`load_pages`. Pages go into ``raw_pages`` in one Arrow insert per batch
 (a page already there, same platform, territory and body, is skipped), then
 :func:`normalise` expands the batch with DuckDB's ``from_json`` and explicit types
-(DESIGN §7: explicit types are fast and keep varying payloads from drifting the schema).
+(docs/design.md §8: explicit types are fast and keep varying payloads from drifting the schema).
 
 Rules that make loading idempotent and order-independent:
 

@@ -1,4 +1,4 @@
-"""The metrics of DESIGN §3, as query functions (the contract pages, reports and the CLI use).
+"""The metrics of docs/metrics.md, as query functions (the contract pages, reports and the CLI use).
 
 Every function takes a DuckDB connection or cursor, a :class:`~territoires.config.Territory`
 and explicit time arguments; none reads the clock. ``since`` and ``until`` are dates read in
@@ -60,7 +60,7 @@ EXPECTED_KEYS = (
     "expecting_answer", "answered_expecting", "response_rate_expecting", "pending_expecting",
     "missed_expecting",
 )
-# DESIGN §4, in the order people read them
+# the keys of docs/metrics.md, "The `territoires metrics` command", in the order people read them
 HEADLINE_KEYS = (
     "territory", "since", "until", "as_of",
     "interpellations", "answered", "response_rate", "pending", "missed",
@@ -189,7 +189,8 @@ def headline(
     *,
     platform: str | None = None,
 ) -> dict[str, Any]:
-    """The DESIGN §4 keys for ``[since, until)`` judged at ``as_of``, JSON-ready.
+    """The keys of ``territoires metrics`` (docs/metrics.md) for ``[since, until)`` judged at
+    ``as_of``, JSON-ready.
 
     Counts are ints; times are minutes (floats, 2 decimals); ``response_rate`` is the
     fraction answered (4 decimals); ``None`` where undefined (no interpellation, no answer).

@@ -1,4 +1,4 @@
-"""Shared pieces of the metric queries (DESIGN §3): the window, the city accounts, parameters.
+"""Shared pieces of the metric queries (docs/metrics.md): the window, the city accounts, parameters.
 
 Every metric query is constant SQL text with named parameters (``$terr``, ``$t0`` …); the
 only thing assembled in Python is the concatenation of constant fragments

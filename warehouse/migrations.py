@@ -1,7 +1,7 @@
 """Named schema migrations, applied in order, each in its own transaction.
 
 Applied names are recorded in ``schema_migrations``. Never edit a migration that has
-shipped: add a new one. Instants are stored as UTC ``TIMESTAMP`` (DESIGN §7: bucketing on
+shipped: add a new one. Instants are stored as UTC ``TIMESTAMP`` (docs/design.md §8: bucketing on
 plain timestamps is an order of magnitude faster than on ``TIMESTAMPTZ``).
 """
 
@@ -39,7 +39,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             created_at          TIMESTAMP,      -- UTC
             text                VARCHAR,
             lang                VARCHAR,
-            conversation_id     VARCHAR,        -- filled per DESIGN §3 when the payload lacks it
+            conversation_id     VARCHAR,        -- filled by the loader when the payload lacks it
             in_reply_to_user_id VARCHAR,
             reply_to_id         VARCHAR,        -- replied_to reference
             quoted_id           VARCHAR,

@@ -4,7 +4,7 @@ One connection per snapshot *identity* (inode and modification time): when the w
 publishes a new snapshot with ``os.replace``, the next query opens the new file, while
 queries in flight finish on the old one (its inode stays readable until closed). Every
 query runs on its own ``cursor()``: sharing one cursor across Streamlit's threads gives
-``connection is busy`` errors and wrong results (DESIGN §2).
+``connection is busy`` errors and wrong results (docs/design.md §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Relays of city content, local accounts, local tweetos and potential reach (DESIGN §3).
+"""Relays of city content, local accounts, local tweetos and potential reach (docs/metrics.md).
 
 * **Relay**: a post landed for the territory, by an account not in C, not a reply, that
   reposts a post by C (``repost``), quotes a post by C (``quote``), or links to a city

@@ -48,7 +48,7 @@ def _touch(
 
     Frozen days (before the territory's retention horizon) are left out; each day carries
     its bounds in UTC (``lo``, ``hi``) so the scan of ``posts`` is a range on a plain
-    timestamp (DESIGN §7).
+    timestamp (docs/design.md §8).
     """
     con.execute(
         f"""
@@ -150,7 +150,7 @@ def _days_of(posts_sql: str) -> str:
     """SQL: distinct ``territory, platform, day`` of ``posts_sql`` (``territory, platform,
     created_at``), the local day taken once per 15-minute bucket: every time zone offset is a
     multiple of 15 minutes, so a bucket never straddles a local midnight, and the time zone
-    arithmetic runs on a few hundred buckets instead of every post (DESIGN §7)."""
+    arithmetic runs on a few hundred buckets instead of every post (docs/design.md §8)."""
     return f"""
         SELECT DISTINCT b.territory, b.platform,
                {LOCAL_DAY.format(tz="coalesce(z.tz, 'UTC')", ts="b.bucket")} AS day

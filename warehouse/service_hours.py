@@ -1,4 +1,5 @@
-"""Service hours as a calendar of opening intervals in UTC (DESIGN §3, service-hours time).
+"""Service hours as a calendar of opening intervals in UTC (docs/metrics.md, "Service-hours
+response time").
 
 Each city account has weekly opening ranges (``"mon-fri 09:00-18:00"``) read in the
 territory's time zone, with the territory's public holidays closed. For a span of local
