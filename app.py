@@ -4,7 +4,7 @@ Navigation uses ``st.navigation`` with explicit ``st.Page`` objects whose script
 ``views/``. The folder is deliberately *not* named ``pages/``: when a ``pages/`` folder sits
 beside the entry point, Streamlit runs the first session after start-up down its legacy
 multipage path, and a deep link (``/conversations?…``) then flashes "Page not found"
-(measured with streamlit 1.67; DESIGN §5). ``tests/test_pages.py`` guards this.
+(measured with streamlit 1.67; docs/design.md §9). ``tests/test_pages.py`` guards this.
 
 The shared filters (territory, period, account, language) live in the sidebar and in the
 URL (``territoires.ui.state``); the page runs inside an error boundary: a failure shows a

@@ -1,4 +1,4 @@
-"""The ``territoires`` command line (DESIGN §4).
+"""The ``territoires`` command line (README, "Using it"; docs/design.md §12).
 
 Each command lives in its own module under :mod:`territoires.commands` and exposes
 ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``. Expected failures (a bad

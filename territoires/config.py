@@ -1,7 +1,7 @@
 """The territory configuration file (TOML), parsed and validated.
 
 A bad file raises :class:`ConfigError` with one line naming the file, the key (and the
-line where the TOML parser knows it) and what was expected. See DESIGN §2 for the format.
+line where the TOML parser knows it) and what was expected. The format: docs/configuration.md.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ EXPECTED = (
 HISTORY = 4  # previous periods: the first is "the previous week", all four make the average
 TOP_POSTS = 3
 NEW_TWEETOS = 10
-FONT_FLOOR = 22  # px: axis and labels on a projector (DESIGN §1, issue 6)
+FONT_FLOOR = 22  # px: axis and labels on a projector (docs/design.md §1, issue 6)
 INK, BLUE, RED, OCHRE, GREY = "#111111", "#000091", "#c9191e", "#8a5a00", "#5c5c5c"
 REPORT_NAME_CHARS = 80  # a name (or alias) line in the review, the PDF and the PNG
 REPORT_TEXT_CHARS, REPORT_TEXT_LINES = 600, 12  # a post's text there
@@ -180,7 +180,7 @@ class Review:
 
 def review_as_of(territory: Territory, until: date, data_as_of: datetime) -> datetime:
     """The instant a review is judged at: the data's freshness, but at most 7 days after the
-    period (its figures are final by then; DESIGN §3)."""
+    period (its figures are final by then; docs/metrics.md, "The period and the as-of instant")."""
     return metrics.default_as_of(territory, until, data_as_of)
 
 

@@ -2,7 +2,7 @@
 
 Both take a :class:`territoires.report.ReviewDoc` (the same content the page shows) and
 draw the charts through kaleido, which drives a headless Chromium: Debian's ``chromium``
-when it is on ``PATH`` or named by ``$BROWSER_PATH`` (DESIGN §7: about 3.5 s for the first
+when it is on ``PATH`` or named by ``$BROWSER_PATH`` (docs/design.md §10: about 3.5 s for the first
 figure, 0.3 s for each after, once kaleido's sync server runs). The PDF carries its text as
 text (titles, headline numbers, notable posts), so it can be searched and copied; the
 charts are embedded images. Post texts are drawn as plain text, never interpreted.

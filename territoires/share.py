@@ -11,7 +11,7 @@ JSON; the signature is ``HMAC-SHA256(secret, "territoires-share-v1." + payload)`
 base64url text is compared in constant time (:func:`hmac.compare_digest`) before the
 payload is even decoded. The
 as-of instant is pinned at creation, so the figures an official sees do not drift
-(DESIGN §3: same window, same as-of, same answer).
+(docs/metrics.md, "The period and the as-of instant": same window, same as-of, same answer).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``territoires metrics``: the headline metrics of a period (DESIGN §4), read from the snapshot.
+"""``territoires metrics``: the headline metrics of a period, read from the snapshot (README;
+docs/metrics.md, "The `territoires metrics` command").
 
 Dates are read in the territory's time zone, ``[--since, --until)``. ``--as-of`` is the
 instant at which answers are judged (an answer counts if posted at or before it; an

@@ -1,5 +1,5 @@
 """``territoires queue``: every interpellation of a period, judged at as-of, as JSON or CSV
-(DESIGN §4; docs/metrics.md, "Réponse attendue et triage"), read from the snapshot.
+(docs/design.md §12; docs/metrics.md, "Réponse attendue et triage"), read from the snapshot.
 
 A collectivité feeds its ticketing tool from it. Dates are read in the territory's time
 zone, ``[--since, --until)``; ``--as-of`` defaults as in ``territoires metrics``. Each

@@ -1,4 +1,4 @@
-"""``territoires triage``: record one triage decision about one interpellation (DESIGN §4;
+"""``territoires triage``: record one triage decision about one interpellation (README;
 docs/metrics.md, "Réponse attendue et triage").
 
 The decision goes to the triage journal beside the warehouse (``<db>.triage``,

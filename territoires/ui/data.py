@@ -1,7 +1,7 @@
 """Cached calls to the warehouse's query functions, on the published read-only snapshot.
 
 Every call runs on its own cursor (``warehouse.read.reader_cursor``: one cursor per query,
-DESIGN §2) and is cached by ``st.cache_data`` under the function's name, its arguments and
+docs/design.md §4) and is cached by ``st.cache_data`` under the function's name, its arguments and
 ``snapshot_identity(db)``: a newly published snapshot is a new key, so figures refresh
 without a restart, and nothing is recomputed while the snapshot stays the same.
 

@@ -2,7 +2,7 @@
 
 The URL is the source of truth when a session opens (a shared link reopens the same view);
 afterwards the sidebar widgets are, and every run writes them back to ``st.query_params``
-(page switches clear the query string, so it is restored on each run). DESIGN §7: reading
+(page switches clear the query string, so it is restored on each run). docs/design.md §9: reading
 and writing ``st.query_params`` ourselves is what AppTest can drive, unlike ``bind=``.
 
 Parameters: ``territory`` (slug), ``from`` and ``to`` (ISO dates, both days included, read
