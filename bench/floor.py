@@ -1,6 +1,6 @@
 """The floor: DuckDB's ``read_json`` with explicit column types into one bare posts table.
 
-DESIGN §7: explicit types (about 280k posts/s on this kind of machine) and ``records =
+docs/design.md §8: explicit types (about 280k posts/s on this kind of machine) and ``records =
 true`` (or every top-level key declared). Only the pages' ``data`` posts, one table,
 nothing else: no raw layer, no accounts, no hashtags or links, no rollups, no deduplication.
 Run as a child process (``python -m bench.floor IN.jsonl OUT.duckdb [MEMORY_LIMIT]``) so

@@ -1,7 +1,7 @@
 """The headline metrics computed with pandas in memory, as a notebook user would.
 
 Read the JSONL pages with ``json``, keep the fields needed in columns, build DataFrames,
-then compute with pandas (the DESIGN §3 definitions): interpellations, the response rate,
+then compute with pandas (the definitions of docs/metrics.md): interpellations, the response rate,
 the median and 90th percentile of the response time, relays and relays per local account.
 Run as a child process (``python -m bench.notebook IN.jsonl SINCE UNTIL AS_OF``) so its
 peak memory is its own; prints one JSON object: the figures, ``read_s`` (reading and

@@ -2,7 +2,7 @@
 
 The raw layer keeps each Bluesky response exactly as it came; these functions build the
 X-v2-shaped copy (``RawPage.canonical``) that :func:`warehouse.load.load_pages` reads, so
-Bluesky posts land in the same tables and obey the same metric definitions (DESIGN §3).
+Bluesky posts land in the same tables and obey the same metric definitions (docs/metrics.md).
 
 The id scheme, chosen so that every view of one post maps to the same row:
 

@@ -6,7 +6,7 @@ city's accounts come from ``GET /2/users/:id/mentions``, the city's own posts fr
 ``GET /2/users/:id/tweets``, everything else (hashtags, keywords, links, reposts, threads)
 from ``GET /2/tweets/search/recent``; the city's profiles from ``GET /2/users/by``.
 
-What the data holds (DESIGN §3 exercised on purpose): three city accounts with different
+What the data holds (docs/metrics.md exercised on purpose): three city accounts with different
 service hours; French posts with weekday and hour rhythms; threads with citizen-to-citizen
 replies; interpellations (replies to city posts and fresh mentions) answered quickly,
 slowly, out of hours (at the next opening) or never, some by another city account; city

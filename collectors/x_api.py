@@ -10,7 +10,7 @@ tweepy's real :class:`tweepy.Client` does the HTTP; this module adds what it lac
   wrapped in a :class:`Page` (a ``dict`` for :class:`tweepy.Paginator`, plus ``body``);
 * the bearer token is redacted from tweepy's debug log (which prints request headers).
 
-Fields and expansions are the ones the metrics need (DESIGN §3) and no more, because
+Fields and expansions are the ones the metrics need (docs/metrics.md) and no more, because
 every object returned is billed: posts with author, creation time, conversation, reply
 target, references, entities (mentions, hashtags, links), public metrics; the referenced
 posts (``referenced_tweets.id``: to tell a repost or quote of the city) and the authors

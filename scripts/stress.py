@@ -1,4 +1,4 @@
-"""Writer and readers together (DESIGN §2, the single-writer rule), measured.
+"""Writer and readers together (docs/design.md §4, one writer and many readers), measured.
 
 One **writer** process plays the collector and the loader: every ``--interval`` seconds it
 "fetches" a batch of X API v2 pages (synthetic, realistic shape: replies to the city,
