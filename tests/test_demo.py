@@ -1,7 +1,7 @@
-"""The demo territory: deterministic, realistic enough to exercise every metric (DESIGN §3).
+"""The demo territory: deterministic, realistic enough to exercise every metric (docs/metrics.md).
 
-The checks below recompute what they need straight from the tables with the DESIGN §3
-definitions, so they do not depend on (and can cross-check) ``warehouse.metrics``.
+The checks below recompute what they need straight from the tables with the definitions of
+docs/metrics.md, so they do not depend on (and can cross-check) ``warehouse.metrics``.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def _city(dcon) -> dict[str, str]:
 
 
 def _interpellations(dcon, as_of):
-    """DESIGN §3: interpellations and their first answer from C, as of ``as_of``."""
+    """docs/metrics.md: interpellations and their first answer from C, as of ``as_of``."""
     return dcon.execute(
         """
         WITH c AS (SELECT user_id AS id, handle FROM territory_accounts),
@@ -468,7 +468,7 @@ def test_interpellations_on_every_platform_counted_by_the_metrics(dcon) -> None:
     head = headline(dcon, territory, since, until, as_of)
     assert head["interpellations"] == len(df)
     assert head["answered"] == int((df["status"] == "answered").sum())
-    # the same posts as DESIGN §3 recomputed from the tables, platform by platform
+    # the same posts as docs/metrics.md defines, recomputed from the tables, platform by platform
     mine = {r[0] for r in _interpellations(dcon, as_of)}
     assert set(df["post_id"]) == mine
     by_platform = df.groupby("platform").size().to_dict()

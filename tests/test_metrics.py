@@ -1,4 +1,5 @@
-"""Interpellations, answers, pending and missed (DESIGN §3): hand-made pages, exact numbers."""
+"""Interpellations, answers, pending and missed (docs/metrics.md): hand-made pages, exact
+numbers."""
 
 from __future__ import annotations
 

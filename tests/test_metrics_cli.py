@@ -1,4 +1,5 @@
-"""``territoires metrics``: DESIGN §4 keys and types, byte-identical reruns, one-line errors."""
+"""``territoires metrics``: the keys and types of docs/metrics.md ("The ``territoires metrics``
+command"), byte-identical reruns, one-line errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Relays, local accounts, local tweetos, reach, hashtags, conversations (DESIGN §3)."""
+"""Relays, local accounts, local tweetos, reach, hashtags, conversations (docs/metrics.md)."""
 
 from __future__ import annotations
 

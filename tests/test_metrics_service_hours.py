@@ -1,4 +1,5 @@
-"""Service-hours response times (DESIGN §3): openings, holidays, daylight saving, split hours."""
+"""Service-hours response times (docs/metrics.md, "Service-hours response time"): openings,
+holidays, daylight saving, split hours."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Writer and readers together, small (DESIGN §2): ``scripts/stress.py`` for a few seconds.
+"""Writer and readers together, small (docs/design.md §4): ``scripts/stress.py`` for a few
+seconds.
 
 A writer spools and lands batches of X API v2 pages and publishes the snapshot after each;
 two reader processes query the snapshot continuously. No reader error, no partial batch

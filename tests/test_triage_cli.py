@@ -1,4 +1,4 @@
-"""``territoires queue`` and ``territoires triage`` (DESIGN §4): the queue's records, the
+"""``territoires queue`` and ``territoires triage`` (docs/design.md §12): the queue's records, the
 decisions they show, the public figures they never move, and one-line errors."""
 
 from __future__ import annotations
