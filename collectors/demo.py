@@ -33,7 +33,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -43,10 +42,11 @@ import orjson
 
 from collectors import demo_pages as dp
 from collectors import demo_texts as tx
+from territoires import resources
 from territoires.config import Territory, load_config
 from warehouse.pages import RawPage
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "villeneuve.toml"
+EXAMPLE = resources.path("examples/villeneuve.toml")
 WEEKS = 13
 PAGE_SIZE = 100
 XSS_TEXT = (

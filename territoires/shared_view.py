@@ -22,12 +22,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from territoires import share
+from territoires import resources, share
 from territoires.review_text import tr
 from territoires.ui.i18n import fmt_date
 from territoires.ui.state import View
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = resources.root()  # views/: the checkout, or the wheel's copies
 TOKEN_KEY = "_share_token"
 HIDE_CHROME = """
 <style>

@@ -7,11 +7,12 @@ import os
 import sys
 from pathlib import Path
 
+from territoires import resources
 from territoires.commands import add_db_argument
 from warehouse.db import db_path, ensure_snapshot
 
 HELP = "serve the dashboard on an existing warehouse"
-APP = Path(__file__).resolve().parents[2] / "app.py"
+APP = resources.path("app.py")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

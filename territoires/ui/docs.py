@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+from territoires import resources
+
 DOC_REL = "docs/metrics.md"
+DOC = resources.path(DOC_REL)
 
 # metric key -> first words of its section heading, in French and in English
 SECTIONS: dict[str, tuple[str, str]] = {

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from territoires import resources
 from territoires.safe_text import display_name
 from territoires.ui import data
 from territoires.ui.i18n import LANGS, set_lang, t
@@ -21,8 +22,8 @@ from territoires.ui.state import PLATFORMS, SHARED_KEYS, View, view_from_params
 from warehouse.db import db_path
 
 log = logging.getLogger("territoires.ui")
-ROOT = Path(__file__).resolve().parents[2]
-ICON = ROOT / "territoires" / "ui" / "static" / "favicon.png"
+ROOT = resources.root()  # app.py and views/: the checkout, or the wheel's copies
+ICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 
 # (file under views/, title key, material icon, url path); the first is the home page.
 PAGES = [

@@ -17,7 +17,9 @@ import statistics
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from territoires import resources
+
+ROOT = resources.root()
 
 
 def main() -> None:
