@@ -5,7 +5,7 @@
 ``examples/villeneuve.toml`` and the Définitions page reads ``docs/metrics.md``. In a
 checkout they sit at the repository root, where they stay; the wheel carries copies of them
 under ``territoires/_bundle/`` (``force-include`` in pyproject.toml), so that an installed
-``territoires`` works from any folder (README, "Installing from a wheel").
+``territoires`` works from any folder (docs/deploying.md, "Installing from a wheel").
 """
 
 from __future__ import annotations

@@ -35,16 +35,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard(db: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
-    """Run ``territoires serve`` on ``db`` (a free port); yield its base URL once healthy."""
+def dashboard(db: Path, env: dict[str, str] | None = None, timeout: float = 60, *,
+              exe: Path | None = None, cwd: Path = ROOT,
+              base_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``territoires serve`` on ``db`` (a free port); yield its base URL once healthy.
+    ``exe`` (default: this environment's ``territoires``) runs in ``cwd`` with ``base_env``
+    (default: this process's environment) plus ``env``."""
     port = free_port()
-    exe = Path(sys.executable).with_name("territoires")
+    exe = exe or Path(sys.executable).with_name("territoires")
     log_path = db.with_suffix(".log")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [str(exe), "serve", "--db", str(db), "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+            env={**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1",
+                 **(env or {})},
         )
         base = f"http://127.0.0.1:{port}"
         try:

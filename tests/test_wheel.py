@@ -1,6 +1,6 @@
 """The wheel runs on its own: built with ``uv build``, installed in a fresh virtualenv
 outside the checkout, ``territoires demo``, ``serve``, ``metrics`` and ``queue`` work from
-an empty folder (README, "Installing from a wheel"; the files read at run time travel in
+an empty folder (docs/deploying.md, "Installing from a wheel"; the files read at run time travel in
 ``territoires/_bundle/``, see territoires/resources.py and hatch_build.py).
 
 Slow (a build, a virtualenv, an install: about 15 s with uv's cache warm). Skipped with the
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import CHROMIUM, chromium, free_port, settle
+from tests.live import CHROMIUM, chromium, dashboard, settle
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHOR = "2026-03-16"  # the demo covers the 13 weeks before this date (as tests/test_browser.py)
@@ -116,33 +116,9 @@ def _installed_python(inst: Installed, code: str) -> str:
 @pytest.fixture(scope="module")
 def served(installed: Installed) -> Iterator[str]:
     """``territoires serve`` of the installed wheel on the demo warehouse, once healthy."""
-    port = free_port()
-    log_path = installed.run / "serve.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [str(installed.bin / "territoires"), "serve", "--db", "./t.duckdb", "--port",
-             str(port)], cwd=installed.run, env=installed.env, stdout=log,
-            stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                        if r.status == 200 and r.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"server did not start: {log_path.read_text()}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with dashboard(installed.run / "t.duckdb", exe=installed.bin / "territoires",
+                   cwd=installed.run, base_env=installed.env) as base:
+        yield base
 
 
 def test_the_installed_package_runs_from_site_packages(installed: Installed) -> None:

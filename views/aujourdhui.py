@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import streamlit as st
 
+from territoires.ui import data, inbox
 from territoires.ui import deltas as d
-from territoires.ui import inbox
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.i18n import (
@@ -33,7 +33,7 @@ from warehouse import triage_journal as journal
 QUEUE_LIMIT = 1000
 view = current_view()
 db, terr = view.db, view.territory
-drawn = inbox.identity(db)  # before any query: a change after this redraws the page
+drawn = data.identity(db)  # before any query: a change after this redraws the page
 r.page_header(view, "today.title", page_params=("etat", "service"), period=False)
 today = view.today
 yesterday = today - timedelta(days=1)

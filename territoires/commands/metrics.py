@@ -63,7 +63,8 @@ LABELS = {
 }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_window_arguments(parser: argparse.ArgumentParser, judged: str = "answers") -> None:
+    """``--config --db --since --until --as-of``: what :func:`read_window` reads."""
     add_config_argument(parser)
     add_db_argument(parser)
     parser.add_argument("--since", required=True, metavar="DATE", help="first day, included")
@@ -71,8 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as-of",
         metavar="INSTANT",
-        help="judge answers at this instant (ISO 8601; default: now, at most 7 days after --until)",
+        help=f"judge {judged} at this instant (ISO 8601; default: now, at most 7 days after "
+        "--until)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_window_arguments(parser)
     parser.add_argument("--format", choices=("json", "table"), default="json", help="default: json")
 
 

@@ -20,8 +20,7 @@ import json
 import sys
 from typing import Any
 
-from territoires.commands import add_config_argument, add_db_argument
-from territoires.commands.metrics import read_window, territory_cursor
+from territoires.commands.metrics import add_window_arguments, read_window, territory_cursor
 from territoires.config import PLATFORMS
 from territoires.safe_text import csv_cell
 from warehouse.queue import KEYS, queue_records
@@ -30,16 +29,7 @@ HELP = "print every interpellation of a period with its state and triage (JSON o
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_config_argument(parser)
-    add_db_argument(parser)
-    parser.add_argument("--since", required=True, metavar="DATE", help="first day, included")
-    parser.add_argument("--until", required=True, metavar="DATE", help="last day, excluded")
-    parser.add_argument(
-        "--as-of",
-        metavar="INSTANT",
-        help="judge answers and triage at this instant (ISO 8601; default: now, at most 7 days "
-        "after --until)",
-    )
+    add_window_arguments(parser, judged="answers and triage")
     parser.add_argument("--platform", choices=PLATFORMS, help="one platform only (default: all)")
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="default: json")
 

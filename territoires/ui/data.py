@@ -34,14 +34,19 @@ def _resolve(module: str, name: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
+def identity(db: str) -> tuple[int, ...]:
+    """What the data is now: the snapshot's identity and the triage journal's version (a
+    decision shows on the next rerun, without waiting for a new snapshot:
+    warehouse/triage.py)."""
+    return (*snapshot_identity(db), journal_version(db))
+
+
 def _identity(db: str, *fns: Callable[..., Any]) -> tuple[int, ...]:
-    """The cache key's view of the data: the snapshot's identity, and the triage journal's
-    version when one of ``fns`` reads it (a decision shows on the next rerun, without
-    waiting for a new snapshot: warehouse/triage.py)."""
-    ident = snapshot_identity(db)
+    """The cache key's view of the data: :func:`identity` when one of ``fns`` reads the
+    triage, else the snapshot's identity alone."""
     if any(getattr(fn, "reads_triage", False) for fn in fns):
-        return (*ident, journal_version(db))
-    return ident
+        return identity(db)
+    return snapshot_identity(db)
 
 
 def _source(fn: Callable[..., Any]) -> str:
@@ -83,8 +88,7 @@ def _review(db: str, ident: tuple[int, ...], slug: str, since: date, until: date
 def review(db: str, territory: Territory, since: date, until: date, as_of: datetime) -> Any:
     """The weekly review of ``[since, until)`` (:func:`territoires.report.build_review`, the
     same builder as ``territoires report``), cached like :func:`q` (it reads the triage)."""
-    return _review(db, (*snapshot_identity(db), journal_version(db)), territory.slug, since,
-                   until, as_of)
+    return _review(db, identity(db), territory.slug, since, until, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
@@ -163,16 +167,17 @@ def q_uncached(fn: Callable[..., Any], db: str, territory: Territory | None, *ar
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _latest_decision(db: str, slug: str, version: int) -> datetime | None:
+def _latest_decisions(db: str, slugs: tuple[str, ...], version: int
+                      ) -> dict[str, datetime | None]:
     from warehouse.triage_journal import latest
 
-    return latest(db, slug)
+    return {slug: latest(db, slug) for slug in slugs}
 
 
-def latest_decision(db: str, slug: str) -> datetime | None:
-    """When the territory's latest triage decision takes effect (naive UTC; notes aside),
+def latest_decisions(db: str, slugs: Sequence[str]) -> dict[str, datetime | None]:
+    """When each territory's latest triage decision takes effect (naive UTC; notes aside),
     read from the journal once per journal version."""
-    return _latest_decision(db, slug, journal_version(db))
+    return _latest_decisions(db, tuple(slugs), journal_version(db))
 
 
 def data_as_of(db: str) -> dict[str, datetime | None]:

@@ -21,11 +21,11 @@ import pandas as pd
 import streamlit as st
 
 from territoires.config import Territory
+from territoires.ui import data
 from territoires.ui import render as r
 from territoires.ui.i18n import fmt_datetime, fmt_int, t
 from territoires.ui.state import View
 from warehouse import triage_journal as journal
-from warehouse.read import snapshot_identity
 from warehouse.triage import suggest_service
 
 BUCKETS = ("todo", "forwarded", "no_answer", "handled", "all")
@@ -167,15 +167,10 @@ def who() -> str | None:
     return name.strip() or None
 
 
-def identity(db: str) -> tuple[int, ...]:
-    """What the page was drawn from: the snapshot and the journal's version."""
-    return (*snapshot_identity(db), journal.version(db))
-
-
 @st.fragment(run_every=REFRESH_S)
 def watch(db: str, drawn: tuple[int, ...]) -> None:
     """Every few seconds: a new snapshot or someone's decision redraws the page."""
-    if identity(db) != drawn:
+    if data.identity(db) != drawn:
         st.rerun(scope="app")
 
 

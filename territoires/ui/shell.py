@@ -111,7 +111,7 @@ def resolve_view() -> View:
         st.info(t("error.no_territory"))
         st.stop()
     as_of = data.data_as_of(db)
-    decided = {slug: data.latest_decision(db, slug) for slug in terrs}
+    decided = data.latest_decisions(db, list(terrs))
     ss = st.session_state
     if "_view_init" not in ss:  # a new session: the URL decides
         v = view_from_params(st.query_params.to_dict(), db, list(terrs.values()), as_of, _now(),
