@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from territoires.config import Territory
+from model import Territory
 from territoires.report import build_review
 from territoires.ui.state import View, view_from_params
 from warehouse import dashboard_queries as dq

@@ -61,7 +61,7 @@ from collectors.faults import (
 )
 from collectors.pagewise import Session, platform_run
 from collectors.state import StateKey, after_page, get_state, page_update
-from territoires.config import Territory
+from model import Territory
 from warehouse import social
 from warehouse.territory import set_account_id
 

@@ -42,8 +42,9 @@ import orjson
 
 from collectors import demo_pages as dp
 from collectors import demo_texts as tx
+from model import Territory
 from territoires import resources
-from territoires.config import Territory, load_config
+from territoires.config import load_config
 from warehouse.pages import RawPage
 
 EXAMPLE = resources.path("examples/villeneuve.toml")

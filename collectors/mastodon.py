@@ -54,7 +54,7 @@ from collectors.faults import AuthFailed, CollectError, Fault, RetryPolicy, call
 from collectors.mastodon_map import Known
 from collectors.pagewise import Session, platform_run
 from collectors.state import StateKey, after_page, apply_update, get_state, page_update
-from territoires.config import Territory
+from model import Territory
 from warehouse.territory import set_account_id
 
 PLATFORM = "mastodon"

@@ -20,7 +20,7 @@ import duckdb
 from collectors import runlog
 from collectors.faults import AuthFailed, CollectError, Unavailable
 from collectors.spool import drain, land, reject, spool_page
-from territoires.config import Territory
+from model import Territory
 from warehouse.territory import save_territory
 
 

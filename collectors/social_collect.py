@@ -15,7 +15,7 @@ from typing import Protocol
 import duckdb
 
 from collectors import bluesky, mastodon
-from territoires.config import Territory
+from model import Territory
 from warehouse.db import writer
 from warehouse.social import run_summary
 

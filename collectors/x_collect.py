@@ -59,7 +59,7 @@ from collectors.x_api import (
     Page,
     XApi,
 )
-from territoires.config import Territory
+from model import Territory
 from warehouse import collect as sql
 from warehouse.db import publish_snapshot, writer
 from warehouse.load import LoadStats

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from territoires.config import ConfigError
+from model import ConfigError
 from territoires.errors import UsageError  # noqa: F401  (re-exported for commands)
 from warehouse.db import NotAWarehouse, WarehouseBusy, check_warehouse_path, db_path
 from warehouse.txn import DiskFull

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 
 ORGANISATION_TYPES = frozenset({"business", "government"})
 ALIAS_SPACE = 9999

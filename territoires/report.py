@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from territoires.config import Territory
+from model import Territory
 from territoires.privacy import Pseudonymizer
 from territoires.review_text import tr
 from territoires.safe_text import display_name, display_text

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from territoires.config import Territory, load_config
+from model import Territory
+from territoires.config import load_config
 from warehouse.db import connect
 from warehouse.migrations import migrate
 

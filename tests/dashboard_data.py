@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from territoires.config import Territory, load_config
+from model import Territory
+from territoires.config import load_config
 from tests.conftest import EXAMPLE_CONFIG
 from tests.scenario import Scenario
 from warehouse.db import writer

@@ -991,7 +991,7 @@ def x_territory(**tracking: Any) -> Any:
     "villeneuve_proprete" had 19), optionally with other ``[tracking]`` values."""
     import tomllib
 
-    from territoires.config import parse_config
+    from model import parse_config
 
     base = Path(__file__).resolve().parents[1] / "examples" / "villeneuve.toml"
     raw = tomllib.loads(base.read_text(encoding="utf-8"))

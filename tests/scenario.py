@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from territoires.config import Territory
+from model import Territory
 from warehouse.load import LoadStats, load_pages
 from warehouse.pages import prepare_page
 from warehouse.territory import resolve_account_ids, save_territory
@@ -227,7 +227,7 @@ def make_territory(**sections: Any) -> Territory:
     tracks ``#Ville``, links to ``ville.fr``; locality terms ``Villeneuve`` and ``49``.
     Keyword arguments replace whole sections of the TOML (``tracking={...}``).
     """
-    from territoires.config import parse_config
+    from model import parse_config
 
     data: dict[str, Any] = {
         "territory": {

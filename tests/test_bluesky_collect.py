@@ -10,7 +10,7 @@ import pytest
 from collectors import bluesky
 from collectors.faults import RetryPolicy
 from collectors.spool import pending, rejected_dir
-from territoires.config import parse_config
+from model import parse_config
 from tests.fake_bluesky import FakeBluesky, facet_text
 from warehouse.db import connect
 from warehouse.migrations import migrate

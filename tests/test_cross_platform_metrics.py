@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from collectors import bluesky, mastodon
 from collectors.faults import RetryPolicy
-from territoires.config import parse_config
+from model import parse_config
 from tests.fake_bluesky import FakeBluesky, facet_text
 from tests.fake_mastodon import FakeMastodon
 from warehouse import metrics

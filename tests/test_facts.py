@@ -116,7 +116,7 @@ def test_a_changed_configuration_recomputes_before_publishing(con, db_file, terr
     before = metrics.headline(con, territory, *week, as_of)
     raw = dict(territory.raw)
     raw["accounts"] = [dict(a, service_hours="mon-sun 00:00-24:00") for a in raw["accounts"]]
-    from territoires.config import parse_config
+    from model import parse_config
 
     always_open = parse_config(raw, source="test")
     save_territory(con, always_open)
@@ -131,7 +131,7 @@ def test_a_changed_configuration_recomputes_before_publishing(con, db_file, terr
 def test_purge_recomputes_the_facts_in_its_own_transaction(con, territory):
     raw = dict(territory.raw)
     raw["privacy"] = {**raw.get("privacy", {}), "retention_days": 30}
-    from territoires.config import parse_config
+    from model import parse_config
 
     short = parse_config(raw, source="test")
     save_territory(con, short)

@@ -16,8 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model import ConfigError, parse_config
+from model.territory import _SCHEMA
 from territoires.cli import main
-from territoires.config import _SCHEMA, ConfigError, load_config, parse_config
+from territoires.config import load_config
 from tests.conftest import EXAMPLE_CONFIG
 
 BASE = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import pytest
 from collectors import mastodon
 from collectors.faults import RetryPolicy
 from collectors.spool import rejected_dir
-from territoires.config import parse_config
+from model import parse_config
 from tests.conftest import fixture_path
 from tests.fake_mastodon import FakeMastodon, cassette_bodies
 from warehouse.db import connect

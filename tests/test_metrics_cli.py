@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from model import parse_config
 from territoires.cli import main
 from territoires.commands.metrics import parse_instant
-from territoires.config import load_config, parse_config
+from territoires.config import load_config
 from tests.scenario import Scenario
 from warehouse.db import writer
 from warehouse.metrics import HEADLINE_KEYS, default_as_of

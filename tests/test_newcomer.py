@@ -243,7 +243,8 @@ def test_report_of_an_empty_week_is_written_when_asked(demo_db: Path, tmp_path: 
 
 # ---- docs/configuration.md ---------------------------------------------------------------------
 def test_the_configuration_doc_describes_every_key_in_both_languages(tmp_path: Path) -> None:
-    from territoires.config import _SCHEMA, load_config
+    from model.territory import _SCHEMA
+    from territoires.config import load_config
 
     pointer = re.search(r"see (docs/\S+\.md)", EXAMPLE_CONFIG.read_text())
     assert pointer, "examples/villeneuve.toml should point to its documentation"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from collectors import spool
 from collectors.x_collect import collect, summary
-from territoires.config import parse_config
+from model import parse_config
 from tests.conftest import fixture_path
 from tests.fake_x_api import X_HANDLES, FakeXApi, fast_policy, make_dataset
 from warehouse.db import connect

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 from warehouse.metrics_base import (
     CITY_CTE,
     TP_CTE,

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 from warehouse import interpellations, metrics, relays
 from warehouse.activity import TAGGED_CTE, top_conversations
 from warehouse.activity import TAGS_CTE as _TAGS_CTE
@@ -702,7 +702,7 @@ _AUDIENCE_SQL = compose(
 def _platforms(territory: Territory, seen_in: pd.Series, platform: str | None = None
                ) -> list[str]:
     """The territory's platforms (configured accounts, then any in ``seen_in``), in the
-    order of :data:`warehouse.metrics_base.PLATFORMS`."""
+    order of :data:`model.PLATFORMS`."""
     if platform:
         return [platform]
     seen = {a.platform for a in territory.accounts} | set(seen_in.dropna().unique())

@@ -41,7 +41,7 @@ from datetime import datetime
 
 import duckdb
 
-from territoires.config import Territory
+from model import Territory
 from warehouse import interpellations, relays, rollups, triage
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import CALENDAR_FIRST, CALENDAR_LAST, calendar_params

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 from warehouse import triage
 from warehouse.metrics_base import (
     CITY_CTE,

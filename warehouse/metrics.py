@@ -1,6 +1,6 @@
 """The metrics of docs/metrics.md, as query functions (the contract pages, reports and the CLI use).
 
-Every function takes a DuckDB connection or cursor, a :class:`~territoires.config.Territory`
+Every function takes a DuckDB connection or cursor, a :class:`~model.Territory`
 and explicit time arguments; none reads the clock. ``since`` and ``until`` are dates read in
 the territory's time zone (``[since, until)``); ``as_of`` is an aware datetime or a naive
 one meaning UTC. Instants returned are naive UTC. The SQL lives in the modules re-exported
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from territoires.config import Territory
+from model import Territory
 from warehouse import activity as _activity
 from warehouse import interpellations as _interpellations
 from warehouse import relays as _relays

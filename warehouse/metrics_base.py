@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from territoires.config import Territory
+from model import PLATFORMS, Territory
 
 Con = duckdb.DuckDBPyConnection
 PENDING_DAYS = 7  # unanswered interpellations younger than this are pending, older are missed
@@ -92,9 +92,6 @@ def window_utc(territory: Territory, since: date, until: date) -> tuple[datetime
 
 def local_date(territory: Territory, instant_utc: datetime) -> date:
     return to_utc(instant_utc).replace(tzinfo=UTC).astimezone(ZoneInfo(territory.timezone)).date()
-
-
-PLATFORMS = ("x", "bluesky", "mastodon")
 
 
 def check_platform(platform: str | None) -> str | None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 from warehouse.metrics_base import CITY_CTE, Con, base_params, compose, with_ctes
 
 _PROFILES_SQL = compose(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 from warehouse.interpellations import interpellations
 from warehouse.metrics_base import Con, to_utc
 from warehouse.triage import reads_triage, suggest_service

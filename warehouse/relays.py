@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from territoires.config import Territory
+from model import Territory
 from warehouse.metrics_base import (
     CITY_CTE,
     LOCAL_CTE,

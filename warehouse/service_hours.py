@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
-from territoires.config import Account, Territory
-from territoires.service_hours import OpeningRange
+from model import Account, Territory
+from model.opening import OpeningRange
 
 Interval = tuple[datetime, datetime]  # naive UTC [start, end)
 

@@ -6,7 +6,7 @@ import json
 
 import duckdb
 
-from territoires.config import Territory
+from model import Territory, parse_config
 
 
 def save_territory(con: duckdb.DuckDBPyConnection, territory: Territory) -> None:
@@ -81,8 +81,6 @@ def set_account_id(
 
 def load_territories(con: duckdb.DuckDBPyConnection) -> list[Territory]:
     """Every territory stored in the warehouse, parsed back from its saved configuration."""
-    from territoires.config import parse_config
-
     rows = con.execute("SELECT slug, config FROM territories ORDER BY slug").fetchall()
     return [parse_config(json.loads(cfg), source=f"warehouse:{slug}") for slug, cfg in rows]
 

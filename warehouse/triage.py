@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from territoires.config import Service, Territory
+from model import Service, Territory
 from warehouse import triage_journal as journal
 from warehouse.expectation import RULES_VERSION, expects_answer
 

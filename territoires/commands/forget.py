@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+from model import PLATFORMS
 from territoires.commands import add_db_argument
-from territoires.config import PLATFORMS
 from warehouse.db import connect, db_path, publish_snapshot, writer_lock
 from warehouse.erasure import ErasureReport, compact, forget_account, forget_post, honour_deletions
 from warehouse.migrations import migrate

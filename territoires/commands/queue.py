@@ -20,8 +20,8 @@ import json
 import sys
 from typing import Any
 
+from model import PLATFORMS
 from territoires.commands.metrics import add_window_arguments, read_window, territory_cursor
-from territoires.config import PLATFORMS
 from territoires.safe_text import csv_cell
 from warehouse.queue import KEYS, queue_records
 

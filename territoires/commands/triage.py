@@ -16,9 +16,10 @@ import argparse
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from model import PLATFORMS, Territory
 from territoires.commands import add_config_argument, add_db_argument
 from territoires.commands.metrics import parse_instant
-from territoires.config import PLATFORMS, Territory, load_config
+from territoires.config import load_config
 from territoires.errors import UsageError
 from territoires.safe_text import display_name
 from warehouse import triage_journal as journal

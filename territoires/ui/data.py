@@ -20,7 +20,7 @@ from typing import Any
 
 import streamlit as st
 
-from territoires.config import Territory
+from model import Territory
 from warehouse.read import reader_cursor, snapshot_identity
 from warehouse.triage_journal import version as journal_version
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from territoires.config import Territory
+from model import Territory
 from territoires.ui import data
 from territoires.ui import render as r
 from territoires.ui.i18n import fmt_datetime, fmt_int, t

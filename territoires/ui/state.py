@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from territoires.config import Territory
+from model import PLATFORMS, Territory
 from territoires.ui.i18n import DEFAULT_LANG, LANGS
 from territoires.ui.periods import last_complete_day
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 731
 SHARED_KEYS = ("territory", "from", "to", "account", "platform", "lang", "asof")
-PLATFORMS = ("x", "bluesky", "mastodon")  # warehouse.metrics_base.PLATFORMS
 
 
 @dataclass(frozen=True)
