@@ -5,7 +5,15 @@ platforms the product knows, and the validation of a territory's settings.
 """
 
 from model.opening import DAYS, OpeningRange, ServiceHoursError, parse_service_hours
-from model.territory import PLATFORMS, Account, ConfigError, Service, Territory, parse_config
+from model.territory import (
+    PLATFORMS,
+    Account,
+    ConfigError,
+    Service,
+    Territory,
+    parse_config,
+    tag_key,
+)
 
 __all__ = [
     "DAYS",
@@ -18,4 +26,5 @@ __all__ = [
     "Territory",
     "parse_config",
     "parse_service_hours",
+    "tag_key",
 ]

@@ -21,6 +21,11 @@ from model.opening import OpeningRange, ServiceHoursError, parse_service_hours
 PLATFORMS = ("x", "bluesky", "mastodon")
 
 
+def tag_key(tag: str) -> str:
+    """A hashtag as stored and compared (``post_hashtags.tag``): no '#', lower case."""
+    return tag.lstrip("#").lower()
+
+
 class ConfigError(ValueError):
     """One clear line: ``file: key: what was expected``."""
 
@@ -71,6 +76,10 @@ class Territory:
     def service(self, slug: str) -> Service | None:
         """The configured service ``slug``, or None."""
         return next((s for s in self.services if s.slug == slug), None)
+
+    def tag_keys(self) -> list[str]:
+        """The tracked hashtags as stored in ``post_hashtags`` (:func:`tag_key`), in order."""
+        return [tag_key(t) for t in self.hashtags]
 
 
 # key -> (expected type(s), description) for every section; unknown keys are errors.
