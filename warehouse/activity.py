@@ -62,11 +62,13 @@ GROUP BY ALL
 ORDER BY local_date, hashtag
 """
 )
-SUMMARY_SELECT = """
-SELECT (SELECT count(*) FROM tp) AS posts_total,
-       (SELECT count(*) FROM tagged WHERE first_tag) AS hashtag_posts
-"""
-_SUMMARY_SQL = compose(with_ctes(CITY_CTE, TP_CTE, TAGS_CTE, TAGGED_CTE), SUMMARY_SELECT)
+# A conversation's figures over its posts ``p`` (reposts excluded, grouped by platform and
+# conversation id) joined with the city's accounts ``c``: the one definition of its size,
+# participants and span (here, and in conversation_facts: warehouse/facts.py).
+CONV_FIGURES = """
+count(*) AS size, count(DISTINCT p.author_id) AS participants,
+bool_or(c.id IS NOT NULL) AS city_took_part,
+min(p.created_at) AS first_post_at, max(p.created_at) AS last_post_at"""
 # the conversations active in the window (``conv``), with their sizes counted up to t1
 _CONV_CTES = compose(
     with_ctes(CITY_CTE, TP_CTE),
@@ -82,12 +84,11 @@ cp AS (
     WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
 ),
 conv AS (
-    SELECT cp.platform, cp.conversation_id, count(*) AS size,
-           count(DISTINCT cp.author_id) AS participants,
-           bool_or(c.id IS NOT NULL) AS city_took_part,
-           min(cp.created_at) AS first_post_at, max(cp.created_at) AS last_post_at
-    FROM cp LEFT JOIN city_ids c ON c.platform = cp.platform AND c.id = cp.author_id
-    GROUP BY cp.platform, cp.conversation_id
+    SELECT p.platform, p.conversation_id,""",
+    CONV_FIGURES,
+    """
+    FROM cp p LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
+    GROUP BY p.platform, p.conversation_id
 )""",
 )
 _CONV_COLUMNS = """
@@ -127,8 +128,9 @@ sizes AS (
     WHERE territory = $terr AND last_post_at >= $t0 AND last_post_at < $t1
       AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
     UNION ALL
-    SELECT p.platform, p.conversation_id, count(*), count(DISTINCT p.author_id),
-           bool_or(c.id IS NOT NULL), min(p.created_at), max(p.created_at)
+    SELECT p.platform, p.conversation_id,""",
+    CONV_FIGURES,
+    """
     FROM territory_timeline p
     SEMI JOIN going g ON g.platform = p.platform AND g.conversation_id = p.conversation_id
     LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
@@ -170,7 +172,7 @@ def params(
 ) -> dict[str, Any]:
     """Bound parameters of the hashtag queries (window, tracked hashtags)."""
     values = base_params(territory, *window_utc(territory, since, until), platform)
-    values["tags"] = [t.lstrip("#").lower() for t in territory.hashtags]
+    values["tags"] = territory.tag_keys()
     values["tag_labels"] = list(territory.hashtags)
     return values
 
@@ -182,17 +184,6 @@ def hashtag_activity(
     values = params(territory, since, until, platform)
     values["tz"] = territory.timezone
     return con.execute(_HASHTAG_SQL, values).df()
-
-
-def activity_summary(
-    con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
-) -> dict[str, int]:
-    """``posts_total`` and ``hashtag_posts`` (distinct posts with any tracked hashtag)."""
-    cur = con.execute(_SUMMARY_SQL, params(territory, since, until, platform))
-    names = [d[0] for d in cur.description]
-    row = cur.fetchone()
-    assert row is not None
-    return {k: int(v or 0) for k, v in zip(names, row, strict=True)}
 
 
 def conversations(

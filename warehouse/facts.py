@@ -42,7 +42,7 @@ from datetime import datetime
 import duckdb
 
 from model import Territory
-from warehouse import interpellations, relays, rollups, triage
+from warehouse import activity, interpellations, relays, rollups, triage
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import CALENDAR_FIRST, CALENDAR_LAST, calendar_params
 
@@ -156,8 +156,9 @@ _CONVERSATION_INSERT_SQL = compose(
     "INSERT INTO conversation_facts",
     with_ctes(CITY_CTE),
     """
-SELECT $terr, p.platform, p.conversation_id, count(*), count(DISTINCT p.author_id),
-       bool_or(c.id IS NOT NULL), min(p.created_at), max(p.created_at)
+SELECT $terr, p.platform, p.conversation_id,""",
+    activity.CONV_FIGURES,
+    """
 FROM _fact_tp p LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
 WHERE NOT p.is_repost AND p.conversation_id IS NOT NULL
 GROUP BY p.platform, p.conversation_id
@@ -186,7 +187,7 @@ DELETE FROM {table} WHERE territory = $terr AND (platform, post_id) IN (
 
 def tracked_tags(territory: Territory) -> list[str]:
     """The configuration's tracked hashtags as stored in ``post_hashtags`` (lower, no '#')."""
-    return [t.lstrip("#").lower() for t in territory.hashtags]
+    return territory.tag_keys()
 
 
 def signature(con: Con, territory: Territory) -> str:

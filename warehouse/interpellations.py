@@ -171,7 +171,7 @@ judged AS (
 )""",
 )
 # Brief: the judged rows only (no names, texts or service-hours ages, so no calendar): the
-# source of counts and charts, aggregated where the rows are (warehouse.dashboard_queries).
+# source of counts and charts, aggregated where the rows are (warehouse.page_*).
 BRIEF_CTES = (_INTER_CTE, triage.TRIAGE_CTE, _JUDGED_CTE)
 CTES = (
     CAL_CTE,
@@ -256,22 +256,41 @@ _QUEUE_SQL = compose(
     _FROM,
     "WHERE r.status = 'pending' ORDER BY r.created_at, r.platform, r.post_id LIMIT $limit",
 )
-SUMMARY_SELECT = """
-SELECT count(*) AS interpellations,
-       count(*) FILTER (WHERE status = 'answered') AS answered,
-       count(*) FILTER (WHERE status = 'pending') AS pending,
-       count(*) FILTER (WHERE status = 'missed') AS missed,
-       quantile_cont(response_minutes, 0.5) AS median_response_minutes,
-       quantile_cont(response_minutes, 0.9) AS p90_response_minutes,
-       quantile_cont(service_response_minutes, 0.5) AS median_service_response_minutes,
-       count(*) FILTER (WHERE expects) AS expecting_answer,
-       count(*) FILTER (WHERE expects AND state IN ('answered', 'handled_elsewhere'))
-           AS answered_expecting,
-       count(*) FILTER (WHERE expects AND state = 'pending') AS pending_expecting,
-       count(*) FILTER (WHERE expects AND state = 'missed') AS missed_expecting
-FROM result
-"""
-_SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
+# The figures over judged interpellations (rows of ``judged`` or :data:`BRIEF_SELECT`), each
+# defined once here for the headline (warehouse.metrics) and the pages (warehouse.page_*):
+# the public ones (``status``: never change with triage), then the expected-answer family
+# (``expects``, ``state``: after the team's triage at as_of; docs/metrics.md). An
+# interpellation is a row with a status: ``count(status)`` counts none for the empty side of
+# an outer join.
+AGGREGATES = {
+    "interpellations": "count(status)",
+    "answered": "count(*) FILTER (WHERE status = 'answered')",
+    "pending": "count(*) FILTER (WHERE status = 'pending')",
+    "missed": "count(*) FILTER (WHERE status = 'missed')",
+    "response_rate": "count(*) FILTER (WHERE status = 'answered') / count(status)",
+    "median_response_minutes": "quantile_cont(response_minutes, 0.5)",
+    "p90_response_minutes": "quantile_cont(response_minutes, 0.9)",
+    "median_service_response_minutes": "quantile_cont(service_response_minutes, 0.5)",
+    "p90_service_response_minutes": "quantile_cont(service_response_minutes, 0.9)",
+    "expecting_answer": "count(*) FILTER (WHERE expects)",
+    "answered_expecting":
+        "count(*) FILTER (WHERE expects AND state IN ('answered', 'handled_elsewhere'))",
+    "response_rate_expecting":
+        "count(*) FILTER (WHERE expects AND state IN ('answered', 'handled_elsewhere'))"
+        " / nullif(count(*) FILTER (WHERE expects), 0)",
+    "pending_expecting": "count(*) FILTER (WHERE expects AND state = 'pending')",
+    "missed_expecting": "count(*) FILTER (WHERE expects AND state = 'missed')",
+}
+
+# the counts of the expected-answer family (its rate is computed from them)
+EXPECTED_COUNTS = ("expecting_answer", "answered_expecting", "pending_expecting",
+                   "missed_expecting")
+
+
+def aggregates(*names: str) -> str:
+    """``expression AS name, …``: the SQL select list of the given :data:`AGGREGATES`
+    (constant text, composed once at import by the modules that use it)."""
+    return ",\n".join(f"{AGGREGATES[name]} AS {name}" for name in names)
 
 
 def brief_params(
@@ -351,21 +370,3 @@ def pending_queue(
     values = params(con, territory, t0, t1, as_of, platform)
     values["limit"] = int(limit)
     return con.execute(_QUEUE_SQL, values).df()
-
-
-@triage.reads_triage
-def interpellation_summary(
-    con: Con,
-    territory: Territory,
-    t0: datetime,
-    t1: datetime,
-    as_of: datetime,
-    *,
-    platform: str | None = None,
-) -> dict[str, Any]:
-    """Counts and response-time quantiles over the interpellations created in ``[t0, t1)``."""
-    cur = con.execute(_SUMMARY_SQL, params(con, territory, t0, t1, as_of, platform))
-    names = [d[0] for d in cur.description]
-    row = cur.fetchone()
-    assert row is not None
-    return dict(zip(names, row, strict=True))

@@ -24,9 +24,11 @@ from warehouse.interpellations import interpellations, pending_queue
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
+    PERIODS_CTE,
     TP_CTE,
     Con,
     compose,
+    period_params,
     to_utc,
     window_utc,
     with_ctes,
@@ -72,42 +74,22 @@ HEADLINE_KEYS = (
 # One statement for every headline figure of several periods (``k``: the period's index,
 # ``[p0, p1)`` its bounds; periods may overlap): the window [t0, t1) spans them all, its
 # facts and posts are read once and shared by the interpellation, relay and hashtag parts.
-_PERIODS_CTE = """
-periods AS (SELECT unnest($p_k::INTEGER[]) AS k, unnest($p_t0::TIMESTAMP[]) AS p0,
-                   unnest($p_t1::TIMESTAMP[]) AS p1)"""
 _HEADLINE_SQL = compose(
     with_ctes(
         CITY_CTE, TP_CTE, *_interpellations.BRIEF_CTES, *_relays.CTES, _activity.TAGS_CTE,
-        _activity.TAGGED_CTE, _PERIODS_CTE,
+        _activity.TAGGED_CTE, PERIODS_CTE, *_relays.SUMMARY_CTES,
     ),
     """,
 i AS (
-    SELECT pr.k, count(r.id) AS interpellations,
-           count(*) FILTER (WHERE r.status = 'answered') AS answered,
-           count(*) FILTER (WHERE r.status = 'pending') AS pending,
-           count(*) FILTER (WHERE r.status = 'missed') AS missed,
-           quantile_cont(r.response_minutes, 0.5) AS median_response_minutes,
-           quantile_cont(r.response_minutes, 0.9) AS p90_response_minutes,
-           quantile_cont(r.service_response_minutes, 0.5) AS median_service_response_minutes,
-           count(*) FILTER (WHERE r.expects) AS expecting_answer,
-           count(*) FILTER (WHERE r.expects AND r.state IN ('answered', 'handled_elsewhere'))
-               AS answered_expecting,
-           count(*) FILTER (WHERE r.expects AND r.state = 'pending') AS pending_expecting,
-           count(*) FILTER (WHERE r.expects AND r.state = 'missed') AS missed_expecting
+    -- the judged columns unqualified: ``periods`` has none of those names
+    SELECT pr.k,""",
+    _interpellations.aggregates(
+        "interpellations", "answered", "pending", "missed", "median_response_minutes",
+        "p90_response_minutes", "median_service_response_minutes",
+        *_interpellations.EXPECTED_COUNTS),
+    """
     FROM periods pr LEFT JOIN judged r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
     GROUP BY pr.k
-),
-rl AS (
-    SELECT pr.k, count(r.post_id) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,
-           count(DISTINCT (r.platform, r.author_id)) FILTER (WHERE r.is_local) AS local_tweetos
-    FROM periods pr LEFT JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
-    GROUP BY pr.k
-),
-reach AS (
-    SELECT k, sum(f) AS potential_reach FROM (
-        SELECT DISTINCT pr.k, r.platform, r.author_id, coalesce(r.followers_count, 0) AS f
-        FROM periods pr JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1)
-    GROUP BY k
 ),
 -- posts and hashtag posts counted per 15-minute UTC bucket first: a period's bounds are
 -- local midnights and a time zone offset is a multiple of 15 minutes, so no bucket
@@ -127,9 +109,9 @@ tg AS (
            ON b.bucket >= pr.p0 AND b.bucket < pr.p1
     GROUP BY pr.k
 )
-SELECT i.*, rl.relays, rl.local_relays, rl.local_tweetos,
-       coalesce(reach.potential_reach, 0) AS potential_reach, act.posts_total, tg.hashtag_posts
-FROM i JOIN rl USING (k) JOIN act USING (k) JOIN tg USING (k) LEFT JOIN reach USING (k)
+SELECT i.*, rs.relays, rs.local_relays, rs.local_tweetos, rs.potential_reach,
+       act.posts_total, tg.hashtag_posts
+FROM i JOIN relay_summary rs USING (k) JOIN act USING (k) JOIN tg USING (k)
 ORDER BY k
 """,
 )
@@ -157,7 +139,8 @@ def default_as_of(territory: Territory, until: date, now: datetime) -> datetime:
 
 def has_territory(con: Con, slug: str) -> bool:
     """Whether the warehouse holds the territory ``slug`` (saved by import, collect, demo)."""
-    row = con.execute("SELECT count(*) FROM territories WHERE slug = ?", [slug]).fetchone()
+    row = con.execute("SELECT count(*) FROM territories WHERE slug = $slug",
+                      {"slug": slug}).fetchone()
     return bool(row and row[0])
 
 
@@ -222,8 +205,7 @@ def headlines(
     values = _interpellations.brief_params(con, territory, t0, t1, as_of, platform)
     values.update(_relays.params(territory, first, last, platform))
     values.update(_activity.params(territory, first, last, platform))
-    values.update(p_k=list(range(len(periods))), p_t0=[b[0] for b in bounds],
-                  p_t1=[b[1] for b in bounds])
+    values.update(period_params(bounds))
     cur = con.execute(_HEADLINE_SQL, values)
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

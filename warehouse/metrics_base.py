@@ -15,12 +15,11 @@ Common parameters (:func:`base_params`):
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pandas as pd
 
 from model import PLATFORMS, Territory
 
@@ -69,6 +68,19 @@ tp AS (
       AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
 )
 """
+
+
+# Periods ``k`` with bounds ``[p0, p1)`` (naive UTC; they may overlap), for the statements
+# that compute a summary of each period at once (:func:`period_params`).
+PERIODS_CTE = """
+periods AS (SELECT unnest($p_k::INTEGER[]) AS k, unnest($p_t0::TIMESTAMP[]) AS p0,
+                   unnest($p_t1::TIMESTAMP[]) AS p1)"""
+
+
+def period_params(bounds: list[tuple[datetime, datetime]]) -> dict[str, Any]:
+    """Bound parameters of :data:`PERIODS_CTE`: period ``k`` is ``bounds[k]``."""
+    return {"p_k": list(range(len(bounds))), "p_t0": [b[0] for b in bounds],
+            "p_t1": [b[1] for b in bounds]}
 
 
 def to_utc(value: datetime) -> datetime:
@@ -204,11 +216,3 @@ END
 def url_expr(post_alias: str, user_alias: str) -> str:
     """:data:`URL_EXPR` for the given table aliases (constant identifiers)."""
     return URL_EXPR.replace("{p}", post_alias).replace("{u}", user_alias)
-
-
-def query_df(con: Con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    return con.execute(sql, params).df()
-
-
-def next_day(d: date) -> date:
-    return d + timedelta(days=1)

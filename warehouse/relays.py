@@ -25,10 +25,12 @@ from warehouse.metrics_base import (
     CITY_CTE,
     LOCAL_CTE,
     LOCAL_PREDICATE,
+    PERIODS_CTE,
     Con,
     base_params,
     compose,
     locality_params,
+    period_params,
     window_utc,
     with_ctes,
 )
@@ -140,22 +142,35 @@ SELECT platform, post_id, author_id, username, created_at, relay_kind, relayed_p
 FROM relays ORDER BY created_at, platform, post_id
 """
 )
-SUMMARY_SELECT = """
-SELECT count(*) AS relays,
-       count(*) FILTER (WHERE is_local) AS local_relays,
-       count(DISTINCT (platform, author_id)) FILTER (WHERE is_local) AS local_tweetos,
-       (SELECT coalesce(sum(f), 0) FROM (
-            SELECT DISTINCT platform, author_id, coalesce(followers_count, 0) AS f FROM relays))
-           AS potential_reach
-FROM relays
-"""
-_SUMMARY_SQL = compose(_WITH, SUMMARY_SELECT)
-_REACH_SQL = compose(
-    _WITH,
+# The relay figures of each period ``k`` of ``periods`` (metrics_base.PERIODS_CTE), after
+# :data:`CTES`: the one definition of relays, local relays, local tweetos and potential reach
+# (the headline's, warehouse.metrics, and :func:`relay_summary`'s), as ``relay_summary``.
+SUMMARY_CTES = (
     """
-SELECT coalesce(sum(f), 0) FROM (
-    SELECT DISTINCT platform, author_id, coalesce(followers_count, 0) AS f FROM relays)
-"""
+relay_counts AS (
+    SELECT pr.k, count(r.post_id) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,
+           count(DISTINCT (r.platform, r.author_id)) FILTER (WHERE r.is_local) AS local_tweetos
+    FROM periods pr LEFT JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
+    GROUP BY pr.k
+)""",
+    # the sum of the follower counts of the period's distinct relay authors
+    """
+relay_reach AS (
+    SELECT k, sum(f) AS potential_reach FROM (
+        SELECT DISTINCT pr.k, r.platform, r.author_id, coalesce(r.followers_count, 0) AS f
+        FROM periods pr JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1)
+    GROUP BY k
+)""",
+    """
+relay_summary AS (
+    SELECT n.k, n.relays, n.local_relays, n.local_tweetos,
+           coalesce(rr.potential_reach, 0) AS potential_reach
+    FROM relay_counts n LEFT JOIN relay_reach rr ON rr.k = n.k
+)""",
+)
+_SUMMARY_SQL = compose(
+    with_ctes(CITY_CTE, *CTES, PERIODS_CTE, *SUMMARY_CTES),
+    "SELECT relays, local_relays, local_tweetos, potential_reach FROM relay_summary",
 )
 _TWEETOS_SQL = compose(
     _WITH,
@@ -210,7 +225,9 @@ def relay_summary(
     con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
 ) -> dict[str, Any]:
     """relays, local_relays, local_tweetos and potential_reach of the window, in one query."""
-    cur = con.execute(_SUMMARY_SQL, params(territory, since, until, platform))
+    values = params(territory, since, until, platform)
+    values.update(period_params([(values["t0"], values["t1"])]))
+    cur = con.execute(_SUMMARY_SQL, values)
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None
@@ -221,8 +238,7 @@ def potential_reach(
     con: Con, territory: Territory, since: date, until: date, *, platform: str | None = None
 ) -> int:
     """Sum of the follower counts of the distinct authors of the window's relays."""
-    row = con.execute(_REACH_SQL, params(territory, since, until, platform)).fetchone()
-    return int(row[0]) if row else 0
+    return relay_summary(con, territory, since, until, platform=platform)["potential_reach"]
 
 
 def local_tweetos(
