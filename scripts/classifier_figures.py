@@ -8,7 +8,7 @@ Prints precision, recall and F1 for "expects an answer", with the confusion coun
   ``--db`` reads one made by ``territoires demo --no-serve``), and the judgement the loader
   stored for each interpellation (``post_expectations``, read through
   :func:`warehouse.interpellations.interpellations`) is compared with the hand label of
-  the template it was generated from (:func:`collectors.demo_texts.interpellation_labels`);
+  the template it was generated from (:func:`collectors.demo.texts.interpellation_labels`);
 
 then the demo texts it misjudges most often, one line per template.
 
@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file: the project's packages are importable
     sys.path.insert(0, str(ROOT))
 
-from collectors import demo_texts as tx  # noqa: E402
 from collectors.demo import WEEKS, default_anchor, demo_territory  # noqa: E402
+from collectors.demo import texts as tx  # noqa: E402
 from warehouse.expectation import expects_answer  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "expects_answer.tsv"
@@ -245,7 +245,7 @@ def report(labelled: dict[str, tuple[Scores, list[str]]], demo: DemoFigures | No
         return "\n".join(lines)
     lines += ["", f"Demo ({demo_args}): {demo.interpellations} interpellations, "
               f"{demo.interpellations - len(demo.unlabelled)} labelled by template "
-              "(collectors/demo_texts.py interpellation_labels)",
+              "(collectors/demo/texts.py interpellation_labels)",
               "  " + demo.scores.line("demo")]
     if demo.unlabelled:
         lines.append(f"  unlabelled ({len(demo.unlabelled)}): "

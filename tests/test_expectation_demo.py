@@ -5,7 +5,7 @@ A demo warehouse is built through the loading path (``territoires demo``'s
 2025-03-12, so the figures are the same on every run); the judgement the loader stored for
 each interpellation (``post_expectations``, read through the metric query) is compared
 with the hand label of the template the text was generated from
-(:func:`collectors.demo_texts.interpellation_labels`). Run with ``pytest -s`` to see the
+(:func:`collectors.demo.texts.interpellation_labels`). Run with ``pytest -s`` to see the
 figures (the same as ``scripts/classifier_figures.py --anchor 2025-03-12``).
 
 **The floor, and why.** Measured: precision 0.957, recall 1.000, F1 0.978 (3,576 labelled
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors import demo_texts as tx
 from collectors.demo import XSS_TEXT
+from collectors.demo import texts as tx
 from scripts import classifier_figures as cf
 
 ANCHOR = date(2025, 3, 12)

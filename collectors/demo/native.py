@@ -1,6 +1,6 @@
 """The demo's Bluesky and Mastodon pages: platform-native responses, mapped like real ones.
 
-:mod:`collectors.demo` draws every post in one X-v2 shape; a post of a Bluesky or Mastodon
+:mod:`collectors.demo.posts` draws every post in one X-v2 shape; a post of a Bluesky or Mastodon
 conversation is turned here into what that platform's API returns (Bluesky
 ``app.bsky.feed.defs#postView`` inside ``app.bsky.notification.listNotifications``,
 ``app.bsky.feed.getAuthorFeed`` and ``app.bsky.feed.searchPosts`` responses; Mastodon

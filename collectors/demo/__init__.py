@@ -1,0 +1,96 @@
+"""The demo territory: a fictional French city's activity on X, Bluesky and Mastodon, as
+those platforms' response pages.
+
+``territoires demo`` lands these pages through the one loading path
+(:func:`warehouse.load.load_pages`), exactly as a collector would: each post lies in the page
+of the endpoint a collector would have found it with (:mod:`collectors.demo.pages`).
+
+What the data holds (docs/metrics.md exercised on purpose): three city accounts with different
+service hours; French posts with weekday and hour rhythms; threads with citizen-to-citizen
+replies; interpellations (replies to city posts and fresh mentions) answered quickly,
+slowly, out of hours (at the next opening) or never, some by another city account; city
+accounts mentioning each other; reposts (``RT @villeneuve_fr: …``), quotes and links to the
+city's domain and its subdomains (and a look-alike host that is not one); local and
+non-local relayers with heavy-tailed follower counts; tracked hashtags in mixed case with
+one storm spike day; a few verified organisations; one post carrying HTML/Markdown that
+must render as literal text (:data:`XSS_TEXT`). The texts follow the calendar: a seasonal
+text (the rentrée's sign-ups, the 14 juillet, the marché de Noël, snow, a heat wave) appears
+only in its months, by each post's local date (:mod:`collectors.demo.texts`).
+
+Deterministic: the same ``seed`` and ``anchor`` give the same pages, byte for byte. The
+data covers the :data:`WEEKS` weeks before the anchor date's midnight (territory time);
+nothing is dated after that instant, so a demo built today has no post in the future.
+Streaming: pages are generated one at a time; memory is bounded by the user population
+(capped) and the posts still awaiting a scheduled reply or repost.
+
+The modules: :mod:`~collectors.demo.calendar` (the period, the hours' rhythm, the service
+hours), :mod:`~collectors.demo.cast` (the people), :mod:`~collectors.demo.texts` and
+:mod:`~collectors.demo.pools` (the texts), :mod:`~collectors.demo.story` (what happens),
+:mod:`~collectors.demo.posts` (one post), :mod:`~collectors.demo.pages` and
+:mod:`~collectors.demo.native` (the pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from tqdm import tqdm
+
+from collectors.demo.calendar import WEEKS, default_anchor, demo_period, spike_day
+from collectors.demo.pages import PAGE_SIZE
+from collectors.demo.story import Story
+from collectors.demo.texts import XSS_TEXT
+from model import Territory
+from territoires import resources
+from territoires.config import load_config
+from warehouse.pages import RawPage
+
+__all__ = [
+    "EXAMPLE",
+    "PAGE_SIZE",
+    "WEEKS",
+    "XSS_TEXT",
+    "default_anchor",
+    "demo_period",
+    "demo_territory",
+    "generate_pages",
+    "spike_day",
+]
+
+EXAMPLE = resources.path("examples/villeneuve.toml")
+
+
+def demo_territory() -> Territory:
+    """The fictional territory of the demo (``examples/villeneuve.toml``)."""
+    return load_config(EXAMPLE)
+
+
+def generate_pages(
+    territory: Territory,
+    posts: int,
+    seed: int,
+    progress: bool = False,
+    anchor: date | None = None,
+    platforms: Sequence[str] = ("x", "bluesky", "mastodon"),
+) -> Iterator[RawPage]:
+    """Yield the demo's pages: users pages, then tweet pages of up to 100 posts.
+
+    X pages are X API v2 responses; Bluesky and Mastodon pages are those platforms'
+    responses with their X-v2-shaped mapping (:mod:`collectors.demo.native`), for the
+    territory's accounts on ``platforms`` (``("x",)``: X only, as twarc2 would write it).
+    """
+    if posts < 1:
+        raise ValueError("posts must be at least 1")
+    story = Story(territory, posts, seed, anchor or default_anchor(territory), platforms)
+    bar = tqdm(total=posts, unit=" posts", desc="demo", mininterval=0.5) if progress else None
+    try:
+        done = 0
+        for page in story.run():
+            yield page
+            if bar is not None and story.emitted != done:
+                bar.update(story.emitted - done)
+                done = story.emitted
+    finally:
+        if bar is not None:
+            bar.close()
