@@ -7,9 +7,10 @@ file is always whole), then :func:`land` loads it through the one loading path
 the next run calls :func:`drain` first and lands the leftovers: a crash loses nothing that
 was fetched.
 
-A spool file is a JSON envelope: where the page came from (territory, platform, source,
-endpoint, query, origin URL, fetch time), the state updates to apply with it
-(:mod:`collectors.state`, same transaction), and ``body``, the page exactly as it came.
+A spool file is a JSON envelope (the format on disk: :mod:`warehouse.spool_format`): where
+the page came from (territory, platform, source, endpoint, query, origin URL, fetch time),
+the state updates to apply with it (:mod:`collectors.state`, same transaction), and
+``body``, the page exactly as it came.
 
 Pages that cannot be loaded (not JSON, not an object) are moved to the ``rejected/``
 folder inside the spool (``<db>.spool/rejected/``) with a ``.reason.txt`` beside them, for
@@ -18,11 +19,8 @@ inspection; they are reported, never silently dropped.
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,26 +31,21 @@ import duckdb
 
 from collectors.redact import redact, redact_bytes
 from collectors.state import apply_update
-from warehouse.db import spool_dir
 from warehouse.load import LoadStats, load_pages
 from warehouse.pages import PageError, RawPage, prepare_page
-
-SUFFIX = ".page.json"
-_seq = itertools.count()
-
-
-def rejected_dir(db: str | os.PathLike[str]) -> Path:
-    """Where unloadable pages are kept aside: ``<db>.spool/rejected/``."""
-    return spool_dir(db) / "rejected"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+from warehouse.spool_format import (
+    BODY_SUFFIX,
+    REASON_SUFFIX,
+    SUFFIX,
+    dump_envelope,
+    leftover_temporaries,
+    load_envelope,
+    new_stem,
+    pending,
+    rejected_dir,
+    spool_dir,
+    write_atomic,
+)
 
 
 def spool_page(
@@ -94,18 +87,9 @@ def spool_page(
         # other platforms: the X-v2-shaped copy the loader reads, and its page kind
         **({"canonical": canonical, "kind": kind} if canonical is not None else {}),
     }
-    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_seq):06d}{SUFFIX}"
-    path = folder / name
-    _write_atomic(path, json.dumps(envelope, ensure_ascii=False).encode("utf-8"))
+    path = folder / f"{new_stem()}{SUFFIX}"
+    write_atomic(path, dump_envelope(envelope))
     return path
-
-
-def pending(db: str | os.PathLike[str]) -> list[Path]:
-    """Spool files waiting to be loaded, oldest first."""
-    folder = spool_dir(db)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.name.endswith(SUFFIX) and p.is_file())
 
 
 def reject(
@@ -114,11 +98,12 @@ def reject(
     """Keep an unloadable body in ``rejected/`` with its reason; return the kept file."""
     folder = rejected_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = name or f"{time.time_ns():020d}-{os.getpid()}-{next(_seq):06d}"
-    path = folder / f"{stem}.body"
+    stem = name or new_stem()
+    path = folder / f"{stem}{BODY_SUFFIX}"
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    _write_atomic(path, redact_bytes(data))  # no secret kept aside (collectors/redact.py)
-    _write_atomic(folder / f"{stem}.reason.txt", (redact(reason.rstrip()) + "\n").encode("utf-8"))
+    write_atomic(path, redact_bytes(data))  # no secret kept aside (collectors/redact.py)
+    reason_text = redact(reason.rstrip()) + "\n"
+    write_atomic(folder / f"{stem}{REASON_SUFFIX}", reason_text.encode("utf-8"))
     return path
 
 
@@ -142,7 +127,7 @@ def _read_entry(
     raw = path.read_bytes()
     stem = path.name.removesuffix(SUFFIX)
     try:
-        envelope = json.loads(raw)
+        envelope = load_envelope(raw)
         body = envelope["body"]
         fetched = datetime.fromisoformat(envelope["fetched_at"])
     except (ValueError, KeyError, TypeError) as e:
@@ -275,10 +260,8 @@ def drain(
     Call it at the start of a run, while holding the writer lock.
     """
     report = DrainReport()
-    folder = spool_dir(db)
-    if folder.is_dir():  # temp files of a write cut short were never complete: drop them
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+    for tmp in leftover_temporaries(db):  # writes cut short were never complete: drop them
+        tmp.unlink(missing_ok=True)
     files = pending(db)
     for start in range(0, len(files), batch):
         stats, landed = land_many(con, db, files[start : start + batch])

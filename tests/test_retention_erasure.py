@@ -11,11 +11,13 @@ import pytest
 
 from territoires.cli import main
 from tests.scenario import Scenario, make_territory
-from warehouse.db import connect, snapshot_path, spool_dir, writer
-from warehouse.erasure import forget_account, forget_post, honour_deletions
+from warehouse.db import connect, snapshot_path, writer
+from warehouse.forget import forget_account, forget_post
 from warehouse.load import DERIVED_TABLES, load_pages, rebuild
 from warehouse.pages import prepare_page
+from warehouse.platform_deletions import honour_deletions
 from warehouse.retention import horizon, purge
+from warehouse.spool_format import spool_dir
 
 MARKER = "Zorglub-7f3a"  # a text only Alice ever wrote
 

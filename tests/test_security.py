@@ -24,7 +24,7 @@ import pytest
 from collectors.jsonl_import import import_files
 from tests.scenario import make_territory
 from warehouse.db import connect, snapshot_path, writer
-from warehouse.erasure import forget_account, forget_post
+from warehouse.forget import forget_account, forget_post
 from warehouse.retention import purge
 from warehouse.territory import load_territories, resolve_account_ids, save_territory
 

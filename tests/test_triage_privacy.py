@@ -20,7 +20,7 @@ from tests.scenario import Scenario, make_territory
 from warehouse import metrics
 from warehouse import triage_journal as journal
 from warehouse.db import connect, snapshot_path, writer
-from warehouse.erasure import honour_deletions
+from warehouse.platform_deletions import honour_deletions
 from warehouse.territory import load_territories
 
 # texts only the notes hold: found in the files before the erasure, never after

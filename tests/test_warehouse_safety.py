@@ -124,7 +124,7 @@ def test_threads_whose_root_author_was_erased_render_a_neutral_label(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from warehouse.erasure import forget_account
+    from warehouse.forget import forget_account
 
     s = _scenario()
     s.user("bob", id="2002")

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.migrations import migrate
+from warehouse import recompute, triage
+from warehouse.migrations import MIGRATIONS, migrate
 from warehouse.txn import DiskFull, disk_full, transaction
 
 DEFAULT_DB = "territoires.duckdb"
@@ -81,10 +82,6 @@ def snapshot_path(db: str | os.PathLike[str]) -> Path:
 
 def lock_path(db: str | os.PathLike[str]) -> Path:
     return Path(str(db) + ".lock")
-
-
-def spool_dir(db: str | os.PathLike[str]) -> Path:
-    return Path(str(db) + ".spool")
 
 
 def memory_limit() -> str | None:
@@ -184,13 +181,11 @@ def _open_writer(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> Path:
-    """Bring derived facts and the copy of the triage journal up to date
-    (:mod:`warehouse.facts`, :mod:`warehouse.triage`), checkpoint, and atomically replace
-    ``<db>.snapshot`` with a copy of the warehouse."""
-    from warehouse import facts, triage
-
+    """Bring the derived tables and the copy of the triage journal up to date
+    (:func:`warehouse.recompute.before_publish`, :mod:`warehouse.triage`), checkpoint, and
+    atomically replace ``<db>.snapshot`` with a copy of the warehouse."""
     with transaction(con):
-        facts.ensure_current(con)
+        recompute.before_publish(con)
         triage.sync_copy(con, db)  # the decisions this snapshot is published with
     con.execute("CHECKPOINT")
     target = snapshot_path(db)
@@ -215,8 +210,6 @@ def ensure_snapshot(db: str | os.PathLike[str], wait: float = 600.0) -> Path:
 
 def _behind(snapshot: Path) -> bool:
     """Whether a snapshot predates a migration of this version (an upgrade): republish."""
-    from warehouse.migrations import MIGRATIONS
-
     try:
         con = duckdb.connect(str(snapshot), read_only=True)
     except duckdb.Error:
@@ -228,3 +221,28 @@ def _behind(snapshot: Path) -> bool:
     finally:
         con.close()
     return any(name not in done for name, _ in MIGRATIONS)
+
+
+def compact(db: str | os.PathLike[str]) -> None:
+    """Copy the warehouse into a fresh file and swap it in, so deleted rows leave no trace.
+
+    DuckDB keeps deleted rows in free blocks of the file until they are reused (measured:
+    every deleted text was still in the file after ``DELETE`` and ``CHECKPOINT``), and a
+    snapshot is a byte copy. Call it holding the writer lock, with no connection open on
+    ``db``; leftover snapshot temporaries from an interrupted publish are removed too.
+    """
+    db = Path(db)
+    tmp = db.with_name(db.name + ".compact")
+    tmp.unlink(missing_ok=True)
+    con = connect(db)
+    try:
+        catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+        con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS _compacted")
+        con.execute('COPY FROM DATABASE "' + catalog.replace('"', '""') + '" TO _compacted')
+        con.execute("DETACH _compacted")
+    finally:
+        con.close()
+    os.replace(tmp, db)
+    snap = snapshot_path(db)
+    for leftover in snap.parent.glob(snap.name + ".tmp*"):
+        leftover.unlink(missing_ok=True)

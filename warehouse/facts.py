@@ -14,23 +14,19 @@ metric queries read those tables for their window and apply ``as_of`` (an answer
 when ``answered_at <= as_of``: the earliest answer is the same whatever ``as_of``) and the
 locality of relay authors (profiles change; judged when asked).
 
-Kept exact by three rules:
+When they are recomputed is decided by :mod:`warehouse.recompute` (the one policy); this
+module does the recomputing:
 
-* **Each batch** recomputes, in its own transaction (:func:`after_batch`), the
-  interpellations of the conversations its posts belong to (a new post can be an
-  interpellation, the answer to an older one, or the parent that gives a reply its
-  conversation) and the relays among its posts and the posts that repost or quote them.
-  A bulk import (``load_pages(bulk=True)``) instead marks its territories stale in each
-  batch's transaction (:func:`mark_stale`): recomputing everything once costs less than
-  recomputing what each batch touches when every batch touches most of the warehouse.
-* **Purge, erasure and rebuild** (which delete posts and mentions, or replay everything)
-  :func:`invalidate` the facts and recompute them whole before they commit
-  (:func:`ensure_current`).
-* **Before every snapshot is published** (:func:`ensure_current` again), a territory whose
+* :func:`refresh_batch` recomputes, in a batch's own transaction, the interpellations of
+  the conversations its posts belong to (a new post can be an interpellation, the answer
+  to an older one, or the parent that gives a reply its conversation) and the relays among
+  its posts and the posts that repost or quote them;
+* :func:`mark_stale` and :func:`invalidate` mark territories stale (a bulk import's batch;
+  deleted posts or mentions), :func:`delete_posts` drops the facts of deleted posts;
+* :func:`ensure_current` recomputes whole every territory that was marked stale or whose
   configuration or resolved city-account ids differ from those its facts were computed
-  with (``facts_state.signature``), or that was marked stale, is recomputed whole, and its
-  daily rollups with it (:func:`warehouse.rollups.refresh_territory`).
-* Deleting a post deletes its facts (superseded edits, purge, erasure).
+  with (``facts_state.signature``), and its daily rollups with it, from the timeline just
+  rebuilt (:func:`warehouse.rollups.refresh_territory`).
 """
 
 from __future__ import annotations
@@ -45,6 +41,7 @@ from model import Territory
 from warehouse import activity, interpellations, relays, rollups, triage
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import CALENDAR_FIRST, CALENDAR_LAST, calendar_params
+from warehouse.territory import load_territories
 
 Con = duckdb.DuckDBPyConnection
 # one row per post (keyed by ``post_id``)
@@ -209,7 +206,7 @@ def _scope(con: Con, keys_sql: str, slug: str, full: bool) -> None:
 def _clear(con: Con, table: str, slug: str, full: bool) -> None:
     """Delete the territory's rows of ``table``: all, or those of the scope (``_fact_tp``)."""
     if full:
-        con.execute(f"DELETE FROM {table} WHERE territory = ?", [slug])  # noqa: S608
+        con.execute(f"DELETE FROM {table} WHERE territory = $terr", {"terr": slug})  # noqa: S608
     else:
         con.execute(_DELETE_SCOPED.format(table=table), {"terr": slug})
 
@@ -235,18 +232,19 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     con.execute(_HASHTAG_INSERT_SQL, {"terr": slug, "tags": tracked_tags(territory)})
     con.execute(_MENTION_INSERT_SQL, values)
     if full:  # each author's first post; a batch only adds posts, so the minimum only falls
-        con.execute("DELETE FROM author_facts WHERE territory = ?", [slug])
+        con.execute("DELETE FROM author_facts WHERE territory = $terr", {"terr": slug})
     con.execute(_AUTHORS_UPSERT_SQL, {"terr": slug})
     if full:
-        con.execute("DELETE FROM conversation_facts WHERE territory = ?", [slug])
+        con.execute("DELETE FROM conversation_facts WHERE territory = $terr", {"terr": slug})
     else:
         con.execute(_CONVERSATION_DELETE_SQL, {"terr": slug})
     con.execute(_CONVERSATION_INSERT_SQL, values)
     # a row outside the calendar's span (landed before the loader rejected impossible dates,
     # warehouse/pages.py) must not stretch the calendar: it finds no day of it
     lo, hi = con.execute(  # type: ignore[misc]
-        "SELECT min(created_at), max(created_at) FROM _fact_tp WHERE created_at BETWEEN ? AND ?",
-        [CALENDAR_FIRST, CALENDAR_LAST],
+        "SELECT min(created_at), max(created_at) FROM _fact_tp "
+        "WHERE created_at BETWEEN $first AND $last",
+        {"first": CALENDAR_FIRST, "last": CALENDAR_LAST},
     ).fetchone()
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
@@ -263,28 +261,28 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
         con.execute(f"DROP TABLE IF EXISTS {temp}")  # noqa: S608
     if full:  # the daily rollups follow, from the timeline just rebuilt
         rollups.refresh_territory(con, slug, from_timeline=True)
-    con.execute("INSERT OR REPLACE INTO facts_state VALUES (?, ?, now()::TIMESTAMP)", [slug, sig])
-
-
-def _territories(con: Con) -> list[Territory]:
-    from warehouse.territory import load_territories
-
-    return load_territories(con)
+    con.execute(
+        "INSERT OR REPLACE INTO facts_state VALUES ($terr, $sig, now()::TIMESTAMP)",
+        {"terr": slug, "sig": sig},
+    )
 
 
 def _stored_signatures(con: Con) -> dict[str, str]:
     return dict(con.execute("SELECT territory, signature FROM facts_state").fetchall())  # type: ignore[arg-type]
 
 
-def after_batch(con: Con, copies: str = "_copies") -> None:
-    """Recompute the facts the batch's posts (``copies``: platform, id) can change."""
-    assert copies.isidentifier(), copies  # an internal temp table, never user input
-    # _conv_filled: older posts whose conversation id the batch filled (warehouse/load.py)
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS _conv_filled (platform VARCHAR, id VARCHAR)")
+def refresh_batch(con: Con, copies: str, conv_filled: str) -> None:
+    """Recompute the facts a batch's posts can change: the posts of ``copies`` and those of
+    ``conv_filled`` (temp tables with ``platform``, ``id``: the batch's post copies, and older
+    posts whose conversation id it filled; :mod:`warehouse.recompute` names them)."""
+    assert copies.isidentifier() and conv_filled.isidentifier(), (copies, conv_filled)
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {conv_filled} (platform VARCHAR, id VARCHAR)"  # noqa: S608
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _fact_posts AS
-        SELECT platform, id FROM {copies} UNION SELECT platform, id FROM _conv_filled
+        SELECT platform, id FROM {copies} UNION SELECT platform, id FROM {conv_filled}
         """  # noqa: S608
     )
     con.execute(
@@ -301,7 +299,7 @@ def after_batch(con: Con, copies: str = "_copies") -> None:
     )
     triage.forget_expectations(con, "_fact_posts")  # an edited text is judged again
     stored = _stored_signatures(con)
-    for territory in _territories(con):
+    for territory in load_territories(con):
         sig = signature(con, territory)
         _refresh(con, territory, sig, full=stored.get(territory.slug) != sig)
 
@@ -310,7 +308,7 @@ def ensure_current(con: Con) -> list[str]:
     """Recompute whole every territory whose facts are missing or stale; return their slugs."""
     stored = _stored_signatures(con)
     done = []
-    for territory in _territories(con):
+    for territory in load_territories(con):
         sig = signature(con, territory)
         if stored.get(territory.slug) != sig:
             _refresh(con, territory, sig, full=True)
@@ -318,7 +316,7 @@ def ensure_current(con: Con) -> list[str]:
     for table in (*ALL_TABLES, "facts_state"):
         con.execute(f"DELETE FROM {table} WHERE territory NOT IN (SELECT slug FROM territories)")  # noqa: S608
     # judgements of older rules, and of posts that are no interpellation any more
-    for territory in _territories(con):
+    for territory in load_territories(con):
         triage.fill_expectations(con, territory.slug)
     con.execute("DELETE FROM post_expectations e WHERE NOT EXISTS (SELECT 1 FROM "
                 "interpellation_facts f WHERE f.platform = e.platform AND f.post_id = e.post_id)")
@@ -330,7 +328,17 @@ def invalidate(con: Con) -> None:
     con.execute("DELETE FROM facts_state")
 
 
-def mark_stale(con: Con, copies: str = "_copies") -> None:
+def delete_posts(con: Con, ids_table: str) -> None:
+    """Delete the per-post facts of the posts listed in ``ids_table`` (``platform``, ``id``)."""
+    assert ids_table.isidentifier(), ids_table  # an internal temp table, never user input
+    for table in TABLES:
+        con.execute(
+            f"DELETE FROM {table} WHERE (platform, post_id) IN "  # noqa: S608
+            f"(SELECT (platform, id) FROM {ids_table})"
+        )
+
+
+def mark_stale(con: Con, copies: str) -> None:
     """Mark stale the territories of a batch's posts (``copies``: a bulk import's batch), so
     their facts and daily rollups are recomputed whole before the next snapshot (and by the
     next batch loaded without ``bulk``), even if the import stops half-way."""

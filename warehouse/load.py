@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from warehouse import facts, rollups
+from warehouse import facts, recompute
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
@@ -124,7 +124,7 @@ def load_pages(
 
     ``bulk`` (an import, the demo): the facts and daily rollups are not refreshed batch by
     batch; each batch marks its territories stale and they are recomputed whole once, before
-    the writer publishes its snapshot (:func:`warehouse.facts.ensure_current`). A batch of a
+    the writer publishes its snapshot (:func:`warehouse.recompute.after_bulk_batch`). A batch of a
     large import touches most of the warehouse's days and conversations, so refreshing at
     every batch recounted the warehouse again and again.
     """
@@ -155,19 +155,18 @@ def _load_batch(
             }
             con.register("_batch", _arrow([p for i, p in unique.items() if i not in known], now))
             con.execute(
-                "INSERT INTO raw_pages BY NAME SELECT *, ?::TIMESTAMP AS loaded_at FROM _batch",
-                [now],
+                "INSERT INTO raw_pages BY NAME SELECT *, $now::TIMESTAMP AS loaded_at FROM _batch",
+                {"now": now},
             )
             stats = normalise(con)
             stats.pages = len(batch)
             if stats.new_pages:
-                enforce_horizon(con, only_ids="_copies")  # posts below a purged horizon go
-                if bulk:  # recomputed whole before the snapshot (facts.ensure_current)
-                    facts.mark_stale(con)
-                    rollups.after_bulk_batch(con)
-                else:
-                    facts.after_batch(con)  # interpellations, relays, the timeline (facts.py)
-                    rollups.after_batch(con)  # daily rollups of the days touched (timeline)
+                # posts below a purged horizon go
+                enforce_horizon(con, only_ids=recompute.BATCH_COPIES)
+                if bulk:  # recomputed whole before the snapshot
+                    recompute.after_bulk_batch(con)
+                else:  # facts and daily rollups of what the batch touched
+                    recompute.after_batch(con)
             if before_commit is not None:
                 before_commit(con, stats)
     finally:
@@ -201,7 +200,10 @@ def _arrow(pages: list[RawPage], now: datetime) -> pa.Table:
 
 def normalise(con: duckdb.DuckDBPyConnection) -> LoadStats:
     """Expand the pages of ``_batch`` (the loader's Arrow table of new pages, or the temp
-    table ``rebuild`` reads from ``raw_pages``) into the normalised tables."""
+    table ``rebuild`` reads from ``raw_pages``) into the normalised tables.
+
+    Leaves the temp tables :data:`warehouse.recompute.BATCH_COPIES` (``_copies``) and
+    :data:`warehouse.recompute.CONV_FILLED` (``_conv_filled``) for the recomputation."""
     stats = LoadStats()
     stats.new_pages = _scalar(con, "SELECT count(*) FROM _batch")
     stats.kinds = dict(con.execute("SELECT kind, count(*) FROM _batch GROUP BY kind").fetchall())
@@ -362,9 +364,11 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         RETURNING posts.platform, posts.id
         """
     ).fetchall()
-    con.execute("CREATE OR REPLACE TEMP TABLE _conv_filled (platform VARCHAR, id VARCHAR)")
-    if filled:
-        con.executemany("INSERT INTO _conv_filled VALUES (?, ?)", [list(k) for k in filled])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _conv_filled AS SELECT unnest($platforms::VARCHAR[]) "
+        "AS platform, unnest($ids::VARCHAR[]) AS id",
+        {"platforms": [k[0] for k in filled], "ids": [k[1] for k in filled]},
+    )
     _replace_children(con)
     con.execute(
         """
@@ -574,7 +578,6 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
             stats.pages = stats.new_pages
             total.add(stats)
         con.execute("DROP TABLE IF EXISTS _batch")  # the loader registers its own _batch
-        rollups.after_rebuild(con)  # retention horizon, then the daily rollups (rollups.py)
-        facts.invalidate(con)
-        facts.ensure_current(con)
+        enforce_horizon(con)  # the retention horizon on every post (retention.py)
+        recompute.after_rebuild(con)  # every territory whole, the daily rollups once
     return total

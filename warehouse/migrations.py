@@ -180,7 +180,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             purged_before TIMESTAMP NOT NULL, pages_removed BIGINT, posts_removed BIGINT,
             accounts_removed BIGINT
         );
-        -- erasure (warehouse/erasure.py): only that an erasure happened, no personal data
+        -- erasure (warehouse/forget.py): only that an erasure happened, no personal data
         CREATE TABLE erasures (
             erased_at TIMESTAMP NOT NULL,
             kind VARCHAR NOT NULL,              -- account, post, platform-deletion
@@ -327,7 +327,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
+            con.execute(
+                "INSERT INTO schema_migrations VALUES ($name, now()::TIMESTAMP)", {"name": name}
+            )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

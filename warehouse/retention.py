@@ -24,7 +24,8 @@ For a territory with timezone *tz* and ``retention_days`` *N*, at instant *now*:
 
 Scheduling: call :func:`purge` (``territoires purge``) once a day, e.g. at the end of the
 collector's pass (``collectors`` can call ``purge(con, now)`` inside their writer). It also
-honours the deletions the platform reported (:func:`warehouse.erasure.honour_deletions`).
+honours the deletions the platform reported
+(:func:`warehouse.platform_deletions.honour_deletions`).
 
 Known limit: when several territories share posts and have different retention periods,
 a post's fields come from the copies still in the raw layer, so ``rebuild`` after ``purge``
@@ -40,11 +41,15 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse import facts, rollups
+from warehouse import recompute
 from warehouse import triage_journal as journal
+from warehouse.db import writer
+from warehouse.deletion import delete_posts
+from warehouse.platform_deletions import honour_deletions
+from warehouse.redaction import Target, rewrite_pages
+from warehouse.territory import load_territories
+from warehouse.triage import warehouse_file
 from warehouse.txn import transaction
-
-CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
 
 
 @dataclass
@@ -70,22 +75,6 @@ def horizon(now: datetime, tz: str, retention_days: int) -> tuple[date, datetime
     return frozen_before, start.astimezone(UTC).replace(tzinfo=None)
 
 
-def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
-    """Delete the posts listed in ``ids_table`` (``platform``, ``id``) and their child rows."""
-    assert ids_table.isidentifier(), ids_table  # an internal temp table, never user input
-    listed = f"(SELECT (platform, id) FROM {ids_table})"  # noqa: S608
-    n = con.execute(f"SELECT count(*) FROM posts WHERE (platform, id) IN {listed}").fetchone()[0]  # type: ignore[index]  # noqa: S608
-    for table in CHILD_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
-    con.execute(f"DELETE FROM posts WHERE (platform, id) IN {listed}")  # noqa: S608
-    # their facts go now (an erasure compacts before the next snapshot), the rest is
-    # recomputed whole before it
-    for table in facts.TABLES:
-        con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
-    facts.invalidate(con)
-    return int(n)
-
-
 def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None) -> int:
     """Apply every recorded retention horizon (to the posts of ``only_ids``, or all).
 
@@ -93,8 +82,8 @@ def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None)
     """
     if not con.execute("SELECT count(*) FROM retention_horizon").fetchone()[0]:  # type: ignore[index]
         return 0
-    if only_ids is None:
-        facts.invalidate(con)  # posts stop counting for a territory: recomputed before publishing
+    if only_ids is None:  # posts stop counting for a territory: recomputed before publishing
+        recompute.after_deletion(con)
     scope = f"(SELECT DISTINCT platform, id FROM {only_ids})" if only_ids else "posts"  # noqa: S608
     con.execute(
         f"""
@@ -151,8 +140,8 @@ def _purge_territory(
     # once; a crash before the warehouse commits leaves only posts, purged again next run)
     decisions = journal.purge_before(journal_db, slug, purged_before) if journal_db else 0
     con.execute(
-        "DELETE FROM triage_decisions WHERE territory = ? AND post_created_at < ?",
-        [slug, purged_before],
+        "DELETE FROM triage_decisions WHERE territory = $terr AND post_created_at < $before",
+        {"terr": slug, "before": purged_before},
     )
     # 1. aggregates of the days about to freeze, while their posts are still here
     con.execute(
@@ -160,28 +149,29 @@ def _purge_territory(
         CREATE OR REPLACE TEMP TABLE _expiring AS
         SELECT p.platform, p.id FROM territory_posts tp
         JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-        WHERE tp.territory = ? AND p.created_at < ?
+        WHERE tp.territory = $terr AND p.created_at < $before
         """,
-        [slug, purged_before],
+        {"terr": slug, "before": purged_before},
     )
-    rollups.refresh_posts(con, "_expiring")
+    recompute.before_freezing(con, "_expiring")
     # the old posts, to find those purged below and remove them from recent raw pages too
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _old_posts AS SELECT platform, id FROM posts "
-        "WHERE created_at < ?",
-        [purged_before],
+        "WHERE created_at < $before",
+        {"before": purged_before},
     )
     # 2. the horizon, then the raw pages fetched before it and what came only from them
     con.execute(
-        "INSERT OR REPLACE INTO retention_horizon VALUES (?, ?, ?, ?, ?)",
-        [slug, days, purged_before, frozen_before, now],
+        "INSERT OR REPLACE INTO retention_horizon VALUES ($terr, $days, $purged, $frozen, $now)",
+        {"terr": slug, "days": days, "purged": purged_before, "frozen": frozen_before,
+         "now": now},
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _gone_pages AS
-        SELECT page_id FROM raw_pages WHERE territory = ? AND fetched_at < ?
+        SELECT page_id FROM raw_pages WHERE territory = $terr AND fetched_at < $before
         """,
-        [slug, purged_before],
+        {"terr": slug, "before": purged_before},
     )
     pages = con.execute("SELECT count(*) FROM _gone_pages").fetchone()[0]  # type: ignore[index]
     con.execute(
@@ -198,8 +188,9 @@ def _purge_territory(
     posts += enforce_horizon(con)
     pages_rewritten = _rewrite_recent_pages(con)
     con.execute(
-        "INSERT INTO retention_runs VALUES (?, ?, ?, ?, ?, ?)",
-        [now, slug, purged_before, pages, posts, accounts],
+        "INSERT INTO retention_runs VALUES ($now, $terr, $before, $pages, $posts, $accounts)",
+        {"now": now, "terr": slug, "before": purged_before, "pages": pages, "posts": posts,
+         "accounts": accounts},
     )
     return {
         "retention_days": days,
@@ -216,10 +207,8 @@ def _rewrite_recent_pages(con: duckdb.DuckDBPyConnection) -> int:
     """Retention applies to the raw layer's content, not only to whole pages: a recent page
     (a backfill, a search that reached back) still held the full JSON of posts the tables
     just dropped. Those records are removed from the pages that hold them, as erasure does
-    (:func:`warehouse.erasure.rewrite_pages`), so ``rebuild`` after ``purge`` gives the same
+    (:func:`warehouse.redaction.rewrite_pages`), so ``rebuild`` after ``purge`` gives the same
     tables and the old text is gone."""
-    from warehouse.erasure import Target, rewrite_pages
-
     gone = con.execute(
         "SELECT platform, list(id) FROM (SELECT platform, id FROM _old_posts "
         "ANTI JOIN posts USING (platform, id)) GROUP BY platform"
@@ -239,10 +228,6 @@ def purge(
     to call from a collector's writer
     after its pass; idempotent (a second call at the same instant removes nothing).
     """
-    from warehouse.erasure import honour_deletions
-    from warehouse.territory import load_territories
-    from warehouse.triage import warehouse_file
-
     journal_db = db if db is not None else warehouse_file(con)
     if now is None:
         now = datetime.now(UTC)
@@ -255,7 +240,7 @@ def purge(
                 con, t.slug, t.timezone, t.retention_days, now, journal_db
             )
         report.deletions_honoured = honour_deletions(con, in_transaction=True, db=db)
-        facts.ensure_current(con)  # posts stopped counting: the facts follow, in this transaction
+        recompute.settle(con)  # posts stopped counting: the facts follow, in this transaction
     return report
 
 
@@ -267,8 +252,6 @@ def purge_if_due(
 ) -> PurgeReport | None:
     """Run :func:`purge` when the last retention run is older than ``every`` (the collector
     calls this after each pass, so retention happens on the collection schedule)."""
-    from warehouse.db import writer
-
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     with writer(db) as con:
         last = con.execute("SELECT max(run_at) FROM retention_runs").fetchall()[0][0]

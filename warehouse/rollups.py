@@ -12,9 +12,12 @@ They hold counts only (no ids, no text), so they survive retention: ``purge`` re
 posts and raw pages but keeps these rows, and the days before a territory's retention
 horizon (``retention_horizon.frozen_before``) are never recomputed again.
 
-:func:`after_batch` is the loader's hook (called inside each batch's transaction): it
-drops posts below the retention horizon and refreshes the days the batch touched.
-:func:`after_rebuild` is ``rebuild``'s hook: the same horizon, then every unfrozen day.
+When they are recomputed is decided by :mod:`warehouse.recompute`: after each batch the
+days it touched (:func:`refresh_batch`), whole with a territory's facts
+(:func:`refresh_territory`, from :func:`warehouse.facts.ensure_current`), the days of
+posts about to be purged or erased (:func:`refresh_posts`, :func:`refresh_days`), and
+territories without a configuration, which have no facts (:func:`refresh_unconfigured`,
+:func:`refresh_unconfigured_batch`).
 """
 
 from __future__ import annotations
@@ -193,10 +196,15 @@ def refresh_days(con: duckdb.DuckDBPyConnection, days: list[tuple[str, str, Any]
     """Recompute the given ``(territory, platform, day)`` rows (frozen days are skipped)."""
     if not days:
         return
+    territories, platforms, dates = (list(column) for column in zip(*days, strict=True))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _days (territory VARCHAR, platform VARCHAR, day DATE)"
+        """
+        CREATE OR REPLACE TEMP TABLE _days AS
+        SELECT unnest($territories::VARCHAR[]) AS territory,
+               unnest($platforms::VARCHAR[]) AS platform, unnest($days::DATE[]) AS day
+        """,
+        {"territories": territories, "platforms": platforms, "days": dates},
     )
-    con.executemany("INSERT INTO _days VALUES (?, ?, ?)", [list(d) for d in days])
     _touch(con, "SELECT territory, platform, day FROM _days")
     _refresh_touched(con)
 
@@ -204,8 +212,8 @@ def refresh_days(con: duckdb.DuckDBPyConnection, days: list[tuple[str, str, Any]
 def refresh_territory(
     con: duckdb.DuckDBPyConnection, territory: str | None = None, from_timeline: bool = False
 ) -> None:
-    """Recompute every unfrozen day (of one territory, or all): used by ``rebuild``, and by
-    :func:`warehouse.facts.ensure_current` right after it rebuilt a territory's timeline
+    """Recompute every unfrozen day (of one territory, or all), from its posts; right after
+    :func:`warehouse.facts.ensure_current` rebuilt a territory's timeline, from that timeline
     (``from_timeline``: one narrow scan instead of joining every post).
 
     Rows of unfrozen days that no longer have posts are removed; frozen rows stay.
@@ -214,11 +222,11 @@ def refresh_territory(
         con.execute(
             f"""
             DELETE FROM {table} r
-            WHERE (?::VARCHAR IS NULL OR r.territory = ?)
+            WHERE ($territory::VARCHAR IS NULL OR r.territory = $territory)
               AND NOT EXISTS (SELECT 1 FROM retention_horizon h
                               WHERE h.territory = r.territory AND r.day < h.frozen_before)
             """,  # noqa: S608
-            [territory, territory],
+            {"territory": territory},
         )
     _touch(
         con,
@@ -228,11 +236,33 @@ def refresh_territory(
     _refresh_touched(con, _DAY_POSTS_TIMELINE if from_timeline else _DAY_POSTS_JOINED)
 
 
+def refresh_unconfigured(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute every unfrozen day of the territories without a configuration (they have no
+    facts, so :func:`warehouse.facts.ensure_current` does not reach them), from their posts;
+    their rows of unfrozen days without posts are removed."""
+    for table in ("daily_posts", "daily_hashtags"):
+        con.execute(
+            f"""
+            DELETE FROM {table} r
+            WHERE r.territory NOT IN (SELECT slug FROM territories)
+              AND NOT EXISTS (SELECT 1 FROM retention_horizon h
+                              WHERE h.territory = r.territory AND r.day < h.frozen_before)
+            """  # noqa: S608
+        )
+    _touch(con, _days_of(_UNCONFIGURED_POSTS))
+    _refresh_touched(con)
+
+
 # A territory's posts (all territories' when $territory is NULL): territory, platform, time.
 _TERRITORY_POSTS = """
     SELECT tp.territory, p.platform, p.created_at
     FROM territory_posts tp JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
     WHERE $territory::VARCHAR IS NULL OR tp.territory = $territory
+"""
+_UNCONFIGURED_POSTS = """
+    SELECT tp.territory, p.platform, p.created_at
+    FROM territory_posts tp JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+    WHERE tp.territory NOT IN (SELECT slug FROM territories)
 """
 _TERRITORY_TIMELINE = """
     SELECT territory, platform, created_at FROM territory_timeline
@@ -240,54 +270,47 @@ _TERRITORY_TIMELINE = """
 """
 
 
-# -- hooks called by warehouse/load.py, inside the loader's transaction ------------------------
+# -- after a batch (warehouse/recompute.py), inside the loader's transaction -------------------
 
 
-def _unconfigured(con: duckdb.DuckDBPyConnection) -> int:
-    """Post copies of the batch (``_copies``) whose territory has no configuration."""
+def _unconfigured(con: duckdb.DuckDBPyConnection, copies: str) -> int:
+    """Post copies of the batch (``copies``) whose territory has no configuration."""
     return int(
         con.execute(
-            "SELECT count(*) FROM _copies WHERE territory NOT IN (SELECT slug FROM territories)"
+            f"SELECT count(*) FROM {copies} "  # noqa: S608
+            "WHERE territory NOT IN (SELECT slug FROM territories)"
         ).fetchall()[0][0]
     )
 
 
-def after_batch(con: duckdb.DuckDBPyConnection) -> None:
-    """Loader hook: refresh the days the batch touched.
+def refresh_batch(con: duckdb.DuckDBPyConnection, copies: str) -> None:
+    """Refresh the days a batch touched: ``copies`` is the temp table of its post copies
+    (``territory``, ``platform``, ``id``, ...; :data:`warehouse.recompute.BATCH_COPIES`).
 
-    Runs inside the batch's transaction after :func:`warehouse.facts.after_batch`, whose
-    territory timeline it reads (the batch's posts are in it, with their retention applied);
-    ``_copies`` (every post copy of the batch) is the temp table
-    :func:`warehouse.load.normalise` leaves behind. Pages of a territory without a
-    configuration (no timeline) take the joined path.
+    Runs inside the batch's transaction after :func:`warehouse.facts.refresh_batch`, whose
+    territory timeline it reads (the batch's posts are in it, with their retention applied).
+    Pages of a territory without a configuration (no timeline) take the joined path.
     """
-    if _unconfigured(con):
-        refresh_posts(con, "_copies")
+    assert copies.isidentifier(), copies  # an internal temp table, never user input
+    if _unconfigured(con, copies):
+        refresh_posts(con, copies)
         return
     _touch(
         con,
         _days_of(
-            """
+            f"""
             SELECT t.territory, t.platform, t.created_at FROM territory_timeline t
-            SEMI JOIN _copies c ON c.platform = t.platform AND c.id = t.post_id
-            """
+            SEMI JOIN {copies} c ON c.platform = t.platform AND c.id = t.post_id
+            """  # noqa: S608
         ),
     )
     _refresh_touched(con, _DAY_POSTS_TIMELINE)
 
 
-def after_bulk_batch(con: duckdb.DuckDBPyConnection) -> None:
-    """Loader hook for a bulk import (``load_pages(bulk=True)``): the configured territories'
-    days are recomputed whole with their facts before the snapshot is published
-    (:func:`warehouse.facts.ensure_current`); pages of a territory without a configuration
-    (no facts) are refreshed now, by the joined path."""
-    if _unconfigured(con):
-        refresh_posts(con, "_copies")
-
-
-def after_rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """``rebuild`` hook: the retention horizon on every post, then every unfrozen day."""
-    from warehouse.retention import enforce_horizon
-
-    enforce_horizon(con)
-    refresh_territory(con)
+def refresh_unconfigured_batch(con: duckdb.DuckDBPyConnection, copies: str) -> None:
+    """A bulk import's batch (``copies``, as for :func:`refresh_batch`): the configured
+    territories' days are recomputed whole with their facts before the snapshot; pages of a
+    territory without a configuration (no facts) are refreshed now, by the joined path."""
+    assert copies.isidentifier(), copies  # an internal temp table, never user input
+    if _unconfigured(con, copies):
+        refresh_posts(con, copies)

@@ -3,7 +3,7 @@
 ``ACCOUNT`` is a handle (``@handle`` to match handles only) or a user id; ``--post ID``
 erases one post; ``--deletions`` applies the deletions the platform reported (compliance
 events with action ``delete``). Posts, profile, mentions, raw pages, spool files are
-rewritten (see :mod:`warehouse.erasure`), the triage decisions about the erased posts are
+rewritten (see :mod:`warehouse.forget`), the triage decisions about the erased posts are
 deleted and the person's own triage decisions anonymised (name and note), the file is
 compacted so no deleted row stays in free blocks, and the snapshot is republished. Only
 the fact of an erasure is recorded. The output never repeats who was erased.
@@ -15,9 +15,10 @@ import argparse
 
 from model import PLATFORMS
 from territoires.commands import add_db_argument
-from warehouse.db import connect, db_path, publish_snapshot, writer_lock
-from warehouse.erasure import ErasureReport, compact, forget_account, forget_post, honour_deletions
+from warehouse.db import compact, connect, db_path, publish_snapshot, writer_lock
+from warehouse.forget import ErasureReport, forget_account, forget_post
 from warehouse.migrations import migrate
+from warehouse.platform_deletions import honour_deletions
 
 HELP = "erase one person's (or one post's) data everywhere, snapshot and spool included (GDPR)"
 

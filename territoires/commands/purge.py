@@ -12,8 +12,7 @@ import argparse
 from datetime import UTC, datetime
 
 from territoires.commands import add_db_argument
-from warehouse.db import connect, db_path, publish_snapshot, writer, writer_lock
-from warehouse.erasure import compact
+from warehouse.db import compact, connect, db_path, publish_snapshot, writer, writer_lock
 from warehouse.migrations import migrate
 from warehouse.retention import purge
 

@@ -1,0 +1,26 @@
+"""Deleting posts from the tables, with their child rows and their facts (retention,
+erasure). What is recomputed after is :mod:`warehouse.recompute`'s business
+(:func:`~warehouse.recompute.after_deletion`)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse import recompute
+
+CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
+
+
+def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
+    """Delete the posts listed in ``ids_table`` (``platform``, ``id``) and their child rows;
+    return how many posts went."""
+    assert ids_table.isidentifier(), ids_table  # an internal temp table, never user input
+    listed = f"(SELECT (platform, id) FROM {ids_table})"  # noqa: S608
+    n = con.execute(f"SELECT count(*) FROM posts WHERE (platform, id) IN {listed}").fetchone()[0]  # type: ignore[index]  # noqa: S608
+    for table in CHILD_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
+    con.execute(f"DELETE FROM posts WHERE (platform, id) IN {listed}")  # noqa: S608
+    # their facts go now (an erasure compacts before the next snapshot), the rest is
+    # recomputed whole before it
+    recompute.after_deletion(con, ids_table)
+    return int(n)

@@ -1,0 +1,117 @@
+"""When the derived tables are recomputed: the one policy (docs/design.md §5).
+
+The derived tables are the facts (:mod:`warehouse.facts`: the territory timeline,
+interpellations with their first answers, relays, hashtags, mentions, authors,
+conversations) and the daily rollups (:mod:`warehouse.rollups`: ``daily_posts``,
+``daily_hashtags``). Each event that changes posts calls one function here:
+
+======================================  =====================================================
+event (caller)                          what is recomputed
+======================================  =====================================================
+a batch lands (:mod:`warehouse.load`)    :func:`after_batch`: the facts the batch's posts can
+                                        change, then the daily rollups of the days it touched
+a bulk import's batch lands (import,    :func:`after_bulk_batch`: its territories marked stale
+the demo: ``load_pages(bulk=True)``)    (recomputed whole before the snapshot); rollups now
+                                        only for territories without a configuration
+posts are about to be purged            :func:`before_freezing`: the rollups of their days,
+(:mod:`warehouse.retention`)             while the posts are still there
+posts, mentions or territory            :func:`after_deletion`: the deleted posts' facts go
+memberships are deleted (purge,         now, every territory is marked stale
+erasure, :mod:`warehouse.deletion`)
+an erasure deletes posts                :func:`rollup_days` before, :func:`refresh_rollup_days`
+(:mod:`warehouse.forget`)                after: the rollups of the erased posts' days
+before purge or erasure commits         :func:`settle`: every stale territory recomputed whole
+``rebuild`` replayed the raw pages      :func:`after_rebuild`: every territory whole, the
+(:func:`warehouse.load.rebuild`)         daily rollups once
+before a snapshot is published          :func:`before_publish`: every stale territory whole
+(:func:`warehouse.db.publish_snapshot`)
+======================================  =====================================================
+
+A territory is stale when it was marked so, or when its configuration or its city accounts'
+ids differ from those its facts were computed with (``facts_state.signature``). Recomputing
+a territory whole recomputes its daily rollups too, from its fresh timeline
+(:func:`warehouse.facts.ensure_current`).
+
+The batch reaches the recomputation through two temp tables that the loader leaves in the
+batch's transaction (:func:`warehouse.load.normalise`); their names are this contract:
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from warehouse import facts, rollups
+
+Con = duckdb.DuckDBPyConnection
+
+# Every post copy of the batch that landed, one row per copy (columns ``page_id``,
+# ``platform``, ``territory``, ``fetched_at``, ``in_data``, ``id``, ``author_id``,
+# ``created_at``, ...), after the retention horizon was applied to it.
+BATCH_COPIES = "_copies"
+# The older posts whose ``conversation_id`` the batch filled in (``platform``, ``id``): their
+# conversation may have changed.
+CONV_FILLED = "_conv_filled"
+
+Days = list[tuple[str, str, Any]]  # (territory, platform, local day) of daily rollups
+
+
+def after_batch(con: Con) -> None:
+    """A batch landed: recompute what its posts can change, in the batch's transaction."""
+    facts.refresh_batch(con, BATCH_COPIES, CONV_FILLED)  # reads and refreshes the timeline
+    rollups.refresh_batch(con, BATCH_COPIES)  # the days touched, from that timeline
+
+
+def after_bulk_batch(con: Con) -> None:
+    """A bulk import's batch landed: its territories are recomputed whole once, before the
+    snapshot (:func:`before_publish`), even if the import stops half-way; territories
+    without a configuration (no facts) get their daily rollups now."""
+    facts.mark_stale(con, BATCH_COPIES)
+    rollups.refresh_unconfigured_batch(con, BATCH_COPIES)
+
+
+def before_freezing(con: Con, ids_table: str) -> None:
+    """The posts of ``ids_table`` (``platform``, ``id``) are about to be purged: refresh the
+    daily rollups of their days while they are here (those days then freeze)."""
+    rollups.refresh_posts(con, ids_table)
+
+
+def after_deletion(con: Con, ids_table: str | None = None) -> None:
+    """Posts (those of ``ids_table``: ``platform``, ``id``), mentions or territory
+    memberships were deleted: the deleted posts' facts go now, and every territory is
+    recomputed whole by the next :func:`settle` or :func:`before_publish`."""
+    if ids_table is not None:
+        facts.delete_posts(con, ids_table)
+    facts.invalidate(con)
+
+
+def rollup_days(con: Con, ids_table: str) -> Days:
+    """The daily rollup rows of the posts of ``ids_table``, to refresh once they are gone."""
+    return rollups.days_of_posts(con, ids_table)
+
+
+def refresh_rollup_days(con: Con, days: Days) -> None:
+    """Recompute the daily rollup rows ``days`` (frozen days are kept as they are)."""
+    rollups.refresh_days(con, days)
+
+
+def settle(con: Con) -> list[str]:
+    """Before a purge or an erasure commits: every stale territory recomputed whole, in the
+    caller's transaction. Returns their slugs."""
+    return facts.ensure_current(con)
+
+
+def after_rebuild(con: Con) -> None:
+    """Every table was replayed from the raw pages (and the retention horizon applied):
+    every territory recomputed whole, the daily rollups computed once each (configured
+    territories' from their timelines, the others' from their posts)."""
+    facts.invalidate(con)
+    rollups.refresh_unconfigured(con)
+    facts.ensure_current(con)
+
+
+def before_publish(con: Con) -> list[str]:
+    """Before a snapshot is published: every stale territory recomputed whole (and the facts
+    of territories no longer configured dropped). Returns the slugs recomputed."""
+    return facts.ensure_current(con)
