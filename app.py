@@ -18,8 +18,7 @@ import time
 
 import streamlit as st
 
-from territoires import shared_view
-from territoires.ui import shell
+from territoires.ui import shared_view, shell
 from territoires.ui.render import guard
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

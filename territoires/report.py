@@ -32,11 +32,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from model import Territory
+from territoires import deltas, periods
 from territoires.privacy import Pseudonymizer
-from territoires.review_text import tr
 from territoires.safe_text import display_name, display_text
-from territoires.ui import deltas, periods
-from territoires.ui.i18n import (
+from territoires.text.i18n import (
     fmt_date,
     fmt_datetime,
     fmt_int,
@@ -46,6 +45,7 @@ from territoires.ui.i18n import (
     lang,
     t,
 )
+from territoires.text.review import tr
 from warehouse import dashboard_queries as dq
 from warehouse import metrics
 from warehouse.activity import top_conversations

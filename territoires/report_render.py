@@ -57,7 +57,7 @@ def find_browser() -> str:
 @contextmanager
 def chart_session() -> Iterator[None]:
     """Keep one kaleido browser for the figures drawn inside (started once per process)."""
-    import kaleido
+    import kaleido  # optional heavy library, loaded here only
 
     find_browser()
     with _lock:
@@ -69,7 +69,7 @@ def chart_session() -> Iterator[None]:
 
 def stop_charts() -> None:
     """Stop the process's kaleido browser (the CLI does, the dashboard keeps it)."""
-    import kaleido
+    import kaleido  # optional heavy library, loaded here only
 
     with _lock:
         if _server["running"]:
@@ -95,7 +95,7 @@ def _font_file(bold: bool) -> str | None:
 
 @lru_cache(maxsize=4)
 def _glyphs(path: str) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # optional heavy library, loaded here only
 
     return frozenset(TTFont(path).getBestCmap())
 
@@ -118,7 +118,7 @@ def _printable(text: str, bold: bool = False) -> str:
 def render_pdf(doc: ReviewDoc) -> bytes:
     """A4 landscape: page 1 the headline numbers and the first chart, page 2 the other charts,
     then the notable posts and new local relayers."""
-    from fpdf import FPDF
+    from fpdf import FPDF  # optional heavy library, loaded here only
 
     pdf = FPDF(orientation="landscape", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
@@ -249,7 +249,7 @@ def _pdf_expected(pdf: Any, doc: ReviewDoc, font: Callable[..., None], width: fl
 # -- PNG -------------------------------------------------------------------------------------
 def render_png(doc: ReviewDoc, width: int = 1920) -> bytes:
     """One tall image, 1920 px wide: the page as a projector shows it, for the minutes."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw, ImageFont  # optional heavy library, loaded here only
 
     def ttf(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         path = _font_file(bold)

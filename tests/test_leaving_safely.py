@@ -21,7 +21,7 @@ from territoires import report, report_render, share
 from territoires.config import load_config
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.safe_text import csv_safe, display_name, display_text
-from territoires.ui import i18n
+from territoires.text import i18n
 from territoires.ui.render import csv_bytes
 from tests.conftest import EXAMPLE_CONFIG, run_app
 from tests.scenario import Scenario

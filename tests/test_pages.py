@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from territoires.ui import i18n
+from territoires.text import i18n
 from tests.conftest import run_app
 from tests.dashboard_data import AS_OF, XSS_TEXT, build_warehouse
 from warehouse import metrics

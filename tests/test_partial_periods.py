@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from territoires import report
+from territoires import periods, report
 from territoires.privacy import Pseudonymizer
-from territoires.ui import i18n, periods
+from territoires.text import i18n
 from territoires.ui.state import view_from_params
 from tests import review_data
 from tests.dashboard_data import AS_OF, build_warehouse

@@ -16,7 +16,7 @@ import pytest
 from territoires import report, report_render
 from territoires.cli import main
 from territoires.privacy import Pseudonymizer, profiles_from_frame
-from territoires.ui import i18n
+from territoires.text import i18n
 from tests.conftest import EXAMPLE_CONFIG
 from tests.review_data import AS_OF, MONDAY, PRIVATE, SECRET, build
 from warehouse import metrics

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from territoires import report
-from territoires.ui import i18n
+from territoires.text import i18n
 from tests.conftest import run_app
 from tests.review_data import AS_OF, MONDAY, build
 from warehouse import metrics

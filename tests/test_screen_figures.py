@@ -17,8 +17,9 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from territoires import report, review_text
-from territoires.ui import i18n
+from territoires import report
+from territoires.text import i18n
+from territoires.text import review as review_text
 from tests.conftest import run_app
 from tests.dashboard_data import AS_OF, build_warehouse
 
@@ -61,7 +62,7 @@ def _written_sign(delta: str) -> int:
 def _metric_script(cases: list[tuple[str, str, float, float, int]], lang: str) -> None:
     import streamlit as st
 
-    from territoires.ui import deltas as d
+    from territoires import deltas as d
     from territoires.ui import render as r
 
     st.session_state["lang"] = lang

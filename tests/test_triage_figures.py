@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from territoires import report, share
 from territoires.cli import main
 from territoires.privacy import Pseudonymizer, profiles_from_frame
-from territoires.ui import i18n
+from territoires.text import i18n
 from tests.conftest import APP, EXAMPLE_CONFIG, run_app
 from tests.review_data import AS_OF, MONDAY, SECRET, build
 from warehouse import dashboard_queries as dq

@@ -13,11 +13,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from territoires.ui import data, inbox
-from territoires.ui import deltas as d
-from territoires.ui import render as r
-from territoires.ui.data import q
-from territoires.ui.i18n import (
+from territoires import deltas as d
+from territoires.text.i18n import (
     fmt_date,
     fmt_datetime,
     fmt_int,
@@ -25,6 +22,9 @@ from territoires.ui.i18n import (
     fmt_pct,
     t,
 )
+from territoires.ui import data, inbox
+from territoires.ui import render as r
+from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from collectors.runlog import price_table
+from territoires.text.i18n import fmt_int, fmt_minutes, fmt_num, lang, t
 from territoires.ui import render as r
 from territoires.ui.data import q
-from territoires.ui.i18n import fmt_int, fmt_minutes, fmt_num, lang, t
 from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from territoires.safe_text import display_name
+from territoires.text.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q
-from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 

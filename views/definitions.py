@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from territoires.text.i18n import t
 from territoires.ui import docs
 from territoires.ui import render as r
-from territoires.ui.i18n import t
 from territoires.ui.shell import current_view
 
 # The document's tables (worked examples, the keys of the JSON output) hold long words

@@ -8,11 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from territoires import deltas as d
+from territoires.text.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
 from territoires.ui import charts
-from territoires.ui import deltas as d
 from territoires.ui import render as r
 from territoires.ui.data import q
-from territoires.ui.i18n import fmt_date, fmt_int, fmt_minutes, fmt_pct, t, weekday_names
 from territoires.ui.shell import current_view, platform_label
 from warehouse import dashboard_queries as dq
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import streamlit as st
 
+from territoires.text.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
-from territoires.ui.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui.shell import current_view, platform_badge, platform_label
 from warehouse import dashboard_queries as dq
 from warehouse import metrics

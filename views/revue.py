@@ -9,7 +9,7 @@ controls, type at 22 px or more. The content is built by :mod:`territoires.repor
 same builder the ``territoires report`` command uses, and the export buttons serve the same
 file.
 
-Opened from a shared link (``territoires.shared_view``), the page shows the link's period,
+Opened from a shared link (``territoires.ui.shared_view``), the page shows the link's period,
 read-only, with private people pseudonymised (:mod:`territoires.privacy`).
 """
 
@@ -25,10 +25,10 @@ import streamlit as st
 from territoires import report, share
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.report import IsoWeek, ReviewDoc
-from territoires.review_text import tr
+from territoires.text.i18n import fmt_date, lang
+from territoires.text.review import tr
 from territoires.ui import data
 from territoires.ui import render as r
-from territoires.ui.i18n import fmt_date, lang
 from territoires.ui.shell import current_view
 
 WEEKS_BACK = 26

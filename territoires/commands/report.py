@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from territoires import report_render, share
 from territoires.cli import UsageError
 from territoires.commands import add_config_argument, add_db_argument
 from territoires.config import load_config
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.report import IsoWeek, build_review, review_as_of, review_doc
-from territoires.ui import i18n
+from territoires.text import i18n
+from warehouse.dashboard_queries import data_as_of
 from warehouse.db import db_path, snapshot_path
 from warehouse.metrics import has_territory
 from warehouse.read import reader_cursor
@@ -52,22 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _data_as_of(cur: object, slug: str) -> datetime | None:
-    from warehouse.dashboard_queries import data_as_of
-
     return dict(data_as_of(cur)).get(slug)  # type: ignore[arg-type]
 
 
-def quiet_streamlit() -> None:
-    """The strings module asks Streamlit for the session's language; outside a Streamlit run
-    that works but logs a warning per call: keep the command's output readable."""
-    import streamlit.logger
-
-    streamlit.logger.set_log_level("error")
-
-
 def run(args: argparse.Namespace) -> int:
-    from territoires import report_render, share
-
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
@@ -88,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--pseudonymize: {e}") from None
     if not db.exists() and not snapshot_path(db).exists():
         raise UsageError(f"{db}: no warehouse here (build one with `territoires import` or `demo`)")
-    quiet_streamlit()
     i18n.set_lang(args.lang)
     started = time.perf_counter()
     cur = reader_cursor(db)

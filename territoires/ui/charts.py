@@ -12,9 +12,9 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from territoires.ui import periods
-from territoires.ui.i18n import t, weekday_names
-from territoires.ui.periods import mark_bars, note
+from territoires import periods
+from territoires.periods import mark_bars, note
+from territoires.text.i18n import t, weekday_names
 from territoires.ui.render import PALETTE, style_fig
 from territoires.ui.state import View
 

@@ -21,9 +21,9 @@ import pandas as pd
 import streamlit as st
 
 from model import Territory
+from territoires.text.i18n import fmt_datetime, fmt_int, t
 from territoires.ui import data
 from territoires.ui import render as r
-from territoires.ui.i18n import fmt_datetime, fmt_int, t
 from territoires.ui.state import View
 from warehouse import triage_journal as journal
 from warehouse.triage import suggest_service

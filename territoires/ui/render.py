@@ -20,10 +20,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from territoires.deltas import Change
 from territoires.safe_text import csv_safe, display_name, display_text
+from territoires.text.i18n import fmt_date, fmt_datetime, t
 from territoires.ui import docs
-from territoires.ui.deltas import Change
-from territoires.ui.i18n import fmt_date, fmt_datetime, t
 from territoires.ui.state import View
 
 log = logging.getLogger("territoires.ui")
@@ -130,7 +130,7 @@ def definition_help(key: str) -> str:
 
 def metric(container: Any, key: str, value: str, change: Change | None = None,
            label: str | None = None, note: str | None = None) -> None:
-    """A headline tile. ``change`` (:mod:`territoires.ui.deltas`) carries its sign, so the
+    """A headline tile. ``change`` (:mod:`territoires.deltas`) carries its sign, so the
     arrow and the colour come from the number, never from the text's first character;
     ``note`` is a plain remark under the value (a share), drawn without arrow or colour.
     The tile shows the short label (``m.<key>.tile`` when there is one); the tooltip starts

@@ -15,8 +15,8 @@ import streamlit as st
 
 from territoires import resources
 from territoires.safe_text import display_name
+from territoires.text.i18n import LANGS, set_lang, t
 from territoires.ui import data
-from territoires.ui.i18n import LANGS, set_lang, t
 from territoires.ui.render import md_escape
 from territoires.ui.state import PLATFORMS, SHARED_KEYS, View, view_from_params
 from warehouse.db import db_path

@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from model import PLATFORMS, Territory
-from territoires.ui.i18n import DEFAULT_LANG, LANGS
-from territoires.ui.periods import last_complete_day
+from territoires.periods import last_complete_day
+from territoires.text.i18n import DEFAULT_LANG, LANGS
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 731

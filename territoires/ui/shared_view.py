@@ -23,8 +23,10 @@ from pathlib import Path
 import streamlit as st
 
 from territoires import resources, share
-from territoires.review_text import tr
-from territoires.ui.i18n import fmt_date
+from territoires.text.i18n import fmt_date
+from territoires.text.review import tr
+from territoires.ui import data
+from territoires.ui.shell import warehouse
 from territoires.ui.state import View
 
 ROOT = resources.root()  # views/: the checkout, or the wheel's copies
@@ -66,9 +68,6 @@ def run() -> None:
         else:
             _refuse(tr("shared.tampered.title"), tr("shared.tampered"))
         return
-    from territoires.ui import data
-    from territoires.ui.shell import warehouse
-
     db = warehouse()
     terr = data.territories(db).get(link.territory) if Path(db).exists() else None
     if terr is None:

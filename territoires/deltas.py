@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from territoires.ui.i18n import fmt_int, fmt_minutes, fmt_pct, lang, t
+from territoires.text.i18n import fmt_int, fmt_minutes, fmt_pct, lang, t
 
 
 @dataclass(frozen=True)
