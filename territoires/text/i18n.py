@@ -73,6 +73,8 @@ def lookup(table: dict[str, dict[str, str]], key: str, values: dict[str, object]
 def t(key: str, **values: object) -> str:
     """The string ``key`` in the current language, formatted with ``values``."""
     return lookup(S, key, values)
+
+
 def fmt_int(n: float | int | None) -> str:
     if n is None:
         return t("na")
