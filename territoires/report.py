@@ -320,8 +320,8 @@ _CHANGES = {"rate": deltas.rate_change, "minutes": deltas.time_change}
 
 
 def _change(kind: str, now: Any, ref: Any, better: int = 0) -> deltas.Change | None:
-    """The change from ``ref`` to ``now`` as the dashboard writes it (:mod:`territoires.ui.
-    deltas`): rounded as shown, so its sign is the sign a reader sees."""
+    """The change from ``ref`` to ``now`` as the dashboard writes it
+    (:mod:`territoires.deltas`): rounded as shown, so its sign is the sign a reader sees."""
     return _CHANGES.get(kind, deltas.count_change)(now, ref, better)
 
 
