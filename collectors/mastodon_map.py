@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
 from collectors.bluesky_map import iso_utc
 from collectors.v2shape import set_public_metrics
@@ -96,13 +95,6 @@ def html_links(html: str | None) -> list[str]:
     p.feed(html)
     p.close()
     return p.links
-
-
-def domain_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url if "//" in url else f"https://{url}").netloc
-    return host.lower() or None
 
 
 def full_acct(acct: str | None, domain: str) -> str | None:

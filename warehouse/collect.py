@@ -135,19 +135,6 @@ def put_state(
     )
 
 
-def all_states(
-    con: duckdb.DuckDBPyConnection, territory: str, platform: str
-) -> list[tuple[Any, ...]]:
-    """Every query's ``(endpoint, query, since_id, cursor, newest_seen, updated_at)``."""
-    return con.execute(
-        """
-        SELECT endpoint, query, since_id, cursor, newest_seen, updated_at FROM collect_state
-        WHERE territory = ? AND platform = ? ORDER BY endpoint, query
-        """,
-        [territory, platform],
-    ).fetchall()
-
-
 # -- territory accounts and counts ---------------------------------------------------------
 def territory_handles(
     con: duckdb.DuckDBPyConnection, territory: str, platform: str

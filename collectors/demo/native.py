@@ -46,10 +46,6 @@ def _s32(n: int, width: int = 13) -> str:
     return "".join(out)
 
 
-def _iso_ms(t: int) -> str:
-    return datetime.fromtimestamp(t / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def _t_of(pid: str) -> int:
     return (int(pid) >> 22) + _TWEPOCH
 
