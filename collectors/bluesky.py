@@ -40,7 +40,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,16 @@ from collectors.faults import (
     RetryPolicy,
     call_with_retries,
 )
-from collectors.pagewise import Session, platform_run
-from collectors.state import StateKey, after_page, get_state, page_update
-from model import Territory
+from collectors.landing import (
+    CollectReport,
+    CollectSettings,
+    Landing,
+    collect_territory,
+    lines_summary,
+    social_verdict,
+)
+from collectors.state import StateKey, after_page, page_update
+from model import Territory, settings, tag_key
 from warehouse import social
 from warehouse.territory import set_account_id
 
@@ -73,25 +80,20 @@ ENV_PASSWORD = "BLUESKY_APP_PASSWORD"
 LOGIN_CAPS = ((5 * 60, 30), (24 * 3600, 300))  # (window seconds, logins) per account
 
 
-def _env_suffix(handle: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "_", handle.upper())
-
-
-def password_for(handle: str, env: dict[str, str] | os._Environ[str] = os.environ) -> str | None:
+def password_for(handle: str, env: Mapping[str, str] | None = None) -> str | None:
     """The app password of ``handle`` from the environment (never logged)."""
-    specific = f"{ENV_PASSWORD}__{_env_suffix(handle)}"
-    return env.get(specific) or env.get(ENV_PASSWORD) or None
+    return settings.BLUESKY_APP_PASSWORD.get(env, key=handle)
 
 
 def base_url(value: str | None = None) -> str:
-    base = (value or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
+    base = (value or settings.BLUESKY_API_URL.get() or DEFAULT_BASE_URL).strip().rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ValueError(f"{ENV_BASE_URL}: expected an http:// or https:// URL, got {base!r}")
     return base
 
 
 def session_dir(value: str | os.PathLike[str] | None = None) -> Path:
-    raw = value or os.environ.get(ENV_SESSION_DIR)
+    raw = value or settings.BLUESKY_SESSION_DIR.get()
     return Path(raw) if raw else Path.home() / ".config" / "territoires" / "bluesky"
 
 
@@ -179,7 +181,7 @@ class BlueskyApi:
         if not password:
             raise AuthFailed(
                 f"bluesky: no app password for {self.handle}: set {ENV_PASSWORD} (or "
-                f"{ENV_PASSWORD}__{_env_suffix(self.handle)}) in the environment"
+                f"{settings.BLUESKY_APP_PASSWORD.variables(self.handle)[0]}) in the environment"
             )
         now = time.time()
         stamps = self._check_login_caps(now)
@@ -270,7 +272,7 @@ def classify(exc: BaseException, last: RawResponse | None = None) -> Fault | Non
 # -- collecting ------------------------------------------------------------------------------
 @dataclass
 class Collector:
-    s: Session
+    s: Landing
     api: BlueskyApi
     max_pages: int
     touched_roots: set[str]
@@ -284,10 +286,10 @@ class Collector:
         stamp: Callable[[dict[str, Any]], str | None],
     ) -> None:
         """Page through one incremental query, landing each page with its state update."""
-        if nsid in self.s.failed_endpoints:
+        if nsid in self.s.stopped:
             return
         key = StateKey(self.s.territory.slug, PLATFORM, nsid, qtext)
-        before = get_state(self.s.con, key)
+        before = self.s.state(key)
         cursor = before.cursor
         for n in range(self.max_pages):
             p = {**params, **({"cursor": cursor} if cursor else {})}
@@ -305,21 +307,21 @@ class Collector:
             update = page_update(key, before, newest_id=newest, next_cursor=nxt)
             page, kind = bluesky_map.canonical(nsid, doc)
             self._remember(nsid, doc)
-            self.s.land(
+            self.s.spool_mapped(
                 body=raw.decode("utf-8", "replace"),
                 doc_page=page,
                 kind=kind,
                 endpoint=nsid,
                 query=qtext,
                 origin=url,
-                state=[update],
+                state=update,
             )
             before = after_page(before, update)
             if not nxt:
                 return
             cursor = nxt
             if n == self.max_pages - 1:
-                self.s.log(f"bluesky: {nsid} {qtext}: page cap reached; the next run resumes")
+                self.s.progress(f"bluesky: {nsid} {qtext}: page cap reached; the next run resumes")
 
     def _remember(self, nsid: str, doc: dict[str, Any]) -> None:
         """Conversations a notification touched: their threads are fetched afterwards."""
@@ -335,7 +337,7 @@ class Collector:
 
     def once(self, nsid: str, params: dict[str, Any], qtext: str) -> dict[str, Any] | None:
         """One request landed as one page (threads, lookups); no incremental state."""
-        if nsid in self.s.failed_endpoints:
+        if nsid in self.s.stopped:
             return None
         try:
             doc, raw, url = self.api.call(nsid, params)
@@ -348,7 +350,7 @@ class Collector:
             bluesky_map.canonical(nsid, doc) if nsid in bluesky_map.MAPPERS else ({}, "other")
         )
         if nsid in bluesky_map.MAPPERS:
-            self.s.land(
+            self.s.spool_mapped(
                 body=raw.decode("utf-8", "replace"),
                 doc_page=page,
                 kind=kind,
@@ -372,31 +374,51 @@ def _post_stamp(p: dict[str, Any]) -> str | None:
     return bluesky_map.iso_utc(p.get("indexedAt"))
 
 
-def collect(
-    con: duckdb.DuckDBPyConnection,
-    db: str | os.PathLike[str],
-    territory: Territory,
-    *,
-    base: str | None = None,
-    policy: RetryPolicy | None = None,
-    sessions: str | os.PathLike[str] | None = None,
-    env: dict[str, str] | os._Environ[str] = os.environ,
-    max_pages: int = 20,
-    max_threads: int = 50,
-    log: Callable[[str], None] = lambda _m: None,
-) -> int:
-    """One collection pass over Bluesky for ``territory``; returns the run id.
+class BlueskyPlatform:
+    """Bluesky for :func:`collectors.landing.collect`: each city account logs in itself."""
 
-    Call it holding the writer (``warehouse.db.writer``). Failures end the run ``partial``
-    (or ``failed`` when nothing landed) with the reason in the run log, never a traceback.
-    """
-    accounts = [a for a in territory.accounts if a.platform == PLATFORM]
-    policy = policy or RetryPolicy.from_env()
-    url = base_url(base)
-    folder = session_dir(sessions)
-    with platform_run(con, db, territory, PLATFORM, log) as s:
+    name = PLATFORM
+    stop_all = False  # each territory has its own accounts and app passwords
+
+    def __init__(
+        self,
+        *,
+        base: str | None = None,
+        policy: RetryPolicy | None = None,
+        sessions: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        max_threads: int = 50,
+    ) -> None:
+        self.url = base_url(base)
+        self.folder = session_dir(sessions)
+        self.policy, self.env, self.max_threads = policy, env, max_threads
+
+    def start(
+        self,
+        db: str,
+        report: CollectReport,
+        flush: Callable[[], None],
+        progress: Callable[[str], None],
+    ) -> None:
+        self.policy = self.policy or RetryPolicy.from_env()
+        report.base_url = self.url
+
+    def wants(self, territory: Territory) -> bool:
+        return any(a.platform == PLATFORM for a in territory.accounts)
+
+    def verdict(self, landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
+        return social_verdict(landing, stop)
+
+    def summary(self, report: CollectReport) -> str:
+        return lines_summary(report)
+
+    def collect(self, s: Landing) -> None:
+        """One collection pass over Bluesky for the run's territory."""
+        territory, con, log, env = s.territory, s.con, s.progress, self.env
+        url, policy, folder = self.url, self.policy or RetryPolicy.from_env(), self.folder
+        accounts = [a for a in territory.accounts if a.platform == PLATFORM]
         if not accounts:
-            return s.run.run_id
+            return
         apis: dict[str, BlueskyApi] = {}
         for a in accounts:
             if (
@@ -418,18 +440,19 @@ def collect(
                 f"{', '.join(a.handle for a in accounts)} (it is never printed)"
             )
         reader = next(iter(apis.values()))
-        c = Collector(s, reader, max_pages, set())
+        c = Collector(s, reader, s.max_pages, set())
         dids: dict[str, str] = {}
         for a in accounts:
             doc = c.once("com.atproto.identity.resolveHandle", {"handle": a.handle}, a.handle)
             if doc and isinstance(doc.get("did"), str):
                 dids[a.handle] = doc["did"]
+                s.flush()  # the warehouse is written after the pages fetched so far
                 set_account_id(con, territory.slug, PLATFORM, a.handle, doc["did"])
         if dids:
             c.once("app.bsky.actor.getProfiles", {"actors": list(dids.values())}, "city accounts")
         for a in accounts:
             if a.handle in apis:
-                Collector(s, apis[a.handle], max_pages, c.touched_roots).query(
+                Collector(s, apis[a.handle], s.max_pages, c.touched_roots).query(
                     "app.bsky.notification.listNotifications",
                     {"limit": 50},
                     a.handle,
@@ -447,7 +470,7 @@ def collect(
                 )
         searches: list[tuple[dict[str, Any], str]] = []
         searches += [
-            ({"q": "*", "tag": [h.lstrip("#")]}, f"tag:{h.lstrip('#').lower()}")
+            ({"q": "*", "tag": [h.lstrip("#")]}, f"tag:{tag_key(h)}")
             for h in territory.hashtags
         ]
         searches += [({"q": "*", "mentions": a.handle}, f"mentions:{a.handle}") for a in accounts]
@@ -461,19 +484,45 @@ def collect(
                 "posts",
                 _post_stamp,
             )
-        for uri in sorted(u for u in c.touched_roots if u)[:max_threads]:
+        for uri in sorted(u for u in c.touched_roots if u)[: self.max_threads]:
             c.once(
                 "app.bsky.feed.getPostThread", {"uri": uri, "depth": 20, "parentHeight": 20}, uri
             )
+        s.flush()  # what is missing is read from the warehouse
         missing = social.missing_referenced(con, territory.slug, PLATFORM, limit=100)
         for i in range(0, len(missing), 25):
             c.once("app.bsky.feed.getPosts", {"uris": missing[i : i + 25]}, "referenced originals")
+        s.flush()
         unknown = social.authors_without_followers(con, territory.slug, PLATFORM, limit=250)
         for i in range(0, len(unknown), 25):
             c.once("app.bsky.actor.getProfiles", {"actors": unknown[i : i + 25]}, "authors")
+        s.flush()
         log(
             f"bluesky: {s.run.pages} pages, {s.run.posts} posts, "
             f"{sum(a.logins for a in apis.values())} login(s)"
         )
-        return s.run.run_id
-    return s.run.run_id  # pragma: no cover (the run ended with a CollectError)
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection,
+    db: str | os.PathLike[str],
+    territory: Territory,
+    *,
+    base: str | None = None,
+    policy: RetryPolicy | None = None,
+    sessions: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    max_pages: int | None = None,
+    max_threads: int = 50,
+    log: Callable[[str], None] = lambda _m: None,
+) -> int:
+    """One run of :class:`BlueskyPlatform` for ``territory`` on ``con`` (the caller holds the
+    writer, ``warehouse.db.writer``); returns the run id. Failures end the run ``partial``
+    (or ``failed`` when nothing landed) with the reason in the run log, never a traceback.
+    """
+    platform = BlueskyPlatform(
+        base=base, policy=policy, sessions=sessions, env=env, max_threads=max_threads
+    )
+    settings = CollectSettings.from_env(max_pages)
+    result = collect_territory(platform, con, db, territory, settings=settings, progress=log)
+    return result.run.run_id

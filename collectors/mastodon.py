@@ -36,9 +36,8 @@ from __future__ import annotations
 import collections
 import json
 import os
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -51,10 +50,17 @@ from mastodon import errors as m_exc
 
 from collectors import mastodon_map
 from collectors.faults import AuthFailed, CollectError, Fault, RetryPolicy, call_with_retries
+from collectors.landing import (
+    CollectReport,
+    CollectSettings,
+    Landing,
+    collect_territory,
+    lines_summary,
+    social_verdict,
+)
 from collectors.mastodon_map import Known
-from collectors.pagewise import Session, platform_run
-from collectors.state import StateKey, after_page, apply_update, get_state, page_update
-from model import Territory
+from collectors.state import StateKey, after_page, page_update
+from model import Territory, settings, tag_key
 from warehouse.territory import set_account_id
 
 PLATFORM = "mastodon"
@@ -65,21 +71,18 @@ WINDOW, WINDOW_REQUESTS = 300.0, 300
 NOTIFICATION_TYPES = ("mention", "reblog", "quote")
 
 
-def _env_suffix(value: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "_", value.upper())
-
-
-def token_for(acct: str, env: dict[str, str] | os._Environ[str] = os.environ) -> str | None:
+def token_for(acct: str, env: Mapping[str, str] | None = None) -> str | None:
     """The access token of ``acct`` (``name@server``) from the environment (never logged)."""
-    return env.get(f"{ENV_TOKEN}__{_env_suffix(acct)}") or env.get(ENV_TOKEN) or None
+    return settings.MASTODON_ACCESS_TOKEN.get(env, key=acct)
 
 
-def base_urls(value: dict[str, str] | None = None, env: Any = os.environ) -> dict[str, str]:
+def base_urls(value: dict[str, str] | None = None, env: Mapping[str, str] | None = None
+              ) -> dict[str, str]:
     """Server → base URL overrides: ``value``, else ``$TERRITOIRES_MASTODON_URLS``."""
     if value is not None:
         return {k.lower(): v.rstrip("/") for k, v in value.items()}
     out: dict[str, str] = {}
-    for part in (env.get(ENV_URLS) or "").split(","):
+    for part in (settings.MASTODON_URLS.get(env) or "").split(","):
         if part.strip():
             server, sep, url = part.partition("=")
             if not sep or not url.strip().startswith(("http://", "https://")):
@@ -271,7 +274,7 @@ def _reset(value: str | None) -> float | None:
 # -- collecting ------------------------------------------------------------------------------
 @dataclass
 class Collector:
-    s: Session
+    s: Landing
     max_pages: int
     max_threads: int
     threads_fetched: int = 0
@@ -290,13 +293,13 @@ class Collector:
         url: str,
         endpoint: str,
         qtext: str,
-        state: list[dict[str, Any]] | None = None,
+        state: dict[str, Any] | None = None,
     ) -> None:
         mastodon_map.remember(doc, srv.known)
         if kind in ("statuses", "notifications"):
             self._threads(srv, doc)
         page, page_kind = mastodon_map.canonical(kind, doc, srv.known)
-        self.s.land(
+        self.s.spool_mapped(
             body=raw.decode("utf-8", "replace"),
             doc_page=page,
             kind=page_kind,
@@ -318,7 +321,7 @@ class Collector:
             ):
                 continue
             endpoint = "/api/v1/statuses/:id/context"
-            if endpoint in self.s.failed_endpoints:
+            if endpoint in self.s.stopped:
                 return
             self.threads_fetched += 1
             try:
@@ -339,10 +342,10 @@ class Collector:
         fetch: Callable[[dict[str, Any]], Any],
     ) -> None:
         """Page through one incremental query (see the module docstring)."""
-        if endpoint in self.s.failed_endpoints:
+        if endpoint in self.s.stopped:
             return
         key = StateKey(self.s.territory.slug, PLATFORM, endpoint, qtext)
-        before = get_state(self.s.con, key)
+        before = self.s.state(key)
         forward = before.since_id is not None and before.cursor is None
         if forward:
             params: dict[str, Any] = {"min_id": before.since_id}
@@ -359,9 +362,7 @@ class Collector:
                 return
             if not isinstance(doc, list) or not doc:
                 if not forward and before.resuming:  # past the oldest page: pagination done
-                    apply_update(
-                        self.s.con, page_update(key, before, newest_id=None, next_cursor=None)
-                    )
+                    self.s.put_state(page_update(key, before, newest_id=None, next_cursor=None))
                 return
             ids = [str(d["id"]) for d in doc if isinstance(d, dict) and "id" in d]
             newest, oldest = max(ids, key=int), min(ids, key=int)
@@ -378,7 +379,7 @@ class Collector:
                 )
                 if more and n == self.max_pages - 1:  # cut short: keep the cursor, resume later
                     update = page_update(key, before, newest_id=newest, next_cursor=oldest)
-            self._land(srv, kind, doc, raw, url, endpoint, qtext, [update])
+            self._land(srv, kind, doc, raw, url, endpoint, qtext, update)
             before = after_page(before, update)
             if forward:
                 if getattr(result, "_pagination_prev", None) is None:
@@ -390,35 +391,57 @@ class Collector:
                 call = partial(srv.api.fetch_next, result)
 
 
-def collect(
-    con: duckdb.DuckDBPyConnection,
-    db: str | os.PathLike[str],
-    territory: Territory,
-    *,
-    bases: dict[str, str] | None = None,
-    policy: RetryPolicy | None = None,
-    env: dict[str, str] | os._Environ[str] = os.environ,
-    max_pages: int = 20,
-    max_threads: int = 100,
-    log: Callable[[str], None] = lambda _m: None,
-) -> int:
-    """One collection pass over Mastodon for ``territory``; returns the run id.
+class MastodonPlatform:
+    """Mastodon for :func:`collectors.landing.collect`: each account's server, its token."""
 
-    Call it holding the writer (``warehouse.db.writer``). Failures end the run ``partial``
-    (or ``failed`` when nothing landed) with the reason in the run log.
-    """
-    policy = policy or RetryPolicy.from_env()
-    urls = base_urls(bases, env)
-    accounts = [a for a in territory.accounts if a.platform == PLATFORM]
-    servers: dict[str, Server] = {}
+    name = PLATFORM
+    stop_all = False  # each territory has its own accounts and tokens
 
-    def server(domain: str, token: str | None = None) -> Server:
-        if domain not in servers or (token and not servers[domain].token):
-            servers[domain] = Server(domain, urls.get(domain, f"https://{domain}"), policy, token)
-        return servers[domain]
+    def __init__(
+        self,
+        *,
+        bases: dict[str, str] | None = None,
+        policy: RetryPolicy | None = None,
+        env: Mapping[str, str] | None = None,
+        max_threads: int = 100,
+    ) -> None:
+        self.urls = base_urls(bases, env)
+        self.policy, self.env, self.max_threads = policy, env, max_threads
 
-    with platform_run(con, db, territory, PLATFORM, log) as s:
-        c = Collector(s, max_pages, max_threads)
+    def start(
+        self,
+        db: str,
+        report: CollectReport,
+        flush: Callable[[], None],
+        progress: Callable[[str], None],
+    ) -> None:
+        self.policy = self.policy or RetryPolicy.from_env()
+
+    def wants(self, territory: Territory) -> bool:
+        return bool(territory.mastodon_instances) or any(
+            a.platform == PLATFORM for a in territory.accounts
+        )
+
+    def verdict(self, landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
+        return social_verdict(landing, stop)
+
+    def summary(self, report: CollectReport) -> str:
+        return lines_summary(report)
+
+    def collect(self, s: Landing) -> None:
+        """One collection pass over Mastodon for the run's territory."""
+        territory, con, log, env = s.territory, s.con, s.progress, self.env
+        policy, urls = self.policy or RetryPolicy.from_env(), self.urls
+        accounts = [a for a in territory.accounts if a.platform == PLATFORM]
+        servers: dict[str, Server] = {}
+
+        def server(domain: str, token: str | None = None) -> Server:
+            if domain not in servers or (token and not servers[domain].token):
+                base = urls.get(domain, f"https://{domain}")
+                servers[domain] = Server(domain, base, policy, token)
+            return servers[domain]
+
+        c = Collector(s, s.max_pages, self.max_threads)
         for a in accounts:
             try:
                 user, domain = split_handle(a.handle)
@@ -435,6 +458,7 @@ def collect(
             c._land(srv, "accounts", acc, raw, url, endpoint, a.handle)
             uid = mastodon_map.account_id(acc)
             if uid:
+                s.flush()  # the warehouse is written after the pages fetched so far
                 set_account_id(con, territory.slug, PLATFORM, a.handle, uid)
             if srv.token:
                 c.query(
@@ -469,12 +493,33 @@ def collect(
                 c.query(
                     srv,
                     "/api/v1/timelines/tag/:hashtag",
-                    f"{domain} #{name.lower()}",
+                    f"{domain} #{tag_key(tag)}",
                     "statuses",
                     _fetch_hashtag(srv, name),
                 )
+        s.flush()  # the run's counters are those of the pages that landed
         if not s.run.pages and any(e["kind"] == "auth" for e in s.run.errors):
             raise AuthFailed("; ".join(e["message"] for e in s.run.errors if e["kind"] == "auth"))
         log(f"mastodon: {s.run.pages} pages, {s.run.posts} posts from {len(servers)} server(s)")
-        return s.run.run_id
-    return s.run.run_id  # pragma: no cover (the run ended with a CollectError)
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection,
+    db: str | os.PathLike[str],
+    territory: Territory,
+    *,
+    bases: dict[str, str] | None = None,
+    policy: RetryPolicy | None = None,
+    env: Mapping[str, str] | None = None,
+    max_pages: int | None = None,
+    max_threads: int = 100,
+    log: Callable[[str], None] = lambda _m: None,
+) -> int:
+    """One run of :class:`MastodonPlatform` for ``territory`` on ``con`` (the caller holds the
+    writer, ``warehouse.db.writer``); returns the run id. Failures end the run ``partial``
+    (or ``failed`` when nothing landed) with the reason in the run log.
+    """
+    platform = MastodonPlatform(bases=bases, policy=policy, env=env, max_threads=max_threads)
+    settings = CollectSettings.from_env(max_pages)
+    result = collect_territory(platform, con, db, territory, settings=settings, progress=log)
+    return result.run.run_id

@@ -1,20 +1,18 @@
 """One collection pass over the X API v2 for one or more territories.
 
-For each territory, as the single writer of the warehouse (:func:`warehouse.db.writer`):
+For each territory, through the shared landing mechanism (:mod:`collectors.landing`: the
+spool, batches, state, run log, snapshot):
 
-1. land what a previous run fetched but did not load (the spool, :mod:`collectors.spool`);
-2. resolve the city accounts' handles that have no id yet (``/2/users/by``);
-3. for each city account, its mentions (``/2/users/:id/mentions``) and its own posts
+1. resolve the city accounts' handles that have no id yet (``/2/users/by``);
+2. for each city account, its mentions (``/2/users/:id/mentions``) and its own posts
    (``/2/users/:id/tweets``);
-4. recent search (``/2/tweets/search/recent``) for the tracked hashtags, keywords and
+3. recent search (``/2/tweets/search/recent``) for the tracked hashtags, keywords and
    city domains (``url:``), the reposts (``retweets_of:``) and quotes (``quotes_of:``) of
    the city accounts (:func:`search_queries`).
 
-Every page is spooled as it arrives, then landed through
-:func:`warehouse.load.load_pages` together with its query's new state and the run's
-counters, in one transaction. A query resumes where it stopped (``collect_state``), so a
-run killed at any moment and run again ends with every post exactly once. Problems are
-handled per :mod:`collectors.faults` and written to the run log (:mod:`collectors.runlog`).
+A query resumes where it stopped (``collect_state``), so a run killed at any moment and run
+again ends with every post exactly once. One token serves every territory: an error that
+stops a run (token refused, API down) stops the pass.
 """
 
 from __future__ import annotations
@@ -24,20 +22,23 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from collectors import runlog, spool
+from collectors import landing, spool
 from collectors.faults import (
     AuthFailed,
     CollectError,
     RateLimited,
     RetryPolicy,
     Unavailable,
-    env_number,
+)
+from collectors.landing import (
+    CollectReport,
+    CollectSettings,
+    Counts,
+    Landing,
+    QueryResult,
+    TerritoryResult,
 )
 from collectors.redact import redact
 from collectors.state import (
@@ -45,7 +46,6 @@ from collectors.state import (
     StateKey,
     after_page,
     drop_cursor,
-    get_state,
     page_update,
     reset_since_id,
 )
@@ -61,39 +61,22 @@ from collectors.x_api import (
 )
 from model import Territory
 from warehouse import collect as sql
-from warehouse.db import publish_snapshot, writer
-from warehouse.load import LoadStats
-from warehouse.territory import resolve_account_ids, save_territory
+from warehouse.territory import resolve_account_ids
+
+__all__ = [
+    "CollectReport",
+    "CollectSettings",
+    "QueryResult",
+    "TerritoryResult",
+    "XPlatform",
+    "collect",
+    "search_queries",
+    "summary",
+]
 
 PLATFORM = "x"
 VALID_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's username rule (OpenAPI UserName)
 SOFT_ERRORS = ("partial_errors",)  # recorded, but the run is still ok
-
-
-def _env_int(name: str, default: int) -> int:
-    return int(env_number(name, default, whole=True, minimum=1))
-
-
-@dataclass(frozen=True)
-class CollectSettings:
-    """Settings of a pass (environment variables in brackets)."""
-
-    max_pages: int = 50  # pages per query per run [TERRITOIRES_X_MAX_PAGES]; the rest next run
-    query_max_length: int = 512  # X's limit for recent search [TERRITOIRES_X_QUERY_MAX]
-    snapshot_every: float = 30.0  # publish the dashboard's snapshot at most this often (s)
-    land_batch: int = 20  # pages landed per transaction [TERRITOIRES_LAND_BATCH]
-    land_every: float = 5.0  # ...or as soon as the oldest spooled page is this old (s)
-    progress_every: float = 10.0  # a progress line at most this often during a query (s)
-
-    @classmethod
-    def from_env(cls) -> CollectSettings:
-        return cls(
-            max_pages=_env_int("TERRITOIRES_X_MAX_PAGES", cls.max_pages),
-            query_max_length=_env_int("TERRITOIRES_X_QUERY_MAX", cls.query_max_length),
-            land_batch=_env_int("TERRITOIRES_LAND_BATCH", cls.land_batch),
-        )
-
-
 # -- search queries ---------------------------------------------------------------------------
 def _keyword(term: str) -> str:
     term = term.replace('"', " ").strip()
@@ -142,47 +125,6 @@ def search_queries(territory: Territory, max_length: int = 512) -> list[tuple[st
     return out
 
 
-# -- results ----------------------------------------------------------------------------------
-@dataclass
-class QueryResult:
-    label: str
-    endpoint: str
-    query: str
-    pages: int = 0
-    posts: int = 0
-    outcome: str = "done"  # done, more (page cap reached: continues next run), stopped, skipped
-    message: str | None = None
-
-
-@dataclass
-class TerritoryResult:
-    slug: str
-    name: str
-    run: runlog.Run
-    queries: list[QueryResult] = field(default_factory=list)
-    posts_before: int = 0
-    posts_after: int = 0
-    seconds: float = 0.0
-
-
-@dataclass
-class CollectReport:
-    db: str
-    base_url: str
-    drained: spool.DrainReport = field(default_factory=spool.DrainReport)
-    territories: list[TerritoryResult] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)  # files kept aside this run
-
-    @property
-    def status(self) -> str:
-        statuses = {t.run.status for t in self.territories}
-        if "failed" in statuses:
-            return "failed"
-        if "partial" in statuses or self.drained.rejected or self.rejected:
-            return "partial"
-        return "ok"
-
-
 def _fetch(
     method: Callable[..., Iterator[Page]],
     arg: str,
@@ -199,7 +141,7 @@ class _StopRun(Exception):
         self.error = error
 
 
-def _page_counts(page: Page) -> tuple[int, int, dict[str, int]]:
+def _page_counts(page: Page) -> Counts:
     data = page.get("data")
     items = data if isinstance(data, list) else ([data] if isinstance(data, dict) else [])
     raw_includes = page.get("includes")
@@ -213,31 +155,16 @@ def _page_counts(page: Page) -> tuple[int, int, dict[str, int]]:
 
 
 class _Pass:
-    """The collection of one territory (one run row)."""
+    """The X queries of one territory, landed through one :class:`Landing`."""
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        db: str,
-        api: XApi,
-        territory: Territory,
-        settings: CollectSettings,
-        progress: Callable[[str], None],
-        report: CollectReport,
-    ) -> None:
-        self.con, self.db, self.api, self.t = con, db, api, territory
-        self.settings, self.progress, self.report = settings, progress, report
-        self.run = runlog.start_run(con, territory.slug, PLATFORM)
-        self.result = TerritoryResult(territory.slug, territory.name, self.run)
-        self.stopped: dict[str, str] = {}  # endpoint path -> why
-        self.last_snapshot = time.monotonic()
-        self.dirty = False
-        self.buffer: list[tuple[Path, tuple[int, int, dict[str, int]]]] = []
-        self.buffer_since = 0.0
+    def __init__(self, landing: Landing, api: XApi) -> None:
+        self.landing, self.api, self.t = landing, api, landing.territory
+        self.con, self.run, self.result = landing.con, landing.run, landing.summary
+        self.settings, self.progress = landing.settings, landing.progress
+        self.stopped = landing.stopped  # endpoint path -> why
 
-    # -- landing ------------------------------------------------------------------------------
     def land(self, page: Page, query: str, update: dict[str, Any] | None) -> None:
-        """Spool the page now (a crash loses nothing); load it with the next batch."""
+        """Record a 200 answer's partial errors, then spool the page for the next batch."""
         errors = page.get("errors")
         if isinstance(errors, list) and errors:
             first = errors[0] if isinstance(errors[0], dict) else {}
@@ -248,57 +175,14 @@ class _Pass:
                 endpoint=page.endpoint.path,
                 query=query,
             )
-        path = spool.spool_page(
-            self.db,
+        self.landing.spool(
             body=page.body,
-            territory=self.t.slug,
-            platform=PLATFORM,
-            source="collect",
             endpoint=page.endpoint.path,
             query=query,
             origin=page.url,
-            state=[update] if update else None,
+            counts=_page_counts(page),
+            state=update,
         )
-        if not self.buffer:
-            self.buffer_since = time.monotonic()
-        self.buffer.append((path, _page_counts(page)))
-        if (
-            len(self.buffer) >= self.settings.land_batch
-            or time.monotonic() - self.buffer_since >= self.settings.land_every
-        ):
-            self.flush()
-
-    def flush(self) -> None:
-        """Land the spooled pages, their queries' state and the run counters together."""
-        if not self.buffer:
-            return
-        buffered, self.buffer = self.buffer, []
-
-        def counters(c: duckdb.DuckDBPyConnection, _stats: LoadStats) -> None:
-            for _path, (posts, users, reads) in buffered:
-                self.run.add_page(posts=posts, users=users, reads=reads)
-            runlog.save_progress(c, self.run)
-
-        _stats, landed = spool.land_many(
-            self.con, self.db, [p for p, _ in buffered], before_commit=counters
-        )
-        for item in landed:
-            if item.rejected is not None:  # JSON the loader still refused
-                self.report.rejected.append(f"{item.rejected}: {item.reason}")
-                self.run.error(
-                    "malformed",
-                    f"page kept aside in {item.rejected}: {item.reason}",
-                    endpoint=item.envelope.get("endpoint"),
-                    query=item.envelope.get("query"),
-                )
-        self.dirty = True
-        self.maybe_publish()
-
-    def maybe_publish(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if self.dirty and (force or now - self.last_snapshot >= self.settings.snapshot_every):
-            publish_snapshot(self.con, self.db)
-            self.last_snapshot, self.dirty = now, False
 
     # -- one paginated query --------------------------------------------------------------------
     def query(
@@ -316,7 +200,7 @@ class _Pass:
         key = StateKey(self.t.slug, PLATFORM, endpoint.path, query)
         retried = False
         while True:
-            state = get_state(self.con, key)  # pages of this key are never left buffered here
+            state = self.landing.state(key)
             try:
                 self._paginate(key, state, fetch, result)
                 return
@@ -335,7 +219,7 @@ class _Pass:
                     self._stop_endpoint(endpoint, e, result, query)
                     return
                 detail = (e.fault.detail if e.fault else "") or str(e)
-                self.flush()  # land this query's pages (and state) before rewriting it
+                self.landing.flush()  # land this query's pages (and state) before rewriting it
                 if not retried and e.kind == "bad_request" and state.cursor:
                     drop_cursor(self.con, key)  # an expired page token: start over
                     retried = True
@@ -383,7 +267,7 @@ class _Pass:
         if state.cursor:
             result.outcome = "more"
             result.message = (
-                f"stopped after {self.settings.max_pages} pages (TERRITOIRES_X_MAX_PAGES); "
+                f"stopped after {self.landing.max_pages} pages (TERRITOIRES_X_MAX_PAGES); "
                 "the next run continues"
             )
 
@@ -409,7 +293,7 @@ class _Pass:
             for page in self.api.users_by_usernames(missing):
                 self.land(page, result.query, None)
                 result.pages += 1
-            self.flush()
+            self.landing.flush()
         except (AuthFailed, Unavailable) as e:
             result.outcome, result.message = "stopped", str(e)
             raise _StopRun(e) from None
@@ -429,7 +313,7 @@ class _Pass:
                 )
 
     def collect(self) -> None:
-        max_pages = self.settings.max_pages
+        max_pages = self.landing.max_pages
         self.resolve_accounts()
         for handle, uid in sql.territory_handles(self.con, self.t.slug, PLATFORM):
             if not uid:
@@ -454,20 +338,70 @@ class _Pass:
                 functools.partial(_fetch, self.api.search_recent, q, max_pages),
             )
 
-    def finish(self, stop: CollectError | None) -> None:
-        self.flush()
-        hard = [e for e in self.run.errors if e["kind"] not in SOFT_ERRORS]
+
+class XPlatform:
+    """X for :func:`collectors.landing.collect`: one bearer token for every territory."""
+
+    name = PLATFORM
+    stop_all = True  # the token is refused, or the API is down, for every territory
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.token, self.base_url, self.policy, self.sleep = token, base_url, policy, sleep
+        self.api: XApi | None = None
+
+    def start(
+        self,
+        db: str,
+        report: CollectReport,
+        flush: Callable[[], None],
+        progress: Callable[[str], None],
+    ) -> None:
+        def before_wait(line: str) -> None:
+            flush()  # land what the current run fetched before a possibly long wait
+            progress(line)
+
+        self.api = XApi(
+            self.token,
+            base_url=self.base_url,
+            policy=self.policy or RetryPolicy.from_env(),
+            on_malformed=lambda body, why, url: report.rejected.append(
+                f"{spool.reject(db, body, f'{url}: {why}')}: {why}"
+            ),
+            on_wait=before_wait,
+            sleep=self.sleep,
+        )
+        report.base_url = self.api.base_url
+
+    def wants(self, territory: Territory) -> bool:
+        return True  # the tracked hashtags and keywords are searched even without an account
+
+    def collect(self, landing: Landing) -> None:
+        assert self.api is not None, "start() opens the API client"
+        try:
+            _Pass(landing, self.api).collect()
+        except _StopRun as e:
+            landing.run.error(e.error.kind, str(e.error), endpoint=e.error.endpoint)
+            raise e.error from None
+
+    def verdict(self, landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
+        hard = [e for e in landing.run.errors if e["kind"] not in SOFT_ERRORS]
         if isinstance(stop, AuthFailed):
-            status, message = "failed", str(stop)
-        elif stop is not None:
-            status = "partial" if self.api.requests_ok else "failed"
-            message = str(stop)
-        elif hard:
-            status = "partial"
-            message = f"{len(hard)} problem(s); first: {hard[0]['message']}"
-        else:
-            status, message = "ok", None
-        runlog.finish_run(self.con, self.run, status, message)
+            return "failed", str(stop)
+        if stop is not None:
+            return ("partial" if self.api and self.api.requests_ok else "failed"), str(stop)
+        if hard:
+            return "partial", f"{len(hard)} problem(s); first: {hard[0]['message']}"
+        return "ok", None
+
+    def summary(self, report: CollectReport) -> str:
+        return summary(report)
 
 
 def collect(
@@ -483,61 +417,11 @@ def collect(
     sleep: Callable[[float], None] = time.sleep,
 ) -> CollectReport:
     """One pass over every territory; returns what happened (also in ``collect_runs``)."""
-    settings = settings or CollectSettings.from_env()
-    db = str(db)
-    passes: list[_Pass] = []
-
-    def before_wait(line: str) -> None:
-        if passes:  # land what the current pass fetched before a possibly long wait
-            passes[-1].flush()
-        progress(line)
-
-    with writer(db, wait=lock_wait) as con:
-        api = XApi(
-            token,
-            base_url=base_url,
-            policy=policy or RetryPolicy.from_env(),
-            on_malformed=lambda body, why, url: report.rejected.append(
-                f"{spool.reject(db, body, f'{url}: {why}')}: {why}"
-            ),
-            on_wait=before_wait,
-            sleep=sleep,
-        )
-        report = CollectReport(db=db, base_url=api.base_url)
-        leftovers = len(spool.pending(db))
-        if leftovers:
-            progress(f"landing {leftovers} page(s) fetched by an earlier run that stopped")
-        report.drained = spool.drain(con, db)
-        runlog.close_stale_runs(con, PLATFORM)
-        stop_all: CollectError | None = None
-        for territory in territories:
-            save_territory(con, territory)
-            started = time.monotonic()
-            p = _Pass(con, db, api, territory, settings, progress, report)
-            passes.append(p)
-            p.result.posts_before = sql.territory_post_count(con, territory.slug, PLATFORM)
-            stop: CollectError | None = stop_all
-            if stop_all is None:
-                progress(f"{territory.slug}: collecting")
-                try:
-                    p.collect()
-                except _StopRun as e:
-                    stop = e.error
-                    p.run.error(stop.kind, str(stop), endpoint=stop.endpoint)
-                    if isinstance(e.error, AuthFailed | Unavailable):
-                        stop_all = e.error
-                except BaseException as e:  # an unexpected bug: close the run honestly
-                    p.run.error("internal", f"{type(e).__name__}: {e}")
-                    runlog.finish_run(con, p.run, "failed", f"internal error: {type(e).__name__}")
-                    raise
-            elif stop is not None:
-                p.run.error(stop.kind, f"not attempted: {stop}")
-            p.finish(stop)
-            p.result.posts_after = sql.territory_post_count(con, territory.slug, PLATFORM)
-            p.result.seconds = time.monotonic() - started
-            p.maybe_publish(force=True)
-            report.territories.append(p.result)
-    return report
+    return landing.collect(
+        XPlatform(token, base_url=base_url, policy=policy, sleep=sleep),
+        territories,
+        db, settings=settings, lock_wait=lock_wait, progress=progress
+    )
 
 
 # -- the one-screen summary ---------------------------------------------------------------------

@@ -41,10 +41,3 @@ def authors_without_followers(
     ).fetchall()
     return [r[0] for r in rows]
 
-
-def run_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> tuple[str, int, int, str | None]:
-    """``(status, pages, posts, message)`` of one collection run."""
-    row = con.execute(
-        "SELECT status, pages, posts, message FROM collect_runs WHERE run_id = ?", [run_id]
-    ).fetchall()[0]
-    return row[0], row[1], row[2], row[3]

@@ -1,10 +1,12 @@
-"""``territoires collect --config FILE… [--db PATH]``: one X API v2 collection pass.
+"""``territoires collect --config FILE… [--db PATH] [--platform P…]``: one collection pass.
 
-Incremental (``since_id`` per query), idempotent and resumable; see
-:mod:`collectors.x_collect` and ``docs/collecting.md``. The bearer token comes from
-``$X_BEARER_TOKEN`` (or ``$TWITTER_BEARER_TOKEN``) and is never printed.
+Each platform (X by default, Bluesky, Mastodon) runs one pass over the territories through
+the collectors' one landing mechanism (:func:`collectors.landing.collect`): incremental,
+idempotent and resumable; see ``docs/collecting.md``. Secrets come from the environment
+(``$X_BEARER_TOKEN``, ``$BLUESKY_APP_PASSWORD``, ``$MASTODON_ACCESS_TOKEN``) and are never
+printed.
 
-Exit status: 0 every territory ok; 1 a run ended partial or failed (the summary says why);
+Exit status: 0 every run ok; 1 a run ended partial or failed (the summary says why);
 2 bad usage (no token, bad config); 75 another process is writing the warehouse.
 """
 
@@ -13,10 +15,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from collectors.bluesky import BlueskyPlatform
+from collectors.faults import RetryPolicy
+from collectors.landing import CollectSettings, Platform, collect
+from collectors.mastodon import MastodonPlatform
+from collectors.redact import redact
+from collectors.routing import x_base_url
+from collectors.x_api import bearer_token
+from collectors.x_collect import XPlatform
+from model.prices import price_table
 from territoires.commands import add_config_argument, add_db_argument
 from territoires.config import load_config
+from territoires.errors import UsageError
+from warehouse.db import db_path
+from warehouse.retention import purge_if_due
 
-HELP = "collect posts from the X API v2 (incremental, idempotent, resumable)"
+HELP = "collect posts from the X API v2, Bluesky or Mastodon (incremental, idempotent, resumable)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-pages",
         type=int,
         metavar="N",
-        help="pages per query per run (default: $TERRITOIRES_X_MAX_PAGES or 50); "
-        "the rest is fetched by the next run",
+        help="pages per query per run, on every platform (default: $TERRITOIRES_X_MAX_PAGES "
+        "or 50 on X, 20 on Bluesky and Mastodon); the rest is fetched by the next run",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     parser.add_argument(
@@ -57,9 +71,6 @@ def _retention(args: argparse.Namespace) -> None:
     """Retention on the collection schedule: at most once a day, after the pass."""
     if args.no_purge:
         return
-    from warehouse.db import db_path
-    from warehouse.retention import purge_if_due
-
     report = purge_if_due(db_path(args.db))
     if report is not None and not args.quiet:
         print(
@@ -69,69 +80,50 @@ def _retention(args: argparse.Namespace) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    from collectors.faults import RetryPolicy
-    from collectors.redact import redact
-    from collectors.x_api import bearer_token
-    from collectors.x_collect import CollectSettings, collect, summary
-    from territoires.cli import UsageError
-    from warehouse.db import db_path
-
-    territories = [load_config(path) for path in args.config]
-    platforms = args.platform or ["x"]
-    other = [p for p in dict.fromkeys(platforms) if p != "x"]
-    other_status = 0
-    if other:  # Bluesky / Mastodon: collectors.social_collect
-        from collectors.social_collect import collect_social
-
-        lines = collect_social(
-            territories, db_path(args.db), other, wait=args.wait,
-            log=lambda m: None if args.quiet else print(f"collect: {redact(m)}", file=sys.stderr),
-        )
-        for _slug, _platform, status, line in lines:
-            print(redact(line))
-            other_status = other_status or (0 if status == "ok" else 1)
-        if "x" not in platforms:
-            _retention(args)
-            return other_status
+def _platform(name: str) -> Platform:
+    """The collector of ``name``, its settings checked (:class:`ValueError` if wrong)."""
+    policy = RetryPolicy.from_env()
+    if name == "bluesky":
+        return BlueskyPlatform(policy=policy)
+    if name == "mastodon":
+        return MastodonPlatform(policy=policy)
     token = bearer_token()
     if not token:
         raise UsageError(
             "no X API token: set X_BEARER_TOKEN (or TWITTER_BEARER_TOKEN) in the environment"
         )
-    try:
-        settings = CollectSettings.from_env()
-        policy = RetryPolicy.from_env()
-        if args.max_pages is not None:
-            if args.max_pages < 1:
-                raise ValueError("--max-pages: expected a whole number ≥ 1")
-            settings = CollectSettings(
-                max_pages=args.max_pages,
-                query_max_length=settings.query_max_length,
-                snapshot_every=settings.snapshot_every,
-                progress_every=settings.progress_every,
-            )
-        from collectors.routing import x_base_url
-        from collectors.runlog import price_table
+    x_base_url()
+    price_table("x")
+    return XPlatform(token, policy=policy)
 
-        x_base_url()
-        price_table("x")
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+
+def run(args: argparse.Namespace) -> int:
+    territories = [load_config(path) for path in args.config]
+    # X last, as it always came: its summary closes the output
+    names = sorted(dict.fromkeys(args.platform or ["x"]), key=lambda name: name == "x")
 
     def progress(line: str) -> None:
         if not args.quiet:
             print(f"collect: {redact(line)}", file=sys.stderr, flush=True)
 
-    report = collect(
-        territories,
-        db_path(args.db),
-        token,
-        policy=policy,
-        settings=settings,
-        lock_wait=args.wait,
-        progress=progress,
-    )
-    print(summary(report))
+    status = 0
+    for name in names:
+        try:
+            platform = _platform(name)
+            settings = CollectSettings.from_env(args.max_pages)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        report = collect(
+            platform,
+            territories,
+            db_path(args.db),
+            settings=settings,
+            lock_wait=args.wait,
+            progress=progress,
+        )
+        text = platform.summary(report)
+        if text:
+            print(text)
+        status = status or (0 if report.status == "ok" else 1)
     _retention(args)
-    return 0 if report.status == "ok" and not other_status else 1
+    return status
