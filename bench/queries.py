@@ -30,8 +30,7 @@ from typing import Any
 from model import Territory
 from territoires.report import build_review
 from territoires.ui.state import View, view_from_params
-from warehouse import dashboard_queries as dq
-from warehouse import metrics
+from warehouse import metrics, page_collection
 from warehouse.territory import load_territories
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +70,7 @@ def default_view(db: str, as_of: datetime) -> View:
 
     _quiet_streamlit()
     terrs = q_uncached(load_territories, db, None)
-    last = dict(q_uncached(dq.data_as_of, db, None))
+    last = dict(q_uncached(page_collection.data_as_of, db, None))
     return view_from_params(view_params(as_of), db, terrs, last, datetime.now())
 
 

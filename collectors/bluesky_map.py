@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.v2shape import set_public_metrics
+from model import tag_key
 
 Doc = dict[str, Any]
 
@@ -125,7 +126,7 @@ def _entities(record: Doc) -> Doc:
         if (
             isinstance(tag, str)
             and tag
-            and all(h["tag"].lower() != tag.lstrip("#").lower() for h in hashtags)
+            and all(tag_key(h["tag"]) != tag_key(tag) for h in hashtags)
         ):
             hashtags.append({"tag": tag.lstrip("#")})
     embed = record.get("embed") or {}

@@ -46,8 +46,7 @@ from territoires.text.i18n import (
     t,
 )
 from territoires.text.review import tr
-from warehouse import dashboard_queries as dq
-from warehouse import metrics
+from warehouse import metrics, page_relays, page_responsiveness
 from warehouse.activity import top_conversations
 from warehouse.metrics_base import Con
 from warehouse.profiles import account_profiles, post_authors
@@ -201,7 +200,7 @@ def _top_relayed(con: Con, territory: Territory, since: date, until: date) -> pd
     local_relays`` and the post's author, time, text, url."""
     cols = ["platform", "post_id", "relays", "local_relays", "author_id", "username",
             "created_at", "text", "url"]
-    top = dq.top_relayed_posts(con, territory, since, until, limit=TOP_POSTS)
+    top = page_relays.top_relayed_posts(con, territory, since, until, limit=TOP_POSTS)
     return top[cols] if len(top) else pd.DataFrame(columns=cols)
 
 
@@ -218,7 +217,8 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
         as_of,
     )
     # each part one statement over the facts; only the listed rows carry texts
-    slowest = _row(dq.slowest_answers(con, territory, since, until, as_of, limit=1))
+    slowest = _row(page_responsiveness.slowest_answers(con, territory, since, until, as_of,
+                                                       limit=1))
     conv = _row(top_conversations(con, territory, since, until, limit=1)["size"])
     if conv is not None:
         authors = post_authors(con, [(conv["platform"], conv["conversation_id"])])
@@ -236,7 +236,7 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
     return Review(
         territory=territory, since=since, until=until, as_of=as_of,
         current=current, history=history,
-        daily=dq.interpellations_by_day(con, territory, since, until, as_of),
+        daily=page_responsiveness.interpellations_by_day(con, territory, since, until, as_of),
         hashtags=metrics.hashtag_activity(con, territory, since, until),
         top_relayed=top, conversation=conv, slowest=slowest, new_tweetos=new,
         profiles=account_profiles(con, territory, keys),

@@ -23,7 +23,7 @@ from territoires.text import i18n
 from territoires.ui.state import view_from_params
 from tests import review_data
 from tests.dashboard_data import AS_OF, build_warehouse
-from warehouse import dashboard_queries as dq
+from warehouse import page_responsiveness as dq
 from warehouse.read import reader_cursor
 from warehouse.territory import load_territories
 

@@ -121,7 +121,8 @@ def test_hostile_config_and_pages_are_stored_verbatim(hostile_db) -> None:
 
 
 def test_metrics_and_search_treat_hostile_text_as_text(hostile_db) -> None:
-    from warehouse import dashboard_queries, metrics
+    from warehouse import metrics
+    from warehouse import page_conversations as dashboard_queries
 
     db, territory = hostile_db
     con = connect(db, read_only=True)

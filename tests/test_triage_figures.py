@@ -28,8 +28,8 @@ from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.text import i18n
 from tests.conftest import APP, EXAMPLE_CONFIG, run_app
 from tests.review_data import AS_OF, MONDAY, SECRET, build
-from warehouse import dashboard_queries as dq
 from warehouse import metrics
+from warehouse import page_responsiveness as dq
 from warehouse import triage_journal as journal
 from warehouse.read import reader_cursor
 from warehouse.territory import load_territories

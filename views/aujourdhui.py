@@ -26,8 +26,7 @@ from territoires.ui import data, inbox
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_badge, platform_label
-from warehouse import dashboard_queries as dq
-from warehouse import metrics
+from warehouse import metrics, page_responsiveness, page_spikes
 from warehouse import triage_journal as journal
 
 QUEUE_LIMIT = 1000
@@ -162,7 +161,7 @@ with r.guard("today.compare"):
     else:  # the last 7 days, platform by platform
         st.subheader(t("today.split"), anchor=False)
         st.caption(t("today.split.caption"))
-        split = q(dq.platform_split, db, terr, week0, today, as_of)
+        split = q(page_responsiveness.platform_split, db, terr, week0, today, as_of)
         shown = split.assign(
             platform=split["platform"].map(platform_label),
             response_rate=split["response_rate"].map(
@@ -181,7 +180,7 @@ with r.guard("today.compare"):
 
 # ---- alerts --------------------------------------------------------------------------------
 with r.guard("today.alerts"):
-    found = q(dq.spikes, db, terr, (yesterday, today), view.platform)
+    found = q(page_spikes.spikes, db, terr, (yesterday, today), view.platform)
     box = top if len(found) else st.container()
     box.header(t("today.alerts"), anchor=False)
     if not len(found):
@@ -192,8 +191,8 @@ with r.guard("today.alerts"):
                                   count=fmt_int(s.posts), usual=fmt_int(s.usual))),
                     icon=":material/trending_up:")
         with box.expander(t("today.alert.posts"), expanded=n == 0):
-            posts = r.localize(q(dq.spike_posts, db, terr, s.series, s.day, 20, view.platform),
-                               view, ["created_at"])
+            posts = r.localize(q(page_spikes.spike_posts, db, terr, s.series, s.day, 20,
+                                 view.platform), view, ["created_at"])
             for p in posts.itertuples():
                 r.post_block(f"@{p.username or '?'}", fmt_datetime(p.created_at), p.text,
                              url=p.url, marker=platform_badge(p.platform))

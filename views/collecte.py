@@ -13,7 +13,7 @@ from territoires.text.i18n import fmt_int, fmt_minutes, fmt_num, lang, t
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_label
-from warehouse import dashboard_queries as dq
+from warehouse import page_collection
 
 view = current_view()
 db, terr = view.db, view.territory
@@ -48,7 +48,7 @@ def prices_text(platforms: list[str]) -> str:
 
 with r.guard("col.freshness"):
     st.header(t("col.freshness"), anchor=False)
-    fresh = q(dq.freshness, db, terr, view.platform)
+    fresh = q(page_collection.freshness, db, terr, view.platform)
     fresh = fresh.assign(age_hours=[(now - pd.Timestamp(x).to_pydatetime()).total_seconds() / 3600
                                     for x in fresh["last_fetched_at"]])
     fresh = r.localize(fresh, view, ["last_fetched_at", "latest_post_at"])
@@ -67,7 +67,7 @@ with r.guard("col.freshness"):
 
 with r.guard("col.runs"):
     st.header(t("col.runs"), anchor=False)
-    runs = q(dq.collect_runs, db, terr, 30, view.platform)
+    runs = q(page_collection.collect_runs, db, terr, 30, view.platform)
     if not len(runs):
         st.info(t("col.runs.none"))
     else:
@@ -92,14 +92,15 @@ with r.guard("col.runs"):
         failing = runs[runs["errors"] > 0]
         if len(failing):
             run_id = int(failing.iloc[0]["run_id"])
-            details = q(dq.run_errors, db, terr, run_id)
+            details = q(page_collection.run_errors, db, terr, run_id)
             with st.expander(t("col.errors.of", run=run_id), icon=":material/error:"):
                 r.table(details, f"erreurs-{run_id}", "run_errors")
 
 with r.guard("col.cost"):
     st.header(t("col.cost"), anchor=False)
-    fresh_platforms = set(q(dq.freshness, db, terr, view.platform)["platform"])
-    use = q(dq.api_usage, db, terr, now.replace(second=0, microsecond=0), 30, view.platform)
+    fresh_platforms = set(q(page_collection.freshness, db, terr, view.platform)["platform"])
+    use = q(page_collection.api_usage, db, terr, now.replace(second=0, microsecond=0), 30,
+            view.platform)
     c = st.columns(3)
     c[0].metric(t("col.posts"), fmt_int(use["posts"]), border=True)
     c[1].metric(t("col.cost.recorded"), dollars(use["cost_usd"]), border=True)

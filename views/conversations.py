@@ -11,7 +11,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_badge, platform_label
-from warehouse import dashboard_queries as dq
+from warehouse import page_base, page_conversations, page_responsiveness, page_volume
 
 view = current_view()
 db, terr = view.db, view.territory
@@ -31,10 +31,10 @@ def _author(username: object) -> str:
 # ---- volume by kind ------------------------------------------------------------------------
 with r.guard("conv.volume"):
     st.header(t("conv.volume"), anchor=False)
-    vol = q(dq.volume_by_kind, db, terr, since, until, view.as_of, view.platform)
+    vol = q(page_volume.volume_by_kind, db, terr, since, until, view.as_of, view.platform)
     vol, partial, partial_label = charts.split_periods(vol, "period",
-                                                       dq.grain_for(since, until), view)
-    labels = {k: t(f"kind.{k}") for k in dq.KINDS}
+                                                       page_base.grain_for(since, until), view)
+    labels = {k: t(f"kind.{k}") for k in page_volume.KINDS}
     totals = vol.groupby("kind")["posts"].sum()
     per_period = vol.groupby("period")["posts"].sum()
     if per_period.sum() == 0:
@@ -42,9 +42,10 @@ with r.guard("conv.volume"):
     else:
         peak = per_period.idxmax()
         summary = t("conv.volume.summary",
-                    parts=", ".join(f"{fmt_int(totals.get(k, 0))} {labels[k]}" for k in dq.KINDS),
+                    parts=", ".join(f"{fmt_int(totals.get(k, 0))} {labels[k]}"
+                                    for k in page_volume.KINDS),
                     peak_day=fmt_date(peak), peak=fmt_int(per_period.max()))
-        table = vol.pivot(index="period", columns="kind", values="posts")[list(dq.KINDS)]
+        table = vol.pivot(index="period", columns="kind", values="posts")[list(page_volume.KINDS)]
         table = table.rename(columns=labels).reset_index().rename(columns={"period": t("col.date")})
         r.chart(charts.lines(vol, "period", "posts", "kind", labels, partial=partial,
                              partial_label=partial_label), summary, table,
@@ -53,7 +54,7 @@ with r.guard("conv.volume"):
 # ---- the audience across platforms ---------------------------------------------------------
 with r.guard("conv.audience"):
     st.header(t("audience.title"), anchor=False)
-    aud = q(dq.audience_by_week, db, terr, since, until, view.as_of, view.platform)
+    aud = q(page_responsiveness.audience_by_week, db, terr, since, until, view.as_of, view.platform)
     aud, partial, partial_label = charts.split_periods(aud, "week", "week", view)
     if not (aud["interpellations"].sum() + aud["relays"].sum()):
         st.info(t("empty.period"))
@@ -90,7 +91,7 @@ with r.guard("conv.audience"):
 # ---- threads -------------------------------------------------------------------------------
 with r.guard("conv.threads"):
     st.header(t("conv.threads"), anchor=False)
-    found = q(dq.threads, db, terr, since, until, 15, view.platform)
+    found = q(page_conversations.threads, db, terr, since, until, 15, view.platform)
     largest, recent = found["size"], found["recent"]
     if not len(largest):
         st.info(t("empty.period"))
@@ -131,7 +132,8 @@ with r.guard("conv.threads"):
         r.mirror_to_url("conv", picked)
         if picked:
             platform, conv_id = picked.split(":", 1)
-            posts = r.localize(q(dq.thread, db, terr, platform, conv_id), view, ["created_at"])
+            posts = r.localize(q(page_conversations.thread, db, terr, platform, conv_id), view,
+                               ["created_at"])
             st.caption(t("conv.thread.caption", n=fmt_int(len(posts))))
             for p in posts.itertuples():
                 to = _text(p.in_reply_to_username)
@@ -143,7 +145,7 @@ with r.guard("conv.threads"):
 # ---- participants --------------------------------------------------------------------------
 with r.guard("conv.participants"):
     st.header(t("conv.participants"), anchor=False)
-    people = q(dq.top_participants, db, terr, since, until, 20, view.platform)
+    people = q(page_conversations.top_participants, db, terr, since, until, 20, view.platform)
     people = people.assign(username="@" + people["username"].fillna("?"),
                            platform=people["platform"].map(platform_label))
     r.table(people, f"participants-{terr.slug}", "participants", column_config={
@@ -162,7 +164,8 @@ with r.guard("conv.search"):
                          label_visibility="collapsed", max_chars=200)
     r.mirror_to_url("q", text.strip())
     if text.strip():
-        found = q(dq.search_posts, db, terr, since, until, text.strip(), 100, view.platform)
+        found = q(page_conversations.search_posts, db, terr, since, until, text.strip(), 100,
+                  view.platform)
         n = int(found["matches"].iloc[0]) if len(found) else 0
         st.caption(r.md_escape(t("conv.search.results", n=fmt_int(n), q=text.strip())))
         found = r.localize(found, view, ["created_at"])

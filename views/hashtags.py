@@ -12,8 +12,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
 from territoires.ui.shell import current_view, platform_label
-from warehouse import dashboard_queries as dq
-from warehouse import metrics
+from warehouse import metrics, page_hashtags, page_spikes
 
 view = current_view()
 db, terr = view.db, view.territory
@@ -25,7 +24,8 @@ if not terr.hashtags:
     st.stop()
 
 with r.guard("ht.headline"):
-    share = q(dq.hashtag_city_share, db, terr, since, until, view.platform)  # = headline's
+    # = the headline's
+    share = q(page_hashtags.hashtag_city_share, db, terr, since, until, view.platform)
     c = st.columns(3)
     r.metric(c[0], "hashtag_posts", fmt_int(share["posts"]))
     r.metric(c[1], "posts_total", fmt_int(share["posts_total"]))
@@ -39,8 +39,9 @@ with r.guard("ht.headline"):
 
 with r.guard("ht.activity"):
     st.header(t("ht.activity"), anchor=False)
-    history = since - timedelta(days=dq.SPIKE_BASELINE_DAYS)  # one pass: the chart + spikes
-    got = q_over(dq.hashtag_series, db, terr,
+    # one pass: the chart + spikes
+    history = since - timedelta(days=page_spikes.SPIKE_BASELINE_DAYS)
+    got = q_over(page_spikes.hashtag_series, db, terr,
                  [(metrics.hashtag_activity, (history, until), view.pf)], since, until)
     series, spikes = got["series"], got["spikes"]
     series, partial, partial_label = charts.split_periods(series, "local_date", "day", view)
@@ -62,7 +63,7 @@ with r.guard("ht.activity"):
 
 with r.guard("ht.contributors"):
     st.header(t("ht.contributors"), anchor=False)
-    people = q(dq.hashtag_contributors, db, terr, since, until, 20, view.platform)
+    people = q(page_hashtags.hashtag_contributors, db, terr, since, until, 20, view.platform)
     people = people.assign(username="@" + people["username"].fillna("?"),
                            platform=people["platform"].map(platform_label))
     r.table(people, f"contributeurs-{terr.slug}", "contributors", column_config={
@@ -74,7 +75,7 @@ with r.guard("ht.contributors"):
 
 with r.guard("ht.cooccurring"):
     st.header(t("ht.cooccurring"), anchor=False)
-    co = q(dq.cooccurring_hashtags, db, terr, since, until, 15, view.platform)
+    co = q(page_hashtags.cooccurring_hashtags, db, terr, since, until, 15, view.platform)
     if not len(co):
         st.info(t("empty.period"))
     else:

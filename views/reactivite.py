@@ -14,7 +14,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_label
-from warehouse import dashboard_queries as dq
+from warehouse import page_responsiveness
 
 DEFAULT_RATE, DEFAULT_HOURS = 90, 4.0
 # the expected-answer family's twins of the public tiles (interpellations, response rate,
@@ -25,7 +25,7 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
 since, until = view.since, view.until_excl
-# every figure is one statement over the window's interpellations (warehouse/dashboard_queries)
+# every figure is one statement over the window's interpellations (warehouse/page_responsiveness.py)
 WINDOW = (since, until, view.as_of, view.platform)
 
 # ---- targets (in the URL, so a shared link keeps them) ------------------------------------
@@ -45,8 +45,8 @@ with st.expander(t("resp.targets"), icon=":material/flag:"):
 
 # ---- headline ------------------------------------------------------------------------------
 with r.guard("resp.headline"):
-    by_account = q(dq.responsiveness_by_account, db, terr, *WINDOW)
-    h = q(dq.responsiveness_total, db, terr, *WINDOW, view.account)
+    by_account = q(page_responsiveness.responsiveness_by_account, db, terr, *WINDOW)
+    h = q(page_responsiveness.responsiveness_total, db, terr, *WINDOW, view.account)
     if view.account:
         st.caption(r.md_escape(f"@{view.account}"))
     rate, med_s = h["response_rate"], h["median_service_response_minutes"]
@@ -101,7 +101,7 @@ with r.guard("resp.by_account"):
 # ---- week by week --------------------------------------------------------------------------
 with r.guard("resp.weekly"):
     st.header(t("resp.weekly"), anchor=False)
-    weeks = q(dq.responsiveness_by_week, db, terr, *WINDOW, view.account)
+    weeks = q(page_responsiveness.responsiveness_by_week, db, terr, *WINDOW, view.account)
     if not len(weeks):
         st.info(t("empty.period"))
     else:
@@ -130,7 +130,7 @@ with r.guard("resp.weekly"):
 # ---- weekday x hour ------------------------------------------------------------------------
 with r.guard("resp.heatmap"):
     st.header(t("resp.heatmap"), anchor=False)
-    grid = q(dq.arrival_answer_grid, db, terr, *WINDOW, view.account)
+    grid = q(page_responsiveness.arrival_answer_grid, db, terr, *WINDOW, view.account)
     cols = st.columns(2)
     for col, what in zip(cols, ("arrivals", "answers"), strict=True):
         g = grid[grid["what"] == what]
@@ -161,8 +161,8 @@ POST_COLUMNS = {
 }
 with r.guard("resp.slowest"):
     st.header(t("resp.slowest"), anchor=False)
-    slow = r.localize(q(dq.slowest_answers, db, terr, *WINDOW, view.account, 20), view,
-                      ["created_at"])
+    slow = r.localize(q(page_responsiveness.slowest_answers, db, terr, *WINDOW, view.account, 20),
+                      view, ["created_at"])
     slow = slow.assign(response=slow["response_minutes"].map(fmt_minutes),
                        service_response=slow["service_response_minutes"].map(fmt_minutes),
                        author_username="@" + slow["author_username"].fillna("?"))
@@ -172,7 +172,7 @@ with r.guard("resp.slowest"):
 
 with r.guard("resp.missed"):
     st.header(t("resp.missed"), anchor=False)
-    gone = r.localize(q(dq.missed, db, terr, *WINDOW, view.account, 100), view,
+    gone = r.localize(q(page_responsiveness.missed, db, terr, *WINDOW, view.account, 100), view,
                       ["created_at"])
     st.caption(t("m.missed.help"))
     gone = gone.assign(author_username="@" + gone["author_username"].fillna("?"))

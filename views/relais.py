@@ -12,8 +12,7 @@ from territoires.ui import charts
 from territoires.ui import render as r
 from territoires.ui.data import q, q_over
 from territoires.ui.shell import current_view, platform_badge, platform_label
-from warehouse import dashboard_queries as dq
-from warehouse import metrics
+from warehouse import metrics, page_base, page_relays
 
 view = current_view()
 db, terr = view.db, view.territory
@@ -23,7 +22,7 @@ WINDOW = (since, until, view.platform)  # each figure is one statement over the 
 TWEETOS = [(metrics.local_tweetos, (since, until), view.pf)]
 
 with r.guard("rel.headline"):
-    h = q(dq.relay_figures, db, terr, *WINDOW)  # = the headline's relay figures
+    h = q(page_relays.relay_figures, db, terr, *WINDOW)  # = the headline's relay figures
     share = h["local_relays"] / h["relays"] if h["relays"] else None
     c = st.columns(4)
     r.metric(c[0], "relays", fmt_int(h["relays"]))
@@ -50,9 +49,9 @@ with r.guard("rel.ranking"):
 
 with r.guard("rel.over_time"):
     st.header(t("rel.over_time"), anchor=False)
-    over = q(dq.relays_over_time, db, terr, *WINDOW)
+    over = q(page_relays.relays_over_time, db, terr, *WINDOW)
     over, partial, partial_label = charts.split_periods(over, "period",
-                                                        dq.grain_for(since, until), view)
+                                                        page_base.grain_for(since, until), view)
     labels = {True: t("rel.local"), False: t("rel.nonlocal")}
     total, local = int(over["relays"].sum()), int(over.loc[over["local"], "relays"].sum())
     summary = t("rel.over_time.summary", total=fmt_int(total), local=fmt_int(local),
@@ -68,7 +67,7 @@ with r.guard("rel.newcomers"):
     st.header(t("rel.newcomers"), anchor=False)
     start = max(view.since, view.until_excl - timedelta(days=7))
     st.caption(t("rel.newcomers.caption", since=fmt_date(start), until=fmt_date(view.until)))
-    new = r.localize(q_over(dq.new_local_tweetos, db, terr, TWEETOS, since, until), view,
+    new = r.localize(q_over(page_relays.new_local_tweetos, db, terr, TWEETOS, since, until), view,
                      ["first_seen", "last_relay"])
     if not len(new):
         st.info(t("rel.newcomers.none"))
@@ -79,7 +78,7 @@ with r.guard("rel.newcomers"):
 
 with r.guard("rel.top_posts"):
     st.header(t("rel.top_posts"), anchor=False)
-    top = r.localize(q(dq.top_relayed_posts, db, terr, *WINDOW, 10), view, ["created_at"])
+    top = r.localize(q(page_relays.top_relayed_posts, db, terr, *WINDOW, 10), view, ["created_at"])
     if not len(top):
         st.info(t("empty.period"))
     for p in top.head(5).itertuples():

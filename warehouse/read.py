@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from warehouse.db import ensure_snapshot, memory_limit, snapshot_path
 
@@ -58,17 +57,6 @@ def _cursor(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     cur.execute("USE snapshot")  # each cursor starts in the in-memory catalog
     cur.execute("SET TimeZone = 'UTC'")
     return cur
-
-
-def query_df(
-    db: str | os.PathLike[str], sql: str, params: list[Any] | dict[str, Any] | None = None
-) -> pd.DataFrame:
-    """Run one read-only query on the snapshot, with bound parameters, as a DataFrame."""
-    cur = _cursor(db)
-    try:
-        return cur.execute(sql, params or []).df()
-    finally:
-        cur.close()
 
 
 def query_rows(

@@ -25,9 +25,9 @@ from territoires.config import load_config
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.report import IsoWeek, build_review, review_as_of, review_doc
 from territoires.text import i18n
-from warehouse.dashboard_queries import data_as_of
 from warehouse.db import db_path, snapshot_path
 from warehouse.metrics import has_territory
+from warehouse.page_collection import data_as_of
 from warehouse.read import reader_cursor
 
 HELP = "write the weekly review of an ISO week to a PDF or PNG file"

@@ -51,7 +51,7 @@ def _date(option: str, value: str) -> object:
 
 
 def _freshness(db: object, slug: str) -> datetime | None:
-    from warehouse.dashboard_queries import data_as_of
+    from warehouse.page_collection import data_as_of
     from warehouse.read import reader_cursor
 
     cur = reader_cursor(db)  # type: ignore[arg-type]

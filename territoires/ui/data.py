@@ -5,8 +5,9 @@ docs/design.md §4) and is cached by ``st.cache_data`` under the function's name
 ``snapshot_identity(db)``: a newly published snapshot is a new key, so figures refresh
 without a restart, and nothing is recomputed while the snapshot stays the same.
 
-Only functions of :mod:`warehouse.metrics` and :mod:`warehouse.dashboard_queries` can be
-called, by name, so the cache key is a plain string and a page cannot run arbitrary code.
+Only functions of :mod:`warehouse.metrics` and of the page query modules
+(``warehouse/page_*.py``) can be called, by name, so the cache key is a plain string and a
+page cannot run arbitrary code.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ from typing import Any
 import streamlit as st
 
 from model import Territory
+from warehouse import page_collection
 from warehouse.read import reader_cursor, snapshot_identity
 from warehouse.triage_journal import version as journal_version
 
 log = logging.getLogger("territoires.ui")
-_MODULES = ("warehouse.metrics", "warehouse.dashboard_queries")
+_MODULES = (
+    "warehouse.metrics", "warehouse.page_collection", "warehouse.page_conversations",
+    "warehouse.page_hashtags", "warehouse.page_relays", "warehouse.page_responsiveness",
+    "warehouse.page_spikes", "warehouse.page_volume",
+)
 
 
 def _resolve(module: str, name: str) -> Callable[..., Any]:
@@ -182,6 +188,4 @@ def latest_decisions(db: str, slugs: Sequence[str]) -> dict[str, datetime | None
 
 def data_as_of(db: str) -> dict[str, datetime | None]:
     """Last collection instant per territory slug (naive UTC), from the snapshot."""
-    from warehouse import dashboard_queries as dq
-
-    return dict(q(dq.data_as_of, db, None))
+    return dict(q(page_collection.data_as_of, db, None))

@@ -1,0 +1,136 @@
+"""What the dashboard's page queries share (the ``warehouse/page_*.py`` modules).
+
+The page modules hold the aggregates a page draws that are not headline metrics. Every
+function takes a connection (a cursor on the read-only snapshot in the dashboard) and
+explicit time arguments, never the clock, and returns only what a page draws.
+
+Definitions are never re-stated there: interpellations, answers and relays come from the
+metric modules' own CTEs (:mod:`warehouse.interpellations`, :mod:`warehouse.relays`,
+:mod:`warehouse.activity`), composed into each aggregate's statement, so a page's figures
+are computed where the rows are and only the result leaves DuckDB (at 10M posts a 4-week
+window holds half a million interpellations); the territory's posts and city accounts come
+from the shared SQL fragments of :mod:`warehouse.metrics_base`. All values are bound
+parameters; the SQL text is constant (docs/design.md §14).
+
+``platform`` (``x``, ``bluesky``, ``mastodon`` or ``None`` for all) restricts a query to
+one platform exactly as the metric functions' own ``platform`` keyword does: the shared
+fragments (territory posts, city accounts) read it from :func:`base_params`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from model import PLATFORMS, Territory
+from warehouse import activity, interpellations, relays
+from warehouse.metrics_base import CITY_CTE, Con, compose, url_expr, window_utc
+
+_LOCAL_TS = "timezone($tz, timezone('UTC', {col}))"  # naive UTC → naive local time
+
+
+def local(col: str) -> str:
+    """The SQL of column ``col`` (naive UTC) as naive local time (``$tz``)."""
+    return _LOCAL_TS.replace("{col}", col)
+
+
+def bucket(grain: str, col: str) -> str:
+    """The SQL of the local day (or Monday of the week) of column ``col``."""
+    return f"date_trunc('week', {local(col)})::DATE" if grain == "week" else f"{local(col)}::DATE"
+
+
+def platform_kw(platform: str | None) -> dict[str, str]:
+    """The ``platform`` keyword for a metric function (omitted when every platform)."""
+    return {"platform": platform} if platform else {}
+
+
+def params(territory: Territory, since: date, until: date, platform: str | None = None
+           ) -> dict[str, Any]:
+    """Window, city accounts, tracked hashtags (:func:`warehouse.activity.params`) and time
+    zone, as bound parameters."""
+    return {**activity.params(territory, since, until, platform), "tz": territory.timezone}
+
+
+@contextmanager
+def _frame(con: Con, name: str, df: pd.DataFrame) -> Iterator[None]:
+    """A metric function's result, registered on the cursor for one aggregate query."""
+    con.register(name, df)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+# The window's interpellations judged at as_of, brief, as the CTE ``_dq_inter``: every
+# responsiveness aggregate is one statement over them, so no row leaves DuckDB (at 10M posts
+# a 4-week window holds half a million interpellations).
+INTER_CTES = (CITY_CTE, *interpellations.BRIEF_CTES,
+              f"_dq_inter AS ({interpellations.BRIEF_SELECT})")
+# ... and the window's relays (``rel``: no locality needed to count them) as ``_dq_rel``
+REL_CTES = (relays.REL_CTE,
+            "_dq_rel AS (SELECT platform, post_id, author_id, created_at FROM rel)")
+# posts mentioning a city account (by others, reposts excluded): kept at load time
+# (warehouse/facts.py)
+MENTIONED_CTE = """
+mentioned AS (
+    SELECT platform, post_id AS id, created_at FROM mention_facts
+    WHERE territory = $terr AND created_at >= $t0 AND created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
+)"""
+
+
+def inter_params(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+                 platform: str | None = None, account: str | None = None) -> dict[str, Any]:
+    """Parameters of the statements over ``_dq_inter`` and ``_dq_rel`` (``account``: a
+    handle, or None for every account)."""
+    values = interpellations.brief_params(
+        con, territory, *window_utc(territory, since, until), as_of, platform)
+    return {**values, "account": account or None}
+
+
+def grain_for(since: date, until: date) -> str:
+    """Bucket size for a chart over ``[since, until)``: a day up to 3 months, else a week."""
+    return "day" if (until - since).days <= 92 else "week"
+
+
+def periods(since: date, until: date, grain: str) -> list[date]:
+    """Every bucket of ``[since, until)``: each day, or each week's Monday."""
+    if grain == "week":
+        start = since - timedelta(days=since.weekday())
+        return [start + timedelta(weeks=i) for i in range(((until - start).days + 6) // 7)]
+    return [since + timedelta(days=i) for i in range((until - since).days)]
+
+
+def platforms(territory: Territory, seen_in: pd.Series, platform: str | None = None
+              ) -> list[str]:
+    """The territory's platforms (configured accounts, then any in ``seen_in``), in the
+    order of :data:`model.PLATFORMS`."""
+    if platform:
+        return [platform]
+    seen = {a.platform for a in territory.accounts} | set(seen_in.dropna().unique())
+    return [p for p in PLATFORMS if p in seen] + sorted(seen - set(PLATFORMS))
+
+
+_POST_DETAILS_SQL = compose(
+    "SELECT f.*, u.username AS author_username, u.name AS author_name, p.text,",
+    url_expr("p", "u"),
+    """AS url
+FROM _dq_rows f
+-- created_at too: the scan of posts then skips every block outside the rows' time span
+LEFT JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+ORDER BY f._row
+""",
+)
+
+
+def with_post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (``platform``, ``post_id`` …) plus each post's author, text and address: the
+    listed rows only, so a chart's thousands of rows never carry their texts."""
+    rows = rows.reset_index(drop=True).assign(_row=range(len(rows)))
+    with _frame(con, "_dq_rows", rows):
+        return con.execute(_POST_DETAILS_SQL).df().drop(columns="_row")

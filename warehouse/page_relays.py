@@ -1,0 +1,91 @@
+"""The relays page: the window's relay figures, relays over time (local authors or not),
+the most relayed city posts and the new local tweetos.
+
+Relays as the metric defines them (:mod:`warehouse.relays`), aggregated in the same
+statement: the rows never leave DuckDB. Helpers: :mod:`warehouse.page_base`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from model import Territory
+from warehouse import relays
+from warehouse.metrics_base import CITY_CTE, Con, compose, url_expr, window_utc, with_ctes
+from warehouse.page_base import bucket, grain_for, periods
+
+_RELAYS_WITH = with_ctes(CITY_CTE, *relays.CTES)
+_RELAYS_TIME_SQL = {
+    grain: compose(
+        _RELAYS_WITH,
+        "SELECT", bucket(grain, "created_at"), "AS period, is_local AS local,",
+        "sum(n)::BIGINT AS relays FROM (",
+        "SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS created_at, is_local,",
+        "count(*) AS n FROM relays GROUP BY ALL) GROUP BY ALL",  # per 15 minutes first
+    )
+    for grain in ("day", "week")
+}
+_TOP_RELAYED_SQL = compose(
+    _RELAYS_WITH,
+    """
+, top AS (  -- counted first; the listed posts' texts and authors only
+    SELECT platform, relayed_post_id AS post_id, count(*) AS relays,
+           count(*) FILTER (WHERE is_local) AS local_relays
+    FROM relays WHERE relayed_post_id IS NOT NULL
+    GROUP BY platform, relayed_post_id
+    ORDER BY relays DESC, local_relays DESC, relayed_post_id
+    LIMIT $limit
+)
+SELECT r.platform, r.post_id, p.created_at, p.author_id, u.username, p.text, r.relays,
+       r.local_relays,""",
+    url_expr("p", "u"),
+    """AS url
+FROM top r
+LEFT JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
+LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+ORDER BY r.relays DESC, r.local_relays DESC, r.post_id
+""",
+)
+
+
+def relay_figures(con: Con, territory: Territory, since: date, until: date,
+                  platform: str | None = None) -> dict[str, int]:
+    """``relays``, ``local_relays``, ``local_tweetos`` and ``potential_reach`` of the window:
+    the headline's relay figures (:func:`warehouse.relays.relay_summary`), one statement."""
+    return relays.relay_summary(con, territory, since, until, platform=platform)
+
+
+def relays_over_time(con: Con, territory: Territory, since: date, until: date,
+                     platform: str | None = None) -> pd.DataFrame:
+    """``period, local, relays``: the window's relays per local day (or week), local
+    authors or not, zeros included."""
+    grain = grain_for(since, until)
+    p = {**relays.params(territory, since, until, platform), "tz": territory.timezone}
+    got = con.execute(_RELAYS_TIME_SQL[grain], p).df()
+    full = pd.MultiIndex.from_product([periods(since, until, grain), [True, False]],
+                                      names=["period", "local"])
+    if len(got):
+        got["period"] = pd.to_datetime(got["period"]).dt.date
+        s = got.groupby(["period", "local"])["relays"].sum()
+    else:
+        s = pd.Series(dtype="int64", index=pd.MultiIndex.from_tuples([], names=["period", "local"]))
+    return s.reindex(full, fill_value=0).astype("int64").reset_index(name="relays")
+
+
+def top_relayed_posts(con: Con, territory: Territory, since: date, until: date,
+                      platform: str | None = None, limit: int = 10) -> pd.DataFrame:
+    """City posts most relayed (reposted or quoted) in the window."""
+    p = {**relays.params(territory, since, until, platform), "limit": int(limit)}
+    return con.execute(_TOP_RELAYED_SQL, p).df()
+
+
+def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, since: date,
+                      until: date, days: int = 7) -> pd.DataFrame:
+    """Local tweetos (``tweetos``: the rows of :func:`warehouse.metrics.local_tweetos` for
+    ``[since, until)``) whose first post landed for the territory falls in the window's last
+    ``days`` days."""
+    df = tweetos
+    start = window_utc(territory, max(since, until - timedelta(days=days)), until)[0]
+    return df[pd.to_datetime(df["first_seen"]) >= pd.Timestamp(start)].reset_index(drop=True)
