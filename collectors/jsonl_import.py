@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import orjson
+from tqdm import tqdm
 
 from collectors.read_ahead import read_ahead
 from warehouse.load import LoadStats, load_pages
@@ -111,8 +112,6 @@ def import_files(
         report.files += 1
         pages = read_ahead(read_pages(path, territory, bad), READ_AHEAD_PAGES)
         if progress:
-            from tqdm import tqdm
-
             pages = tqdm(pages, desc=path.name, unit=" pages", leave=False)
         stats = load_pages(con, pages, bulk=bulk)
         for message in stats.rejected:  # posts of impossible dates (warehouse/load.py)
