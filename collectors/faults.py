@@ -21,7 +21,6 @@ The policy is a setting (:meth:`RetryPolicy.from_env`), so tests run with tiny w
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
@@ -30,6 +29,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
+
+from model import settings
 
 T = TypeVar("T")
 
@@ -82,45 +83,28 @@ class AuthFailed(AccessDenied):
     scope = "run"
 
 
-def env_number(name: str, default: float, *, whole: bool = False, minimum: float = 0) -> float:
-    """A numeric setting from the environment: ``default`` when unset, one clear error when
-    it is not a number (a whole one with ``whole``) of at least ``minimum``."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    what = "a whole number" if whole else "a number of seconds"
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        raise ValueError(f"{name}: expected {what}, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name}: expected {what} ≥ {minimum:g}, got {raw!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_retries: int = 4  # retries per request (rate-limit waits and 5xx/connection retries)
-    max_rate_wait: float = 900.0  # longest single wait for a rate-limit reset (X: 15 min)
-    no_header_wait: float = 60.0  # first wait after a 429 without a reset header
-    backoff_base: float = 2.0  # first wait after a 5xx or connection error
-    backoff_max: float = 120.0  # longest backoff wait
-    timeout: float = 30.0  # seconds to connect and between bytes (tweepy sets none)
+    # defaults and help in model/settings.py
+    max_retries: int = settings.RETRIES.default
+    max_rate_wait: float = settings.RATE_LIMIT_MAX_WAIT.default
+    no_header_wait: float = settings.RATE_LIMIT_WAIT.default
+    backoff_base: float = settings.BACKOFF.default
+    backoff_max: float = settings.BACKOFF_MAX.default
+    timeout: float = settings.HTTP_TIMEOUT.default  # tweepy sets none
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
         """Defaults, overridden by ``TERRITOIRES_RETRIES``, ``TERRITOIRES_RATE_LIMIT_MAX_WAIT``,
         ``TERRITOIRES_RATE_LIMIT_WAIT``, ``TERRITOIRES_BACKOFF``, ``TERRITOIRES_BACKOFF_MAX``,
         ``TERRITOIRES_HTTP_TIMEOUT`` (seconds; retries a whole number)."""
-        d = cls()
-        retries = env_number("TERRITOIRES_RETRIES", d.max_retries)
         return cls(
-            max_retries=int(retries),
-            max_rate_wait=env_number("TERRITOIRES_RATE_LIMIT_MAX_WAIT", d.max_rate_wait),
-            no_header_wait=env_number("TERRITOIRES_RATE_LIMIT_WAIT", d.no_header_wait),
-            backoff_base=env_number("TERRITOIRES_BACKOFF", d.backoff_base),
-            backoff_max=env_number("TERRITOIRES_BACKOFF_MAX", d.backoff_max),
-            timeout=env_number("TERRITOIRES_HTTP_TIMEOUT", d.timeout),
+            max_retries=settings.RETRIES.get(),
+            max_rate_wait=settings.RATE_LIMIT_MAX_WAIT.get(),
+            no_header_wait=settings.RATE_LIMIT_WAIT.get(),
+            backoff_base=settings.BACKOFF.get(),
+            backoff_max=settings.BACKOFF_MAX.get(),
+            timeout=settings.HTTP_TIMEOUT.get(),
         )
 
     def backoff(self, attempt: int) -> float:

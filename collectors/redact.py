@@ -17,20 +17,17 @@ Each is also removed in its URL-encoded and JSON-escaped forms, and a long token
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import overload
 from urllib.parse import quote, unquote, urlsplit
 
+from model import settings
+
 MASK = "[redacted]"
-SECRET_VARS = (
-    "X_BEARER_TOKEN",  # collectors/x_api.py
-    "TWITTER_BEARER_TOKEN",
-    "MASTODON_ACCESS_TOKEN",  # collectors/mastodon.py (also MASTODON_ACCESS_TOKEN__ACCOUNT)
-    "BLUESKY_APP_PASSWORD",  # collectors/bluesky.py (also BLUESKY_APP_PASSWORD__HANDLE)
-    "TERRITOIRES_SHARE_SECRET",  # territoires/share.py
-)
+# every setting declared secret in model/settings.py (bearer tokens, app passwords, access
+# tokens, also in their per-account NAME__ACCOUNT form; the shared-link secret)
+SECRET_VARS = settings.SECRET_NAMES
 URL_VARS = (
     "TERRITOIRES_X_API_URL",  # collectors/routing.py
     "TERRITOIRES_BLUESKY_API_URL",
@@ -65,7 +62,7 @@ def _userinfo(url: str) -> list[str]:
 
 def known(env: Mapping[str, str] | None = None, extra: Iterable[str] = ()) -> list[str]:
     """Every secret value to remove, in each form it may take, longest first."""
-    env = os.environ if env is None else env
+    env = settings.environ(env)  # every variable, scanned for secrets
     found = set(_registered) | set(extra)
     for name, value in env.items():
         if name in SECRET_VARS or name.startswith(tuple(f"{v}__" for v in SECRET_VARS)):

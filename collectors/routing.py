@@ -10,12 +10,13 @@ the timeout tweepy leaves out. Nothing else about the request changes.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import should_bypass_proxies
+
+from model import settings
 
 OFFICIAL_X_API = "https://api.twitter.com"
 ENV_BASE_URL = "TERRITOIRES_X_API_URL"
@@ -23,7 +24,7 @@ ENV_BASE_URL = "TERRITOIRES_X_API_URL"
 
 def x_base_url(value: str | None = None) -> str:
     """The X API base URL: ``value``, else ``$TERRITOIRES_X_API_URL``, else the official one."""
-    base = (value or os.environ.get(ENV_BASE_URL) or OFFICIAL_X_API).strip().rstrip("/")
+    base = (value or settings.X_API_URL.get() or OFFICIAL_X_API).strip().rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ValueError(f"{ENV_BASE_URL}: expected an http:// or https:// URL, got {base!r}")
     return base

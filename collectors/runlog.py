@@ -15,8 +15,8 @@ with an explanation by the next :func:`start_run` (the writer lock guarantees no
 is live at that moment).
 
 **Estimated cost.** ``cost_usd`` is an estimate at the platform's pay-per-use prices, from a
-price table that is a setting: :data:`DEFAULT_PRICES`, overridden per platform by the
-environment variable ``TERRITOIRES_PRICES_<PLATFORM>``, e.g.
+price table that is a setting (model/prices.py): ``DEFAULT_PRICES``, overridden per platform
+by the environment variable ``TERRITOIRES_PRICES_<PLATFORM>``, e.g.
 ``TERRITOIRES_PRICES_X="post_read=0.005,user_read=0.010,owned_read=0.001"`` (US dollars per
 object read). X's published pay-per-use prices (2025): a post read $0.005, a user read
 $0.010, an owned read $0.001. Every post object returned (in ``data`` and in
@@ -28,7 +28,6 @@ Platforms without a price table (Bluesky, Mastodon) cost 0.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,45 +35,15 @@ from typing import Any
 import duckdb
 
 from collectors.redact import redact
+from model.prices import price_table
 from warehouse import collect as sql
 
-DEFAULT_PRICES: dict[str, dict[str, float]] = {
-    "x": {"post_read": 0.005, "user_read": 0.010, "owned_read": 0.001},
-}
 MAX_LOGGED_ERRORS = 200  # keep the errors JSON of a run bounded
 STATUSES = ("running", "ok", "partial", "failed")
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def price_table(platform: str) -> dict[str, float]:
-    """US dollars per object read on ``platform``: defaults, then ``TERRITOIRES_PRICES_<P>``.
-
-    The variable holds ``name=price`` pairs separated by commas (or a JSON object). A bad
-    value raises :class:`ValueError` naming the variable.
-    """
-    prices = dict(DEFAULT_PRICES.get(platform, {}))
-    var = f"TERRITOIRES_PRICES_{platform.upper()}"
-    raw = os.environ.get(var, "").strip()
-    if not raw:
-        return prices
-    try:
-        if raw.startswith("{"):
-            extra = {str(k): float(v) for k, v in json.loads(raw).items()}
-        else:
-            extra = {}
-            for part in raw.split(","):
-                if part.strip():
-                    name, _, value = part.partition("=")
-                    extra[name.strip()] = float(value)
-    except (ValueError, AttributeError, TypeError):
-        raise ValueError(
-            f"{var}: expected name=price pairs such as post_read=0.005,user_read=0.01"
-        ) from None
-    prices.update(extra)
-    return prices
 
 
 @dataclass

@@ -41,6 +41,7 @@ from collectors.faults import (
 )
 from collectors.redact import register
 from collectors.routing import route_session
+from model import settings
 
 TWEET_FIELDS = [
     "author_id",
@@ -121,14 +122,8 @@ class Page(dict):  # type: ignore[type-arg]
 
 def bearer_token(environ: dict[str, str] | None = None) -> str | None:
     """The bearer token from ``$X_BEARER_TOKEN`` (or ``$TWITTER_BEARER_TOKEN``)."""
-    import os
-
-    env = os.environ if environ is None else environ
-    for name in TOKEN_ENV:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    return None
+    return (settings.X_BEARER_TOKEN.get(environ)
+            or settings.TWITTER_BEARER_TOKEN.get(environ))
 
 
 class _Redact(logging.Filter):

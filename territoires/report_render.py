@@ -25,6 +25,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from model import settings
 from territoires.report import ReviewDoc
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
@@ -42,7 +43,7 @@ class RenderError(RuntimeError):
 
 def find_browser() -> str:
     """``$BROWSER_PATH`` or a Chromium on ``PATH`` (exported as ``BROWSER_PATH`` for kaleido)."""
-    given = os.environ.get("BROWSER_PATH")
+    given = settings.BROWSER_PATH.get()
     if given and Path(given).exists():
         return given
     for name in BROWSERS:

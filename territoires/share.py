@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from model import settings
+
 SECRET_ENV = "TERRITOIRES_SHARE_SECRET"
 MIN_SECRET_CHARS = 32
 # Estimated from the secret's own character frequencies (length x Shannon entropy per
@@ -128,7 +130,7 @@ def check_secret(value: str, origin: str = SECRET_ENV) -> bytes:
 
 def secret_from_env(env: Mapping[str, str] | None = None) -> bytes:
     """The signing secret from ``$TERRITOIRES_SHARE_SECRET``; a clear error when unset."""
-    value = (os.environ if env is None else env).get(SECRET_ENV, "")
+    value = settings.SHARE_SECRET.get(env) or ""
     if not value:
         raise ShareError(
             "no_secret",
@@ -155,9 +157,8 @@ def read_secret_file(path: Path) -> str:
 def secret_for(db: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> bytes:
     """The signing secret for the warehouse ``db``: ``$TERRITOIRES_SHARE_SECRET`` if set,
     else ``<db>.share-secret`` if that file exists (see docs/weekly-review-and-sharing.md)."""
-    env = os.environ if env is None else env
     path = secret_file(db)
-    if env.get(SECRET_ENV) or not path.is_file():
+    if settings.SHARE_SECRET.get(env) or not path.is_file():
         return secret_from_env(env)
     return check_secret(read_secret_file(path), origin=str(path))
 

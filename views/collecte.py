@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from collectors.runlog import price_table
+from model.prices import price_table
 from territoires.text.i18n import fmt_int, fmt_minutes, fmt_num, lang, t
 from territoires.ui import render as r
 from territoires.ui.data import q

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from model import settings
 from warehouse import recompute, triage
 from warehouse.migrations import MIGRATIONS, migrate
 from warehouse.txn import DiskFull, disk_full, transaction
@@ -73,7 +73,7 @@ def check_warehouse_path(db: str | os.PathLike[str]) -> None:
 
 def db_path(path: str | os.PathLike[str] | None = None) -> Path:
     """``--db`` if given, else ``$TERRITOIRES_DB``, else ``./territoires.duckdb``."""
-    return Path(path or os.environ.get("TERRITOIRES_DB") or DEFAULT_DB)
+    return Path(path or settings.DB.get() or DEFAULT_DB)
 
 
 def snapshot_path(db: str | os.PathLike[str]) -> Path:
@@ -87,14 +87,7 @@ def lock_path(db: str | os.PathLike[str]) -> Path:
 def memory_limit() -> str | None:
     """``$TERRITOIRES_MEMORY_LIMIT`` (e.g. ``3GB``): DuckDB's buffer pool cap, else its default
     (80 % of the machine's memory). Larger operations spill to disk under the cap."""
-    value = os.environ.get("TERRITOIRES_MEMORY_LIMIT", "").strip()
-    if not value:
-        return None
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value):
-        raise ValueError(
-            f"TERRITOIRES_MEMORY_LIMIT: a size like '3GB' or '512MiB' expected, got {value!r}"
-        )
-    return value
+    return settings.MEMORY_LIMIT.get()
 
 
 def _foreign_tables(path: Path) -> bool:

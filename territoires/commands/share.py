@@ -13,10 +13,10 @@ the same numbers until it expires.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 
+from model import settings
 from territoires import share
 from territoires.cli import UsageError
 from territoires.commands import add_config_argument, add_db_argument
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                               args.days, now, args.lang)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    base = args.base_url or os.environ.get(BASE_ENV) or "http://localhost:8501"
+    base = args.base_url or settings.PUBLIC_URL.get() or "http://localhost:8501"
     print(share.link_url(base, share.sign(link, secret)))
     print(f"read-only link to {args.page} of {territory.name}, {since} to {until} (excluded), "
           f"figures as of {as_of.isoformat()}Z, valid until {link.expires.isoformat()}Z",

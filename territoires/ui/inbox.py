@@ -11,7 +11,6 @@ Notes and the names of who triaged are shown in the card's history only, as text
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from model import Territory
+from model import Territory, settings
 from territoires.text.i18n import fmt_datetime, fmt_int, t
 from territoires.ui import data
 from territoires.ui import render as r
@@ -149,7 +148,7 @@ def who() -> str | None:
     """The name decisions are recorded under: the HTTP header named by
     ``$TERRITOIRES_USER_HEADER`` (set by the reverse proxy) when present, else the sidebar
     field (kept in the session while the CM moves between pages)."""
-    header = os.environ.get(USER_HEADER_ENV, "").strip()
+    header = settings.USER_HEADER.get() or ""
     if header:
         try:
             value = st.context.headers.get(header)

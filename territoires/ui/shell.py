@@ -7,7 +7,6 @@ the page chosen by ``st.navigation``; pages read the view with :func:`current_vi
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def platform_badge(platform: str) -> str:
 
 def warehouse() -> str:
     """The warehouse path: ``$TERRITOIRES_DB`` (set by ``territoires serve``), else the default."""
-    return str(db_path(os.environ.get("TERRITOIRES_DB") or None).resolve())
+    return str(db_path().resolve())  # --db, else $TERRITOIRES_DB, else the default
 
 
 def navigation() -> st.navigation:  # type: ignore[valid-type]
