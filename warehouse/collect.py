@@ -21,9 +21,10 @@ def insert_run(
     row = con.execute(
         """
         INSERT INTO collect_runs (territory, platform, started_at, status, errors)
-        VALUES (?, ?, ?, 'running', '{"count": 0, "items": []}') RETURNING run_id
+        VALUES ($terr, $platform, $started, 'running', '{"count": 0, "items": []}')
+        RETURNING run_id
         """,
-        [territory, platform, started_at],
+        {"terr": territory, "platform": platform, "started": started_at},
     ).fetchall()  # fetch to the end: DuckDB 2.0 blocks a connection on an open result
     return int(row[0][0])
 
@@ -42,22 +43,26 @@ def update_run(
     ended_at: datetime | None = None,
 ) -> None:
     """Write a run's counters; with ``status`` also close it (status, message, end)."""
+    counters = {"pages": pages, "posts": posts, "users": users, "errors": errors_json,
+                "cost": cost_usd, "run": run_id}
     if status is None:
         con.execute(
             """
-            UPDATE collect_runs SET pages = ?, posts = ?, users = ?, errors = ?, cost_usd = ?
-            WHERE run_id = ?
+            UPDATE collect_runs SET pages = $pages, posts = $posts, users = $users,
+                errors = $errors, cost_usd = $cost
+            WHERE run_id = $run
             """,
-            [pages, posts, users, errors_json, cost_usd, run_id],
+            counters,
         )
     else:
         con.execute(
             """
-            UPDATE collect_runs SET pages = ?, posts = ?, users = ?, errors = ?, cost_usd = ?,
-                status = ?, message = ?, ended_at = ?
-            WHERE run_id = ?
+            UPDATE collect_runs SET pages = $pages, posts = $posts, users = $users,
+                errors = $errors, cost_usd = $cost,
+                status = $status, message = $message, ended_at = $ended
+            WHERE run_id = $run
             """,
-            [pages, posts, users, errors_json, cost_usd, status, message, ended_at, run_id],
+            {**counters, "status": status, "message": message, "ended": ended_at},
         )
 
 
@@ -67,17 +72,18 @@ def close_stale_runs(
     """Mark runs still ``running`` as ``failed`` with ``message``; return how many."""
     row = con.execute(
         "SELECT count(*) FROM collect_runs "
-        "WHERE status = 'running' AND (? IS NULL OR platform = ?)",
-        [platform, platform],
+        "WHERE status = 'running' AND ($platform::VARCHAR IS NULL OR platform = $platform)",
+        {"platform": platform},
     ).fetchall()
     n = int(row[0][0]) if row else 0
     if n:
         con.execute(
             """
-            UPDATE collect_runs SET status = 'failed', ended_at = coalesce(ended_at, ?), message = ?
-            WHERE status = 'running' AND (? IS NULL OR platform = ?)
+            UPDATE collect_runs
+            SET status = 'failed', ended_at = coalesce(ended_at, $now), message = $message
+            WHERE status = 'running' AND ($platform::VARCHAR IS NULL OR platform = $platform)
             """,
-            [now, message, platform, platform],
+            {"now": now, "message": message, "platform": platform},
         )
     return n
 
@@ -90,10 +96,10 @@ def recent_runs(
         """
         SELECT run_id, territory, platform, started_at, ended_at, status, pages, posts, users,
                errors, cost_usd, message
-        FROM collect_runs WHERE (? IS NULL OR platform = ?)
-        ORDER BY started_at DESC, run_id DESC LIMIT ?
+        FROM collect_runs WHERE ($platform::VARCHAR IS NULL OR platform = $platform)
+        ORDER BY started_at DESC, run_id DESC LIMIT $limit
         """,
-        [platform, platform, limit],
+        {"platform": platform, "limit": limit},
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -107,9 +113,10 @@ def get_state(
     row = con.execute(
         """
         SELECT since_id, cursor, newest_seen FROM collect_state
-        WHERE territory = ? AND platform = ? AND endpoint = ? AND query = ?
+        WHERE territory = $terr AND platform = $platform AND endpoint = $endpoint
+          AND query = $query
         """,
-        [territory, platform, endpoint, query],
+        {"terr": territory, "platform": platform, "endpoint": endpoint, "query": query},
     ).fetchall()
     return (row[0][0], row[0][1], row[0][2]) if row else None
 
@@ -129,9 +136,10 @@ def put_state(
         """
         INSERT OR REPLACE INTO collect_state
             (territory, platform, endpoint, query, since_id, updated_at, cursor, newest_seen)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES ($terr, $platform, $endpoint, $query, $since, $now, $cursor, $newest)
         """,
-        [territory, platform, endpoint, query, since_id, now, cursor, newest_seen],
+        {"terr": territory, "platform": platform, "endpoint": endpoint, "query": query,
+         "since": since_id, "now": now, "cursor": cursor, "newest": newest_seen},
     )
 
 
@@ -143,16 +151,16 @@ def territory_handles(
     return con.execute(
         """
         SELECT handle, user_id FROM territory_accounts
-        WHERE territory = ? AND platform = ? ORDER BY handle
+        WHERE territory = $terr AND platform = $platform ORDER BY handle
         """,
-        [territory, platform],
+        {"terr": territory, "platform": platform},
     ).fetchall()
 
 
 def territory_post_count(con: duckdb.DuckDBPyConnection, territory: str, platform: str) -> int:
     """Posts landed for the territory on ``platform`` (``territory_posts``)."""
     row = con.execute(
-        "SELECT count(*) FROM territory_posts WHERE territory = ? AND platform = ?",
-        [territory, platform],
+        "SELECT count(*) FROM territory_posts WHERE territory = $terr AND platform = $platform",
+        {"terr": territory, "platform": platform},
     ).fetchall()
     return int(row[0][0]) if row else 0
