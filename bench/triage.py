@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,8 @@ def run(db: Path, counts: list[int], repeats: int) -> list[dict[str, float]]:
         with writer(db) as con:  # publishes: the copy is refreshed inside
             # the first call copies what was recorded since the last publish; the next
             # ones find nothing new (what each publish costs between decisions)
-            copy_new_ms = _median_ms(lambda con=con: triage.sync_copy(con, db), 1)
-            copy_ms = _median_ms(lambda con=con: triage.sync_copy(con, db), repeats)
+            copy_new_ms = _median_ms(partial(triage.sync_copy, con, db), 1)
+            copy_ms = _median_ms(partial(triage.sync_copy, con, db), repeats)
         record_ms = _median_ms(lambda: journal.record(db, [decision(0)]), repeats)
         have += repeats
 

@@ -52,7 +52,7 @@ with r.guard("rel.over_time"):
     over = q(page_relays.relays_over_time, db, terr, *WINDOW)
     over, partial, partial_label = charts.split_periods(over, "period",
                                                         page_base.grain_for(since, until), view)
-    labels = {True: t("rel.local"), False: t("rel.nonlocal")}
+    labels: dict[object, str] = {True: t("rel.local"), False: t("rel.nonlocal")}
     total, local = int(over["relays"].sum()), int(over.loc[over["local"], "relays"].sum())
     summary = t("rel.over_time.summary", total=fmt_int(total), local=fmt_int(local),
                 share=fmt_pct(local / total if total else None))

@@ -13,6 +13,7 @@ from collectors.read_ahead import read_ahead
 from territoires import share
 from territoires.commands import add_db_argument
 from territoires.commands.serve import add_serve_arguments, serve
+from territoires.errors import UsageError
 from warehouse.db import db_path, writer
 from warehouse.load import LoadStats, load_pages
 from warehouse.territory import resolve_account_ids, save_territory
@@ -71,8 +72,6 @@ def build_demo(
 
 def run(args: argparse.Namespace) -> int:
     if args.posts < 1:
-        from territoires.cli import UsageError
-
         raise UsageError(f"--posts: expected a positive number, got {args.posts}")
     db = db_path(args.db)
     start = time.perf_counter()

@@ -15,6 +15,7 @@ import argparse
 
 from model import PLATFORMS
 from territoires.commands import add_db_argument
+from territoires.errors import UsageError
 from warehouse.db import compact, connect, db_path, publish_snapshot, writer_lock
 from warehouse.forget import ErasureReport, forget_account, forget_post
 from warehouse.migrations import migrate
@@ -38,8 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from territoires.cli import UsageError
-
     chosen = [x for x in (args.account, args.post, args.deletions or None) if x]
     if len(chosen) != 1:
         raise UsageError("give exactly one of ACCOUNT, --post ID or --deletions")

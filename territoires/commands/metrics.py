@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from model import Territory
-from territoires.cli import UsageError
 from territoires.commands import add_config_argument, add_db_argument
 from territoires.config import load_config
+from territoires.errors import UsageError
 from warehouse.db import db_path, snapshot_path
 from warehouse.metrics import HEADLINE_KEYS, default_as_of, has_territory, headline
 from warehouse.read import reader_cursor

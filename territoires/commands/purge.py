@@ -12,6 +12,7 @@ import argparse
 from datetime import UTC, datetime
 
 from territoires.commands import add_db_argument
+from territoires.errors import UsageError
 from warehouse.db import compact, connect, db_path, publish_snapshot, writer, writer_lock
 from warehouse.migrations import migrate
 from warehouse.retention import purge
@@ -34,8 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _instant(text: str | None) -> datetime | None:
-    from territoires.cli import UsageError
-
     if text is None:
         return None
     try:

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     with writer(db) as con:
         stats = rebuild(con)
         resolve_account_ids(con)
-        posts = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+        posts = (con.execute("SELECT count(*) FROM posts").fetchone() or (0,))[0]
     print(
         f"{db}: rebuilt from {stats.pages} raw pages: {posts} posts "
         f"in {time.perf_counter() - start:.1f} s"

@@ -19,9 +19,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from territoires import report_render, share
-from territoires.cli import UsageError
 from territoires.commands import add_config_argument, add_db_argument
 from territoires.config import load_config
+from territoires.errors import UsageError
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.report import IsoWeek, build_review, review_as_of, review_doc
 from territoires.text import i18n

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from territoires import resources
+from territoires import resources, share
 from territoires.commands import add_db_argument
 from warehouse.db import db_path, ensure_snapshot
 
@@ -33,8 +33,6 @@ def share_env(db: Path) -> dict[str, str]:
     """The shared-link secret for the server: ``$TERRITOIRES_SHARE_SECRET``, else
     ``<db>.share-secret`` (written by ``territoires demo``); a weak one is reported, and the
     dashboard then says shared links are disabled (docs/weekly-review-and-sharing.md)."""
-    from territoires import share
-
     try:
         return {share.SECRET_ENV: share.secret_for(db).decode("utf-8")}
     except share.ShareError as e:

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from model import settings
 from territoires import share
-from territoires.cli import UsageError
 from territoires.commands import add_config_argument, add_db_argument
+from territoires.commands.metrics import parse_date
 from territoires.config import load_config
+from territoires.errors import UsageError
 from territoires.report import IsoWeek, review_as_of
 from warehouse.db import db_path, snapshot_path
+from warehouse.page_collection import data_as_of
+from warehouse.read import reader_cursor
 
 HELP = "print a signed read-only link to a page of the dashboard, valid N days"
 BASE_ENV = "TERRITOIRES_PUBLIC_URL"
@@ -44,16 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "then http://localhost:8501)")
 
 
-def _date(option: str, value: str) -> object:
-    from territoires.commands.metrics import parse_date
-
+def _date(option: str, value: str) -> date:
     return parse_date(option, value)
 
 
 def _freshness(db: object, slug: str) -> datetime | None:
-    from warehouse.page_collection import data_as_of
-    from warehouse.read import reader_cursor
-
     cur = reader_cursor(db)  # type: ignore[arg-type]
     try:
         return dict(data_as_of(cur)).get(slug)

@@ -22,8 +22,11 @@ from typing import Any
 import streamlit as st
 
 from model import Territory
+from territoires.report import build_review
 from warehouse import page_collection
 from warehouse.read import reader_cursor, snapshot_identity
+from warehouse.territory import load_territories
+from warehouse.triage_journal import latest
 from warehouse.triage_journal import version as journal_version
 
 log = logging.getLogger("territoires.ui")
@@ -65,8 +68,6 @@ def _source(fn: Callable[..., Any]) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
 def _territories(db: str, ident: tuple[int, ...]) -> dict[str, Territory]:
-    from warehouse.territory import load_territories
-
     cur = reader_cursor(db)
     try:
         return {t.slug: t for t in load_territories(cur)}
@@ -82,8 +83,6 @@ def territories(db: str) -> dict[str, Territory]:
 @st.cache_data(show_spinner=False, max_entries=64, ttl=6 * 3600)
 def _review(db: str, ident: tuple[int, ...], slug: str, since: date, until: date,
             as_of: datetime) -> Any:
-    from territoires.report import build_review
-
     cur = reader_cursor(db)
     try:
         return build_review(cur, _territories(db, ident[:2])[slug], since, until, as_of)
@@ -175,8 +174,6 @@ def q_uncached(fn: Callable[..., Any], db: str, territory: Territory | None, *ar
 @st.cache_data(show_spinner=False, max_entries=256)
 def _latest_decisions(db: str, slugs: tuple[str, ...], version: int
                       ) -> dict[str, datetime | None]:
-    from warehouse.triage_journal import latest
-
     return {slug: latest(db, slug) for slug in slugs}
 
 

@@ -60,7 +60,7 @@ def parse(text: str) -> list[Section]:
     """Headings (``#`` to ``####``) and the Markdown under each; text before the first
     heading is a level-0 section."""
     out: list[Section] = []
-    level, title, body = 0, "", []
+    level, title, body = 0, "", list[str]()
     seen: dict[str, int] = {}
     in_code = False
     for line in text.splitlines():

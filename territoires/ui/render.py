@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -175,10 +175,11 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def table(df: pd.DataFrame, name: str, key: str, column_config: dict[str, Any] | None = None,
-          height: int | str = "auto", download: bool = True) -> None:
+          height: int | Literal["auto", "stretch", "content"] = "auto",
+          download: bool = True) -> None:
     """A read-only table (cells render as text) with its CSV download."""
     st.dataframe(df, hide_index=True, width="stretch", column_config=column_config,
-                 height=height)  # type: ignore[arg-type]
+                 height=height)
     if download and len(df):
         st.download_button(t("table.download"), csv_bytes(df), file_name=f"{name}.csv",
                            mime="text/csv", key=f"dl_{key}", icon=":material/download:")

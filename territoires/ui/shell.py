@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from territoires import resources
 from territoires.safe_text import display_name
@@ -59,7 +60,7 @@ def warehouse() -> str:
     return str(db_path().resolve())  # --db, else $TERRITOIRES_DB, else the default
 
 
-def navigation() -> st.navigation:  # type: ignore[valid-type]
+def navigation() -> StreamlitPage:
     """The page list; ``/aujourdhui`` (the home page's own name) opens the home page, and an
     unknown path opens it too, with a note in the reader's language (docs/dashboard.md)."""
     pages = [
@@ -81,6 +82,8 @@ def route_unknown_path(known: set[str], home: str = "") -> str | None:
     "Page not found" dialog. Returns the unknown path, to be told to the reader (``None``
     for a known page, the home page, or a run without a browser session)."""
     try:
+        # a Streamlit internal, imported here so that a version without it falls back to
+        # Streamlit's own dialog (the except below) instead of breaking the whole shell
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         ctx = get_script_run_ctx()

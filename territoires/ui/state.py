@@ -140,7 +140,7 @@ def view_from_params(
     latest = (decided or {}).get(terr.slug)
     live = max(fresh, min(latest, now)) if latest else fresh
     view = View(db=db, territory=terr, since=date.min, until=date.min, account=None,
-                lang=params.get("lang") if params.get("lang") in LANGS else DEFAULT_LANG,
+                lang=params["lang"] if params.get("lang") in LANGS else DEFAULT_LANG,
                 as_of=pinned or live, asof_pinned=pinned is not None,
                 data_as_of=None if pinned else fresh)
     since, until = _date(params.get("from")), _date(params.get("to"))
@@ -149,9 +149,9 @@ def view_from_params(
     d_since, d_until = default_period(view.today)
     if since is None and until is None:
         since, until = d_since, d_until
-    elif since is None:
-        since = until - timedelta(days=DEFAULT_DAYS - 1)  # type: ignore[operator]
-    elif until is None:
+    elif since is None and until is not None:
+        since = until - timedelta(days=DEFAULT_DAYS - 1)
+    elif until is None and since is not None:
         until = since + timedelta(days=DEFAULT_DAYS - 1)
     assert since is not None and until is not None
     if (until - since).days >= MAX_DAYS:

@@ -17,7 +17,11 @@ import statistics
 import time
 from pathlib import Path
 
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
 from territoires import resources
+from territoires.ui.shell import PAGES
 
 ROOT = resources.root()
 
@@ -36,11 +40,6 @@ def main() -> None:
         logging.basicConfig(format="    %(message)s")
         logging.getLogger("territoires.ui").setLevel(logging.DEBUG)
     os.environ["TERRITOIRES_DB"] = str(Path(args.db).resolve())
-
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    from territoires.ui.shell import PAGES
 
     params = {k: v for k, v in (("from", args.since), ("to", args.until)) if v}
 
