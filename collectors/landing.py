@@ -119,10 +119,6 @@ class RunSummary:
         return text + (f" ({run.message})" if run.message else "")
 
 
-# Kept under its former name: X's report calls a run a territory's result.
-TerritoryResult = RunSummary
-
-
 @dataclass
 class CollectReport:
     """What one pass of one platform did (also in ``collect_runs``)."""

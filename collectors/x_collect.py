@@ -38,7 +38,7 @@ from collectors.landing import (
     Counts,
     Landing,
     QueryResult,
-    TerritoryResult,
+    RunSummary,
 )
 from collectors.redact import redact
 from collectors.state import (
@@ -67,7 +67,7 @@ __all__ = [
     "CollectReport",
     "CollectSettings",
     "QueryResult",
-    "TerritoryResult",
+    "RunSummary",
     "XPlatform",
     "collect",
     "search_queries",
