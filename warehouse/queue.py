@@ -17,7 +17,8 @@ import pandas as pd
 
 from model import Territory
 from warehouse.interpellations import interpellations
-from warehouse.metrics_base import Con, to_utc
+from warehouse.metrics import iso_instant
+from warehouse.metrics_base import Con
 from warehouse.triage import reads_triage, suggest_service
 
 # the public contract first (docs/metrics.md), then what helps a reader act on a record
@@ -39,12 +40,12 @@ def _text(value: Any) -> str | None:
 
 
 def _instant(value: Any) -> str | None:
-    """A naive-UTC instant as ``YYYY-MM-DDTHH:MM:SSZ`` (see warehouse.metrics.iso_instant)."""
+    """A naive-UTC instant as ``YYYY-MM-DDTHH:MM:SSZ`` (:func:`warehouse.metrics.iso_instant`)."""
     if _missing(value):
         return None
     when = value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
     assert isinstance(when, datetime), when
-    return to_utc(when).isoformat() + "Z"
+    return iso_instant(when)
 
 
 @reads_triage
