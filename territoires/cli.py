@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from model import ConfigError
+from model.settings import SettingError
 from territoires.errors import UsageError  # noqa: F401  (re-exported for commands)
 from warehouse.db import NotAWarehouse, WarehouseBusy, check_warehouse_path, db_path
 from warehouse.txn import DiskFull
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if "db" in vars(args):  # every command that reads or writes a warehouse
             check_warehouse_path(db_path(args.db))
         return int(args.run(args) or 0)
-    except (ConfigError, UsageError, NotAWarehouse) as e:
+    except (ConfigError, UsageError, NotAWarehouse, SettingError) as e:
         print(f"territoires {args.command}: {e}", file=sys.stderr)
         return 2
     except WarehouseBusy as e:

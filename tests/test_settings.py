@@ -98,3 +98,13 @@ def test_the_reference_page_command_prints_markdown():
         [sys.executable, "-m", "model.settings", "--markdown"],
         cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.startswith("# Settings")
+
+
+def test_a_bad_setting_stops_a_command_with_one_line_and_exit_2(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "TERRITOIRES_MEMORY_LIMIT": "lots"}
+    out = subprocess.run([sys.executable, "-m", "territoires.cli", "rebuild", "--db",
+                          str(tmp_path / "w.duckdb")], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip() == ("territoires rebuild: TERRITOIRES_MEMORY_LIMIT: expected a "
+                                  "size like '3GB' or '512MiB', got 'lots'")
