@@ -249,6 +249,11 @@ def refresh_unconfigured(con: duckdb.DuckDBPyConnection) -> None:
                               WHERE h.territory = r.territory AND r.day < h.frozen_before)
             """  # noqa: S608
         )
+    if not con.execute(
+        "SELECT EXISTS (SELECT 1 FROM territory_posts "
+        "WHERE territory NOT IN (SELECT slug FROM territories))"
+    ).fetchall()[0][0]:
+        return  # the usual case: every territory with posts is configured (one cheap scan)
     _touch(con, _days_of(_UNCONFIGURED_POSTS))
     _refresh_touched(con)
 
