@@ -120,7 +120,8 @@ def bench_loading(args: argparse.Namespace, jsonl: Path, posts: int, work: Path
 
 def bench_size(args: argparse.Namespace, posts: int) -> dict[str, Any]:
     from bench import queries
-    from collectors.demo import demo_period, demo_territory
+    from collectors.demo import demo_period
+    from territoires.example import demo_territory
 
     work = args.work_dir
     print(f"== {posts:,} posts", flush=True)

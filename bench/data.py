@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from collectors.demo import demo_territory, generate_pages
+from collectors.demo import generate_pages
+from territoires.example import demo_territory
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from collectors.demo import demo_territory
+from territoires.example import demo_territory
 from warehouse.metrics_base import window_utc
 
 COLUMNS = ("id", "author_id", "created_at", "conversation_id", "in_reply_to_user_id",

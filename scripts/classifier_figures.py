@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file: the project's packages are importable
     sys.path.insert(0, str(ROOT))
 
-from collectors.demo import WEEKS, default_anchor, demo_territory  # noqa: E402
+from collectors.demo import WEEKS, default_anchor  # noqa: E402
 from collectors.demo import texts as tx  # noqa: E402
+from territoires.example import demo_territory  # noqa: E402
 from warehouse.expectation import expects_answer  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "expects_answer.tsv"

@@ -35,7 +35,8 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from collectors.demo import demo_territory, generate_pages
+    from collectors.demo import generate_pages
+    from territoires.example import demo_territory
     from warehouse.db import writer
     from warehouse.load import load_pages
     from warehouse.territory import resolve_account_ids, save_territory
@@ -132,7 +133,7 @@ def _sidebar_values(page, wanted: list[str]) -> list[str]:  # noqa: ANN001
 
 
 def test_copied_link_reopens_the_view(server: str, browser) -> None:  # noqa: ANN001
-    from collectors.demo import demo_territory
+    from territoires.example import demo_territory
 
     handle = [a.handle for a in demo_territory().accounts if a.platform == "x"][-1]
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from collectors.demo import XSS_TEXT, demo_period, demo_territory, generate_pages, spike_day
+from collectors.demo import XSS_TEXT, demo_period, generate_pages, spike_day
 from territoires.commands.demo import build_demo
+from territoires.example import demo_territory
 from warehouse.db import connect
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from collectors.demo import demo_territory, generate_pages
+from collectors.demo import generate_pages
+from territoires.example import demo_territory
 
 POSTS = 6000
 SEED = 11

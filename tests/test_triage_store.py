@@ -388,7 +388,8 @@ def test_the_journal_file_lost_is_restored_by_the_next_writer(db: Path) -> None:
 @pytest.mark.slow
 def test_kill_9_of_the_writer_while_decisions_arrive_loses_none(db: Path,
                                                                 tmp_path: Path) -> None:
-    from collectors.demo import demo_territory, generate_pages
+    from collectors.demo import generate_pages
+    from territoires.example import demo_territory
 
     big = tmp_path / "big.jsonl"
     with open(big, "w") as fh:  # a twarc2 file: one X API v2 page per line

@@ -25,6 +25,7 @@ import streamlit as st
 from territoires import report, share
 from territoires.privacy import Pseudonymizer, profiles_from_frame
 from territoires.report import IsoWeek, ReviewDoc
+from territoires.report_render import render
 from territoires.text.i18n import fmt_date, lang
 from territoires.text.review import tr
 from territoires.ui import data
@@ -178,8 +179,6 @@ def share_control(slug: str, since: object, until: object, as_of: datetime,
 
 def report_bytes(fmt: str) -> bytes:
     """The exported file: the same content, drawn by :mod:`territoires.report_render`."""
-    from territoires.report_render import render
-
     return render(print_doc, fmt)
 
 

@@ -42,29 +42,17 @@ from collectors.demo.pages import PAGE_SIZE
 from collectors.demo.story import Story
 from collectors.demo.texts import XSS_TEXT
 from model import Territory
-from territoires import resources
-from territoires.config import load_config
 from warehouse.pages import RawPage
 
 __all__ = [
-    "EXAMPLE",
     "PAGE_SIZE",
     "WEEKS",
     "XSS_TEXT",
     "default_anchor",
     "demo_period",
-    "demo_territory",
     "generate_pages",
     "spike_day",
 ]
-
-EXAMPLE = resources.path("examples/villeneuve.toml")
-
-
-def demo_territory() -> Territory:
-    """The fictional territory of the demo (``examples/villeneuve.toml``)."""
-    return load_config(EXAMPLE)
-
 
 def generate_pages(
     territory: Territory,

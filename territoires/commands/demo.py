@@ -8,12 +8,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from collectors.demo import default_anchor, demo_territory, generate_pages
+from collectors.demo import default_anchor, generate_pages
 from collectors.read_ahead import read_ahead
 from territoires import share
 from territoires.commands import add_db_argument
 from territoires.commands.serve import add_serve_arguments, serve
 from territoires.errors import UsageError
+from territoires.example import demo_territory
 from warehouse.db import db_path, writer
 from warehouse.load import LoadStats, load_pages
 from warehouse.territory import resolve_account_ids, save_territory
