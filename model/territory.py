@@ -49,6 +49,22 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Who is told, and when (``[alerts]``; ``territoires alert``, docs/configuration.md)."""
+
+    email: tuple[str, ...] = ()
+    webhooks: tuple[str, ...] = ()  # Slack-compatible incoming hooks (Mattermost, Matrix…)
+    digest_minute: int = 8 * 60 + 45  # the morning digest, minutes after local midnight
+    pending_over_service_minutes: int = 240
+    webhook_post_text: bool = False  # private persons' texts and handles may go to webhooks
+    lang: str = "fr"
+
+    @property
+    def digest_at(self) -> str:
+        return f"{self.digest_minute // 60:02d}:{self.digest_minute % 60:02d}"
+
+
+@dataclass(frozen=True)
 class Territory:
     name: str
     slug: str
@@ -67,6 +83,7 @@ class Territory:
     shared_text: str = "truncate"  # "show", "truncate" or "hide" in shared views
     mastodon_instances: tuple[str, ...] = ()
     services: tuple[Service, ...] = ()
+    alerts: Alerts | None = None  # None: no [alerts] section
     source: str = "<memory>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -117,6 +134,14 @@ _SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "slug": (str, "a short id of lowercase letters, digits and dashes"),
         "label": (str, "a display name (text)"),
         "keywords": (list, 'a list of words such as ["poubelle", "trottoir"]'),
+    },
+    "alerts": {
+        "email": (list, 'a list of e-mail addresses such as ["cm@ville.fr"]'),
+        "webhooks": (list, 'a list of https:// incoming-webhook URLs'),
+        "digest_at": (str, 'a local time such as "08:45"'),
+        "pending_over_service_minutes": (int, "a whole number of minutes from 1 to 100000"),
+        "webhook_post_text": (bool, "true or false"),
+        "lang": (str, '"fr" or "en"'),
     },
 }
 _REQUIRED = {
@@ -224,6 +249,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
         raise fail("privacy.shared_text", _SCHEMA["privacy"]["shared_text"][1])
 
     services = _services(data.get("services", []), check, fail)
+    alerts = _alerts(data["alerts"], check, fail) if "alerts" in data else None
 
     def tags(values: list[str]) -> tuple[str, ...]:
         return tuple("#" + v.strip().lstrip("#") for v in values)
@@ -249,6 +275,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
         private_follower_threshold=privacy.get("private_follower_threshold", 5000),
         shared_text=privacy.get("shared_text", "truncate"),
         services=services,
+        alerts=alerts,
         source=source,
         raw=data,
     )
@@ -271,3 +298,31 @@ def _services(raw: Any, check: Any, fail: Any) -> tuple[Service, ...]:
         keywords = tuple(k.strip() for k in svc.get("keywords", []))
         out.append(Service(svc["slug"], svc["label"].strip(), keywords))
     return tuple(out)
+
+
+_EMAIL = re.compile(r"[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]+")
+_HOOK = re.compile(r"https?://[^\s/@]+(?:/\S*)?")
+
+
+def _alerts(raw: Any, check: Any, fail: Any) -> Alerts:
+    """The ``[alerts]`` section: recipients, the digest's time, the waiting threshold."""
+    table = check("alerts", raw, "alerts")
+    schema = _SCHEMA["alerts"]
+    email = tuple(v.strip() for v in table.get("email", []))
+    if not all(_EMAIL.fullmatch(v) for v in email):
+        raise fail("alerts.email", schema["email"][1])
+    hooks = tuple(v.strip() for v in table.get("webhooks", []))
+    if not all(_HOOK.fullmatch(v) for v in hooks):
+        raise fail("alerts.webhooks", schema["webhooks"][1])
+    m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", table.get("digest_at", "08:45").strip())
+    if not m:
+        raise fail("alerts.digest_at", schema["digest_at"][1])
+    over = table.get("pending_over_service_minutes", 240)
+    if not 1 <= over <= 100000:
+        raise fail("alerts.pending_over_service_minutes",
+                   schema["pending_over_service_minutes"][1])
+    lang = table.get("lang", "fr")
+    if lang not in ("fr", "en"):
+        raise fail("alerts.lang", schema["lang"][1])
+    return Alerts(email, hooks, int(m[1]) * 60 + int(m[2]), over,
+                  table.get("webhook_post_text", False), lang)

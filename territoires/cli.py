@@ -31,6 +31,7 @@ COMMANDS = {
     "forget": "forget",
     "report": "report",
     "share": "share",
+    "alert": "alert",
 }
 
 

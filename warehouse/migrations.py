@@ -304,6 +304,22 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM facts_state;
         """,
     ),
+    (
+        "0013_alerts",
+        """
+        -- every alert of ``territoires alert`` (warehouse/alerts.py), one row per alert and
+        -- channel (an e-mail address, or a webhook named by a hash of its URL): a sent one
+        -- is never sent again; a failed one is retried at the next run. ``body`` is the
+        -- alert's text for that channel, kept only until it is sent
+        CREATE TABLE alerts (
+            territory VARCHAR NOT NULL, kind VARCHAR NOT NULL, key VARCHAR NOT NULL,
+            channel VARCHAR NOT NULL, status VARCHAR NOT NULL, attempts INTEGER NOT NULL,
+            last_error VARCHAR, created_at TIMESTAMP NOT NULL, last_try_at TIMESTAMP,
+            sent_at TIMESTAMP, body VARCHAR,
+            PRIMARY KEY (territory, kind, key, channel)
+        );
+        """,
+    ),
 ]
 
 
