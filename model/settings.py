@@ -223,6 +223,20 @@ SECRET_NAMES = tuple(s.name for s in SETTINGS if s.secret)
 
 def markdown() -> str:
     """The reference page, docs/settings.md."""
+ALERTS = "Alerts (`territoires alert`)"
+SMTP_URL = _text("TERRITOIRES_SMTP_URL", ALERTS, "URL",
+                 "The mail server for alert e-mails: `smtp://host:port` (STARTTLS when the "
+                 "server offers it) or `smtps://host:port` (TLS from the start).")
+SMTP_USER = _text("TERRITOIRES_SMTP_USER", ALERTS, "text",
+                  "The mail server's login, if it asks for one.")
+SMTP_PASSWORD = _text("TERRITOIRES_SMTP_PASSWORD", ALERTS, "secret",
+                      "The mail server's password (with `TERRITOIRES_SMTP_USER`).", secret=True)
+SMTP_FROM = _text("TERRITOIRES_SMTP_FROM", ALERTS, "e-mail address",
+                  "The sender of alert e-mails.", shown_default="`territoires@<host name>`")
+ALERT_TIMEOUT = _seconds("TERRITOIRES_ALERT_TIMEOUT", ALERTS, 20.0,
+                         "Seconds to wait for the mail server or a webhook before the "
+                         "delivery counts as failed (retried at the next run).")
+
     lines = [
         "# Settings",
         "",
