@@ -144,6 +144,7 @@ DB_COMMANDS = {
     "forget": ["some_handle"],
     "report": ["--config", CFG, "--out", "revue.pdf"],
     "share": ["--config", CFG, "--week", "2026-W47"],
+    "alert": ["--config", CFG],
 }
 
 
