@@ -7,8 +7,10 @@ multipage path, and a deep link (``/conversations?…``) then flashes "Page not 
 (measured with streamlit 1.67; docs/design.md §9). ``tests/test_pages.py`` guards this.
 
 The shared filters (territory, period, account, language) live in the sidebar and in the
-URL (``territoires.ui.state``); the page runs inside an error boundary: a failure shows a
-plain message and the details go to the server log, never a stack trace on screen.
+URL (``territoires.ui.state``). With sign-in on (``territoires.ui.auth``), nothing else is
+drawn before sign-in, and the roles of the roles file decide the controls. The page runs
+inside an error boundary: a failure shows a plain message and the details go to the server
+log, never a stack trace on screen.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 
 import streamlit as st
 
-from territoires.ui import shared_view, shell
+from territoires.ui import auth, shared_view, shell
 from territoires.ui.render import guard
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,9 +35,14 @@ if shared_view.is_shared_session():  # a shared link: one read-only page, nothin
         shared_view.run()
     st.stop()
 
+# sign-in on (docs/deploying.md): signed out, the sign-in page alone; unlisted, no access
+with guard("auth"):
+    person = auth.gate()
+
 started = time.perf_counter()
 with guard("shell"):
     shell.resolve_view()
+    auth.sidebar(person)
     page = shell.navigation()
     with guard(page.url_path or "home"):
         page.run()

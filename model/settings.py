@@ -211,6 +211,14 @@ PUBLIC_URL = _text("TERRITOIRES_PUBLIC_URL", DASHBOARD, "URL",
 USER_HEADER = _text("TERRITOIRES_USER_HEADER", DASHBOARD, "header name",
                     "The HTTP header (set by the reverse proxy) naming who records a triage "
                     "decision.", shown_default="unset: a field in the sidebar")
+ROLES = _text("TERRITOIRES_ROLES", DASHBOARD, "path",
+              "With sign-in: the roles file (who is admin, cm, service, lecteur; "
+              "docs/deploying.md).", shown_default="`<db>.roles.toml`")
+SECRETS = _text("TERRITOIRES_SECRETS", DASHBOARD, "path",
+                "The Streamlit secrets file whose `[auth]` section turns sign-in on "
+                "(`territoires serve` passes it to Streamlit; docs/deploying.md).",
+                shown_default="Streamlit's: `~/.streamlit/secrets.toml`, "
+                "`.streamlit/secrets.toml`")
 BROWSER_PATH = _text("BROWSER_PATH", DASHBOARD, "path",
                      "The Chrome/Chromium that draws the report's charts.",
                      shown_default="`chromium` on `PATH`")

@@ -37,11 +37,11 @@ def free_port() -> int:
 @contextlib.contextmanager
 def dashboard(db: Path, env: dict[str, str] | None = None, timeout: float = 60, *,
               exe: Path | None = None, cwd: Path = ROOT,
-              base_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``territoires serve`` on ``db`` (a free port); yield its base URL once healthy.
-    ``exe`` (default: this environment's ``territoires``) runs in ``cwd`` with ``base_env``
-    (default: this process's environment) plus ``env``."""
-    port = free_port()
+              base_env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
+    """Run ``territoires serve`` on ``db`` (``port``, else a free one); yield its base URL
+    once healthy. ``exe`` (default: this environment's ``territoires``) runs in ``cwd`` with
+    ``base_env`` (default: this process's environment) plus ``env``."""
+    port = port or free_port()
     exe = exe or Path(sys.executable).with_name("territoires")
     log_path = db.with_suffix(".log")
     with open(log_path, "w") as log:

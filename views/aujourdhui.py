@@ -22,7 +22,7 @@ from territoires.text.i18n import (
     fmt_pct,
     t,
 )
-from territoires.ui import data, inbox
+from territoires.ui import auth, data, inbox
 from territoires.ui import render as r
 from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_badge, platform_label
@@ -64,10 +64,12 @@ with r.guard("today.queue"):
     capped = len(queue) >= QUEUE_LIMIT
     if view.account:
         queue = queue[queue["addressed_handle"].str.lower() == view.account.lower()]
-    queue = inbox.annotate(queue, terr)
+    queue = inbox.annotate(inbox.for_person(queue), terr)
     if view.asof_pinned:
         by = None  # a view frozen in the past: a decision made now would not show in it
         st.info(t("inbox.pinned"), icon=":material/history:")
+    elif not auth.may_triage():
+        st.caption(t("inbox.readonly"))
     elif not by:
         st.caption(t("inbox.name.needed"))
     inbox.flash(view, by)
@@ -91,8 +93,8 @@ with r.guard("today.queue"):
             meta = t("today.queue.meta", when=fmt_datetime(loc.created_at),
                      account=row.addressed_handle, age=fmt_minutes(row.age_minutes),
                      service=fmt_minutes(row.service_age_minutes))
-            inbox.card(view, row, [e for e in notes if (e["platform"], e["post_id"])
-                                   == (row.platform, row.post_id)],
+            inbox.card(view, row, inbox.visible([e for e in notes if (e["platform"], e["post_id"])
+                                                 == (row.platform, row.post_id)]),
                        by, platform_badge(row.platform), meta)
         if len(shown) > inbox.CARDS:
             st.caption(t("inbox.more", n=fmt_int(len(shown) - inbox.CARDS)))

@@ -28,7 +28,7 @@ from territoires.report import IsoWeek, ReviewDoc
 from territoires.report_render import render
 from territoires.text.i18n import fmt_date, lang
 from territoires.text.review import tr
-from territoires.ui import data
+from territoires.ui import auth, data
 from territoires.ui import render as r
 from territoires.ui.shell import current_view
 
@@ -254,8 +254,9 @@ if not present:
     if shared is None:
         present_url = "?" + urlencode({**view.params(), "week": str(week), "present": "1"})
         cols[2].link_button(tr("ctl.present"), present_url, icon=":material/slideshow:")
-        with cols[3]:
-            share_control(terr.slug, since, until, as_of, terr.pseudonymize_shared_views)
+        if auth.may_share():  # sign-in on: admin and cm only (territoires/ui/auth.py)
+            with cols[3]:
+                share_control(terr.slug, since, until, as_of, terr.pseudonymize_shared_views)
 
 
 # ---- charts and notable posts ---------------------------------------------------------------

@@ -88,4 +88,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"{share.ensure_secret_file(db)}: shared-link secret (kept between demo runs)")
     if args.no_serve:
         return 0
-    return serve(db, args.port, args.address)
+    return serve(db, args.port, args.address, without_sign_in=args.listen_without_sign_in)

@@ -21,7 +21,7 @@ import streamlit as st
 
 from model import Territory, settings
 from territoires.text.i18n import fmt_datetime, fmt_int, t
-from territoires.ui import data
+from territoires.ui import auth, data
 from territoires.ui import render as r
 from territoires.ui.state import View
 from warehouse import triage_journal as journal
@@ -134,6 +134,22 @@ def service_text(row: Any, territory: Territory) -> str:
     return t("inbox.service.no_suggestion")
 
 
+def for_person(queue: pd.DataFrame) -> pd.DataFrame:
+    """The part of the queue the signed-in person sees: a ``service`` role, only what is
+    forwarded to its service; everyone else, all of it."""
+    person = auth.current()
+    if person is None or person.role != "service":
+        return queue
+    return queue[(queue["triage_decision"] == "forwarded")
+                 & (queue["triage_service"] == person.service)]
+
+
+def visible(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A card's history as the signed-in person may read it: another service's notes are
+    left out (territoires.ui.auth.sees_note)."""
+    return [e for e in history if not e.get("note") or auth.sees_note(e.get("decided_by"))]
+
+
 def history_line(entry: dict[str, Any], view: View) -> str:
     """One entry of the history: when (local), who, what (and service)."""
     what = t(f"inbox.decision.{entry['decision']}")
@@ -145,9 +161,13 @@ def history_line(entry: dict[str, Any], view: View) -> str:
 
 # ---- who, and the instant the inbox is judged at -----------------------------------------
 def who() -> str | None:
-    """The name decisions are recorded under: the HTTP header named by
+    """The name decisions are recorded under: with sign-in on, the signed-in e-mail address
+    (None for a role that does not triage); else the HTTP header named by
     ``$TERRITOIRES_USER_HEADER`` (set by the reverse proxy) when present, else the sidebar
     field (kept in the session while the CM moves between pages)."""
+    person = auth.current()
+    if person is not None:
+        return person.email[: journal.MAX_BY] if person.can_triage else None
     header = settings.USER_HEADER.get() or ""
     if header:
         try:
@@ -354,6 +374,8 @@ def card(view: View, row: Any, history: list[dict[str, Any]], by: str | None, ma
                     st.text(history_line(entry, view))
                     if entry.get("note"):
                         st.text(entry["note"])
+        if not auth.may_triage():
+            return  # a read-only role: no triage controls at all
         # Enter in the note does not submit: a typed note must never dismiss a post by
         # surprise; the actions are reached with Tab and pressed with Enter or Space
         with st.form(f"form-{k}", border=False, enter_to_submit=False):
@@ -379,6 +401,8 @@ def card(view: View, row: Any, history: list[dict[str, Any]], by: str | None, ma
 def bulk_bar(view: View, selected: pd.DataFrame, by: str | None) -> None:
     """One action (with service and note) on the rows selected in the table, in one journal
     transaction."""
+    if not auth.may_triage():
+        return
     n = len(selected)
     with st.form("inbox-bulk", border=True):
         st.markdown(r.md_escape(t("inbox.bulk", n=fmt_int(n))))
