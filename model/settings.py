@@ -223,14 +223,6 @@ BROWSER_PATH = _text("BROWSER_PATH", DASHBOARD, "path",
                      "The Chrome/Chromium that draws the report's charts.",
                      shown_default="`chromium` on `PATH`")
 
-SETTINGS: tuple[Setting[Any], ...] = tuple(
-    v for v in list(globals().values()) if isinstance(v, Setting)
-)
-SECRET_NAMES = tuple(s.name for s in SETTINGS if s.secret)
-
-
-def markdown() -> str:
-    """The reference page, docs/settings.md."""
 ALERTS = "Alerts (`territoires alert`)"
 SMTP_URL = _text("TERRITOIRES_SMTP_URL", ALERTS, "URL",
                  "The mail server for alert e-mails: `smtp://host:port` (STARTTLS when the "
@@ -245,6 +237,14 @@ ALERT_TIMEOUT = _seconds("TERRITOIRES_ALERT_TIMEOUT", ALERTS, 20.0,
                          "Seconds to wait for the mail server or a webhook before the "
                          "delivery counts as failed (retried at the next run).")
 
+SETTINGS: tuple[Setting[Any], ...] = tuple(
+    v for v in list(globals().values()) if isinstance(v, Setting)
+)
+SECRET_NAMES = tuple(s.name for s in SETTINGS if s.secret)
+
+
+def markdown() -> str:
+    """The reference page, docs/settings.md."""
     lines = [
         "# Settings",
         "",
