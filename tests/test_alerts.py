@@ -279,3 +279,20 @@ def test_no_alerts_section_is_one_line(tmp_path: Path, wh: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["alert", "--config", str(EXAMPLE_CONFIG), "--db", str(wh)]) == 2
     assert "no [alerts] section" in capsys.readouterr().err
+
+
+def test_monday_digest_has_sundays_figures_and_spike(
+        tmp_path: Path, wh: Path, smtp: tuple[Inbox, Controller], hook: Hook) -> None:
+    inbox, _ = smtp
+    assert _alert(_config(tmp_path, hook.url), wh, as_of="2026-03-09T09:30") == 0
+    # Monday 09:30: the Sunday posts waited 30 min of service hours, under the threshold
+    assert [str(m["Subject"]).strip() for m in inbox.messages] == [
+        "Villeneuve-sur-Loire : le point du lundi 9 mars 2026",
+        "Villeneuve-sur-Loire : pic inhabituel (1)"]
+    text = inbox.messages[0].get_content().replace("\r\n", "\n")  # as SMTP carries it
+    print(text)  # the digest as received (shown with -s)
+    assert text.count("attend depuis 30 min (heures d'ouverture)") == 8
+    assert "Les chiffres d'hier (8 mars 2026) :" in text
+    assert "- Interpellations : 10\n- Répondues : 1\n- Taux de réponse : 10,0\u202f%" in text
+    assert "- Attendaient une réponse : 9\n" in text
+    assert "Pics inhabituels :\n- Pic sur mentions le 8 mars 2026 : 10 messages" in text
