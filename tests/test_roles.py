@@ -92,3 +92,28 @@ def test_what_counts_as_loopback_and_as_sign_in(tmp_path: Path) -> None:
     assert serve.sign_in_configured([tmp_path / "absent.toml", secrets])
     secrets.write_text('[other]\nk = 1\n')
     assert not serve.sign_in_configured([secrets])
+
+
+def test_a_service_sees_its_forwarded_items_and_not_another_services_notes(monkeypatch) -> None:  # noqa: ANN001
+    import pandas as pd
+
+    from territoires.ui import auth, inbox
+
+    people = roles.parse(ROLES + 'eau = ["eau@villeneuve.fr"]\n')
+    monkeypatch.setattr(auth, "current", lambda: people["voirie@villeneuve.fr"])
+    monkeypatch.setattr(auth, "people", lambda: people)
+    queue = pd.DataFrame({"triage_decision": ["forwarded", "forwarded", None, "note"],
+                          "triage_service": ["voirie", "eau", None, None], "n": [1, 2, 3, 4]})
+    assert list(inbox.for_person(queue)["n"]) == [1]
+    history = [{"decided_by": "camille@villeneuve.fr", "note": "à voir vite"},
+               {"decided_by": "eau@villeneuve.fr", "note": "note de l'eau"},
+               {"decided_by": "voirie@villeneuve.fr", "note": "fait"},
+               {"decided_by": "eau@villeneuve.fr", "note": None},
+               {"decided_by": "ancien nom", "note": "avant la connexion"}]
+    assert [e["note"] for e in inbox.visible(history)] == ["à voir vite", "fait", None]
+    assert auth.may_triage() and not auth.may_share()
+    monkeypatch.setattr(auth, "current", lambda: people["elu@villeneuve.fr"])
+    assert not auth.may_triage() and not auth.may_share()
+    assert len(inbox.for_person(queue)) == 4 and len(inbox.visible(history)) == 5
+    monkeypatch.setattr(auth, "current", lambda: None)  # sign-in off: as before
+    assert auth.may_triage() and auth.may_share() and len(inbox.for_person(queue)) == 4
