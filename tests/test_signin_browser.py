@@ -45,21 +45,21 @@ SHARE_SECRET = secrets.token_urlsafe(32)
 
 
 @contextlib.contextmanager
-def provider(port: int, redirect: str, client_id: str, client_secret: str) -> Iterator[str]:
-    """The OIDC provider on 127.0.0.1:``port``; yields its issuer once it listens."""
-    proc = subprocess.Popen(["node", str(OIDC / "provider.mjs"), str(port), redirect, client_id,
-                             client_secret], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=OIDC)
+def provider(port: int, redirect: str, client_id: str, client_secret: str,
+             log: Path) -> Iterator[str]:
+    """The OIDC provider on 127.0.0.1:``port`` (its output in ``log``); yields its issuer
+    once it listens."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["node", str(OIDC / "provider.mjs"), str(port), redirect,
+                                 client_id, client_secret], stdout=out,
+                                stderr=subprocess.STDOUT, cwd=OIDC)
     try:
-        assert proc.stdout is not None
         deadline = time.monotonic() + 30
-        for line in proc.stdout:
-            if line.startswith("ready "):
-                break
-            assert time.monotonic() < deadline, "the OIDC provider did not start"
-        else:
-            raise RuntimeError("the OIDC provider stopped")
-        yield line.split()[1]
+        while not (ready := [x for x in log.read_text().splitlines() if x.startswith("ready ")]):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the OIDC provider did not start: {log.read_text()}")
+            time.sleep(0.1)
+        yield ready[0].split()[1]
     finally:
         proc.terminate()
         try:
@@ -77,7 +77,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     app_port, idp_port = free_port(), free_port()
     redirect = f"http://127.0.0.1:{app_port}/oauth2callback"
     client_id, client_secret = "territoires", secrets.token_urlsafe(24)
-    with provider(idp_port, redirect, client_id, client_secret) as issuer:
+    with provider(idp_port, redirect, client_id, client_secret, tmp / "oidc.log") as issuer:
         secrets_file = tmp / "secrets.toml"
         secrets_file.write_text(f"""[auth]
 redirect_uri = "{redirect}"
