@@ -157,11 +157,14 @@ def db(tmp_path: Path) -> Path:
 
 
 def _recorder(db: str, keys: list[tuple[str, str, str]], out: str, stop: Any, seed: int,
-              limit: int = 0, batch: int = 1, ready: Any = None, go: Any = None) -> None:
+              limit: int = 0, batch: int = 1, ready: Any = None, go: Any = None,
+              pause: float = 0.0) -> None:
     """Record decisions about ``keys`` ((platform, post_id, created ISO)) until ``stop`` is
     set (or ``limit`` calls); after each call returns, append what it recorded (seq and all)
     to ``out``, one JSON line each: only a returned seq is a promise. With ``ready``/``go``:
-    say it is ready, and start when told (so that several start together)."""
+    say it is ready, and start when told (so that several start together). ``pause``: sleep
+    that long after each call, so that on a loaded 2-core machine a process gives way to the
+    others instead of finishing its calls in one time slice."""
     rng = random.Random(seed)
     calls = 0
     if ready is not None:
@@ -187,6 +190,8 @@ def _recorder(db: str, keys: list[tuple[str, str, str]], out: str, stop: Any, se
                                      "t": time.time()}) + "\n")
             fh.flush()
             calls += 1
+            if pause:
+                time.sleep(pause)
 
 
 def _read_recorded(out: Path) -> list[dict[str, Any]]:
@@ -493,7 +498,7 @@ def test_many_processes_recording_at_once_lose_nothing(db: Path, tmp_path: Path)
     ready = [SPAWN.Event() for _ in range(4)]
     outs = [tmp_path / f"r{i}.jsonl" for i in range(4)]
     children = [SPAWN.Process(target=_recorder, args=(str(db), keys, str(o), stop, 10 + i, 50,
-                                                      1, ready[i], go))
+                                                      1, ready[i], go, 0.005))
                 for i, o in enumerate(outs)]
     for c in children:
         c.start()
