@@ -35,9 +35,15 @@ if shared_view.is_shared_session():  # a shared link: one read-only page, nothin
         shared_view.run()
     st.stop()
 
-# sign-in on (docs/deploying.md): signed out, the sign-in page alone; unlisted, no access
+# sign-in on (docs/deploying.md): signed out, the sign-in page alone; unlisted, no access.
+# The gate fails closed: if it breaks, the run stops after the error, before any data.
+person: auth.Person | None = None
+gated = False
 with guard("auth"):
     person = auth.gate()
+    gated = True
+if not gated:
+    st.stop()
 
 started = time.perf_counter()
 with guard("shell"):

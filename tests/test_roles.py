@@ -69,6 +69,32 @@ def test_signed_out_the_page_holds_the_sign_in_button_only(monkeypatch) -> None:
     assert not at.sidebar.selectbox and not at.error  # no territory list, no warehouse read
 
 
+def test_a_failing_sign_in_gate_shows_no_data(monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+    """If the gate itself breaks (an unreadable secrets or roles file…), the page shows the
+    error and stops: it never falls back to the dashboard as if sign-in were off."""
+    from territoires.ui import auth
+    from tests.dashboard_data import build_warehouse as build
+
+    db = tmp_path / "w.duckdb"
+    build(db)
+    monkeypatch.setenv("TERRITOIRES_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "fr"
+    at.run()
+    assert not at.exception and at.sidebar.selectbox  # sign-in off: the dashboard, as before
+
+    def broken() -> bool:
+        raise OSError("secrets.toml: permission denied")
+
+    monkeypatch.setattr(auth, "configured", broken)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "fr"
+    at.run()
+    assert not at.exception
+    assert at.error  # the plain error message of the boundary
+    assert not at.sidebar.selectbox and not at.title and not at.metric  # and nothing else
+
+
 def test_serve_refuses_to_listen_beyond_the_loopback_without_sign_in(
         tmp_path: Path, db_file: Path, con) -> None:  # noqa: ANN001
     con.close()  # a real, migrated warehouse, closed

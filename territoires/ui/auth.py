@@ -30,11 +30,9 @@ PERSON_KEY = "_person"
 
 def configured() -> bool:
     """True when Streamlit's secrets have an ``[auth]`` section (sign-in on)."""
-    try:
-        return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
-    except Exception:  # noqa: BLE001 - an unreadable secrets file: Streamlit reports it itself
-        log.warning("could not read Streamlit's secrets", exc_info=True)
-        return False
+    # An unreadable secrets file raises: sign-in may be meant to be on, so app.py stops the
+    # run (fails closed) rather than serving the data as if sign-in were off.
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
 
 
 def _lang() -> None:
