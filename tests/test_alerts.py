@@ -233,6 +233,31 @@ def test_failure_is_reported_then_retried_without_loss(
     assert len(inbox.messages) == 2 and len(hook.bodies) == 2
 
 
+def test_a_forgotten_person_leaves_no_text_in_an_alert_waiting_for_its_retry(
+        tmp_path: Path, wh: Path, smtp: tuple[Inbox, Controller], hook: Hook,
+        request: pytest.FixtureRequest) -> None:
+    """An alert that failed keeps its text for the retry; erasing a person (GDPR) must not
+    leave her post there: undelivered alerts go with the posts and the next run recomputes
+    what is still due, without her."""
+    inbox, ctl = smtp
+    config = _config(tmp_path, hook.url)
+    ctl.stop()
+    hook.status = 500
+    assert _alert(config, wh) == 1
+    assert any("lampadaire" in str(r["body"]) for r in _rows(wh))  # alice's post, kept
+    assert main(["forget", "alice", "--db", str(wh)]) == 0
+    assert not any("lampadaire" in str(r["body"] or "") for r in _rows(wh))
+    up = Controller(inbox, hostname="127.0.0.1", port=ctl.port)
+    up.start()
+    request.addfinalizer(up.stop)
+    hook.status = 200
+    assert _alert(config, wh, as_of="2026-03-10T10:00") == 0
+    subjects = [str(m["Subject"]).strip().split(" : ")[1] for m in inbox.messages]
+    assert subjects[0] == "le point du mardi 10 mars 2026"  # the digest, recomputed, goes
+    assert inbox.messages and not any("lampadaire" in m.get_content() for m in inbox.messages)
+    assert hook.bodies and all(r["status"] == "sent" for r in _rows(wh))
+
+
 def test_private_text_withheld_from_a_webhook_unless_allowed(
         tmp_path: Path, wh: Path, smtp: tuple[Inbox, Controller], hook: Hook) -> None:
     inbox, _ = smtp

@@ -95,6 +95,16 @@ def expire(con: Con, territory: str, idents: Iterable[tuple[str, str, str]]) -> 
             {"t": territory, "kind": kind, "key": key, "channel": channel})
 
 
+def drop_undelivered(con: Con) -> int:
+    """Forget every alert not yet delivered (``pending``, ``failed``), body and all: called
+    when posts are deleted (erasure, retention), since a recorded text may quote one. The next
+    ``territoires alert`` recomputes what is still due from what the warehouse holds then."""
+    n = con.execute("SELECT count(*) FROM alerts WHERE status IN ('pending', 'failed')"
+                    ).fetchone()
+    con.execute("DELETE FROM alerts WHERE status IN ('pending', 'failed')")
+    return int(n[0]) if n else 0
+
+
 def history(con: Con, territory: str) -> list[dict[str, object]]:
     """Every row of ``territory`` (tests, inspection), oldest first."""
     cur = con.execute(

@@ -1,12 +1,12 @@
-"""Deleting posts from the tables, with their child rows and their facts (retention,
-erasure). What is recomputed after is :mod:`warehouse.recompute`'s business
-(:func:`~warehouse.recompute.after_deletion`)."""
+"""Deleting posts from the tables, with their child rows, their facts and the undelivered
+alerts that may quote them (retention, erasure). What is recomputed after is
+:mod:`warehouse.recompute`'s business (:func:`~warehouse.recompute.after_deletion`)."""
 
 from __future__ import annotations
 
 import duckdb
 
-from warehouse import recompute
+from warehouse import alerts, recompute
 
 CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
 
@@ -23,4 +23,6 @@ def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
     # their facts go now (an erasure compacts before the next snapshot), the rest is
     # recomputed whole before it
     recompute.after_deletion(con, ids_table)
+    if n:  # an undelivered alert's text may quote one of them (warehouse/alerts.py)
+        alerts.drop_undelivered(con)
     return int(n)
