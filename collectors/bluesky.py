@@ -63,9 +63,8 @@ from collectors.landing import (
     CollectReport,
     CollectSettings,
     Landing,
+    PerAccountPlatform,
     collect_territory,
-    lines_summary,
-    social_verdict,
 )
 from collectors.state import StateKey, after_page, page_update
 from model import Territory, settings, tag_key
@@ -374,11 +373,10 @@ def _post_stamp(p: dict[str, Any]) -> str | None:
     return bluesky_map.iso_utc(p.get("indexedAt"))
 
 
-class BlueskyPlatform:
+class BlueskyPlatform(PerAccountPlatform):
     """Bluesky for :func:`collectors.landing.collect`: each city account logs in itself."""
 
     name = PLATFORM
-    stop_all = False  # each territory has its own accounts and app passwords
 
     def __init__(
         self,
@@ -400,17 +398,11 @@ class BlueskyPlatform:
         flush: Callable[[], None],
         progress: Callable[[str], None],
     ) -> None:
-        self.policy = self.policy or RetryPolicy.from_env()
+        super().start(db, report, flush, progress)
         report.base_url = self.url
 
     def wants(self, territory: Territory) -> bool:
         return any(a.platform == PLATFORM for a in territory.accounts)
-
-    def verdict(self, landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
-        return social_verdict(landing, stop)
-
-    def summary(self, report: CollectReport) -> str:
-        return lines_summary(report)
 
     def collect(self, s: Landing) -> None:
         """One collection pass over Bluesky for the run's territory."""

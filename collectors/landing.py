@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import duckdb
 
 from collectors import runlog, spool
-from collectors.faults import CollectError
+from collectors.faults import CollectError, RetryPolicy
 from collectors.redact import redact
 from collectors.state import QueryState, StateKey, apply_update, get_state
 from model import Territory, settings
@@ -140,19 +140,32 @@ class CollectReport:
         return "ok"
 
 
-def social_verdict(landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
-    """Bluesky's and Mastodon's closing status: ``ok`` if nothing went wrong, ``partial`` if
-    some requests failed but pages landed, ``failed`` if nothing could be fetched."""
-    run = landing.run
-    if stop is None and not run.error_count:
-        return "ok", None
-    status = "partial" if run.pages else "failed"
-    return status, str(stop) if stop is not None else f"{run.error_count} problem(s); see errors"
+class PerAccountPlatform:
+    """What Bluesky and Mastodon share as :class:`Platform`: each territory's accounts carry
+    their own credentials (an error stops only that territory's run), a retry policy from the
+    settings unless given, one line per run, and this closing status: ``ok`` if nothing went
+    wrong, ``partial`` if some requests failed but pages landed, ``failed`` if nothing could
+    be fetched."""
 
+    name: str
+    stop_all = False
+    policy: RetryPolicy | None = None
 
-def lines_summary(report: CollectReport) -> str:
-    """One line per run (Bluesky, Mastodon)."""
-    return redact("\n".join(t.line() for t in report.territories))
+    def start(
+        self, db: str, report: CollectReport, flush: Callable[[], None], progress: Progress
+    ) -> None:
+        self.policy = self.policy or RetryPolicy.from_env()
+
+    def verdict(self, landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
+        run = landing.run
+        if stop is None and not run.error_count:
+            return "ok", None
+        status = "partial" if run.pages else "failed"
+        problems = f"{run.error_count} problem(s); see errors"
+        return status, str(stop) if stop is not None else problems
+
+    def summary(self, report: CollectReport) -> str:
+        return redact("\n".join(t.line() for t in report.territories))
 
 
 # -- one run -------------------------------------------------------------------------------------

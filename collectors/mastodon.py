@@ -51,12 +51,10 @@ from mastodon import errors as m_exc
 from collectors import mastodon_map
 from collectors.faults import AuthFailed, CollectError, Fault, RetryPolicy, call_with_retries
 from collectors.landing import (
-    CollectReport,
     CollectSettings,
     Landing,
+    PerAccountPlatform,
     collect_territory,
-    lines_summary,
-    social_verdict,
 )
 from collectors.mastodon_map import Known
 from collectors.state import StateKey, after_page, page_update
@@ -391,11 +389,10 @@ class Collector:
                 call = partial(srv.api.fetch_next, result)
 
 
-class MastodonPlatform:
+class MastodonPlatform(PerAccountPlatform):
     """Mastodon for :func:`collectors.landing.collect`: each account's server, its token."""
 
     name = PLATFORM
-    stop_all = False  # each territory has its own accounts and tokens
 
     def __init__(
         self,
@@ -408,25 +405,10 @@ class MastodonPlatform:
         self.urls = base_urls(bases, env)
         self.policy, self.env, self.max_threads = policy, env, max_threads
 
-    def start(
-        self,
-        db: str,
-        report: CollectReport,
-        flush: Callable[[], None],
-        progress: Callable[[str], None],
-    ) -> None:
-        self.policy = self.policy or RetryPolicy.from_env()
-
     def wants(self, territory: Territory) -> bool:
         return bool(territory.mastodon_instances) or any(
             a.platform == PLATFORM for a in territory.accounts
         )
-
-    def verdict(self, landing: Landing, stop: CollectError | None) -> tuple[str, str | None]:
-        return social_verdict(landing, stop)
-
-    def summary(self, report: CollectReport) -> str:
-        return lines_summary(report)
 
     def collect(self, s: Landing) -> None:
         """One collection pass over Mastodon for the run's territory."""
