@@ -23,7 +23,13 @@ demo: .venv/.synced  ## build the demo warehouse and open the dashboard on http:
 serve: .venv/.synced
 	$(UV) run territoires serve --port $(PORT)
 
-test: .venv/.synced  ## the whole test suite (browser tests need Debian's chromium)
+# the sign-in tests' local OpenID Connect provider, as locked (without npm they skip, saying so)
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the sign-in browser tests will be skipped"; fi
+
+test: .venv/.synced tests/oidc/node_modules/.package-lock.json  ## the whole test suite (browser tests need Debian's chromium)
 	$(UV) run pytest
 
 test-fast: .venv/.synced
