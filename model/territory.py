@@ -9,6 +9,7 @@ docs/configuration.md.
 
 from __future__ import annotations
 
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class Territory:
     mastodon_instances: tuple[str, ...] = ()
     services: tuple[Service, ...] = ()
     alerts: Alerts | None = None  # None: no [alerts] section
+    population: int | None = None  # INSEE "population municipale" (the baromètre's per 10,000)
+    insee: str | None = None  # code officiel géographique of the commune, e.g. "49328", "2A004"
+    cm_fte: float | None = None  # community-management staff, in full-time equivalents
     source: str = "<memory>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -106,6 +110,9 @@ _SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "slug": (str, "a short id of lowercase letters, digits and dashes"),
         "timezone": (str, 'an IANA time zone such as "Europe/Paris"'),
         "holidays": (str, 'a country code such as "FR" (or "" for none)'),
+        "population": (int, "a whole number of inhabitants greater than 0"),
+        "insee": (str, 'a commune code of 5 characters, digits or 2A/2B and 3 digits, such as "49328" or "2A004"'),
+        "cm_fte": (float, "a number of full-time equivalents greater than 0 such as 0.5"),
     },
     "accounts": {
         "platform": (str, f"one of {', '.join(PLATFORMS)}"),
@@ -195,7 +202,9 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
             if key not in _SCHEMA[section]:
                 raise fail(f"{prefix}.{key}", f"a known key ({', '.join(_SCHEMA[section])})")
             kind, desc = _SCHEMA[section][key]
-            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            number = kind is float and isinstance(value, int)  # TOML writes 2 for 2.0
+            ok = (isinstance(value, kind) or number) and not (
+                kind is not bool and isinstance(value, bool))
             if ok and kind is list:
                 ok = all(isinstance(v, str) and v.strip() for v in value)
             if not ok:
@@ -216,6 +225,8 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
     country = terr.get("holidays", "FR") or None
     if country is not None and country not in holidays_lib.list_supported_countries():
         raise fail("territory.holidays", _SCHEMA["territory"]["holidays"][1])
+
+    population, insee, cm_fte = _comparison(terr, fail)
 
     raw_accounts = data.get("accounts", [])
     if not isinstance(raw_accounts, list) or not raw_accounts:
@@ -276,9 +287,35 @@ def parse_config(data: dict[str, Any], source: str = "<memory>", text: str = "")
         shared_text=privacy.get("shared_text", "truncate"),
         services=services,
         alerts=alerts,
+        population=population,
+        insee=insee,
+        cm_fte=cm_fte,
         source=source,
         raw=data,
     )
+
+
+_INSEE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
+
+
+def _comparison(terr: dict[str, Any], fail: Any) -> tuple[int | None, str | None, float | None]:
+    """``population``, ``insee``, ``cm_fte`` of ``[territory]``: what the baromètre compares
+    by (docs/barometre.md); each optional."""
+    schema = _SCHEMA["territory"]
+    population = terr.get("population")
+    if population is not None and population <= 0:
+        raise fail("territory.population", schema["population"][1])
+    insee = terr.get("insee")
+    if insee is not None:
+        insee = insee.strip().upper()
+        if not _INSEE.fullmatch(insee):
+            raise fail("territory.insee", schema["insee"][1])
+    cm_fte = terr.get("cm_fte")
+    if cm_fte is not None:
+        if not (math.isfinite(cm_fte) and cm_fte > 0):
+            raise fail("territory.cm_fte", schema["cm_fte"][1])
+        cm_fte = float(cm_fte)
+    return population, insee, cm_fte
 
 
 def _services(raw: Any, check: Any, fail: Any) -> tuple[Service, ...]:

@@ -25,7 +25,7 @@ from tests.conftest import EXAMPLE_CONFIG
 BASE = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
 ARRAYS = ("accounts", "services")  # arrays of tables
 WRONG = {str: [5, ["x"], True], list: ["#Ville", 3, {"a": 1}], int: ["12", 1.5, True],
-         bool: ["yes", 1]}
+         bool: ["yes", 1], float: ["0.5", True]}
 
 
 def _error(data: dict[str, Any]) -> str:

@@ -1,0 +1,129 @@
+"""The baromètre: territories compared on the service they give (docs/barometre.md).
+
+Each territory's row holds the public keys of its own :func:`warehouse.metrics.headline`
+(the same values, computed by the same statement), never the expected-answer family:
+triage decisions stay inside each collectivité. Beside them, what makes territories of
+different sizes comparable (:mod:`model.compare`): counts per 10,000 inhabitants, the
+response rate's 95 % Wilson interval, the "too few to compare" flag, the population
+stratum, interpellations per community-management full-time equivalent and week.
+Follower counts are never compared.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from model import Territory
+from model.compare import MIN_INTERPELLATIONS, per_10k, strate, wilson
+from warehouse.metrics import EXPECTED_KEYS, HEADLINE_KEYS, RATE_DIGITS, headlines
+from warehouse.metrics_base import Con, to_utc, window_utc
+
+# the headline keys a baromètre row carries (the expected-answer family is never compared)
+PUBLIC_KEYS = tuple(k for k in HEADLINE_KEYS if k not in EXPECTED_KEYS)
+# counts shown per 10,000 inhabitants: ``<key>_per_10k``
+PER_10K = ("interpellations", "relays", "local_relays", "local_tweetos", "posts_total")
+PER_10K_DIGITS = 2
+PER_FTE_DIGITS = 2
+ROW_KEYS = (
+    *PUBLIC_KEYS[:1], "name", "insee", "population", "strate", "cm_fte", *PUBLIC_KEYS[1:],
+    "response_rate_ci_low", "response_rate_ci_high", "too_few_to_compare",
+    *(f"{k}_per_10k" for k in PER_10K if k != "posts_total"), "posts_per_10k",
+    "interpellations_per_fte_week",
+)  # fmt: skip
+WEEK_KEYS = (
+    "territory", "week", "complete", "interpellations", "answered", "response_rate",
+    "relays", "local_relays", "posts_total",
+)
+
+
+def _per_10k_key(key: str) -> str:
+    return "posts_per_10k" if key == "posts_total" else f"{key}_per_10k"
+
+
+def row(territory: Territory, h: dict[str, Any], since: date, until: date) -> dict[str, Any]:
+    """The baromètre row of ``territory`` from its headline ``h`` (pure arithmetic)."""
+    n, answered = h["interpellations"], h["answered"]
+    ci = wilson(answered, n)
+    out: dict[str, Any] = {k: h[k] for k in PUBLIC_KEYS}
+    out.update(
+        name=territory.name,
+        insee=territory.insee,
+        population=territory.population,
+        strate=strate(territory.population),
+        cm_fte=territory.cm_fte,
+        response_rate_ci_low=round(ci[0], RATE_DIGITS) if ci else None,
+        response_rate_ci_high=round(ci[1], RATE_DIGITS) if ci else None,
+        too_few_to_compare=n < MIN_INTERPELLATIONS,
+    )
+    for key in PER_10K:
+        value = per_10k(h[key], territory.population)
+        out[_per_10k_key(key)] = None if value is None else round(value, PER_10K_DIGITS)
+    weeks = (until - since).days / 7
+    fte = territory.cm_fte
+    out["interpellations_per_fte_week"] = (
+        round(n / fte / weeks, PER_FTE_DIGITS) if fte and weeks > 0 else None
+    )
+    return {k: out[k] for k in ROW_KEYS}
+
+
+def barometre_rows(
+    cur: Con, territories: Sequence[Territory], since: date, until: date, as_of: datetime
+) -> list[dict[str, Any]]:
+    """One row per territory (in the given order), every figure judged at the one ``as_of``."""
+    return [row(t, headlines(cur, t, [(since, until)], as_of)[0], since, until)
+            for t in territories]
+
+
+def _weeks(territory: Territory, since: date, until: date) -> list[date]:
+    """The local Mondays of the weeks that meet ``[since, until)``."""
+    monday = since - timedelta(days=since.weekday())
+    out = []
+    while monday < until:
+        out.append(monday)
+        monday += timedelta(days=7)
+    return out
+
+
+def weekly(
+    cur: Con, territories: Sequence[Territory], since: date, until: date, as_of: datetime
+) -> list[dict[str, Any]]:
+    """Each territory's weeks (local Monday to Monday, cut to ``[since, until)``): the
+    week's public counts; ``complete`` is False for a week cut by ``since``/``until`` or not
+    over at ``as_of``. Ordered by territory (as given), then week."""
+    as_of = to_utc(as_of)
+    out: list[dict[str, Any]] = []
+    for t in territories:
+        mondays = _weeks(t, since, until)
+        periods = [(max(m, since), min(m + timedelta(days=7), until)) for m in mondays]
+        for m, (p0, p1), h in zip(mondays, periods, headlines(cur, t, periods, as_of),
+                                  strict=True):
+            whole = p0 == m and p1 == m + timedelta(days=7)
+            over = window_utc(t, p1, p1)[0] <= as_of
+            out.append({
+                "territory": t.slug, "week": m, "complete": whole and over,
+                **{k: h[k] for k in WEEK_KEYS[3:]},
+            })  # fmt: skip
+    return out
+
+
+def strate_medians(
+    rows: list[dict[str, Any]], keys: Sequence[str]
+) -> dict[str, dict[str, float | None]]:
+    """Stratum code -> key -> the median of ``key`` over that stratum's rows (values None
+    left out; None when no row has one). Rows without a stratum (no population) are not
+    counted."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("strate"):
+            groups.setdefault(r["strate"], []).append(r)
+    out: dict[str, dict[str, float | None]] = {}
+    for code, members in groups.items():
+        out[code] = {}
+        for key in keys:
+            values = [r[key] for r in members if r.get(key) is not None
+                      and not isinstance(r[key], bool)]
+            out[code][key] = float(statistics.median(values)) if values else None
+    return out
