@@ -111,7 +111,8 @@ _SCHEMA: dict[str, dict[str, tuple[Any, str]]] = {
         "timezone": (str, 'an IANA time zone such as "Europe/Paris"'),
         "holidays": (str, 'a country code such as "FR" (or "" for none)'),
         "population": (int, "a whole number of inhabitants greater than 0"),
-        "insee": (str, 'a commune code of 5 characters, digits or 2A/2B and 3 digits, such as "49328" or "2A004"'),
+        "insee": (str, "a commune code of 5 characters, digits or 2A/2B and 3 digits, "
+                       'such as "49328" or "2A004"'),
         "cm_fte": (float, "a number of full-time equivalents greater than 0 such as 0.5"),
     },
     "accounts": {
