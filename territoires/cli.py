@@ -24,7 +24,6 @@ COMMANDS = {
     "import": "import_pages",
     "rebuild": "rebuild",
     "metrics": "metrics",
-    "export": "export",
     "barometre": "barometre",
     "queue": "queue",
     "triage": "triage",
