@@ -23,6 +23,11 @@ nothing is dated after that instant, so a demo built today has no post in the fu
 Streaming: pages are generated one at a time; memory is bounded by the user population
 (capped) and the posts still awaiting a scheduled reply or repost.
 
+Many territories (:func:`generate_places`, ``territoires demo --territories N``): each
+:class:`~collectors.demo.place.Place` (a fictional territory, its words, its habits, its
+share of the posts) gets its own story, one after the other, so memory is that of the
+largest one; the first place with its own seed is the one-territory demo.
+
 The modules: :mod:`~collectors.demo.calendar` (the period, the hours' rhythm, the service
 hours), :mod:`~collectors.demo.cast` (the people), :mod:`~collectors.demo.texts` and
 :mod:`~collectors.demo.pools` (the texts), :mod:`~collectors.demo.story` (what happens),
@@ -33,12 +38,14 @@ hours), :mod:`~collectors.demo.cast` (the people), :mod:`~collectors.demo.texts`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 
 from tqdm import tqdm
 
 from collectors.demo.calendar import WEEKS, default_anchor, demo_period, spike_day
 from collectors.demo.pages import PAGE_SIZE
+from collectors.demo.place import Habits, Place, renamer, split_posts
 from collectors.demo.story import Story
 from collectors.demo.texts import XSS_TEXT
 from model import Territory
@@ -46,11 +53,15 @@ from warehouse.pages import RawPage
 
 __all__ = [
     "PAGE_SIZE",
+    "Habits",
+    "Place",
     "WEEKS",
     "XSS_TEXT",
     "default_anchor",
     "demo_period",
     "generate_pages",
+    "generate_places",
+    "split_posts",
     "spike_day",
 ]
 
@@ -73,12 +84,70 @@ def generate_pages(
     story = Story(territory, posts, seed, anchor or default_anchor(territory), platforms)
     bar = tqdm(total=posts, unit=" posts", desc="demo", mininterval=0.5) if progress else None
     try:
-        done = 0
-        for page in story.run():
-            yield page
-            if bar is not None and story.emitted != done:
-                bar.update(story.emitted - done)
-                done = story.emitted
+        yield from _pages(story, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _pages(story: Story, bar: tqdm | None) -> Iterator[RawPage]:  # type: ignore[type-arg]
+    done = 0
+    for page in story.run():
+        yield page
+        if bar is not None and story.emitted != done:
+            bar.update(story.emitted - done)
+            done = story.emitted
+
+
+def place_seed(seed: int, number: int) -> int:
+    """The seed of the place ``number`` of a demo of many (the first keeps ``seed``)."""
+    return seed + 7919 * number
+
+
+def generate_places(
+    places: Sequence[Place],
+    posts: int,
+    seed: int,
+    progress: bool = False,
+    anchor: date | None = None,
+    platforms: Sequence[str] = ("x", "bluesky", "mastodon"),
+) -> Iterator[RawPage]:
+    """Yield the pages of several fictional territories, one territory after the other.
+
+    ``posts`` are shared by the places' weights (:func:`split_posts`); place ``k`` draws
+    with :func:`place_seed` and its own words and habits. The first place alone, without
+    words and with default habits, gives exactly :func:`generate_pages`. A place relayed by
+    another one in the list also lands its first page of institutional posts in that
+    territory (the same posts, so they belong to both).
+    """
+    if not places:
+        raise ValueError("at least one place")
+    if len(places) > 32:
+        raise ValueError("at most 32 places (their number is mixed into the post ids)")
+    counts = split_posts(posts, [p.weight for p in places])
+    anchor = anchor or default_anchor(places[0].territory)
+    slugs = {p.territory.slug for p in places}
+    total = sum(counts)
+    bar = tqdm(total=total, unit=" posts", desc="demo", mininterval=0.5) if progress else None
+    try:
+        for k, (place, n) in enumerate(zip(places, counts, strict=True)):
+            story = Story(
+                place.territory,
+                n,
+                place_seed(seed, k),
+                anchor,
+                platforms,
+                renamer(place.words),
+                place.habits,
+                k,
+            )
+            relay = place.relayed_by if place.relayed_by in slugs else None
+            for page in _pages(story, bar):
+                yield page
+                if relay and page.endpoint == "/2/users/:id/tweets":
+                    yield replace(page, territory=relay, origin=f"{page.origin}:{relay}")
+                    relay = None  # one page: a few posts belong to both
+            del story  # the next place starts from this one's memory
     finally:
         if bar is not None:
             bar.close()

@@ -8,12 +8,13 @@ Mastodon ones when configured), the organisations, then the citizens.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from collectors.demo import native
 from collectors.demo import texts as tx
+from collectors.demo.place import VILLENEUVE, Habits
 from model import Account, Territory
 
 _MAX_USERS = 50_000
@@ -43,28 +44,40 @@ class Cast:
     """Everyone who posts in the demo (drawn from ``rng``; their number follows ``posts``)."""
 
     def __init__(
-        self, territory: Territory, platforms: Sequence[str], posts: int, rng: random.Random
+        self,
+        territory: Territory,
+        platforms: Sequence[str],
+        posts: int,
+        rng: random.Random,
+        rename: Callable[[str], str] | None = None,
+        habits: Habits = VILLENEUVE,
     ):
+        self.rename = rename  # None: Villeneuve's own words (collectors/demo/place.py)
+        self.habits = habits
         self.city_accounts = self._city_accounts(territory, platforms)
-        self.city_handles = [a.handle for a in self.city_accounts[:3]]
+        self.city_handles = [a.handle for a in self.city_accounts[: self.n_x]]
         self.usernames: list[str] = []
         self.profiles: list[dict[str, Any]] = []
         self.local: list[bool] = []
         self._build(max(400, min(_MAX_USERS, posts // 12)), rng)
 
     def _city_accounts(self, territory: Territory, platforms: Sequence[str]) -> list[Account]:
-        """The three X accounts, then the first Bluesky and Mastodon ones (when configured).
+        """The X accounts (one to three), then the first Bluesky and Mastodon ones (when
+        configured).
 
         ``self.acc_pf`` gives each one's platform, ``self.role`` its texts (the other
         platforms' accounts speak as the institutional one), ``self.pf_city`` the city
-        account of each other platform.
+        account of each other platform, ``self.slot`` its place in the answering habits
+        (the three X roles, then Bluesky, then Mastodon).
         """
         accounts = territory.accounts
         x = [a for a in accounts if a.platform == "x"][:3]
-        if len(x) < 3:
-            raise ValueError("the demo territory needs three X accounts")
-        self.acc_pf = [0, 0, 0]
-        self.role = [0, 1, 2]
+        if not x:
+            raise ValueError("a demo territory needs an X account")
+        self.n_x = len(x)
+        self.acc_pf = [0] * len(x)
+        self.role = list(range(len(x)))
+        self.slot = list(range(len(x)))
         self.pf_city: dict[int, int] = {}
         for pf, name in ((native.BSKY, "bluesky"), (native.MASTO, "mastodon")):
             acc = next((a for a in accounts if a.platform == name), None)
@@ -72,11 +85,13 @@ class Cast:
                 self.pf_city[pf] = len(x)
                 self.acc_pf.append(pf)
                 self.role.append(0)
+                self.slot.append(2 + pf)
                 x.append(acc)
         return x
 
     def _build(self, n_citizens: int, rng: random.Random) -> None:
         taken: set[str] = set()
+        rename = self.rename
 
         def add(
             username: str,
@@ -92,6 +107,8 @@ class Cast:
             taken.add(username.lower())
             self.usernames.append(username)
             self.local.append(local)
+            if rename is not None:  # another place than Villeneuve: its words
+                name, location, bio = rename(name), rename(location), rename(bio)
             self.profiles.append(
                 {
                     "id": uid,
@@ -123,7 +140,7 @@ class Cast:
             add(
                 acc.handle,
                 name,
-                "Villeneuve-sur-Loire, France",
+                "Villeneuve-sur-Loire, France",  # renamed in add() for another place
                 bio,
                 followers,
                 "government",
@@ -134,7 +151,7 @@ class Cast:
         self.n_city = len(self.usernames)
         for username, name, loc, bio, followers, vtype in tx.ORGS:
             add(
-                username,
+                username if rename is None else rename(username),
                 name,
                 loc,
                 bio,
@@ -208,8 +225,10 @@ class Cast:
         act = [1.0 / (r + 8) ** 1.0 for r in range(len(order))]
         self.pick_citizen = Sampler(rng, order, act)
         relay_pop = order + list(self.org_range)
-        relay_w = [a * (3.0 if self.local[i] else 1.0) for i, a in zip(order, act, strict=True)]
+        local_w = self.habits.local_relays
+        relay_w = [a * (local_w if self.local[i] else 1.0) for i, a in zip(order, act, strict=True)]
         relay_w += [0.1] * len(self.org_range)
         self.pick_relayer = Sampler(rng, relay_pop, relay_w)
         self.pick_org = Sampler(rng, list(self.org_range), [6, 4, 2, 2, 2, 2, 1, 1, 1, 1])
-        self.immo = self.handle_index.get("villeneuve_immo", -1)
+        immo = "villeneuve_immo" if rename is None else rename("villeneuve_immo")
+        self.immo = self.handle_index.get(immo.lower(), -1)

@@ -186,7 +186,7 @@ class Pages:
     def users_page(self) -> RawPage:
         """``GET /2/users/by?usernames=…``: the city's accounts and the organisations."""
         c = self.cast
-        users = [0, 1, 2, *c.org_range]
+        users = [*range(c.n_x), *c.org_range]
         body = orjson.dumps({"data": [c.profiles[u] for u in users]}).decode()
         return RawPage(
             body=body,

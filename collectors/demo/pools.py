@@ -67,6 +67,7 @@ class TextPools:
 
     def _build(self, rng: random.Random, hi: dict[str, int]) -> None:
         covered = sorted(set(self.month_at))
+        rename = self.cast.rename  # another place than Villeneuve: its words
 
         def expansions(
             body_tpl: str, link_tpl: str | None, k: int, capital: bool, choices: Any
@@ -76,7 +77,11 @@ class TextPools:
                 body = tx.expand(body_tpl, rng, None, choices)
                 if capital:  # questions start lower-case after an empty greeting
                     body = body[:1].upper() + body[1:]
+                if rename is not None:
+                    body = rename(body)
                 url = tx.expand(link_tpl, rng, {"text": body}) if link_tpl else None
+                if rename is not None and url is not None:
+                    url = rename(url)
                 items.append(text_item(body, url, hi))
             return items
 
@@ -126,7 +131,7 @@ class TextPools:
             [tx.Seasonal(m, (c, link)) for m, c in chatter for link in tx.CHATTER_LINKS], 3
         )
         self.link = pool(tx.LINK_RELAYS, 12)
-        self.xss = text_item(tx.XSS_TEXT, None, hi)
+        self.xss = text_item(tx.XSS_TEXT if rename is None else rename(tx.XSS_TEXT), None, hi)
 
     def pick(self, pools: Pool, t: int) -> Item:
         """A text for a post at ``t``: one of those of its local month."""

@@ -42,6 +42,7 @@ class Poster:
         self.sf_seq = 0
         self.links = 0
         self.root_pf = 0  # the platform of the root being drawn (0: X, then BSKY, MASTO)
+        self.id_salt = 0  # bits 7-11 of the snowflake's sequence: the place's number (0-31)
         self._iso_hour = -1
         self._iso_prefix = ""
         self._quiet_metrics = [
@@ -73,7 +74,9 @@ class Poster:
             self.sf_seq = 0
             self.last_ms = t
         return str(
-            ((t - TWEPOCH) << 22) | ((self.emitted * 37 & 0x3FF) << 12) | (self.sf_seq & 0xFFF)
+            ((t - TWEPOCH) << 22)
+            | ((self.emitted * 37 & 0x3FF) << 12)
+            | ((self.id_salt | self.sf_seq) & 0xFFF)
         )
 
     def _metrics(self, retweets: int, replies: int, quotes: int) -> dict[str, int]:

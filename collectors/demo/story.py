@@ -31,6 +31,7 @@ from collectors.demo.calendar import (
 )
 from collectors.demo.cast import Cast
 from collectors.demo.pages import Pages
+from collectors.demo.place import VILLENEUVE, Habits
 from collectors.demo.pools import Item, TextPools
 from collectors.demo.posts import Poster
 from model import Territory
@@ -55,7 +56,13 @@ class Story(Poster):
         seed: int,
         anchor: date,
         platforms: Sequence[str] = ("x", "bluesky", "mastodon"),
+        rename: Callable[[str], str] | None = None,
+        habits: Habits = VILLENEUVE,
+        number: int = 0,
     ):
+        """``rename``, ``habits``: another place than Villeneuve (collectors/demo/place.py);
+        ``number``: the place's number in a demo of many (0-31), mixed into its post ids so
+        that two places never draw the same id."""
         rng = random.Random(seed)
         self.territory = territory
         self.n_posts = posts
@@ -70,8 +77,17 @@ class Story(Poster):
         self.heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self.seq = 0
         self.due: dict[int, int] = {}
-        cast = Cast(territory, platforms, posts, rng)
+        cast = Cast(territory, platforms, posts, rng, rename, habits)
         self.role = cast.role
+        self.n_x = cast.n_x
+        # a role of the texts (three on X) -> the X account that speaks it (the first one
+        # when the territory has fewer)
+        self.x_of = [r if r < cast.n_x else 0 for r in range(3)]
+        # per account: the chance to leave an interpellation unanswered, to answer slowly
+        self.p_never = [(0.15, 0.08, 0.10, 0.10, 0.2)[s] * habits.unanswered for s in cast.slot]
+        self.p_slow = [(0.38, 0.2, 0.25, 0.25, 0.3)[s] * habits.slow for s in cast.slot]
+        self.speed = habits.speed
+        self.threads = habits.threads
         self.pf_city = cast.pf_city
         self.pick_citizen = cast.pick_citizen
         self.pick_relayer = cast.pick_relayer
@@ -81,6 +97,7 @@ class Story(Poster):
         self.pick = self.texts.pick
         pages = Pages(territory, seed, cast, self.start_ms, self.end_ms)
         super().__init__(rng, seed, cast, pages)
+        self.id_salt = (number % 32) << 7
 
     # --- the timeline -----------------------------------------------------------------------
     def push(self, t: int, fn: Callable[..., None], *args: Any) -> None:
@@ -152,13 +169,16 @@ class Story(Poster):
         return 30_000 + int(self.rng.expovariate(1.0 / mean_minutes) * MINUTE)
 
     def _other_city(self, acc: int) -> int:
-        if acc >= 3:  # alone on its platform
+        n = self.n_x
+        if acc >= n:  # alone on its platform
             return acc
-        return (acc + 1 + int(self.rng.random() * 2)) % 3
+        if n == 1:
+            return acc
+        return (acc + 1 + int(self.rng.random() * (n - 1))) % n
 
     def _root_city(self, t: int, storm: bool = False) -> None:
         r = self.rng.random()
-        acc = 0 if storm or r < 0.45 else (1 if r < 0.8 else 2)
+        acc = self.x_of[0 if storm or r < 0.45 else (1 if r < 0.8 else 2)]
         if self.root_pf:
             acc = self.pf_city[self.root_pf]
         opening = self.hours.next_open(acc, t)
@@ -190,7 +210,7 @@ class Story(Poster):
             if u not in seen:
                 seen.add(u)
                 self.push(t + self._delay(180), self.repost, u, p, acc)
-        if rng.random() < 0.15 and acc < 3:  # a sibling city account relays it (not a relay)
+        if rng.random() < 0.15 and 1 < self.n_x > acc:  # a sibling city account relays it
             self.push(t + self._delay(60), self.repost, self._other_city(acc), p, acc)
         for _ in range(n_q):
             self.push(t + self._delay(240), self._quote, p, acc)
@@ -221,7 +241,7 @@ class Story(Poster):
             conv=conv,
         )
         self._maybe_answer(t, p, u, acc, conv)
-        if self.rng.random() < 0.25:
+        if self.rng.random() < 0.25 * self.threads:
             self.push(t + self._delay(90), self._citizen_reply, p, u, (u, acc), conv, 0)
 
     def _citizen_reply(
@@ -246,7 +266,7 @@ class Story(Poster):
             prefix=prefix,
             conv=conv,
         )
-        if depth < 4 and self.rng.random() < 0.3:
+        if depth < 4 and self.rng.random() < 0.3 * self.threads:
             nxt = (u, *(x for x in prefix if x != u))[:3]
             self.push(t + self._delay(60), self._citizen_reply, p, u, nxt, conv, depth + 1)
 
@@ -256,15 +276,15 @@ class Story(Poster):
         """Schedule the city's answer: quick, slow, at the next opening, or never."""
         rng = self.rng
         answerer = self._other_city(acc) if rng.random() < 0.08 else acc
-        if rng.random() < (0.15, 0.08, 0.10, 0.10, 0.2)[answerer] + reluctance:
+        if rng.random() < self.p_never[answerer] + reluctance:
             return  # never answered
         r = rng.random()
         if r < 0.05:  # an agent answers out of hours, from their phone
             ta: int | None = t + 5 * MINUTE + int(rng.random() * 55 * MINUTE)
-        elif r < (0.38, 0.2, 0.25, 0.25, 0.3)[answerer]:  # slow: one to three working days
-            ta = self.hours.add(answerer, t, 120 + rng.random() * 1300)
+        elif r < self.p_slow[answerer]:  # slow: one to three working days
+            ta = self.hours.add(answerer, t, (120 + rng.random() * 1300) * self.speed)
         else:  # quick, counted in service time (so out of hours: at the next opening)
-            ta = self.hours.add(answerer, t, 3 + rng.lognormvariate(2.9, 0.8))
+            ta = self.hours.add(answerer, t, 3 + rng.lognormvariate(2.9, 0.8) * self.speed)
         if ta is not None:
             self.push(ta, self._answer, p, citizen, answerer, conv)
 
@@ -299,11 +319,12 @@ class Story(Poster):
         rng = self.rng
         r = rng.random()
         if storm:
-            acc = 0 if r < 0.6 else 2
+            acc = self.x_of[0 if r < 0.6 else 2]
             item = self.pick(self.texts.storm_mention, t)
         else:
-            acc = 0 if r < 0.45 else (2 if r < 0.8 else 1)
-            item = self.pick(self.texts.question[acc], t)
+            role = 0 if r < 0.45 else (2 if r < 0.8 else 1)
+            item = self.pick(self.texts.question[role], t)
+            acc = self.x_of[role]
         if self.root_pf:
             acc = self.pf_city[self.root_pf]
         u = self.pick_citizen()
@@ -315,7 +336,7 @@ class Story(Poster):
         else:
             p = self.post(t, u, self.texts.suffixed(item, acc))
         self._maybe_answer(t, p, u, acc, p["id"])
-        if rng.random() < 0.2:
+        if rng.random() < 0.2 * self.threads:
             self.push(t + self._delay(120), self._citizen_reply, p, u, (u, acc), p["id"], 0)
         if rng.random() < 0.08:
             self.push(t + self._delay(120), self.repost, self.pick_citizen(), p, u)
