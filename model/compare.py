@@ -8,9 +8,10 @@ collectivités locales) yearly « Les collectivités locales en chiffres » and 
 moins de 500 hab., 500 à 1 999, 2 000 à 3 499, 3 500 à 4 999, 5 000 à 9 999,
 10 000 à 19 999, 20 000 à 49 999, 50 000 à 99 999, 100 000 hab. et plus. A finer
 split exists in law — the fifteen groups of the Code des communes' section on the
-dotation globale de fonctionnement (0–499, 500–999, 1 000–1 999 … 100 000–199 999,
-200 000 et plus) — but the nine are those the published comparisons of communes use; each
-of the nine is a union of those groups up to 100 000. The codes (``"500-1999"``,
+dotation globale de fonctionnement (Légifrance, section LEGISCTA000006163444: 0–499,
+500–999, 1 000–1 999 … 100 000–199 999, 200 000 et plus) — but the nine are those the
+published comparisons of communes use; each of the nine is a union of those groups. The
+codes (``"500-1999"``,
 ``"100000+"``) are stable identifiers; their French and English labels live in the
 interface catalogue (``barometre.strate.<code>``). The population is the INSEE
 « population municipale » of the territory file (``population``).
