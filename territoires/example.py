@@ -105,7 +105,11 @@ def _words(e: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """Villeneuve's words in the demo's texts and profiles -> this place's."""
     short, handle, abbr, river = e["short"], e["handle"], e["abbr"], e["river"]
     tag, full = _camel(short), _camel(e["name"])
+    elided: tuple[tuple[str, str], ...] = ()
+    if _ascii(river)[:1].lower() in "aeiouy":  # "bords de Loire" -> "bords d'Ondine"
+        elided = (("de Loire", f"d'{river}"), ("la Loire", f"l'{river}"))
     return (
+        *elided,
         ("Villeneuve-sur-Loire", e["name"]),
         ("villeneuve-sur-loire", _slug(e["name"])),
         ("#VilleneuveSurLoire", f"#{full}"),
@@ -114,7 +118,7 @@ def _words(e: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         ("#VILLENEUVE", f"#{tag.upper()}"),
         ("#Villeneuve", f"#{tag}"),
         ("#villeneuve", f"#{tag.lower()}"),
-        ("Villeneuvois", f"Habitant de {short}"),
+        ("Villeneuvois", f"À {short}"),
         ("Villeneuve", short),
         ("villeneuve", handle),
         ("VSL", abbr.upper()),
