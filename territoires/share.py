@@ -45,7 +45,7 @@ _DOMAIN = b"territoires-share-v1."
 MAX_DAYS = 366  # longest validity a link can be given
 
 # page slug -> views/ script; only pages that apply the privacy rules of shared views.
-SHAREABLE_PAGES = {"revue": "views/revue.py"}
+SHAREABLE_PAGES = {"revue": "views/revue.py", "barometre": "views/barometre.py"}
 
 
 class ShareError(Exception):

@@ -31,9 +31,10 @@ from warehouse.triage_journal import version as journal_version
 
 log = logging.getLogger("territoires.ui")
 _MODULES = (
-    "warehouse.metrics", "warehouse.page_collection", "warehouse.page_conversations",
-    "warehouse.page_hashtags", "warehouse.page_relays", "warehouse.page_responsiveness",
-    "warehouse.page_spikes", "warehouse.page_volume",
+    "warehouse.metrics", "warehouse.barometre", "warehouse.page_collection",
+    "warehouse.page_conversations", "warehouse.page_hashtags", "warehouse.page_relays",
+    "warehouse.page_responsiveness", "warehouse.page_spikes", "warehouse.page_trends",
+    "warehouse.page_volume",
 )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import streamlit as st
 
 from territoires import resources, share
-from territoires.text.i18n import fmt_date
+from territoires.text.i18n import fmt_date, t
 from territoires.text.review import tr
 from territoires.ui import data
 from territoires.ui.shell import warehouse
@@ -84,6 +84,7 @@ def run() -> None:
     if st.query_params.get("share") != token:
         st.query_params["share"] = token
     st.markdown(HIDE_CHROME, unsafe_allow_html=True)
-    page = st.Page(str(ROOT / share.SHAREABLE_PAGES[link.page]), title=tr("nav"),
+    title = tr("nav") if link.page == "revue" else t(f"nav.{link.page}")
+    page = st.Page(str(ROOT / share.SHAREABLE_PAGES[link.page]), title=title,
                    url_path=link.page, default=True)
     st.navigation([page], position="hidden").run()

@@ -29,14 +29,17 @@ ICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 PAGES = [
     ("views/aujourdhui.py", "nav.today", ":material/today:", "aujourdhui"),
     ("views/revue.py", "nav.review", ":material/slideshow:", "revue"),
+    ("views/tendances.py", "nav.trends", ":material/trending_up:", "tendances"),
     ("views/conversations.py", "nav.conversations", ":material/forum:", "conversations"),
     ("views/reactivite.py", "nav.responsiveness", ":material/timer:", "reactivite"),
     ("views/relais.py", "nav.relays", ":material/campaign:", "relais"),
     ("views/hashtags.py", "nav.hashtags", ":material/tag:", "hashtags"),
+    ("views/barometre.py", "nav.barometre", ":material/leaderboard:", "barometre"),
     ("views/collecte.py", "nav.collection", ":material/cloud_sync:", "collecte"),
     ("views/definitions.py", "nav.definitions", ":material/menu_book:", "definitions"),
 ]
 
+ABOUT = ("collecte", "definitions")  # the "about" section of the navigation; the rest: "follow"
 
 PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
 # badge colours of the post cards (names, not emoji: the butterfly and elephant need an
@@ -68,7 +71,9 @@ def navigation() -> StreamlitPage:
         for n, (f, k, i, u) in enumerate(PAGES)
     ]
     unknown = route_unknown_path({p.url_path for p in pages[1:]}, home=PAGES[0][3])
-    sections = {t("nav.section.follow"): pages[:6], t("nav.section.about"): pages[6:]}
+    about = [u in ABOUT for *_, u in PAGES]
+    sections = {t("nav.section.follow"): [p for p, a in zip(pages, about, strict=True) if not a],
+                t("nav.section.about"): [p for p, a in zip(pages, about, strict=True) if a]}
     page = st.navigation(sections, position="sidebar")
     if unknown:
         shown = display_name(unknown, 80)  # one bounded line, whatever the address holds
