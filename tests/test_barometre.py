@@ -32,6 +32,7 @@ from warehouse.barometre import (
     ROW_KEYS,
     barometre_rows,
     row,
+    rows_and_weeks,
     strate_medians,
     weekly,
 )
@@ -268,8 +269,11 @@ def test_weekly(warehouse):
                        datetime(2024, 3, 20))
         rows = barometre_rows(cur, territories, date(2024, 3, 1), date(2024, 3, 12),
                               datetime(2024, 3, 20))
+        both = rows_and_weeks(cur, territories, date(2024, 3, 1), date(2024, 3, 12),
+                              datetime(2024, 3, 20))
     finally:
         cur.close()
+    assert both == (rows, weeks)  # one statement per territory, the same figures
     # Friday 1 March to Tuesday 12 March: weeks of 26 Feb (cut), 4 March (whole), 11 March (cut)
     mondays = [date(2024, 2, 26), date(2024, 3, 4), date(2024, 3, 11)]
     assert [(w["territory"], w["week"]) for w in weeks] == [

@@ -77,35 +77,53 @@ def barometre_rows(
             for t in territories]
 
 
-def _weeks(territory: Territory, since: date, until: date) -> list[date]:
-    """The local Mondays of the weeks that meet ``[since, until)``."""
-    monday = since - timedelta(days=since.weekday())
-    out = []
-    while monday < until:
-        out.append(monday)
-        monday += timedelta(days=7)
-    return out
-
-
 def weekly(
     cur: Con, territories: Sequence[Territory], since: date, until: date, as_of: datetime
 ) -> list[dict[str, Any]]:
     """Each territory's weeks (local Monday to Monday, cut to ``[since, until)``): the
     week's public counts; ``complete`` is False for a week cut by ``since``/``until`` or not
     over at ``as_of``. Ordered by territory (as given), then week."""
+    return rows_and_weeks(cur, territories, since, until, as_of, whole=False)[1]
+
+
+def rows_and_weeks(
+    cur: Con,
+    territories: Sequence[Territory],
+    since: date,
+    until: date,
+    as_of: datetime,
+    *,
+    whole: bool = True,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`barometre_rows` and :func:`weekly` at once: one statement per territory
+    (:func:`warehouse.metrics.headlines` over the whole period and each of its weeks), so a
+    page showing both reads each territory's data once. ``whole=False``: the weeks only."""
     as_of = to_utc(as_of)
-    out: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    weeks: list[dict[str, Any]] = []
     for t in territories:
-        mondays = _weeks(t, since, until)
+        mondays = _weeks(since, until)
         periods = [(max(m, since), min(m + timedelta(days=7), until)) for m in mondays]
-        for m, (p0, p1), h in zip(mondays, periods, headlines(cur, t, periods, as_of),
-                                  strict=True):
-            whole = p0 == m and p1 == m + timedelta(days=7)
+        got = headlines(cur, t, [(since, until), *periods] if whole else periods, as_of)
+        if whole:
+            rows.append(row(t, got.pop(0), since, until))
+        for m, (p0, p1), h in zip(mondays, periods, got, strict=True):
+            full = p0 == m and p1 == m + timedelta(days=7)
             over = window_utc(t, p1, p1)[0] <= as_of
-            out.append({
-                "territory": t.slug, "week": m, "complete": whole and over,
+            weeks.append({
+                "territory": t.slug, "week": m, "complete": full and over,
                 **{k: h[k] for k in WEEK_KEYS[3:]},
             })  # fmt: skip
+    return rows, weeks
+
+
+def _weeks(since: date, until: date) -> list[date]:
+    """The Mondays of the weeks that meet ``[since, until)`` (local dates)."""
+    monday = since - timedelta(days=since.weekday())
+    out = []
+    while monday < until:
+        out.append(monday)
+        monday += timedelta(days=7)
     return out
 
 
