@@ -302,6 +302,9 @@ def test_csv_is_neutralised_and_table_reads(capsys, warehouse):
     assert table[0] == list(ROW_KEYS) and len(table) == 4
     names = [r[ROW_KEYS.index("name")] for r in table[1:]]
     assert names == ["Aville", "'=Bville", "Cville"]  # a formula in a name stays text
+    flags = [r[ROW_KEYS.index("too_few_to_compare")] for r in table[1:]]
+    assert flags == ["false", "true", "true"]  # as the JSON writes them
+    assert table[3][ROW_KEYS.index("population")] == ""  # null: an empty cell
     doc = {"territories": [{**{k: None for k in ROW_KEYS}, "name": n, "territory": "t"}
                            for n in ("+1", "-1", "@SUM(A1)", "plain")]}
     cells = [r[ROW_KEYS.index("name")] for r in csv.reader(io.StringIO(format_csv(doc)))]

@@ -93,12 +93,22 @@ def resolve_territories(db: Path, configs: list[str] | None) -> list[Territory]:
 
 
 def format_csv(doc: dict[str, Any]) -> str:
+    """One row per territory, :data:`~warehouse.barometre.ROW_KEYS` as header (RFC 4180)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(ROW_KEYS)
     for r in doc["territories"]:
-        w.writerow(["" if r[k] is None else csv_cell(r[k]) for k in ROW_KEYS])
+        w.writerow([_csv_value(r[k]) for k in ROW_KEYS])
     return buf.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    """A cell as the JSON reads: empty for null, ``true``/``false``, text neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return csv_cell(value)
 
 
 # (header, key, how to show it) of the table's columns
