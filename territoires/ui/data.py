@@ -97,7 +97,10 @@ def review(db: str, territory: Territory, since: date, until: date, as_of: datet
     return _review(db, identity(db), territory.slug, since, until, as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600)
+# A territory passed as an argument (the baromètre's list of them) is keyed by its slug: the
+# key also holds the snapshot's identity, and a changed configuration is a new snapshot.
+@st.cache_data(show_spinner=False, max_entries=1024, ttl=6 * 3600,
+               hash_funcs={Territory: lambda t: t.slug})
 def _call(
     module: str, name: str, db: str, ident: tuple[int, ...], slug: str | None,
     args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
