@@ -45,11 +45,11 @@ def comparison_as_of(view: View) -> datetime:
 
 def fetch(view: View, since: date, until: date, as_of: datetime
           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every territory's row and weeks: two calls through :func:`territoires.ui.data.q`,
-    cached by the snapshot's identity (and recorded by the benchmark)."""
+    """Every territory's row and weeks: one call through :func:`territoires.ui.data.q`
+    (:func:`warehouse.barometre.rows_and_weeks`: one statement per territory for both),
+    cached by the snapshot's identity and recorded by the benchmark."""
     terrs = tuple(data.territories(view.db).values())
-    rows = data.q(barometre.barometre_rows, view.db, None, terrs, since, until, as_of)
-    weeks = data.q(barometre.weekly, view.db, None, terrs, since, until, as_of)
+    rows, weeks = data.q(barometre.rows_and_weeks, view.db, None, terrs, since, until, as_of)
     return rows, weeks
 
 
