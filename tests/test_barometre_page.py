@@ -194,6 +194,7 @@ def test_a_shared_link_shows_one_territory_against_its_stratum(
     assert at.title[0].value == "Baromètre — Villeneuve\\-sur\\-Loire"
     page = plain(text(at))
     assert "Vue partagée, en lecture seule" in page
+    assert "@" not in page  # public aggregates and territory names only: no handle
     assert "10 000 à 19 999 hab." in page
     assert [s.key for s in at.selectbox] == ["w_indicator"]  # no stratum, no sidebar filter
     assert list(table(at)["Territoire"]) == ["Villeneuve-sur-Loire"]
