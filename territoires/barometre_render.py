@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from typing import Any
 
 from territoires.barometre_report import BarometreDoc
 from territoires.report_render import _font_file, _printable, chart_png
@@ -44,6 +45,16 @@ def render_pdf(doc: BarometreDoc) -> bytes:
         pdf.multi_cell(0, h or size * 0.5, _printable(text, b), new_x="LMARGIN", new_y="NEXT")
 
     width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def chart(title: str, fig: Any) -> None:
+        """``fig`` under its title, as large as the rest of the page allows, its shape kept."""
+        line(title, 14, True, 7)
+        px_w, px_h = 1600, int(fig.layout.height or 500)
+        room = pdf.h - pdf.b_margin - pdf.get_y() - 2
+        w = min(width, room * px_w / px_h)
+        png = chart_png(fig, px_w, px_h, scale=1.5)
+        pdf.image(io.BytesIO(png), x=pdf.l_margin + (width - w) / 2, w=w, h=w * px_h / px_w)
+
     pdf.add_page()
     line(doc.title, 22, True, 10)
     line(doc.subtitle, 13, h=6.5)
@@ -52,29 +63,25 @@ def render_pdf(doc: BarometreDoc) -> bytes:
         pdf.ln(1)
         line(doc.you, 12, True, 6, rgb=BLUE_RGB)
     pdf.ln(2)
-    for n, (title, fig) in enumerate(doc.figures):
-        px_w = 1600
-        px_h = int(fig.layout.height or 500)
-        h = min(width * px_h / px_w * 1.35, pdf.h - pdf.t_margin - pdf.b_margin - 12)
-        if n > 0 or pdf.get_y() + h + 8 > pdf.h - pdf.b_margin:
-            pdf.add_page()
-        line(title, 14, True, 7)
-        png = chart_png(fig, px_w, round(px_w * h / width), scale=1.5)
-        pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=h)
-        pdf.ln(3)
-        if n == 0:
-            for s in [*doc.sentences, *doc.notes]:
-                line(s, 10, h=5)
-            pdf.add_page()
-            line(doc.label, 14, True, 7)
-            pdf.set_font(family, "", 8.5)
-            pdf.set_text_color(17, 17, 17)
-            head = FontFace(emphasis="BOLD", fill_color=(235, 235, 245))
-            with pdf.table(headings_style=head, line_height=4.6,
-                           text_align="LEFT") as table:
-                table.row([_printable(str(c), True) for c in doc.table.columns])
-                for rec in doc.table.itertuples(index=False):
-                    table.row([_printable(str(v)) for v in rec])
+    chart(*doc.figures[0])
+    pdf.add_page()
+    for s in [*doc.sentences, *doc.notes]:
+        line(s, 10, h=5)
+    pdf.ln(4)
+    line(doc.label, 14, True, 7)
+    pdf.set_font(family, "", 8.5)
+    pdf.set_text_color(17, 17, 17)
+    head = FontFace(emphasis="BOLD", fill_color=(235, 235, 245))
+    cols = len(doc.table.columns)
+    widths = (8, 34, 22, 14, 14, 14, *([20] * (cols - 8)), 16, 14)[:cols]
+    with pdf.table(headings_style=head, line_height=4.6, text_align="LEFT",
+                   col_widths=widths) as table:
+        table.row([_printable(str(c), True) for c in doc.table.columns])
+        for rec in doc.table.itertuples(index=False):
+            table.row([_printable(str(v)) for v in rec])
+    for title, fig in doc.figures[1:]:
+        pdf.add_page()
+        chart(title, fig)
     return bytes(pdf.output())
 
 
