@@ -144,6 +144,10 @@ MEMORY_LIMIT = Setting[str | None](
     "TERRITOIRES_MEMORY_LIMIT", WAREHOUSE, "size", None,
     "DuckDB's buffer pool cap, e.g. `3GB` or `512MiB`; larger operations spill to disk.",
     _size, "a size like '3GB' or '512MiB'", shown_default="DuckDB's (80 % of the memory)")
+SPARK_MASTER = _text("TERRITOIRES_SPARK_MASTER", WAREHOUSE, "Spark master URL",
+                     "Where `--engine spark` runs: `local[4]`, `spark://host:7077`, `yarn`, "
+                     "`k8s://…`, or a Spark Connect `sc://host:15002` (docs/scale.md).",
+                     shown_default="`local[2]`")
 
 RETRIES = Setting("TERRITOIRES_RETRIES", COLLECT, "whole number ≥ 0", 4,
                   "Retries per request (rate-limit waits, and 5xx or connection errors).",

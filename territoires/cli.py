@@ -24,6 +24,7 @@ COMMANDS = {
     "import": "import_pages",
     "rebuild": "rebuild",
     "metrics": "metrics",
+    "export": "export",
     "barometre": "barometre",
     "queue": "queue",
     "triage": "triage",
