@@ -4,7 +4,7 @@ on the three-territory demo (``territoires demo --territories 3``).
 
 - 1600×1000: the page opens from its address with the ranking chart drawn (the viewer's
   territory bold in it), the ranking table, the sentence on overlapping intervals or their
-  absence, and the weekly panels;
+  absence, and the weekly panels; its PDF button downloads a PDF;
 - 390×844, a shared link: one territory against its stratum, read-only, no sidebar, no
   sign-in, no horizontal scroll.
 
@@ -47,7 +47,7 @@ def _settle(page) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_page_draws_the_ranking(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
     try:
         page.goto(f"{server}/barometre?territory=villeneuve&from=2026-11-02&to=2026-11-29"
                   f"&asof={AS_OF}")
@@ -67,6 +67,12 @@ def test_the_page_draws_the_ranking(server: str, browser) -> None:  # type: igno
         assert page.locator('[data-testid="stDataFrame"]').count() >= 1
         assert "Villeneuve" in page.title() and "Baromètre" in page.title()
         page.screenshot(path=str(SHOTS / "barometre-1600.png"), full_page=True)
+        with page.expect_download(timeout=120_000) as got:  # drawn on demand by the server
+            page.get_by_text("Télécharger en PDF").click()
+        pdf = got.value
+        assert pdf.suggested_filename == "barometre-response_rate-2026-11-02-2026-11-29.pdf"
+        with open(pdf.path(), "rb") as fh:
+            assert fh.read(5) == b"%PDF-"
     finally:
         page.close()
 
