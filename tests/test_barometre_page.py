@@ -157,6 +157,12 @@ def test_the_url_carries_the_indicator_and_the_stratum(open_page, rows) -> None:
     assert list(shown["Territoire"]) == ["Villeneuve-sur-Loire"]  # its stratum alone
     mine = next(r for r in rows if r["territory"] == "villeneuve")
     assert shown["Relais pour 10 000 habitants"][0] == i18n.fmt_num(mine["relays_per_10k"], 1)
+    # another stratum: the viewer's territory is not in it, and the page says so
+    other = run_app(PAGE, timeout=120, **{**params, "strate": "100000+", "platform": "x"})
+    page = plain(text(other))
+    assert "Villeneuve-sur-Loire n'est pas dans cette strate" in page
+    assert "toutes les plateformes et tous les comptes" in page  # the sidebar's filter
+    assert "Villeneuve-sur-Loire" not in list(table(other)["Territoire"])
     # an invalid value falls back to the default
     bad = run_app(PAGE, timeout=120, **{**params, "indicator": "followers", "strate": "x"})
     assert bad.selectbox(key="w_indicator").value == "response_rate"

@@ -37,7 +37,7 @@ def make(font: int = 14) -> BarometreDoc:
 
 with r.guard("barometre"):
     doc = make()
-    b.show(doc, weeks)
+    b.show(doc, weeks, view)
     if doc.entries:
         b.downloads(lambda: make(16), doc.stem)
         if shared is None:

@@ -107,15 +107,20 @@ def _bullets(lines: list[str]) -> str:
     return "\n".join(f"- {r.md_escape(s)}" for s in lines)
 
 
-def show(doc: BarometreDoc, weeks: list[dict[str, Any]]) -> None:
+def show(doc: BarometreDoc, weeks: list[dict[str, Any]], view: View) -> None:
     """The page's body: the viewer's territory, the ranking with its uncertainty, the table,
     the weeks of each territory."""
     if not doc.entries:
         st.info(t("barometre.empty"), icon=":material/info:")
         return
-    st.caption(r.md_escape(t("barometre.intro")))
+    intro = t("barometre.intro")
+    if view.platform or view.account:  # the sidebar's filters are the team's own
+        intro += " " + t("barometre.unfiltered")
+    st.caption(r.md_escape(intro))
     if doc.you:
         st.markdown(f"**{r.md_escape(doc.you)}**")
+    else:
+        st.caption(r.md_escape(t("barometre.not_shown", name=view.territory.name)))
     with r.guard("barometre.ranking"):
         st.header(doc.figures[0][0], anchor=False)
         ranked = sum(1 for e in doc.entries if e.rank is not None)
