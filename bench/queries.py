@@ -64,19 +64,24 @@ class Call:
         return data.q(self.fn, db, terr if self.territory else None, *self.args, **self.kwargs)
 
 
-def default_view(db: str, as_of: datetime) -> View:
-    """The app's default view (``territoires.ui.state``) with as-of pinned to ``as_of``."""
+def default_view(db: str, as_of: datetime, territory: str | None = None) -> View:
+    """The app's default view (``territoires.ui.state``) with as-of pinned to ``as_of``
+    (and the territory ``territory`` chosen, in a warehouse of several)."""
     from territoires.ui.data import q_uncached
 
     _quiet_streamlit()
     terrs = q_uncached(load_territories, db, None)
     last = dict(q_uncached(page_collection.data_as_of, db, None))
-    return view_from_params(view_params(as_of), db, terrs, last, datetime.now())
+    return view_from_params(view_params(as_of, territory), db, terrs, last, datetime.now())
 
 
-def view_params(as_of: datetime) -> dict[str, str]:
-    """URL parameters of the benchmark's view: the default one, as-of pinned."""
-    return {"asof": as_of.replace(microsecond=0).isoformat() + "Z"}
+def view_params(as_of: datetime, territory: str | None = None) -> dict[str, str]:
+    """URL parameters of the benchmark's view: the default one, as-of pinned (and the
+    territory ``territory``, when given)."""
+    params = {"asof": as_of.replace(microsecond=0).isoformat() + "Z"}
+    if territory is not None:
+        params["territory"] = territory
+    return params
 
 
 def page_scripts() -> dict[str, str]:
@@ -86,7 +91,8 @@ def page_scripts() -> dict[str, str]:
     return {Path(path).stem: path for path, *_ in PAGES}
 
 
-def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
+def plan(db: str, as_of: datetime, territory: str | None = None,
+         failed: dict[str, str] | None = None) -> dict[str, list[Call]]:
     """Page → the query calls its script makes, recorded by running the real page.
 
     Each page of ``app.py`` runs once in-process with Streamlit's AppTest on ``db`` (the
@@ -95,6 +101,10 @@ def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
     answers as usual. The plan therefore follows the pages as they change, including the
     calls that depend on data (the posts behind each spike found). Every page also runs
     the shell's queries (``data_as_of`` recorded, the territory list added here).
+
+    ``territory``: the view's territory (URL parameter), in a warehouse of several.
+    ``failed``: when given, a page that raises is left out and its error noted there
+    (page → message) instead of stopping the run.
     """
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -104,7 +114,7 @@ def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
     _quiet_streamlit()
     os.environ["TERRITOIRES_DB"] = str(Path(db).resolve())
     db = os.environ["TERRITOIRES_DB"]
-    params = view_params(as_of)
+    params = view_params(as_of, territory)
     recorded: list[Call] = []
     real_q, real_review = data.q, data.review
 
@@ -135,7 +145,10 @@ def plan(db: str, as_of: datetime) -> dict[str, list[Call]]:
             st.cache_data.clear()
             at.run()
             if at.exception:
-                raise RuntimeError(f"page {name}: {at.exception[0].message}")
+                if failed is None:
+                    raise RuntimeError(f"page {name}: {at.exception[0].message}")
+                failed[name] = at.exception[0].message
+                continue
             pages[name] = [*recorded, Call(load_territories, territory=False)]
     finally:
         data.q = real_q  # type: ignore[assignment]
@@ -163,9 +176,11 @@ def _quiet_streamlit() -> None:
         lambda record: "No runtime found" not in record.getMessage())
 
 
-def time_pages(db: str, view: View, repeats: int = 3) -> list[PageTiming]:
-    """Uncached passes over every page (``repeats`` times, pages in turn), then the cached."""
-    pages = {k: v for k, v in plan(db, view.as_of).items() if v}
+def time_pages(db: str, view: View, repeats: int = 3, territory: str | None = None,
+               failed: dict[str, str] | None = None) -> list[PageTiming]:
+    """Uncached passes over every page (``repeats`` times, pages in turn), then the cached.
+    ``territory``, ``failed``: see :func:`plan`."""
+    pages = {k: v for k, v in plan(db, view.as_of, territory, failed).items() if v}
     db = os.environ["TERRITOIRES_DB"]
     terr = view.territory
     passes: dict[str, list[list[float]]] = {p: [] for p in pages}

@@ -72,3 +72,24 @@ def test_statement_timing_loads_through_the_real_path(tmp_path: Path, capsys) ->
     con = connect(landed, read_only=True)
     assert con.execute("SELECT count(*) FROM territory_timeline").fetchone()[0] == 1000
     con.close()
+
+
+def test_observatory_times_every_page_of_a_demo_of_several_territories(
+    tmp_path: Path, capsys
+) -> None:
+    from bench import observatory
+
+    out = tmp_path / "observatory.json"
+    rc = observatory.main(["--territories", "3", "--posts", "1500", "--query-repeats", "1",
+                           "--work-dir", str(tmp_path), "--out", str(out)])  # fmt: skip
+    doc = json.loads(out.read_text())
+    assert rc == 0 and doc["failed_pages"] == {}
+    assert list(doc["posts_per_territory"]) == ["aurelle-metropole", "villeneuve",
+                                                "sainte-lanterne"]  # fmt: skip
+    assert doc["territory"] == "aurelle-metropole"  # the most posts
+    assert doc["load"]["peak_rss"] > 10 * 1024 * 1024 and doc["load"]["seconds"] > 0
+    pages = {p["page"]: p for p in doc["pages"]}
+    assert pages.keys() == set(page_scripts())  # every page of the app, the Baromètre too
+    assert set(pages["reactivite"]["per_call"]) - {"data_as_of", "load_territories"}
+    printed = capsys.readouterr().out
+    assert "reactivite: uncached" in printed and "peak RSS" in printed
