@@ -22,8 +22,8 @@ from territoires.ui.shell import current_view
 view = current_view()
 shared = st.session_state.get("_shared")  # a verified share.SharedLink, or None
 since, until = view.since, view.until_excl  # [since, until)
-b.header(view, shared, since, until)
 as_of = b.comparison_as_of(view)
+b.header(view, shared, since, until, as_of)
 rows, weeks = b.fetch(view, since, until, as_of)
 own = next((row.get("strate") for row in rows if row["territory"] == view.territory.slug), None)
 indicator, strate = b.controls(rows, shared is not None, own)

@@ -83,13 +83,14 @@ def controls(rows: list[dict[str, Any]], shared: bool, own_strate: str | None
     return indicator, chosen or None
 
 
-def header(view: View, shared: Any, since: date, until: date) -> None:
-    """The title (the viewer's territory), the period and freshness, the link to this view."""
+def header(view: View, shared: Any, since: date, until: date, as_of: datetime) -> None:
+    """The title (the viewer's territory), the period and the instant every territory is
+    judged at, the link to this view."""
     title = t("barometre.title")
     st.set_page_config(page_title=f"{title} · {view.territory.name} · Territoires",
                        layout="wide")
     st.title(f"{title} — {r.md_escape(view.territory.name)}", anchor=False)
-    asof = fmt_datetime(view.local(view.data_as_of or view.as_of))
+    asof = fmt_datetime(view.local(as_of))
     last = date.fromordinal(until.toordinal() - 1)
     line = t("period.caption", since=fmt_date(since), until=fmt_date(last), asof=asof)
     if shared is not None:
