@@ -11,10 +11,13 @@ Follower counts are never compared.
 
 from __future__ import annotations
 
+import os
+import queue
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from model import Territory
 from model.compare import MIN_INTERPELLATIONS, per_10k, strate, wilson
@@ -37,6 +40,18 @@ WEEK_KEYS = (
     "territory", "week", "complete", "interpellations", "answered", "response_rate",
     "relays", "local_relays", "posts_total",
 )
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+# at most this many statements at once (one cursor each): a territory's statement spends
+# most of its time planning, single-threaded, so two cores run two of them side by side
+MAX_WORKERS = 4
+# where ``cur`` reads, and whether that database is read-only
+_WHERE_SQL = """
+SELECT current_database(), current_schema(), current_setting('TimeZone'),
+       (SELECT readonly FROM duckdb_databases() WHERE database_name = current_database())
+"""
 
 
 def _per_10k_key(key: str) -> str:
@@ -73,8 +88,41 @@ def barometre_rows(
     cur: Con, territories: Sequence[Territory], since: date, until: date, as_of: datetime
 ) -> list[dict[str, Any]]:
     """One row per territory (in the given order), every figure judged at the one ``as_of``."""
-    return [row(t, headlines(cur, t, [(since, until)], as_of)[0], since, until)
-            for t in territories]
+    return _each(cur, territories, lambda c, t: row(
+        t, headlines(c, t, [(since, until)], as_of)[0], since, until))
+
+
+def _each(cur: Con, items: Sequence[T], fn: Callable[[Con, T], R]) -> list[R]:
+    """``[fn(cur, x) for x in items]``, several at once when ``cur`` reads a read-only
+    database (a snapshot: nothing uncommitted that another cursor would miss), each worker
+    on a cursor of its own reading the same catalog in the same time zone (a DuckDB cursor
+    runs one statement at a time; a statement releases the GIL)."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(items))
+    where = cur.execute(_WHERE_SQL).fetchone() if workers > 1 else None
+    if not where or not where[3]:
+        return [fn(cur, x) for x in items]
+    use = "USE " + ".".join('"' + str(v).replace('"', '""') + '"' for v in where[:2])
+    tz = "SET TimeZone = '" + str(where[2]).replace("'", "''") + "'"
+    free: queue.SimpleQueue[Con] = queue.SimpleQueue()
+    opened = [cur.cursor() for _ in range(workers)]
+    try:
+        for c in opened:
+            c.execute(use)  # the catalog's own names, quoted (USE and SET take no parameter)
+            c.execute(tz)
+            free.put(c)
+
+        def run(x: T) -> R:
+            c = free.get()
+            try:
+                return fn(c, x)
+            finally:
+                free.put(c)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(run, items))
+    finally:
+        for c in opened:
+            c.close()
 
 
 def weekly(
@@ -99,14 +147,13 @@ def rows_and_weeks(
     (:func:`warehouse.metrics.headlines` over the whole period and each of its weeks), so a
     page showing both reads each territory's data once. ``whole=False``: the weeks only."""
     as_of = to_utc(as_of)
-    rows: list[dict[str, Any]] = []
-    weeks: list[dict[str, Any]] = []
-    for t in territories:
-        mondays = _weeks(since, until)
-        periods = [(max(m, since), min(m + timedelta(days=7), until)) for m in mondays]
-        got = headlines(cur, t, [(since, until), *periods] if whole else periods, as_of)
-        if whole:
-            rows.append(row(t, got.pop(0), since, until))
+    mondays = _weeks(since, until)
+    periods = [(max(m, since), min(m + timedelta(days=7), until)) for m in mondays]
+
+    def one(c: Con, t: Territory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        got = headlines(c, t, [(since, until), *periods] if whole else periods, as_of)
+        first = [row(t, got.pop(0), since, until)] if whole else []
+        weeks = []
         for m, (p0, p1), h in zip(mondays, periods, got, strict=True):
             full = p0 == m and p1 == m + timedelta(days=7)
             over = window_utc(t, p1, p1)[0] <= as_of
@@ -114,7 +161,10 @@ def rows_and_weeks(
                 "territory": t.slug, "week": m, "complete": full and over,
                 **{k: h[k] for k in WEEK_KEYS[3:]},
             })  # fmt: skip
-    return rows, weeks
+        return first, weeks
+
+    got = _each(cur, territories, one)
+    return [r for rs, _ in got for r in rs], [w for _, ws in got for w in ws]
 
 
 def _weeks(since: date, until: date) -> list[date]:
