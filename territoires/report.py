@@ -46,7 +46,7 @@ from territoires.text.i18n import (
     t,
 )
 from territoires.text.review import tr
-from warehouse import metrics, page_relays, page_responsiveness
+from warehouse import metrics, page_relays, page_responsiveness, page_trends
 from warehouse.activity import top_conversations
 from warehouse.metrics_base import Con
 from warehouse.profiles import account_profiles, post_authors
@@ -210,12 +210,11 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
     n = (until - since).days
     if n < 1:
         raise ValueError(f"empty period: {since} to {until}")
-    current, *history = metrics.headlines(
-        con, territory,
-        [(since - timedelta(days=n * k), since - timedelta(days=n * (k - 1)))
-         for k in range(HISTORY + 1)],
-        as_of,
-    )
+    bounds = [(since - timedelta(days=n * k), since - timedelta(days=n * (k - 1)))
+              for k in range(HISTORY + 1)]
+    current, *history = metrics.headlines(con, territory, bounds, as_of)
+    # their counts from the daily rollups: the comparisons survive retention
+    history = page_trends.past_figures(con, territory, bounds[1:], history)
     # each part one statement over the facts; only the listed rows carry texts
     slowest = _row(page_responsiveness.slowest_answers(con, territory, since, until, as_of,
                                                        limit=1))

@@ -182,6 +182,14 @@ DELETE FROM {table} WHERE territory = $terr AND (platform, post_id) IN (
 """
 
 
+# the posts whose facts a batch recomputed, one row per 15-minute bucket (enough for their
+# local days: a local midnight is on a quarter hour), into the batch's ``_fact_scope``
+_SCOPE_INSERT_SQL = """
+INSERT INTO _fact_scope
+SELECT DISTINCT $terr, platform, time_bucket(INTERVAL 15 MINUTE, created_at) FROM _fact_tp
+"""
+
+
 def tracked_tags(territory: Territory) -> list[str]:
     """The configuration's tracked hashtags as stored in ``post_hashtags`` (lower, no '#')."""
     return territory.tag_keys()
@@ -223,6 +231,8 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     # the posts of the batch and of its conversations: the narrow post list and the
     # interpellations with their first answers
     _scope(con, _INTER_KEYS_SQL, slug, full)
+    if not full:  # the days of the posts recomputed here (rollups.refresh_batch reads them)
+        con.execute(_SCOPE_INSERT_SQL, {"terr": slug})
     for table in ("territory_timeline", "interpellation_facts", "hashtag_facts", "mention_facts"):
         _clear(con, table, slug, full)
     con.execute(
@@ -257,6 +267,8 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     _clear(con, "relay_facts", slug, full)
     domains = [d.lower().strip(".") for d in territory.city_domains]
     con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})
+    if not full:  # the relays' scope too: their days' rollups follow
+        con.execute(_SCOPE_INSERT_SQL, {"terr": slug})
     for temp in ("_fact_tp", "_fact_keys"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")  # noqa: S608
     if full:  # the daily rollups follow, from the timeline just rebuilt
@@ -271,11 +283,18 @@ def _stored_signatures(con: Con) -> dict[str, str]:
     return dict(con.execute("SELECT territory, signature FROM facts_state").fetchall())  # type: ignore[arg-type]
 
 
-def refresh_batch(con: Con, copies: str, conv_filled: str) -> None:
+def refresh_batch(con: Con, copies: str, conv_filled: str, scope: str) -> None:
     """Recompute the facts a batch's posts can change: the posts of ``copies`` and those of
     ``conv_filled`` (temp tables with ``platform``, ``id``: the batch's post copies, and older
-    posts whose conversation id it filled; :mod:`warehouse.recompute` names them)."""
+    posts whose conversation id it filled; :mod:`warehouse.recompute` names them). The posts
+    whose facts were recomputed are listed in the temp table ``scope`` (``territory``,
+    ``platform``, ``created_at``: one row per 15-minute bucket), for the daily rollups."""
     assert copies.isidentifier() and conv_filled.isidentifier(), (copies, conv_filled)
+    assert scope == "_fact_scope", scope  # the name _SCOPE_INSERT_SQL writes
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _fact_scope "
+        "(territory VARCHAR, platform VARCHAR, created_at TIMESTAMP)"
+    )
     con.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {conv_filled} (platform VARCHAR, id VARCHAR)"  # noqa: S608
     )

@@ -320,6 +320,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0014_daily_activity",
+        """
+        -- what the long view (the Tendances page, the weekly review's comparisons) needs per
+        -- territory, platform, local day and city account (warehouse/rollups.py,
+        -- warehouse/rollup_counts.py): account '' is the whole territory, a city handle (lower
+        -- case) the interpellations addressed to it and the relays of its posts. ``answered``:
+        -- the interpellations of the day whose first answer was known when the day was last
+        -- recomputed (docs/metrics.md, "History"). Frozen days (before a retention horizon)
+        -- purged before this migration have no row: their interpellations are gone. Every
+        -- territory is recomputed at the next write (facts_state emptied), which fills the
+        -- days whose posts are still here.
+        CREATE TABLE daily_activity (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, day DATE NOT NULL,
+            account VARCHAR NOT NULL,
+            interpellations BIGINT NOT NULL, answered BIGINT NOT NULL,
+            relays BIGINT NOT NULL, local_relays BIGINT NOT NULL,
+            hashtag_posts BIGINT NOT NULL,
+            refreshed_at TIMESTAMP NOT NULL
+        );
+        DELETE FROM facts_state;
+        """,
+    ),
 ]
 
 

@@ -3,18 +3,24 @@
 The derived tables are the facts (:mod:`warehouse.facts`: the territory timeline,
 interpellations with their first answers, relays, hashtags, mentions, authors,
 conversations) and the daily rollups (:mod:`warehouse.rollups`: ``daily_posts``,
-``daily_hashtags``). Each event that changes posts calls one function here:
+``daily_hashtags``, ``daily_activity``). Each event that changes posts calls one function
+here:
 
 ======================================  =====================================================
 event (caller)                          what is recomputed
 ======================================  =====================================================
 a batch lands (:mod:`warehouse.load`)    :func:`after_batch`: the facts the batch's posts can
-                                        change, then the daily rollups of the days it touched
+                                        change, then the daily rollups of the days of those
+                                        posts (an older interpellation whose answer landed,
+                                        a relay whose original landed: their own days too)
 a bulk import's batch lands (import,    :func:`after_bulk_batch`: its territories marked stale
 the demo: ``load_pages(bulk=True)``)    (recomputed whole before the snapshot); rollups now
                                         only for territories without a configuration
-posts are about to be purged            :func:`before_freezing`: the rollups of their days,
-(:mod:`warehouse.retention`)             while the posts are still there
+a purge starts                          :func:`before_purge`: every stale territory whole,
+(:mod:`warehouse.retention`)             so the days about to freeze count from whole facts
+posts are about to be purged            :func:`before_freezing`: the rollups of the posts'
+(:mod:`warehouse.retention`)             days, while they are still there (those days then
+                                        freeze), every territory's before any deletion
 posts, mentions or territory            :func:`after_deletion`: the deleted posts' facts go
 memberships are deleted (purge,         now, every territory is marked stale
 erasure, :mod:`warehouse.deletion`)
@@ -53,14 +59,17 @@ BATCH_COPIES = "_copies"
 # The older posts whose ``conversation_id`` the batch filled in (``platform``, ``id``): their
 # conversation may have changed.
 CONV_FILLED = "_conv_filled"
+# The posts whose facts the batch recomputed (``territory``, ``platform``, ``created_at``
+# rounded down to 15 minutes), left by :func:`warehouse.facts.refresh_batch` for the rollups.
+FACT_SCOPE = "_fact_scope"
 
 Days = list[tuple[str, str, Any]]  # (territory, platform, local day) of daily rollups
 
 
 def after_batch(con: Con) -> None:
     """A batch landed: recompute what its posts can change, in the batch's transaction."""
-    facts.refresh_batch(con, BATCH_COPIES, CONV_FILLED)  # reads and refreshes the timeline
-    rollups.refresh_batch(con, BATCH_COPIES)  # the days touched, from that timeline
+    facts.refresh_batch(con, BATCH_COPIES, CONV_FILLED, FACT_SCOPE)  # and the timeline
+    rollups.refresh_batch(con, BATCH_COPIES, FACT_SCOPE)  # the days touched, from the timeline
 
 
 def after_bulk_batch(con: Con) -> None:
@@ -73,8 +82,18 @@ def after_bulk_batch(con: Con) -> None:
 
 def before_freezing(con: Con, ids_table: str) -> None:
     """The posts of ``ids_table`` (``platform``, ``id``) are about to be purged: refresh the
-    daily rollups of their days while they are here (those days then freeze)."""
+    daily rollups of their days while they are here (those days then freeze). Their counts
+    come from the facts, so stale facts (a bulk import that stopped before its snapshot) are
+    recomputed first (:func:`before_purge`); call it for every territory before deleting
+    anything."""
     rollups.refresh_posts(con, ids_table)
+
+
+def before_purge(con: Con) -> list[str]:
+    """A purge starts: the rollups of the days about to freeze are counted from the facts
+    (:func:`before_freezing`), so any stale territory (a bulk import that stopped before its
+    snapshot) is recomputed whole first. Returns their slugs."""
+    return facts.ensure_current(con)
 
 
 def after_deletion(con: Con, ids_table: str | None = None) -> None:

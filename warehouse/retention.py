@@ -7,7 +7,8 @@ For a territory with timezone *tz* and ``retention_days`` *N*, at instant *now*:
 * ``frozen_before`` = the local date of *now* minus *N* days; ``purged_before`` = local
   midnight starting that day, in UTC. Whole local days go, so a day's aggregate is either
   recomputable from the posts still there or frozen as it was.
-* Before anything is removed, the aggregates of the days about to freeze are refreshed.
+* Before anything is removed (for any territory), the aggregates of the days about to
+  freeze are refreshed, from whole facts.
 * Raw pages of the territory fetched before ``purged_before`` are deleted, with every post,
   profile, partial error and compliance event whose winning copy came from them.
 * Posts created before ``purged_before`` stop counting for the territory
@@ -131,6 +132,24 @@ def enforce_horizon(con: duckdb.DuckDBPyConnection, only_ids: str | None = None)
     return removed
 
 
+def _freeze(con: duckdb.DuckDBPyConnection, slug: str, tz: str, days: int, now: datetime
+            ) -> None:
+    """The aggregates of the territory's days about to freeze, while their posts are still
+    here, and before any territory's purge deletes anything (the facts they are counted from
+    are whole then)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _expiring AS
+        SELECT p.platform, p.id FROM territory_posts tp
+        JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
+        WHERE tp.territory = $terr AND p.created_at < $before
+        """,
+        {"terr": slug, "before": horizon(now, tz, days)[1]},
+    )
+    recompute.before_freezing(con, "_expiring")
+    con.execute("DROP TABLE _expiring")
+
+
 def _purge_territory(
     con: duckdb.DuckDBPyConnection, slug: str, tz: str, days: int, now: datetime,
     journal_db: str | os.PathLike[str] | None = None,
@@ -143,17 +162,7 @@ def _purge_territory(
         "DELETE FROM triage_decisions WHERE territory = $terr AND post_created_at < $before",
         {"terr": slug, "before": purged_before},
     )
-    # 1. aggregates of the days about to freeze, while their posts are still here
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _expiring AS
-        SELECT p.platform, p.id FROM territory_posts tp
-        JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
-        WHERE tp.territory = $terr AND p.created_at < $before
-        """,
-        {"terr": slug, "before": purged_before},
-    )
-    recompute.before_freezing(con, "_expiring")
+    # 1. the aggregates of the days about to freeze: done for every territory first (_freeze)
     # the old posts, to find those purged below and remove them from recent raw pages too
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _old_posts AS SELECT platform, id FROM posts "
@@ -235,7 +244,11 @@ def purge(
         now = now.astimezone(UTC).replace(tzinfo=None)
     report = PurgeReport()
     with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
-        for t in load_territories(con):
+        territories = load_territories(con)
+        recompute.before_purge(con)  # the rollups about to freeze count from whole facts
+        for t in territories:
+            _freeze(con, t.slug, t.timezone, t.retention_days, now)
+        for t in territories:
             report.territories[t.slug] = _purge_territory(
                 con, t.slug, t.timezone, t.retention_days, now, journal_db
             )

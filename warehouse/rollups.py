@@ -1,12 +1,18 @@
 """Daily aggregates per territory, platform and local day: the long-term trends.
 
-Two small tables, kept up to date by the loader and recomputed by ``rebuild``:
+Three small tables, kept up to date by the loader and recomputed by ``rebuild``:
 
 * ``daily_posts``: posts landed for the territory (``territory_posts``) per local day of
   creation, in the territory's timezone: ``posts`` (reposts included, as ``posts_total``),
   ``reposts``, ``replies`` (not reposts), ``quotes`` (not reposts), distinct ``authors``;
 * ``daily_hashtags``: per tracked hashtag (``[tracking] hashtags``, the whole tag,
-  case-insensitive), the posts carrying it and their distinct authors.
+  case-insensitive), the posts carrying it and their distinct authors;
+* ``daily_activity``: interpellations, answered, relays, local relays and posts with a
+  tracked hashtag, for the whole territory and per city account, computed from the facts by
+  :mod:`warehouse.rollup_counts` (what they mean is said there).
+
+Readers: the Tendances page and the weekly review's comparisons (:mod:`warehouse.page_trends`)
+read ``daily_posts.posts`` and ``daily_activity``.
 
 They hold counts only (no ids, no text), so they survive retention: ``purge`` removes old
 posts and raw pages but keeps these rows, and the days before a territory's retention
@@ -25,6 +31,12 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+
+from warehouse import rollup_counts
+from warehouse.territory import load_territories
+
+# the rollup tables, every one keyed by (territory, platform, day, ...)
+TABLES = ("daily_posts", "daily_hashtags", "daily_activity")
 
 # A UTC TIMESTAMP column as a local DATE in the territory's timezone column ``tz``.
 LOCAL_DAY = "CAST(timezone({tz}, timezone('UTC', {ts})) AS DATE)"
@@ -109,7 +121,7 @@ _DAY_POSTS_TIMELINE = f"""
 def _refresh_touched(con: duckdb.DuckDBPyConnection, day_posts: str = _DAY_POSTS_JOINED) -> None:
     """Recompute the rows of every ``(territory, platform, day)`` in ``_touched``, from
     ``day_posts`` (one of the two queries above)."""
-    for table in ("daily_posts", "daily_hashtags"):
+    for table in TABLES:
         con.execute(
             f"""
             DELETE FROM {table} WHERE (territory, platform, day) IN
@@ -120,6 +132,8 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, day_posts: str = _DAY_POSTS
     lo, hi = con.execute("SELECT min(lo), max(hi) FROM _touched").fetchall()[0]
     if lo is None:
         return
+    # the interpellations, answers and relays of those days, from the facts
+    rollup_counts.count_touched(con, load_territories(con))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _day_posts AS {day_posts}",  # noqa: S608
         {"lo": lo, "hi": hi},
@@ -218,7 +232,7 @@ def refresh_territory(
 
     Rows of unfrozen days that no longer have posts are removed; frozen rows stay.
     """
-    for table in ("daily_posts", "daily_hashtags"):
+    for table in TABLES:
         con.execute(
             f"""
             DELETE FROM {table} r
@@ -240,7 +254,7 @@ def refresh_unconfigured(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every unfrozen day of the territories without a configuration (they have no
     facts, so :func:`warehouse.facts.ensure_current` does not reach them), from their posts;
     their rows of unfrozen days without posts are removed."""
-    for table in ("daily_posts", "daily_hashtags"):
+    for table in TABLES:
         con.execute(
             f"""
             DELETE FROM {table} r
@@ -288,15 +302,18 @@ def _unconfigured(con: duckdb.DuckDBPyConnection, copies: str) -> int:
     )
 
 
-def refresh_batch(con: duckdb.DuckDBPyConnection, copies: str) -> None:
+def refresh_batch(con: duckdb.DuckDBPyConnection, copies: str, scope: str) -> None:
     """Refresh the days a batch touched: ``copies`` is the temp table of its post copies
-    (``territory``, ``platform``, ``id``, ...; :data:`warehouse.recompute.BATCH_COPIES`).
+    (``territory``, ``platform``, ``id``, ...; :data:`warehouse.recompute.BATCH_COPIES`),
+    ``scope`` the posts whose facts the batch recomputed (``territory``, ``platform``,
+    ``created_at``; :data:`warehouse.recompute.FACT_SCOPE`): an older interpellation whose
+    answer just landed, a relay whose original just landed, change their own day.
 
     Runs inside the batch's transaction after :func:`warehouse.facts.refresh_batch`, whose
     territory timeline it reads (the batch's posts are in it, with their retention applied).
     Pages of a territory without a configuration (no timeline) take the joined path.
     """
-    assert copies.isidentifier(), copies  # an internal temp table, never user input
+    assert copies.isidentifier() and scope.isidentifier(), (copies, scope)  # internal tables
     if _unconfigured(con, copies):
         refresh_posts(con, copies)
         return
@@ -306,6 +323,7 @@ def refresh_batch(con: duckdb.DuckDBPyConnection, copies: str) -> None:
             f"""
             SELECT t.territory, t.platform, t.created_at FROM territory_timeline t
             SEMI JOIN {copies} c ON c.platform = t.platform AND c.id = t.post_id
+            UNION ALL SELECT territory, platform, created_at FROM {scope}
             """  # noqa: S608
         ),
     )
