@@ -143,9 +143,9 @@ def test_an_answer_landing_later_updates_its_interpellations_day(tmp_path: Path)
 
 
 def test_upgrade_from_a_warehouse_before_the_activity_rollups(db: Path) -> None:
-    """Today's warehouse (migrations up to 0013, purged once): migration 0014 is applied when
-    a writer opens it, and the next write fills the days whose posts are still there; the
-    frozen days keep their daily_posts rows."""
+    """Today's warehouse (migrations up to 0013, purged once): migrations 0014 and 0015 are
+    applied when a writer opens it, and the next write fills the days whose posts are still
+    there; the frozen days keep their daily_posts rows."""
     with writer(db) as con:
         purge(con, PURGE_AT)
         frozen_posts = con.execute("SELECT * EXCLUDE (refreshed_at) FROM daily_posts "
@@ -155,11 +155,13 @@ def test_upgrade_from_a_warehouse_before_the_activity_rollups(db: Path) -> None:
                 .fetchall()[0][0]]
     con = duckdb.connect(str(db))  # back to the format of today's warehouse
     con.execute("DROP TABLE daily_activity")
+    con.execute("ALTER TABLE daily_posts ADD COLUMN quotes BIGINT NOT NULL DEFAULT 0")
     con.execute("DELETE FROM schema_migrations WHERE name >= '0014'")
     con.close()
     with writer(db) as con:  # migrates; the publish recomputes every territory
-        assert con.execute("SELECT count(*) FROM schema_migrations WHERE name = "
-                           "'0014_daily_activity'").fetchall() == [(1,)]
+        assert con.execute("SELECT count(*) FROM schema_migrations WHERE name IN "
+                           "('0014_daily_activity', '0015_unread_rollup_columns')"
+                           ).fetchall() == [(2,)]
     with writer(db) as con:
         assert _activity(con) == kept
         assert con.execute("SELECT * EXCLUDE (refreshed_at) FROM daily_posts "

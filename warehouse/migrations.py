@@ -343,6 +343,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         DELETE FROM facts_state;
         """,
     ),
+    (
+        "0015_unread_rollup_columns",
+        """
+        -- a rollup without a reader goes: daily_posts.quotes was read by nothing (no page,
+        -- report, command, script or test); its other columns and daily_hashtags are still
+        -- read by scripts/stress.py or the tests that check retention and the facts
+        ALTER TABLE daily_posts DROP COLUMN quotes;
+        """,
+    ),
 ]
 
 

@@ -4,7 +4,7 @@ Three small tables, kept up to date by the loader and recomputed by ``rebuild``:
 
 * ``daily_posts``: posts landed for the territory (``territory_posts``) per local day of
   creation, in the territory's timezone: ``posts`` (reposts included, as ``posts_total``),
-  ``reposts``, ``replies`` (not reposts), ``quotes`` (not reposts), distinct ``authors``;
+  ``reposts``, ``replies`` (not reposts), distinct ``authors``;
 * ``daily_hashtags``: per tracked hashtag (``[tracking] hashtags``, the whole tag,
   case-insensitive), the posts carrying it and their distinct authors;
 * ``daily_activity``: interpellations, answered, relays, local relays and posts with a
@@ -144,7 +144,6 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, day_posts: str = _DAY_POSTS
         SELECT territory, platform, day, count(*),
                count(*) FILTER (WHERE is_repost),
                count(*) FILTER (WHERE reply_to_id IS NOT NULL AND NOT is_repost),
-               count(*) FILTER (WHERE quoted_id IS NOT NULL AND NOT is_repost),
                count(DISTINCT author_id), now()::TIMESTAMP
         FROM _day_posts GROUP BY territory, platform, day
         """
