@@ -145,6 +145,8 @@ DB_COMMANDS = {
     "report": ["--config", CFG, "--out", "revue.pdf"],
     "share": ["--config", CFG, "--week", "2026-W47"],
     "alert": ["--config", CFG],
+    "export": ["--lake", "lake"],
+    "barometre": ["--since", "2026-11-01", "--until", "2026-12-01"],
 }
 
 
