@@ -84,7 +84,10 @@ def build_demo(
         for place in places:
             save_territory(con, place.territory)
         pages = generate_places(places, posts=posts, seed=seed, progress=progress, anchor=anchor)
-        stats = load_pages(con, read_ahead(pages, 1000), bulk=True)  # generated while the SQL runs
+        # generated while the SQL runs, one 64 MB batch ahead (about 600 pages, each about
+        # 290 kB as Python strings); the queue fills while DuckDB checkpoints its WAL, the
+        # load's peak of memory, so it is not made deeper (1,000 pages held 290 MB there)
+        stats = load_pages(con, read_ahead(pages, 600), bulk=True)
         for place in places:
             resolve_account_ids(con, place.territory.slug)
         landed = con.execute("SELECT count(*) FROM territory_posts").fetchone()[0]  # type: ignore[index]
