@@ -149,6 +149,14 @@ def test_a_bad_number_of_territories_is_a_usage_error(n: str, tmp_path: Path, ca
     assert not db.exists()
 
 
+def test_the_command_says_how_many_territories(tmp_path: Path, capsys) -> None:
+    code = main(["demo", "--territories", "2", "--posts", "400", "--anchor", "2025-06-02",
+                 "--no-serve", "--db", str(tmp_path / "demo.duckdb")])  # fmt: skip
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert ": 2 demo territories: 400 posts from " in out.splitlines()[0]
+
+
 def test_fewer_posts_than_territories_is_a_usage_error(tmp_path: Path, capsys) -> None:
     code = main(["demo", "--territories", "5", "--posts", "3", "--no-serve",
                  "--db", str(tmp_path / "demo.duckdb")])  # fmt: skip

@@ -51,9 +51,14 @@ class Cast:
         rng: random.Random,
         rename: Callable[[str], str] | None = None,
         habits: Habits = VILLENEUVE,
+        number: int = 0,
     ):
+        """``rename``, ``habits``, ``number``: another place than Villeneuve in a demo of
+        many (collectors/demo/place.py); its people's X ids carry its number in bits 40-44,
+        so that two places never give one id to two people."""
         self.rename = rename  # None: Villeneuve's own words (collectors/demo/place.py)
         self.habits = habits
+        self.id_mark = (number % 32) << 40
         self.city_accounts = self._city_accounts(territory, platforms)
         self.city_handles = [a.handle for a in self.city_accounts[: self.n_x]]
         self.usernames: list[str] = []
@@ -111,7 +116,7 @@ class Cast:
                 name, location, bio = rename(name), rename(location), rename(bio)
             self.profiles.append(
                 {
-                    "id": uid,
+                    "id": uid if not self.id_mark else str(int(uid) ^ self.id_mark),
                     "username": username,
                     "name": name,
                     "description": bio,

@@ -44,8 +44,8 @@ class Place:
 
     ``weight``: the place's share of the posts, relative to the others' (see
     :func:`split_posts`). ``relayed_by``: the slug of a territory whose collector also
-    finds this place's first page of institutional posts (a métropole following one of its
-    communes), so those posts belong to both.
+    finds this place's first page of city posts (``GET /2/users/:id/tweets``: a métropole
+    following one of its communes), so those posts belong to both.
     """
 
     territory: Territory

@@ -77,7 +77,7 @@ class Story(Poster):
         self.heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self.seq = 0
         self.due: dict[int, int] = {}
-        cast = Cast(territory, platforms, posts, rng, rename, habits)
+        cast = Cast(territory, platforms, posts, rng, rename, habits, number)
         self.role = cast.role
         self.n_x = cast.n_x
         # a role of the texts (three on X) -> the X account that speaks it (the first one
