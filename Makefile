@@ -13,8 +13,10 @@ POSTS ?= 20000
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
+# SYNC_EXTRAS="--extra spark" adds pyspark (`--engine spark`, needs Java; .ci/run sets it)
+SYNC_EXTRAS ?=
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen $(SYNC_EXTRAS)
 	touch $@
 
 demo: .venv/.synced  ## build the demo warehouse and open the dashboard on http://localhost:$(PORT)

@@ -27,9 +27,10 @@ from model import Territory
 from territoires.commands import add_db_argument
 from territoires.commands.metrics import parse_date, parse_instant
 from territoires.config import load_config
+from territoires.engines import add_engine_arguments, spark_metrics
 from territoires.errors import UsageError
 from territoires.safe_text import csv_cell
-from warehouse.barometre import ROW_KEYS, barometre_rows
+from warehouse.barometre import ROW_KEYS, barometre_rows, row
 from warehouse.db import db_path, snapshot_path
 from warehouse.metrics import default_as_of, has_territory, iso_instant
 from warehouse.read import reader_cursor
@@ -53,17 +54,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--format", choices=("json", "csv", "table"), default="json",
                         help="default: json")
+    add_engine_arguments(parser)
 
 
 def compute(
-    territories: list[Territory], db: Path, since: date, until: date, as_of: datetime
+    territories: list[Territory], db: Path, since: date, until: date, as_of: datetime,
+    *, engine: str = "duckdb", lake: str | None = None,
 ) -> dict[str, Any]:
-    """The command's JSON document: every territory's row, judged at ``as_of`` (naive UTC)."""
-    cur = reader_cursor(db)
-    try:
-        rows = barometre_rows(cur, territories, since, until, as_of)
-    finally:
-        cur.close()
+    """The command's JSON document: every territory's row, judged at ``as_of`` (naive UTC);
+    ``engine="spark"``: the same, computed by Spark over ``lake`` (territoires/engines.py)."""
+    if engine == "spark":
+        with spark_metrics(db, lake) as spark:
+            rows = [row(t, spark.headline(t, since, until, as_of), since, until)
+                    for t in territories]
+    else:
+        cur = reader_cursor(db)
+        try:
+            rows = barometre_rows(cur, territories, since, until, as_of)
+        finally:
+            cur.close()
     return {"since": since.isoformat(), "until": until.isoformat(),
             "as_of": iso_instant(as_of.replace(tzinfo=UTC)), "territories": rows}
 
@@ -174,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         now = datetime.now(UTC)
         as_of = min(default_as_of(t, until, now) for t in territories)
-    doc = compute(territories, db, since, until, as_of)
+    doc = compute(territories, db, since, until, as_of, engine=args.engine, lake=args.lake)
     if args.format == "csv":
         print(format_csv(doc), end="")
     elif args.format == "table":

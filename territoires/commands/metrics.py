@@ -30,6 +30,7 @@ import duckdb
 from model import Territory
 from territoires.commands import add_config_argument, add_db_argument
 from territoires.config import load_config
+from territoires.engines import add_engine_arguments, spark_metrics
 from territoires.errors import UsageError
 from warehouse.db import db_path, snapshot_path
 from warehouse.metrics import HEADLINE_KEYS, default_as_of, has_territory, headline
@@ -81,6 +82,7 @@ def add_window_arguments(parser: argparse.ArgumentParser, judged: str = "answers
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_window_arguments(parser)
     parser.add_argument("--format", choices=("json", "table"), default="json", help="default: json")
+    add_engine_arguments(parser)
 
 
 def parse_date(option: str, value: str) -> date:
@@ -142,7 +144,8 @@ def read_window(args: argparse.Namespace) -> Window:
     else:
         as_of = default_as_of(territory, until, datetime.now(UTC))
     db = db_path(args.db)
-    if not db.exists() and not snapshot_path(db).exists():
+    lake = getattr(args, "lake", None)  # --engine spark --lake: the lake, no warehouse needed
+    if not lake and not db.exists() and not snapshot_path(db).exists():
         raise UsageError(f"{db}: no warehouse here (build one with `territoires import` or `demo`)")
     return Window(territory, db, since, until, as_of)
 
@@ -164,8 +167,15 @@ def territory_cursor(w: Window) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def run(args: argparse.Namespace) -> int:
     w = read_window(args)
-    with territory_cursor(w) as cur:
-        h = headline(cur, w.territory, w.since, w.until, w.as_of)
+    if args.engine == "spark":
+        with spark_metrics(w.db, args.lake) as engine:
+            if not engine.has_territory(w.territory.slug):
+                raise UsageError(f"{args.lake or w.db}: no data for territory "
+                                 f"{w.territory.slug!r}")
+            h = engine.headline(w.territory, w.since, w.until, w.as_of)
+    else:
+        with territory_cursor(w) as cur:
+            h = headline(cur, w.territory, w.since, w.until, w.as_of)
     if args.format == "table":
         print(format_table(h), end="")
     else:
