@@ -385,3 +385,31 @@ def test_default_as_of_is_the_earliest_and_naive_as_of_first_zone(capsys, wareho
                         "--config", str(configs["cville"]), str(configs["aville"]),
                         "--as-of", "2024-03-20T00:00")
     assert code == 0 and json.loads(out)["as_of"] == "2024-03-20T03:00:00Z"  # Cayenne, UTC-3
+
+
+def test_territories_two_at_a_time_give_the_same_figures(warehouse, monkeypatch):
+    """On a read-only snapshot the territories' statements run side by side, one cursor each
+    (same catalog and time zone): the same rows and weeks, in the given order, as one at a
+    time; a writable connection (uncommitted rows another cursor would not see) is used
+    alone."""
+    import duckdb
+
+    from warehouse import barometre
+
+    configs, db = warehouse
+    territories = [load_config(p) for p in configs.values()][::-1]
+    args = (date(2024, 3, 1), date(2024, 3, 12), datetime(2024, 3, 20))
+    monkeypatch.setattr(barometre.os, "cpu_count", lambda: 4)
+    cur = reader_cursor(db)
+    try:
+        side_by_side = rows_and_weeks(cur, territories, *args)
+        monkeypatch.setattr(barometre, "MAX_WORKERS", 1)
+        alone = rows_and_weeks(cur, territories, *args)
+    finally:
+        cur.close()
+    assert side_by_side == alone
+    assert [r["territory"] for r in alone[0]] == [t.slug for t in territories]
+    monkeypatch.setattr(barometre, "MAX_WORKERS", 4)
+    con = duckdb.connect()
+    seen = barometre._each(con, [1, 2, 3], lambda c, x: (c is con, x))
+    assert seen == [(True, 1), (True, 2), (True, 3)]
