@@ -101,8 +101,10 @@ FROM parts GROUP BY platform, day, account
 """,
 )
 # no decision of the triage counts here: the public figures never depend on it
-_NO_OVERLAY: dict[str, list[Any]] = {k: [] for k in ("tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at",
-                               "tr_service", "tr_created")}
+_NO_OVERLAY: dict[str, list[Any]] = {
+    k: [] for k in ("tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at", "tr_service",
+                    "tr_created")
+}
 
 
 def _params(territory: Territory, lo: datetime, hi: datetime) -> dict[str, Any]:
