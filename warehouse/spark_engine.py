@@ -129,6 +129,9 @@ def session(master: str | None = None, memory: str = "2g",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
         "spark.pyspark.python": sys.executable,
+        # local mode: adaptive execution re-plans each of the headline's many small stages;
+        # off, the headline took 40 s instead of 105-115 s at 100,000 posts (docs/scale.md)
+        **({"spark.sql.adaptive.enabled": "false"} if url.startswith("local") else {}),
         **(conf or {}),
     }.items():
         builder = builder.config(key, value)
