@@ -413,3 +413,28 @@ def test_territories_two_at_a_time_give_the_same_figures(warehouse, monkeypatch)
     con = duckdb.connect()
     seen = barometre._each(con, [1, 2, 3], lambda c, x: (c is con, x))
     assert seen == [(True, 1), (True, 2), (True, 3)]
+
+
+def test_headlines_for_is_each_territorys_headlines(warehouse):
+    """The statement over a set of territories (the baromètre's) gives each territory its own
+    headlines, every key (the expected-answer family too), per platform as well; the shared
+    post counts for both its territories; a territory listed twice is computed once."""
+    from warehouse.metrics import headlines, headlines_for
+
+    configs, db = warehouse
+    territories = [load_config(p) for p in configs.values()]
+    periods = [(date(2024, 3, 1), date(2024, 3, 12)), (date(2024, 3, 4), date(2024, 3, 5)),
+               (date(2024, 3, 4), date(2024, 3, 11))]
+    cur = reader_cursor(db)
+    try:
+        for platform in (None, "x", "bluesky"):
+            got = headlines_for(cur, [*territories, territories[0]], periods,
+                                datetime(2024, 3, 20), platform=platform)
+            assert list(got) == [t.slug for t in territories]
+            for t in territories:
+                assert got[t.slug] == headlines(cur, t, periods, datetime(2024, 3, 20),
+                                                platform=platform), (t.slug, platform)
+        assert headlines_for(cur, territories, [], datetime(2024, 3, 20)) == {
+            t.slug: [] for t in territories}
+    finally:
+        cur.close()

@@ -38,9 +38,12 @@ tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) 
 # row per post has ``first_tag``: counting those rows counts posts.
 TAGGED_CTE = """
 tagged AS (
-    SELECT h.platform, h.post_id AS id, h.author_id, h.created_at, h.tag, h.first_tag
+    SELECT h.territory, h.platform, h.post_id AS id, h.author_id, h.created_at, h.tag,
+           h.first_tag
     FROM hashtag_facts h
-    WHERE h.territory = $terr AND h.created_at >= $t0 AND h.created_at < $t1
+    WHERE ($terr::VARCHAR IS NULL OR h.territory = $terr::VARCHAR)
+      AND list_contains($w_terr::VARCHAR[], h.territory)
+      AND h.created_at >= $t0 AND h.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR h.platform = $platform::VARCHAR)
 )
 """

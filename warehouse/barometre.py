@@ -1,7 +1,8 @@
 """The baromètre: territories compared on the service they give (docs/barometre.md).
 
 Each territory's row holds the public keys of its own :func:`warehouse.metrics.headline`
-(the same values, computed by the same statement), never the expected-answer family:
+(the same values, computed by the same statement over the set of territories:
+:func:`warehouse.metrics.headlines_for`), never the expected-answer family:
 triage decisions stay inside each collectivité. Beside them, what makes territories of
 different sizes comparable (:mod:`model.compare`): counts per 10,000 inhabitants, the
 response rate's 95 % Wilson interval, the "too few to compare" flag, the population
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 from model import Territory
 from model.compare import MIN_INTERPELLATIONS, per_10k, strate, wilson
-from warehouse.metrics import EXPECTED_KEYS, HEADLINE_KEYS, RATE_DIGITS, headlines
+from warehouse.metrics import EXPECTED_KEYS, HEADLINE_KEYS, RATE_DIGITS, headlines_for
 from warehouse.metrics_base import Con, to_utc, window_utc
 
 # the headline keys a baromètre row carries (the expected-answer family is never compared)
@@ -44,8 +45,8 @@ WEEK_KEYS = (
 
 T = TypeVar("T")
 R = TypeVar("R")
-# at most this many statements at once (one cursor each): a territory's statement spends
-# most of its time planning, single-threaded, so two cores run two of them side by side
+# at most this many statements at once (one cursor each, each over a share of the
+# territories): a statement's planning is single-threaded
 MAX_WORKERS = 4
 # where ``cur`` reads, and whether that database is read-only
 _WHERE_SQL = """
@@ -88,8 +89,30 @@ def barometre_rows(
     cur: Con, territories: Sequence[Territory], since: date, until: date, as_of: datetime
 ) -> list[dict[str, Any]]:
     """One row per territory (in the given order), every figure judged at the one ``as_of``."""
-    return _each(cur, territories, lambda c, t: row(
-        t, headlines(c, t, [(since, until)], as_of)[0], since, until))
+    got = _headlines(cur, territories, [(since, until)], as_of)
+    return [row(t, got[t.slug][0], since, until) for t in territories]
+
+
+def _headlines(
+    cur: Con, territories: Sequence[Territory], periods: list[tuple[date, date]],
+    as_of: datetime,
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`headlines_for` of ``territories``, in as many statements (shares of the
+    territories) as :func:`_each` runs at once."""
+    n = _workers(cur, len(territories))
+    shares = [territories[i::n] for i in range(n)]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for part in _each(cur, shares, lambda c, ts: headlines_for(c, ts, periods, as_of)):
+        out.update(part)
+    return out
+
+
+def _workers(cur: Con, items: int) -> int:
+    """How many statements :func:`_each` runs at once: several only when ``cur`` reads a
+    read-only database (a snapshot: nothing uncommitted that another cursor would miss)."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, items)
+    where = cur.execute(_WHERE_SQL).fetchone() if workers > 1 else None
+    return workers if where and where[3] else 1
 
 
 def _each(cur: Con, items: Sequence[T], fn: Callable[[Con, T], R]) -> list[R]:
@@ -143,28 +166,26 @@ def rows_and_weeks(
     *,
     whole: bool = True,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """:func:`barometre_rows` and :func:`weekly` at once: one statement per territory
-    (:func:`warehouse.metrics.headlines` over the whole period and each of its weeks), so a
-    page showing both reads each territory's data once. ``whole=False``: the weeks only."""
+    """:func:`barometre_rows` and :func:`weekly` at once: one statement over the territories
+    (:func:`warehouse.metrics.headlines_for` over the whole period and each of its weeks), so
+    a page showing both reads the data once. ``whole=False``: the weeks only."""
     as_of = to_utc(as_of)
     mondays = _weeks(since, until)
     periods = [(max(m, since), min(m + timedelta(days=7), until)) for m in mondays]
-
-    def one(c: Con, t: Territory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        got = headlines(c, t, [(since, until), *periods] if whole else periods, as_of)
-        first = [row(t, got.pop(0), since, until)] if whole else []
-        weeks = []
-        for m, (p0, p1), h in zip(mondays, periods, got, strict=True):
+    got = _headlines(cur, territories, [(since, until), *periods] if whole else periods, as_of)
+    rows, weeks = [], []
+    for t in territories:
+        hs = list(got[t.slug])
+        if whole:
+            rows.append(row(t, hs.pop(0), since, until))
+        for m, (p0, p1), h in zip(mondays, periods, hs, strict=True):
             full = p0 == m and p1 == m + timedelta(days=7)
             over = window_utc(t, p1, p1)[0] <= as_of
             weeks.append({
                 "territory": t.slug, "week": m, "complete": full and over,
                 **{k: h[k] for k in WEEK_KEYS[3:]},
             })  # fmt: skip
-        return first, weeks
-
-    got = _each(cur, territories, one)
-    return [r for rs, _ in got for r in rs], [w for _, ws in got for w in ws]
+    return rows, weeks
 
 
 def _weeks(since: date, until: date) -> list[date]:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,9 +26,9 @@ from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
     Con,
-    base_params,
     city_accounts,
     compose,
+    territory_params,
     to_utc,
     url_expr,
     window_utc,
@@ -117,16 +118,18 @@ svc AS (
 )""",
 )
 
-# The query side: the window's facts, judged at as_of (after ``city``).
+# The query side: the territories' facts of the window, judged at as_of (after ``city``).
 _INTER_CTE = """
 inter AS (
-    SELECT f.platform, f.post_id AS id, f.author_id, f.created_at, f.conversation_id,
+    SELECT f.territory, f.platform, f.post_id AS id, f.author_id, f.created_at, f.conversation_id,
            f.acc_id, f.addressed_handle, f.answer_id, f.answered_at, f.answerer,
            f.service_response_minutes,
            coalesce(e.expects, true) AS expects_auto, e.rule AS expect_rule
     FROM interpellation_facts f
     LEFT JOIN post_expectations e ON e.platform = f.platform AND e.post_id = f.post_id
-    WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
+    WHERE ($terr::VARCHAR IS NULL OR f.territory = $terr::VARCHAR)
+      AND list_contains($w_terr::VARCHAR[], f.territory)
+      AND f.created_at >= $t0 AND f.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
 )"""
 _ANS_CTE = """
@@ -142,7 +145,8 @@ ans AS (
 _JUDGED_CTE = compose(
     """
 judged AS (
-    SELECT i.platform, i.id, i.author_id, i.created_at, i.addressed_handle, i.conversation_id,
+    SELECT i.territory, i.platform, i.id, i.author_id, i.created_at, i.addressed_handle,
+           i.conversation_id,
            CASE WHEN i.answered THEN 'answered'
                 WHEN i.created_at > $as_of::TIMESTAMP - to_days($pending_days) THEN 'pending'
                 ELSE 'missed' END AS status,
@@ -166,8 +170,10 @@ judged AS (
            CASE WHEN i.answered THEN i.service_response_minutes END AS service_response_minutes
     -- answered: the first answer came by as_of (the condition of ``ans``)
     FROM (SELECT *, coalesce(answered_at <= $as_of::TIMESTAMP, false) AS answered FROM inter) i
-    LEFT JOIN city_ids k ON k.platform = i.platform AND k.id = i.answerer AND i.answered
-    LEFT JOIN tri tr ON tr.platform = i.platform AND tr.post_id = i.id
+    LEFT JOIN city_ids k ON k.territory = i.territory AND k.platform = i.platform
+         AND k.id = i.answerer AND i.answered
+    LEFT JOIN tri tr ON tr.territory = i.territory AND tr.platform = i.platform
+         AND tr.post_id = i.id
 )""",
 )
 # Brief: the judged rows only (no names, texts or service-hours ages, so no calendar): the
@@ -304,9 +310,20 @@ def brief_params(
     """Bound parameters of :data:`BRIEF_CTES` (no calendar: the brief rows carry no
     service-hours age; the triage decisions recorded since the snapshot, from ``con``'s
     journal); :data:`BRIEF_SELECT` also takes ``account``."""
-    values = base_params(territory, t0, t1, platform)
+    return brief_params_for(con, [(territory, t0, t1)], as_of, platform)
+
+
+def brief_params_for(
+    con: Con,
+    windows: Sequence[tuple[Territory, datetime, datetime]],
+    as_of: datetime,
+    platform: str | None = None,
+) -> dict[str, Any]:
+    """:func:`brief_params` of a statement over the territories of ``windows`` (each with
+    its window ``[t0, t1)``: metrics_base.territory_params)."""
+    values = territory_params(windows, platform)
     values.update(as_of=to_utc(as_of), pending_days=PENDING_DAYS)
-    values.update(triage.overlay_params(con, territory))
+    values.update(triage.overlay_params(con, [w[0] for w in windows]))
     return values
 
 

@@ -10,6 +10,7 @@ service hours in :mod:`warehouse.service_hours`. User documentation: ``docs/metr
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +29,7 @@ from warehouse.metrics_base import (
     TP_CTE,
     Con,
     compose,
+    locality_params,
     period_params,
     to_utc,
     window_utc,
@@ -71,50 +73,67 @@ HEADLINE_KEYS = (
     "hashtag_posts", "posts_total",
     *EXPECTED_KEYS,
 )  # fmt: skip
-# One statement for every headline figure of several periods (``k``: the period's index,
-# ``[p0, p1)`` its bounds; periods may overlap): the window [t0, t1) spans them all, its
-# facts and posts are read once and shared by the interpellation, relay and hashtag parts.
-_HEADLINE_SQL = compose(
-    with_ctes(
-        CITY_CTE, TP_CTE, *_interpellations.BRIEF_CTES, *_relays.CTES, _activity.TAGS_CTE,
-        _activity.TAGGED_CTE, PERIODS_CTE, *_relays.SUMMARY_CTES,
-    ),
+# One statement for every headline figure of several periods of several territories (``k``:
+# the period's index, ``[p0, p1)`` its bounds; periods may overlap): each territory's window
+# [t0, t1) spans its periods, its facts and posts are read once and shared by the
+# interpellation, relay and hashtag parts. The statement over ``n`` territories differs only
+# by the locality patterns it binds (metrics_base.local_predicate).
+@functools.cache
+def headline_sql(n: int) -> str:
+    """The headline statement over ``n`` territories (constant text for each ``n``)."""
+    return _HEADLINE_HEAD + _relays_ctes(n) + _HEADLINE_TAIL
+
+
+def _relays_ctes(n: int) -> str:
+    return ",\n".join(c.strip() for c in _relays.ctes(n)) + ",\n"
+
+
+_HEADLINE_HEAD = with_ctes(CITY_CTE, TP_CTE, *_interpellations.BRIEF_CTES).rstrip() + ",\n"
+_HEADLINE_TAIL = compose(
+    ",\n".join(c.strip() for c in (_activity.TAGGED_CTE, PERIODS_CTE, *_relays.SUMMARY_CTES)),
     """,
 i AS (
     -- the judged columns unqualified: ``periods`` has none of those names
-    SELECT pr.k,""",
+    SELECT pr.territory, pr.k,""",
     _interpellations.aggregates(
         "interpellations", "answered", "pending", "missed", "median_response_minutes",
         "p90_response_minutes", "median_service_response_minutes",
         *_interpellations.EXPECTED_COUNTS),
     """
-    FROM periods pr LEFT JOIN judged r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
-    GROUP BY pr.k
+    FROM periods pr LEFT JOIN judged r ON r.territory = pr.territory
+         AND r.created_at >= pr.p0 AND r.created_at < pr.p1
+    GROUP BY pr.territory, pr.k
 ),
 -- posts and hashtag posts counted per 15-minute UTC bucket first: a period's bounds are
 -- local midnights and a time zone offset is a multiple of 15 minutes, so no bucket
 -- straddles a bound, and the range join runs on thousands of buckets, not millions of posts
 act AS (
-    SELECT pr.k, coalesce(sum(b.n), 0) AS posts_total
+    SELECT pr.territory, pr.k, coalesce(sum(b.n), 0) AS posts_total
     FROM periods pr
-    LEFT JOIN (SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket, count(*) AS n
-               FROM tp GROUP BY bucket) b ON b.bucket >= pr.p0 AND b.bucket < pr.p1
-    GROUP BY pr.k
+    LEFT JOIN (SELECT territory, time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket,
+                      count(*) AS n
+               FROM tp GROUP BY territory, bucket) b
+           ON b.territory = pr.territory AND b.bucket >= pr.p0 AND b.bucket < pr.p1
+    GROUP BY pr.territory, pr.k
 ),
 tg AS (
-    SELECT pr.k, coalesce(sum(b.n), 0) AS hashtag_posts
+    SELECT pr.territory, pr.k, coalesce(sum(b.n), 0) AS hashtag_posts
     FROM periods pr
-    LEFT JOIN (SELECT time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket, count(*) AS n
-               FROM tagged WHERE first_tag GROUP BY bucket) b
-           ON b.bucket >= pr.p0 AND b.bucket < pr.p1
-    GROUP BY pr.k
+    LEFT JOIN (SELECT territory, time_bucket(INTERVAL 15 MINUTE, created_at) AS bucket,
+                      count(*) AS n
+               FROM tagged WHERE first_tag GROUP BY territory, bucket) b
+           ON b.territory = pr.territory AND b.bucket >= pr.p0 AND b.bucket < pr.p1
+    GROUP BY pr.territory, pr.k
 )
 SELECT i.*, rs.relays, rs.local_relays, rs.local_tweetos, rs.potential_reach,
        act.posts_total, tg.hashtag_posts
-FROM i JOIN relay_summary rs USING (k) JOIN act USING (k) JOIN tg USING (k)
-ORDER BY k
+FROM i JOIN relay_summary rs USING (territory, k) JOIN act USING (territory, k)
+JOIN tg USING (territory, k)
+ORDER BY territory, k
 """,
 )
+# over one territory (the statement warehouse/spark_sql.py translates)
+_HEADLINE_SQL = headline_sql(1)
 MINUTES_DIGITS = 2  # minutes are rounded to 2 decimals (0.6 s), so output is stable
 RATE_DIGITS = 4  # response_rate is a fraction between 0 and 1
 _COUNTS = (
@@ -195,22 +214,39 @@ def headlines(
     """:func:`headline` for each ``(since, until)`` of ``periods`` (all judged at ``as_of``),
     in one statement: a page comparing a period with the ones before it reads the data once.
     """
-    if not periods:
-        return []
+    return headlines_for(con, [territory], periods, as_of, platform=platform)[territory.slug]
+
+
+@reads_triage
+def headlines_for(
+    con: Con,
+    territories: Sequence[Territory],
+    periods: Sequence[tuple[date, date]],
+    as_of: datetime,
+    *,
+    platform: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`headlines` of each territory (slug -> its list), in one statement: the same
+    statement as a single territory's, over the set (the baromètre)."""
+    terrs = list({t.slug: t for t in territories}.values())
+    if not periods or not terrs:
+        return {t.slug: [] for t in terrs}
     as_of = to_utc(as_of)
-    bounds = [window_utc(territory, since, until) for since, until in periods]
-    t0, t1 = min(b[0] for b in bounds), max(b[1] for b in bounds)
-    first = min(p[0] for p in periods)
-    last = max(p[1] for p in periods)
-    values = _interpellations.brief_params(con, territory, t0, t1, as_of, platform)
-    values.update(_relays.params(territory, first, last, platform))
-    values.update(_activity.params(territory, first, last, platform))
+    bounds = {t.slug: [window_utc(t, since, until) for since, until in periods] for t in terrs}
+    windows = [(t, min(b[0] for b in bounds[t.slug]), max(b[1] for b in bounds[t.slug]))
+               for t in terrs]
+    values = _interpellations.brief_params_for(con, windows, as_of, platform)
+    values.update(locality_params(terrs))
     values.update(period_params(bounds))
-    cur = con.execute(_HEADLINE_SQL, values)
+    cur = con.execute(headline_sql(len(terrs)), values)
     names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    return [_headline_dict(territory, since, until, as_of, got)
-            for (since, until), got in zip(periods, rows, strict=True)]
+    rows: dict[str, list[dict[str, Any]]] = {t.slug: [] for t in terrs}
+    for row in cur.fetchall():
+        got = dict(zip(names, row, strict=True))
+        rows[got["territory"]].append(got)
+    return {t.slug: [_headline_dict(t, since, until, as_of, got)
+                     for (since, until), got in zip(periods, rows[t.slug], strict=True)]
+            for t in terrs}
 
 
 def _headline_dict(

@@ -5,16 +5,25 @@ only thing assembled in Python is the concatenation of constant fragments
 (:func:`compose`), never a user value. Values — the territory slug, the city handles, the
 locality pattern, the calendar of opening hours — are always bound parameters.
 
-Common parameters (:func:`base_params`):
+Common parameters (:func:`territory_params`, :func:`base_params` for one territory): a
+statement is about a set of territories, ``terrs`` (one row each: slug, index, window, listed
+and excluded local accounts), and the shared fragments carry the territory in every row, so
+that a statement over one territory is the same statement over a set of one:
 
-* ``$terr`` the territory slug; ``$c_platform``, ``$c_handle``, ``$c_ord`` the city accounts
-  as configured (their ids come from ``territory_accounts``, else from landed profiles);
-* ``$t0``, ``$t1`` the window ``[t0, t1)`` in naive UTC.
+* ``$terr`` the territory slug of a statement about one (its own parts may read it), NULL
+  for a statement over a set; ``$w_terr``, ``$w_idx``, ``$w_listed``, ``$w_excluded`` the
+  rows of ``terrs``;
+* ``$c_terr``, ``$c_platform``, ``$c_handle``, ``$c_ord`` the city accounts as configured
+  (their ids come from ``territory_accounts``, else from landed profiles);
+* ``$t0``, ``$t1`` the window ``[t0, t1)`` in naive UTC, spanning every territory's (the
+  statements over a set count each territory's own periods: ``PERIODS_CTE``).
 """
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,51 +45,71 @@ def with_ctes(*ctes: str) -> str:
     return "WITH " + ",\n".join(c.strip() for c in ctes) + "\n"
 
 
-# The territory's own accounts C, keyed (platform, id); ord = position in the configuration.
-CITY_CTE = """
+# The territories of the statement (``$terr``: when not NULL, the only one; ``$w_terr``: all
+# of them): each one's index (:func:`local_predicate`), listed and excluded local accounts.
+TERRS_CTE = """
+terrs AS (
+    SELECT * FROM (SELECT unnest($w_terr::VARCHAR[]) AS territory,
+                          unnest($w_idx::INTEGER[]) AS idx,
+                          unnest($w_listed::VARCHAR[][]) AS loc_listed,
+                          unnest($w_excluded::VARCHAR[][]) AS loc_excluded)
+    WHERE $terr::VARCHAR IS NULL OR territory = $terr::VARCHAR
+)"""
+# Each territory's own accounts C, keyed (territory, platform, id); ord = position in the
+# territory's configuration. With ``terrs``.
+CITY_CTE = compose(TERRS_CTE + ",", """
 city AS (
-    SELECT c.platform, c.handle, c.ord,
+    SELECT c.territory, c.platform, c.handle, c.ord,
            coalesce(
                (SELECT ta.user_id FROM territory_accounts ta
-                WHERE ta.territory = $terr AND ta.platform = c.platform
+                WHERE ta.territory = c.territory AND ta.platform = c.platform
                   AND lower(ta.handle) = lower(c.handle) AND ta.user_id IS NOT NULL LIMIT 1),
                (SELECT a.id FROM accounts a
                 WHERE a.platform = c.platform AND lower(a.username) = lower(c.handle)
                 ORDER BY a.fetched_at DESC, a.id LIMIT 1)
            ) AS id
-    FROM (SELECT unnest($c_platform::VARCHAR[]) AS platform,
+    FROM (SELECT unnest($c_terr::VARCHAR[]) AS territory,
+                 unnest($c_platform::VARCHAR[]) AS platform,
                  unnest($c_handle::VARCHAR[]) AS handle,
                  unnest($c_ord::INTEGER[]) AS ord) c
-    WHERE $platform::VARCHAR IS NULL OR c.platform = $platform::VARCHAR
+    WHERE ($platform::VARCHAR IS NULL OR c.platform = $platform::VARCHAR)
+      AND ($terr::VARCHAR IS NULL OR c.territory = $terr::VARCHAR)
 ),
-city_ids AS (SELECT platform, id, handle, ord FROM city WHERE id IS NOT NULL)
-"""
+city_ids AS (SELECT territory, platform, id, handle, ord FROM city WHERE id IS NOT NULL)
+""")
 
-# Posts landed for the territory (seen in a page's data), created in the window, from the
+# Posts landed for the territories (seen in a page's data), created in the window, from the
 # narrow ``territory_timeline`` (the loader keeps it: warehouse/facts.py). No text: reading
 # every window post's text costs more than the rest of most queries.
 TP_CTE = """
 tp AS (
-    SELECT platform, post_id AS id, author_id, created_at, conversation_id,
-           in_reply_to_user_id, reply_to_id, quoted_id, reposted_id, is_repost
-    FROM territory_timeline
-    WHERE territory = $terr AND created_at >= $t0 AND created_at < $t1
-      AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
+    SELECT t.territory, t.platform, t.post_id AS id, t.author_id, t.created_at,
+           t.conversation_id, t.in_reply_to_user_id, t.reply_to_id, t.quoted_id,
+           t.reposted_id, t.is_repost
+    FROM territory_timeline t
+    WHERE ($terr::VARCHAR IS NULL OR t.territory = $terr::VARCHAR)
+      AND list_contains($w_terr::VARCHAR[], t.territory)
+      AND t.created_at >= $t0 AND t.created_at < $t1
+      AND ($platform::VARCHAR IS NULL OR t.platform = $platform::VARCHAR)
 )
 """
 
 
-# Periods ``k`` with bounds ``[p0, p1)`` (naive UTC; they may overlap), for the statements
-# that compute a summary of each period at once (:func:`period_params`).
+# Each territory's periods ``k`` with bounds ``[p0, p1)`` (naive UTC; they may overlap), for
+# the statements that compute a summary of each period at once (:func:`period_params`).
 PERIODS_CTE = """
-periods AS (SELECT unnest($p_k::INTEGER[]) AS k, unnest($p_t0::TIMESTAMP[]) AS p0,
-                   unnest($p_t1::TIMESTAMP[]) AS p1)"""
+periods AS (SELECT unnest($p_terr::VARCHAR[]) AS territory, unnest($p_k::INTEGER[]) AS k,
+                   unnest($p_t0::TIMESTAMP[]) AS p0, unnest($p_t1::TIMESTAMP[]) AS p1)"""
 
 
-def period_params(bounds: list[tuple[datetime, datetime]]) -> dict[str, Any]:
-    """Bound parameters of :data:`PERIODS_CTE`: period ``k`` is ``bounds[k]``."""
-    return {"p_k": list(range(len(bounds))), "p_t0": [b[0] for b in bounds],
-            "p_t1": [b[1] for b in bounds]}
+def period_params(
+    bounds: Mapping[str, Sequence[tuple[datetime, datetime]]],
+) -> dict[str, Any]:
+    """Bound parameters of :data:`PERIODS_CTE`: territory -> its periods, ``k`` being the
+    index of the period in the territory's list."""
+    items = [(slug, k, b) for slug, bs in bounds.items() for k, b in enumerate(bs)]
+    return {"p_terr": [x[0] for x in items], "p_k": [x[1] for x in items],
+            "p_t0": [x[2][0] for x in items], "p_t1": [x[2][1] for x in items]}
 
 
 def to_utc(value: datetime) -> datetime:
@@ -113,20 +142,34 @@ def check_platform(platform: str | None) -> str | None:
     return platform
 
 
+def territory_params(
+    windows: Sequence[tuple[Territory, datetime, datetime]], platform: str | None = None
+) -> dict[str, Any]:
+    """Common parameters of a statement over the territories of ``windows`` (each with its
+    window ``[t0, t1)``); ``platform`` restricts every part of a query to one platform."""
+    accounts = [(t.slug, n, a) for t, _, _ in windows for n, a in enumerate(t.accounts)]
+    t0s, t1s = [to_utc(w[1]) for w in windows], [to_utc(w[2]) for w in windows]
+    return {
+        "terr": windows[0][0].slug if len(windows) == 1 else None,
+        "platform": check_platform(platform),
+        "w_terr": [t.slug for t, _, _ in windows],
+        "w_idx": list(range(len(windows))),
+        "w_listed": [[h.lower() for h in t.local_accounts] for t, _, _ in windows],
+        "w_excluded": [[h.lower() for h in t.exclude_accounts] for t, _, _ in windows],
+        "c_terr": [x[0] for x in accounts],
+        "c_platform": [x[2].platform for x in accounts],
+        "c_handle": [x[2].handle for x in accounts],
+        "c_ord": [x[1] for x in accounts],
+        "t0": min(t0s),
+        "t1": max(t1s),
+    }
+
+
 def base_params(
     territory: Territory, t0: datetime, t1: datetime, platform: str | None = None
 ) -> dict[str, Any]:
-    """Common parameters; ``platform`` restricts every part of a query to one platform."""
-    accounts = territory.accounts
-    return {
-        "terr": territory.slug,
-        "platform": check_platform(platform),
-        "c_platform": [a.platform for a in accounts],
-        "c_handle": [a.handle for a in accounts],
-        "c_ord": list(range(len(accounts))),
-        "t0": to_utc(t0),
-        "t1": to_utc(t1),
-    }
+    """:func:`territory_params` of one territory."""
+    return territory_params([(territory, t0, t1)], platform)
 
 
 def city_accounts(con: Con, territory: Territory) -> list[tuple[str, str, str]]:
@@ -160,27 +203,37 @@ def locality_pattern(terms: tuple[str, ...] | list[str]) -> str | None:
     return rf"(?:^|[^\p{{L}}\p{{N}}])(?:{alternatives})(?:[^\p{{L}}\p{{N}}]|$)"
 
 
-def locality_params(territory: Territory) -> dict[str, Any]:
-    return {
-        "loc_re": locality_pattern(territory.locality_terms),
-        "loc_listed": [h.lower() for h in territory.local_accounts],
-        "loc_excluded": [h.lower() for h in territory.exclude_accounts],
-    }
+def locality_params(territories: Territory | Sequence[Territory]) -> dict[str, Any]:
+    """``$re_<i>``: the locality pattern of the statement's territory of index ``i``."""
+    terrs = [territories] if isinstance(territories, Territory) else territories
+    return {f"re_{i}": locality_pattern(t.locality_terms) for i, t in enumerate(terrs)}
 
 
-# Whether the account ``a`` (a row of ``accounts``) is local. Needs the ``city`` CTE.
-LOCAL_PREDICATE = """
-(NOT EXISTS (SELECT 1 FROM city c WHERE c.platform = a.platform
+@functools.cache
+def local_predicate(n: int) -> str:
+    """Whether the account ``a`` (a row of ``accounts``) is local to the territory ``w`` (a
+    row of ``terrs``), in a statement over ``n`` territories. Needs the ``city`` CTE. Each
+    territory's pattern is a parameter of its own, chosen by the territory's index: a
+    pattern read from a column would be compiled again for every row."""
+    case = "\n".join(_LOCAL_WHEN.replace("{i}", str(i)) for i in range(n))
+    return _LOCAL_PREDICATE.replace("{case}", case)
+
+
+_LOCAL_WHEN = """WHEN {i} THEN $re_{i}::VARCHAR IS NOT NULL AND regexp_matches(
+    strip_accents(lower(coalesce(a.location, '') || chr(10) || coalesce(a.description, ''))),
+    coalesce($re_{i}::VARCHAR, '^$'))"""
+_LOCAL_PREDICATE = """
+(NOT EXISTS (SELECT 1 FROM city c WHERE c.territory = w.territory AND c.platform = a.platform
              AND (c.id = a.id OR lower(c.handle) = lower(a.username)))
- AND NOT list_contains($loc_excluded::VARCHAR[], coalesce(lower(a.username), ''))
- AND (list_contains($loc_listed::VARCHAR[], coalesce(lower(a.username), ''))
-      OR ($loc_re::VARCHAR IS NOT NULL AND regexp_matches(
-             strip_accents(lower(coalesce(a.location, '') || chr(10)
-                                 || coalesce(a.description, ''))),
-             coalesce($loc_re::VARCHAR, '^$')))))
+ AND NOT list_contains(w.loc_excluded, coalesce(lower(a.username), ''))
+ AND (list_contains(w.loc_listed, coalesce(lower(a.username), ''))
+      OR (CASE w.idx {case} END)))
 """
+
+
+LOCAL_PREDICATE = local_predicate(1)
 LOCAL_REASON = """
-CASE WHEN list_contains($loc_listed::VARCHAR[], lower(a.username)) THEN 'listed' ELSE 'term' END
+CASE WHEN list_contains(w.loc_listed, lower(a.username)) THEN 'listed' ELSE 'term' END
 """
 
 # Local accounts among the authors of the territory's posts (all time). Needs city.
@@ -196,6 +249,7 @@ local_acc AS (
     LOCAL_REASON,
     """AS reason
     FROM accounts a SEMI JOIN authors u ON u.platform = a.platform AND u.id = a.id
+    CROSS JOIN terrs w
     WHERE""",
     LOCAL_PREDICATE,
     ")",

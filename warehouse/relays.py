@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -24,11 +25,11 @@ from model import Territory
 from warehouse.metrics_base import (
     CITY_CTE,
     LOCAL_CTE,
-    LOCAL_PREDICATE,
     PERIODS_CTE,
     Con,
     base_params,
     compose,
+    local_predicate,
     locality_params,
     period_params,
     window_utc,
@@ -99,39 +100,54 @@ rel AS (
 )""",
 )
 
-# The query side: the window's relay facts, with their authors' locality (after ``city``).
-# ``rel`` alone (the window's relays, no locality) is what counts and charts need.
+# The query side: the territories' relay facts of the window, with their authors' locality
+# (after ``city``). ``rel`` alone (the relays, no locality) is what counts and charts need.
 REL_CTE = """
 rel AS (
-    SELECT f.platform, f.post_id, f.author_id, f.created_at, f.relay_kind, f.reposted_id,
-           f.quoted_id
+    SELECT f.territory, f.platform, f.post_id, f.author_id, f.created_at, f.relay_kind,
+           f.reposted_id, f.quoted_id
     FROM relay_facts f
-    WHERE f.territory = $terr AND f.created_at >= $t0 AND f.created_at < $t1
+    WHERE ($terr::VARCHAR IS NULL OR f.territory = $terr::VARCHAR)
+      AND list_contains($w_terr::VARCHAR[], f.territory)
+      AND f.created_at >= $t0 AND f.created_at < $t1
       AND ($platform::VARCHAR IS NULL OR f.platform = $platform::VARCHAR)
 )"""
-CTES = (
-    REL_CTE,
-    compose(
-        """
+
+
+@functools.cache
+def ctes(n: int) -> tuple[str, ...]:
+    """``rel``, ``rel_authors`` (each relay author's locality for the territory) and
+    ``relays``, in a statement over ``n`` territories (metrics_base.local_predicate)."""
+    return (
+        REL_CTE,
+        compose(
+            """
 rel_authors AS (
-    SELECT a.platform, a.id, a.username, a.followers_count,""",
-        LOCAL_PREDICATE,
-        """AS is_local
+    SELECT w.territory, a.platform, a.id, a.username, a.followers_count,""",
+            local_predicate(n),
+            """AS is_local
     FROM accounts a
-    SEMI JOIN rel r ON r.platform = a.platform AND r.author_id = a.id AND r.relay_kind IS NOT NULL
+    JOIN (SELECT DISTINCT territory, platform, author_id FROM rel WHERE relay_kind IS NOT NULL) r
+         ON r.platform = a.platform AND r.author_id = a.id
+    JOIN terrs w ON w.territory = r.territory
 )""",
-    ),
-    """
+        ),
+        _RELAYS_CTE,
+    )
+
+
+_RELAYS_CTE = """
 relays AS (
-    SELECT r.platform, r.post_id, r.author_id, a.username, r.created_at, r.relay_kind,
+    SELECT r.territory, r.platform, r.post_id, r.author_id, a.username, r.created_at, r.relay_kind,
            CASE r.relay_kind WHEN 'repost' THEN r.reposted_id WHEN 'quote' THEN r.quoted_id
            END AS relayed_post_id,
            coalesce(a.is_local, false) AS is_local, a.followers_count
     FROM rel r
-    LEFT JOIN rel_authors a ON a.platform = r.platform AND a.id = r.author_id
+    LEFT JOIN rel_authors a ON a.territory = r.territory AND a.platform = r.platform
+         AND a.id = r.author_id
     WHERE r.relay_kind IS NOT NULL
-)""",
-)
+)"""
+CTES = ctes(1)
 _WITH = with_ctes(CITY_CTE, *CTES)
 
 _RELAYS_SQL = compose(
@@ -148,24 +164,28 @@ FROM relays ORDER BY created_at, platform, post_id
 SUMMARY_CTES = (
     """
 relay_counts AS (
-    SELECT pr.k, count(r.post_id) AS relays, count(*) FILTER (WHERE r.is_local) AS local_relays,
+    SELECT pr.territory, pr.k, count(r.post_id) AS relays,
+           count(*) FILTER (WHERE r.is_local) AS local_relays,
            count(DISTINCT (r.platform, r.author_id)) FILTER (WHERE r.is_local) AS local_tweetos
-    FROM periods pr LEFT JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1
-    GROUP BY pr.k
+    FROM periods pr LEFT JOIN relays r ON r.territory = pr.territory
+         AND r.created_at >= pr.p0 AND r.created_at < pr.p1
+    GROUP BY pr.territory, pr.k
 )""",
     # the sum of the follower counts of the period's distinct relay authors
     """
 relay_reach AS (
-    SELECT k, sum(f) AS potential_reach FROM (
-        SELECT DISTINCT pr.k, r.platform, r.author_id, coalesce(r.followers_count, 0) AS f
-        FROM periods pr JOIN relays r ON r.created_at >= pr.p0 AND r.created_at < pr.p1)
-    GROUP BY k
+    SELECT territory, k, sum(f) AS potential_reach FROM (
+        SELECT DISTINCT pr.territory, pr.k, r.platform, r.author_id,
+               coalesce(r.followers_count, 0) AS f
+        FROM periods pr JOIN relays r ON r.territory = pr.territory
+             AND r.created_at >= pr.p0 AND r.created_at < pr.p1)
+    GROUP BY territory, k
 )""",
     """
 relay_summary AS (
-    SELECT n.k, n.relays, n.local_relays, n.local_tweetos,
+    SELECT n.territory, n.k, n.relays, n.local_relays, n.local_tweetos,
            coalesce(rr.potential_reach, 0) AS potential_reach
-    FROM relay_counts n LEFT JOIN relay_reach rr ON rr.k = n.k
+    FROM relay_counts n LEFT JOIN relay_reach rr ON rr.territory = n.territory AND rr.k = n.k
 )""",
 )
 _SUMMARY_SQL = compose(
@@ -226,7 +246,7 @@ def relay_summary(
 ) -> dict[str, Any]:
     """relays, local_relays, local_tweetos and potential_reach of the window, in one query."""
     values = params(territory, since, until, platform)
-    values.update(period_params([(values["t0"], values["t1"])]))
+    values.update(period_params({territory.slug: [(values["t0"], values["t1"])]}))
     cur = con.execute(_SUMMARY_SQL, values)
     names = [d[0] for d in cur.description]
     row = cur.fetchone()

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 
 from model import Territory
-from warehouse import activity, interpellations, relays
+from warehouse import activity, interpellations, relays, triage
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
@@ -101,10 +101,7 @@ FROM parts GROUP BY platform, day, account
 """,
 )
 # no decision of the triage counts here: the public figures never depend on it
-_NO_OVERLAY: dict[str, list[Any]] = {
-    k: [] for k in ("tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at", "tr_service",
-                    "tr_created")
-}
+_NO_OVERLAY: dict[str, list[Any]] = {k: [] for k in triage.OVERLAY_KEYS}
 
 
 def _params(territory: Territory, lo: datetime, hi: datetime) -> dict[str, Any]:

@@ -54,8 +54,8 @@ LAKE_TABLES = (
     "posts", "post_hashtags", "post_mentions", "post_links", "territory_posts", "accounts",
     "territories", "territory_accounts", "triage_decisions",
 )  # fmt: skip
-_TRIAGE_PARAMS = ("tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at", "tr_service",
-                  "tr_created")
+_TRIAGE_PARAMS = ("tr_terr", "tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at",
+                  "tr_service", "tr_created")
 _FACT_COLUMNS = {
     "interpellation_facts": (
         "territory", "platform", "post_id", "author_id", "created_at", "conversation_id",
@@ -232,7 +232,7 @@ class SparkMetrics:
         values.update({k: [] for k in _TRIAGE_PARAMS})
         values.update(relays.params(territory, first, last, platform))
         values.update(activity.params(territory, first, last, platform))
-        values.update(period_params(bounds))
+        values.update(period_params({territory.slug: bounds}))
         values.update(locality_params(territory))
         rows = [r.asDict() for r in self.sql(_HEADLINE, values).collect()]
         rows.sort(key=lambda r: r["k"])

@@ -36,21 +36,24 @@ from sqlglot import exp
 # metrics_base.CITY_CTE; ``city_ids`` is shared unchanged)
 CITY_CTE = """
 city AS (
-    SELECT c.platform, c.handle, c.ord, coalesce(ta.user_id, pa.id) AS id
-    FROM (SELECT unnest($c_platform::VARCHAR[]) AS platform,
+    SELECT c.territory, c.platform, c.handle, c.ord, coalesce(ta.user_id, pa.id) AS id
+    FROM (SELECT unnest($c_terr::VARCHAR[]) AS territory,
+                 unnest($c_platform::VARCHAR[]) AS platform,
                  unnest($c_handle::VARCHAR[]) AS handle,
                  unnest($c_ord::INTEGER[]) AS ord) c
-    LEFT JOIN (SELECT platform, lower(handle) AS h, min(user_id) AS user_id
+    LEFT JOIN (SELECT territory, platform, lower(handle) AS h, min(user_id) AS user_id
                FROM territory_accounts
-               WHERE territory = $terr AND user_id IS NOT NULL
-               GROUP BY platform, lower(handle)) ta
-           ON ta.platform = c.platform AND ta.h = lower(c.handle)
+               WHERE user_id IS NOT NULL
+               GROUP BY territory, platform, lower(handle)) ta
+           ON ta.territory = c.territory AND ta.platform = c.platform
+              AND ta.h = lower(c.handle)
     LEFT JOIN (SELECT platform, lower(username) AS u, id,
                       row_number() OVER (PARTITION BY platform, lower(username)
                                          ORDER BY fetched_at DESC, id) AS n
                FROM accounts) pa
            ON pa.platform = c.platform AND pa.u = lower(c.handle) AND pa.n = 1
-    WHERE $platform::VARCHAR IS NULL OR c.platform = $platform::VARCHAR
+    WHERE ($platform::VARCHAR IS NULL OR c.platform = $platform::VARCHAR)
+      AND ($terr::VARCHAR IS NULL OR c.territory = $terr::VARCHAR)
 )"""
 _OVERRIDES = {"city": CITY_CTE}
 

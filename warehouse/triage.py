@@ -19,7 +19,7 @@ import contextlib
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,25 +34,31 @@ Con = duckdb.DuckDBPyConnection
 F = TypeVar("F", bound=Callable[..., Any])
 SNAPSHOT_SUFFIX = ".snapshot"
 
-# The latest decision per interpellation made at or before as_of. ``arg_max_null``: a later
-# decision without a service clears the service of an earlier one. Only the decisions about
-# posts of the window [t0, t1) are read (a year of triage is not scanned for a week).
+# The latest decision per interpellation made at or before as_of, per territory of the
+# statement (``$w_terr``). ``arg_max_null``: a later decision without a service clears the
+# service of an earlier one. Only the decisions about posts of the window [t0, t1) are read
+# (a year of triage is not scanned for a week).
 TRIAGE_CTE = """
 tri AS (
-    SELECT platform, post_id, arg_max_null(decision, (decided_at, seq)) AS decision,
-           max(decided_at) AS decided_at, arg_max_null(service, (decided_at, seq)) AS service
+    SELECT d.territory, d.platform, d.post_id,
+           arg_max_null(d.decision, (d.decided_at, d.seq)) AS decision,
+           max(d.decided_at) AS decided_at,
+           arg_max_null(d.service, (d.decided_at, d.seq)) AS service
     FROM (
-        SELECT seq, platform, post_id, decision, decided_at, service, post_created_at
-        FROM triage_decisions WHERE territory = $terr
+        SELECT territory, seq, platform, post_id, decision, decided_at, service,
+               post_created_at
+        FROM triage_decisions WHERE $terr::VARCHAR IS NULL OR territory = $terr::VARCHAR
         UNION ALL
-        SELECT unnest($tr_seq::BIGINT[]), unnest($tr_platform::VARCHAR[]),
+        SELECT unnest($tr_terr::VARCHAR[]), unnest($tr_seq::BIGINT[]),
+               unnest($tr_platform::VARCHAR[]),
                unnest($tr_post::VARCHAR[]), unnest($tr_decision::VARCHAR[]),
                unnest($tr_at::TIMESTAMP[]), unnest($tr_service::VARCHAR[]),
                unnest($tr_created::TIMESTAMP[])
-    )
-    WHERE decided_at <= $as_of::TIMESTAMP AND decision <> 'note'
-      AND coalesce(post_created_at >= $t0 AND post_created_at < $t1, true)
-    GROUP BY platform, post_id
+    ) d
+    WHERE d.decided_at <= $as_of::TIMESTAMP AND d.decision <> 'note'
+      AND list_contains($w_terr::VARCHAR[], d.territory)
+      AND coalesce(d.post_created_at >= $t0 AND d.post_created_at < $t1, true)
+    GROUP BY d.territory, d.platform, d.post_id
 )"""
 # What a decision makes of the automatic judgement (``i``: the interpellation, ``tr``: tri)
 EXPECTS_EXPR = """
@@ -93,17 +99,28 @@ def warehouse_file(con: Con) -> Path | None:
     return Path(path[: -len(SNAPSHOT_SUFFIX)] if path.endswith(SNAPSHOT_SUFFIX) else path)
 
 
-def overlay_params(con: Con, territory: Territory) -> dict[str, Any]:
-    """``$tr_*``: the journal's decisions for ``territory`` recorded after the copy in the
-    warehouse ``con`` reads (empty lists when there are none, or no journal)."""
-    out: dict[str, list[Any]] = {k: [] for k in
-                                 ("tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at",
-                                  "tr_service", "tr_created")}
+# the parameters of the overlay: the journal's decisions (with their territory) since the copy
+OVERLAY_KEYS = ("tr_terr", "tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at",
+                "tr_service", "tr_created")
+
+
+def overlay_params(con: Con, territory: Territory | Sequence[Territory]) -> dict[str, Any]:
+    """``$tr_*``: the journal's decisions for ``territory`` (or for each of several)
+    recorded after the copy in the warehouse ``con`` reads (empty lists when there are none,
+    or no journal)."""
+    out: dict[str, list[Any]] = {k: [] for k in OVERLAY_KEYS}
     db = warehouse_file(con)
     if db is None:
         return out
+    slugs = {territory.slug} if isinstance(territory, Territory) else {t.slug for t in territory}
     row = con.execute("SELECT coalesce(max(seq), 0) FROM triage_decisions").fetchone()
-    for d in journal.since(db, int(row[0]) if row else 0, territory.slug):
+    after = int(row[0]) if row else 0
+    decisions = (journal.since(db, after, next(iter(slugs))) if len(slugs) == 1
+                 else journal.since(db, after))
+    for d in decisions:
+        if d["territory"] not in slugs:
+            continue
+        out["tr_terr"].append(d["territory"])
         out["tr_seq"].append(d["seq"])
         out["tr_platform"].append(d["platform"])
         out["tr_post"].append(d["post_id"])
