@@ -10,13 +10,32 @@ large sizes are skipped.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from bench import report
 from bench.__main__ import main
 from bench.queries import page_scripts
 
 POSTS = 2000
+
+
+@pytest.fixture(autouse=True)
+def _bench_environment() -> Iterator[None]:
+    """The benchmark runs in-process and sets $TERRITOIRES_DB (the pages it records read it)
+    and $TERRITOIRES_MEMORY_LIMIT, as its command does; put them back after each test, or
+    a later test would find this run's warehouse, and its shared-link secret, by default."""
+    names = ("TERRITOIRES_DB", "TERRITOIRES_MEMORY_LIMIT")
+    saved = {name: os.environ.get(name) for name in names}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def test_small_run_lands_everything_and_pandas_agrees(tmp_path: Path, capsys) -> None:
