@@ -95,6 +95,16 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_value(value: Any) -> Any:
+    """A cell of a command's CSV output as its JSON reads: empty for null, ``true``/``false``
+    for booleans, text through :func:`csv_cell`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return csv_cell(value)
+
+
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with every text cell and column name passed through :func:`csv_cell`."""
     cols = []

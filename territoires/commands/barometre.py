@@ -29,7 +29,7 @@ from territoires.commands.metrics import parse_date, parse_instant
 from territoires.config import load_config
 from territoires.engines import add_engine_arguments, spark_metrics
 from territoires.errors import UsageError
-from territoires.safe_text import csv_cell
+from territoires.safe_text import csv_value
 from warehouse.barometre import ROW_KEYS, barometre_rows, row
 from warehouse.db import db_path, snapshot_path
 from warehouse.metrics import default_as_of, has_territory, iso_instant
@@ -107,17 +107,8 @@ def format_csv(doc: dict[str, Any]) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(ROW_KEYS)
     for r in doc["territories"]:
-        w.writerow([_csv_value(r[k]) for k in ROW_KEYS])
+        w.writerow([csv_value(r[k]) for k in ROW_KEYS])
     return buf.getvalue()
-
-
-def _csv_value(value: Any) -> Any:
-    """A cell as the JSON reads: empty for null, ``true``/``false``, text neutralised."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return csv_cell(value)
 
 
 # (header, key, how to show it) of the table's columns

@@ -22,7 +22,7 @@ from typing import Any
 
 from model import PLATFORMS
 from territoires.commands.metrics import add_window_arguments, read_window, territory_cursor
-from territoires.safe_text import csv_cell
+from territoires.safe_text import csv_value
 from warehouse.queue import KEYS, queue_records
 
 HELP = "print every interpellation of a period with its state and triage (JSON or CSV)"
@@ -34,21 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="default: json")
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return csv_cell(value)
-
-
 def format_csv(records: list[dict[str, Any]]) -> str:
     """A header and one row per record (RFC 4180: CRLF rows, quoted where needed)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(KEYS)
     for r in records:
-        w.writerow([_csv_value(r[k]) for k in KEYS])
+        w.writerow([csv_value(r[k]) for k in KEYS])
     return buf.getvalue()
 
 
