@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
-from urllib.parse import urlencode, urlsplit
+from datetime import date, datetime
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -30,6 +30,7 @@ from territoires.text.i18n import fmt_date, lang
 from territoires.text.review import tr
 from territoires.ui import auth, data
 from territoires.ui import render as r
+from territoires.ui.share_link import share_popover
 from territoires.ui.shell import current_view
 
 WEEKS_BACK = 26
@@ -144,37 +145,11 @@ def show_sections(doc: ReviewDoc) -> None:
                         st.markdown(f"[{r.md_escape(tr('open.post'))}]({it.url})")
 
 
-def _base_url() -> str:
-    try:
-        parts = urlsplit(st.context.url or "")
-    except Exception:  # noqa: BLE001 - no browser context (AppTest)
-        return "http://localhost:8501"
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "http://localhost:8501"
-
-
-def share_control(slug: str, since: object, until: object, as_of: datetime,
+def share_control(slug: str, since: date, until: date, as_of: datetime,
                   pseudonymized: bool) -> None:
-    with st.popover(tr("ctl.share"), icon=":material/share:"):
-        privacy = tr("ctl.share.privacy.on" if pseudonymized else "ctl.share.privacy.off")
-        st.markdown(r.md_escape(tr("ctl.share.help", privacy=privacy)))
-        try:
-            secret = share.secret_from_env()
-        except share.ShareError:
-            st.warning(tr("ctl.share.nosecret"), icon=":material/key_off:")
-            return
-        days = st.number_input(tr("ctl.share.days"), min_value=1, max_value=share.MAX_DAYS,
-                               value=30, step=1, key="w_share_days")
-        if st.button(tr("ctl.share.create"), key="w_share_create", type="primary"):
-            now = datetime.now(UTC).replace(tzinfo=None)
-            link = share.new_link(slug, "revue", since, until, as_of, int(days), now,  # type: ignore[arg-type]
-                                  lang())
-            st.session_state["_share_url"] = (share.link_url(_base_url(),
-                                                             share.sign(link, secret)),
-                                              link.expires)
-        made = st.session_state.get("_share_url")
-        if made:
-            st.code(made[0], language=None, wrap_lines=True)
-            st.caption(tr("ctl.share.until", until=fmt_date(made[1].date())))
+    privacy = tr("ctl.share.privacy.on" if pseudonymized else "ctl.share.privacy.off")
+    share_popover(tr("ctl.share"), tr("ctl.share.help", privacy=privacy), slug, "revue", since,
+                  until, as_of)
 
 
 def report_bytes(fmt: str) -> bytes:

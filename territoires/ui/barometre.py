@@ -13,20 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
 
 from model.compare import STRATA
-from territoires import share
 from territoires.barometre_render import render
 from territoires.barometre_report import DEFAULT_INDICATOR, INDICATORS, BarometreDoc, strate_label
 from territoires.barometre_report import label as indicator_label
-from territoires.text.i18n import fmt_date, fmt_datetime, lang, t
+from territoires.text.i18n import fmt_date, fmt_datetime, t
 from territoires.text.review import tr
 from territoires.ui import auth, data
 from territoires.ui import render as r
+from territoires.ui.share_link import share_popover
 from territoires.ui.state import View
 from warehouse import barometre
 
@@ -154,34 +153,9 @@ def downloads(make: Callable[[], BarometreDoc], stem: str) -> None:
                             key="dl_barometre_png", on_click="ignore")
 
 
-def _base_url() -> str:
-    try:
-        parts = urlsplit(st.context.url or "")
-    except Exception:  # noqa: BLE001 - no browser context (AppTest)
-        return "http://localhost:8501"
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "http://localhost:8501"
-
-
 def share_control(slug: str, since: date, until: date, as_of: datetime) -> None:
     """A signed read-only link: this territory against its stratum, for its élus (admin and
     cm only, as the review's)."""
-    if not auth.may_share():
-        return
-    with st.popover(t("barometre.share"), icon=":material/share:"):
-        st.markdown(r.md_escape(t("barometre.share.help")))
-        try:
-            secret = share.secret_from_env()
-        except share.ShareError:
-            st.warning(tr("ctl.share.nosecret"), icon=":material/key_off:")
-            return
-        days = st.number_input(tr("ctl.share.days"), min_value=1, max_value=share.MAX_DAYS,
-                               value=30, step=1, key="w_baro_share_days")
-        if st.button(tr("ctl.share.create"), key="w_baro_share_create", type="primary"):
-            now = datetime.now(UTC).replace(tzinfo=None)
-            link = share.new_link(slug, "barometre", since, until, as_of, int(days), now, lang())
-            st.session_state["_baro_share_url"] = (
-                share.link_url(_base_url(), share.sign(link, secret)), link.expires)
-        made = st.session_state.get("_baro_share_url")
-        if made:
-            st.code(made[0], language=None, wrap_lines=True)
-            st.caption(tr("ctl.share.until", until=fmt_date(made[1].date())))
+    if auth.may_share():
+        share_popover(t("barometre.share"), t("barometre.share.help"), slug, "barometre", since,
+                      until, as_of)
