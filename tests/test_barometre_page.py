@@ -16,6 +16,7 @@ import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -206,6 +207,19 @@ def test_a_shared_link_shows_one_territory_against_its_stratum(
     assert list(table(at)["Territoire"]) == ["Villeneuve-sur-Loire"]
     with pytest.raises(ValueError, match="Known pages: \\['.*views/barometre.py'\\]"):
         at.switch_page("views/collecte.py")
+
+
+def test_the_share_control_signs_a_link_to_this_territorys_barometre(
+        open_page, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERRITOIRES_SHARE_SECRET", SECRET)
+    at = open_page()
+    at.button(key="w_barometre_share_create").click().run(timeout=120)
+    url = next(c.value for c in at.code if "share=" in c.value)
+    assert url.startswith("http://localhost:8501/?share=")
+    token = parse_qs(urlsplit(url).query)["share"][0]
+    link = share.verify(token, SECRET.encode(), datetime.now(UTC).replace(tzinfo=None))
+    assert (link.territory, link.page, link.since, link.until) == (
+        "villeneuve", "barometre", SINCE, UNTIL)
 
 
 # -- the builder on hand-made rows -------------------------------------------------------------
