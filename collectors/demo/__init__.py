@@ -82,19 +82,20 @@ def generate_pages(
     if posts < 1:
         raise ValueError("posts must be at least 1")
     story = Story(territory, posts, seed, anchor or default_anchor(territory), platforms)
-    bar = tqdm(total=posts, unit=" posts", desc="demo", mininterval=0.5) if progress else None
-    try:
+    with _progress_bar(posts, progress) as bar:
         yield from _pages(story, bar)
-    finally:
-        if bar is not None:
-            bar.close()
 
 
-def _pages(story: Story, bar: tqdm | None) -> Iterator[RawPage]:  # type: ignore[type-arg]
+def _progress_bar(total: int, shown: bool) -> tqdm:  # type: ignore[type-arg]
+    """The posts generated so far on stderr; a no-op bar when not ``shown``."""
+    return tqdm(total=total, unit=" posts", desc="demo", mininterval=0.5, disable=not shown)
+
+
+def _pages(story: Story, bar: tqdm) -> Iterator[RawPage]:  # type: ignore[type-arg]
     done = 0
     for page in story.run():
         yield page
-        if bar is not None and story.emitted != done:
+        if story.emitted != done:
             bar.update(story.emitted - done)
             done = story.emitted
 
@@ -128,8 +129,7 @@ def generate_places(
     anchor = anchor or default_anchor(places[0].territory)
     slugs = {p.territory.slug for p in places}
     total = sum(counts)
-    bar = tqdm(total=total, unit=" posts", desc="demo", mininterval=0.5) if progress else None
-    try:
+    with _progress_bar(total, progress) as bar:
         for k, (place, n) in enumerate(zip(places, counts, strict=True)):
             story = Story(
                 place.territory,
@@ -148,6 +148,3 @@ def generate_places(
                     yield replace(page, territory=relay, origin=f"{page.origin}:{relay}")
                     relay = None  # one page: a few posts belong to both
             del story  # the next place starts from this one's memory
-    finally:
-        if bar is not None:
-            bar.close()
