@@ -95,8 +95,12 @@ def test_share_command_prints_a_verifiable_url(monkeypatch: pytest.MonkeyPatch, 
     assert got.expires - datetime.now(UTC).replace(tzinfo=None) < timedelta(days=3)
 
 
-def test_share_command_without_secret_says_so(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_share_command_without_secret_says_so(monkeypatch: pytest.MonkeyPatch, capsys,
+                                              tmp_path: Path) -> None:
     monkeypatch.delenv("TERRITOIRES_SHARE_SECRET", raising=False)
+    # a warehouse with no secret file beside it (the checkout's default one may have one,
+    # written by `make demo`)
+    monkeypatch.setenv("TERRITOIRES_DB", str(tmp_path / "none.duckdb"))
     rc = main(["share", "--config", str(EXAMPLE_CONFIG), "--week", "2026-W47"])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "TERRITOIRES_SHARE_SECRET" in err
