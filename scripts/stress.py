@@ -12,7 +12,8 @@ Several **readers** query the published snapshot continuously, as the dashboard 
 
 * direct readers (processes) use :mod:`warehouse.read` (one cursor per query): a
   consistency probe (how many posts, the newest batch), the headline metrics
-  (:func:`warehouse.metrics.headline`), the daily rollups, a search;
+  (:func:`warehouse.metrics.headline`), the daily rollups (the Tendances page's
+  :func:`warehouse.page_trends.trends`), a search;
 * ``--apptest N`` readers run the real Streamlit app (``app.py``) in-process with
   ``streamlit.testing.v1.AppTest``, again and again, against the same warehouse.
 
@@ -200,6 +201,7 @@ class ReaderResult:
 
 def _direct_reader(db: str, name: str, opts: dict[str, Any], out: Any, stop: Any) -> None:
     from territoires.config import load_config
+    from warehouse.page_trends import trends
     from warehouse.read import query_rows, reader_cursor
 
     try:
@@ -239,13 +241,12 @@ def _direct_reader(db: str, name: str, opts: dict[str, Any], out: Any, stop: Any
                     headline(cur, territory, since, until, as_of)
                 finally:
                     cur.close()
-            elif step % 4 == 3:
-                query_rows(
-                    db,
-                    "SELECT day, sum(posts), sum(reposts), sum(authors) FROM daily_posts "
-                    "WHERE territory = ? AND day >= ? GROUP BY day ORDER BY day",
-                    [territory.slug, since],
-                )
+            elif step % 4 == 3:  # the daily rollups, as the Tendances page reads them
+                cur = reader_cursor(db)
+                try:
+                    trends(cur, territory, since, until, "week")
+                finally:
+                    cur.close()
             else:
                 query_rows(
                     db,

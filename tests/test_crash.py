@@ -59,7 +59,7 @@ for chunk in chunks:
 print("done", flush=True)
 """
 
-TABLES = (*DERIVED_TABLES, "daily_posts", "daily_hashtags", "raw_pages")
+TABLES = (*DERIVED_TABLES, "daily_posts", "daily_activity", "raw_pages")
 
 
 def _contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

@@ -5,6 +5,8 @@ daily_activity), the Tendances page, and the weekly review's comparisons after `
 * the rollups equal a whole recomputation from the facts, and the metric functions' counts;
 * an answer landing in a later batch updates its interpellation's day;
 * an existing warehouse (before migration 0014) upgrades, and is filled at the next write;
+* a warehouse at 0015 (with daily_hashtags and daily_posts' unread columns filled) upgrades
+  to 0016, which drops them, and the Tendances figures are unchanged;
 * the Tendances page renders in French and English, per month and per week from the URL.
 """
 
@@ -143,7 +145,7 @@ def test_an_answer_landing_later_updates_its_interpellations_day(tmp_path: Path)
 
 
 def test_upgrade_from_a_warehouse_before_the_activity_rollups(db: Path) -> None:
-    """Today's warehouse (migrations up to 0013, purged once): migrations 0014 and 0015 are
+    """A warehouse at migration 0013, purged once: migrations 0014 to 0016 are
     applied when a writer opens it, and the next write fills the days whose posts are still
     there; the frozen days keep their daily_posts rows."""
     with writer(db) as con:
@@ -153,20 +155,66 @@ def test_upgrade_from_a_warehouse_before_the_activity_rollups(db: Path) -> None:
         kept = [r for r in _activity(con)
                 if r[2] >= con.execute("SELECT frozen_before FROM retention_horizon")
                 .fetchall()[0][0]]
-    con = duckdb.connect(str(db))  # back to the format of today's warehouse
+    con = duckdb.connect(str(db))  # back to the format of a warehouse at 0013
     con.execute("DROP TABLE daily_activity")
+    _add_unread_rollups(con)
     con.execute("ALTER TABLE daily_posts ADD COLUMN quotes BIGINT NOT NULL DEFAULT 0")
     con.execute("DELETE FROM schema_migrations WHERE name >= '0014'")
     con.close()
     with writer(db) as con:  # migrates; the publish recomputes every territory
         assert con.execute("SELECT count(*) FROM schema_migrations WHERE name IN "
-                           "('0014_daily_activity', '0015_unread_rollup_columns')"
-                           ).fetchall() == [(2,)]
+                           "('0014_daily_activity', '0015_unread_rollup_columns', "
+                           "'0016_unread_rollups')").fetchall() == [(3,)]
     with writer(db) as con:
         assert _activity(con) == kept
         assert con.execute("SELECT * EXCLUDE (refreshed_at) FROM daily_posts "
                            "ORDER BY ALL").fetchall() == frozen_posts
         publish_snapshot(con, db)
+
+
+def _add_unread_rollups(con: duckdb.DuckDBPyConnection) -> None:
+    """Put back what migration 0016 drops, filled: daily_hashtags, and daily_posts.reposts,
+    replies and authors (nonzero, so a reader left behind would change the figures)."""
+    con.execute("""
+        CREATE TABLE daily_hashtags (
+            territory VARCHAR NOT NULL, platform VARCHAR NOT NULL, day DATE NOT NULL,
+            tag VARCHAR NOT NULL, posts BIGINT NOT NULL, authors BIGINT NOT NULL,
+            refreshed_at TIMESTAMP NOT NULL)""")
+    con.execute("INSERT INTO daily_hashtags SELECT territory, platform, day, 'villeneuve', "
+                "posts, 1, refreshed_at FROM daily_posts")
+    for col in ("reposts", "replies", "authors"):
+        con.execute(f"ALTER TABLE daily_posts ADD COLUMN {col} BIGINT NOT NULL DEFAULT 0")
+    con.execute("UPDATE daily_posts SET reposts = posts + 1, replies = 2, authors = 3")
+
+
+def test_upgrade_from_0015_drops_the_unread_rollups(db: Path) -> None:
+    """A warehouse at migration 0015 (purged once, so it has frozen days) with rows in
+    daily_hashtags and daily_posts' unread columns: 0016 drops them when a writer opens it,
+    and the Tendances figures (every grain, per platform, per account) are unchanged."""
+    with writer(db) as con:
+        purge(con, PURGE_AT)
+        terr = load_territories(con)[0]
+        before = {g: _trends(con, terr, g) for g in page_trends.GRAINS}
+        per_platform = _trends(con, terr, "week", platform="bluesky")
+        per_account = _trends(con, terr, "month", account=terr.accounts[0].handle)
+    con = duckdb.connect(str(db))
+    _add_unread_rollups(con)
+    assert con.execute("SELECT count(*) FROM daily_hashtags").fetchall()[0][0] > 0
+    con.execute("DELETE FROM schema_migrations WHERE name >= '0016'")
+    con.close()
+    with writer(db) as con:
+        assert con.execute("SELECT count(*) FROM schema_migrations "
+                           "WHERE name = '0016_unread_rollups'").fetchall() == [(1,)]
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "daily_hashtags" not in tables and "daily_posts" in tables
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'daily_posts' "
+            "ORDER BY column_index").fetchall()]
+        assert columns == ["territory", "platform", "day", "posts", "refreshed_at"]
+        for grain in page_trends.GRAINS:
+            assert _trends(con, terr, grain) == before[grain], grain
+        assert _trends(con, terr, "week", platform="bluesky") == per_platform
+        assert _trends(con, terr, "month", account=terr.accounts[0].handle) == per_account
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

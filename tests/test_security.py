@@ -39,7 +39,7 @@ HOSTILE = [
     "é" * 5000,
 ]
 TABLES = ("posts", "accounts", "territory_posts", "post_hashtags", "post_mentions", "raw_pages",
-          "territories", "territory_accounts", "daily_posts", "daily_hashtags", "erasures")
+          "territories", "territory_accounts", "daily_posts", "daily_activity", "erasures")
 
 
 def _territory():
@@ -114,8 +114,11 @@ def test_hostile_config_and_pages_are_stored_verbatim(hostile_db) -> None:
         stored = load_territories(con)[0]
         assert stored.hashtags == territory.hashtags and stored.keywords == territory.keywords
         # tracked hashtags from the config are matched as values: the hostile ones too
-        tags = {r[0] for r in con.execute("SELECT DISTINCT tag FROM daily_hashtags").fetchall()}
+        tags = {r[0] for r in con.execute("SELECT DISTINCT tag FROM hashtag_facts").fetchall()}
         assert "ville" in tags and "'; drop table posts; --" in tags
+        counted = con.execute("SELECT sum(hashtag_posts) FROM daily_activity WHERE account = ''")
+        assert counted.fetchall()[0][0] == len(
+            {r[0] for r in con.execute("SELECT post_id FROM hashtag_facts").fetchall()}) > 0
     finally:
         con.close()
 

@@ -352,6 +352,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE daily_posts DROP COLUMN quotes;
         """,
     ),
+    (
+        "0016_unread_rollups",
+        """
+        -- issue 21, a rollup without a reader goes: the Tendances page and the weekly
+        -- review (warehouse/page_trends.py) read daily_posts.posts and daily_activity only;
+        -- daily_hashtags and daily_posts.reposts, replies, authors were written at every
+        -- load and read by no page, report or command
+        DROP TABLE daily_hashtags;
+        ALTER TABLE daily_posts DROP COLUMN reposts;
+        ALTER TABLE daily_posts DROP COLUMN replies;
+        ALTER TABLE daily_posts DROP COLUMN authors;
+        """,
+    ),
 ]
 
 

@@ -3,7 +3,7 @@
 The derived tables are the facts (:mod:`warehouse.facts`: the territory timeline,
 interpellations with their first answers, relays, hashtags, mentions, authors,
 conversations) and the daily rollups (:mod:`warehouse.rollups`: ``daily_posts``,
-``daily_hashtags``, ``daily_activity``). Each event that changes posts calls one function
+``daily_activity``). Each event that changes posts calls one function
 here:
 
 ======================================  =====================================================

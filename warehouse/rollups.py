@@ -1,18 +1,16 @@
 """Daily aggregates per territory, platform and local day: the long-term trends.
 
-Three small tables, kept up to date by the loader and recomputed by ``rebuild``:
+Two small tables, kept up to date by the loader and recomputed by ``rebuild``:
 
 * ``daily_posts``: posts landed for the territory (``territory_posts``) per local day of
-  creation, in the territory's timezone: ``posts`` (reposts included, as ``posts_total``),
-  ``reposts``, ``replies`` (not reposts), distinct ``authors``;
-* ``daily_hashtags``: per tracked hashtag (``[tracking] hashtags``, the whole tag,
-  case-insensitive), the posts carrying it and their distinct authors;
+  creation, in the territory's timezone: ``posts`` (reposts included, as ``posts_total``);
 * ``daily_activity``: interpellations, answered, relays, local relays and posts with a
   tracked hashtag, for the whole territory and per city account, computed from the facts by
   :mod:`warehouse.rollup_counts` (what they mean is said there).
 
 Readers: the Tendances page and the weekly review's comparisons (:mod:`warehouse.page_trends`)
-read ``daily_posts.posts`` and ``daily_activity``.
+read ``daily_posts.posts`` and ``daily_activity``. A rollup without a reader goes
+(migrations 0015, 0016: ``daily_hashtags`` and ``daily_posts``' other columns).
 
 They hold counts only (no ids, no text), so they survive retention: ``purge`` removes old
 posts and raw pages but keeps these rows, and the days before a territory's retention
@@ -36,7 +34,7 @@ from warehouse import rollup_counts
 from warehouse.territory import load_territories
 
 # the rollup tables, every one keyed by (territory, platform, day, ...)
-TABLES = ("daily_posts", "daily_hashtags", "daily_activity")
+TABLES = ("daily_posts", "daily_activity")
 
 # A UTC TIMESTAMP column as a local DATE in the territory's timezone column ``tz``.
 LOCAL_DAY = "CAST(timezone({tz}, timezone('UTC', {ts})) AS DATE)"
@@ -46,13 +44,6 @@ _TZ = """
 _tz AS (
     SELECT t.slug AS territory, t.timezone AS tz, h.frozen_before
     FROM territories t LEFT JOIN retention_horizon h ON h.territory = t.slug
-)"""
-_TRACKED = """
-_tracked AS (
-    SELECT DISTINCT slug AS territory, lower(ltrim(trim(tag), '#')) AS tag
-    FROM (SELECT slug, unnest(from_json(config->'$.tracking.hashtags', '["VARCHAR"]')) AS tag
-          FROM territories)
-    WHERE tag IS NOT NULL AND ltrim(trim(tag), '#') <> ''
 )"""
 
 
@@ -79,9 +70,9 @@ def _touch(
     )
 
 
-# The posts of the touched days, one row each (territory, platform, day, id, author_id,
-# is_repost, reply_to_id, quoted_id). Each post finds its day through its 15-minute bucket
-# (a local midnight is always on a quarter hour, see _days_of), by an equality join with the
+# The posts of the touched days, one row each (territory, platform, day). Each post finds
+# its day through its 15-minute bucket (a local midnight is always on a quarter hour, see
+# _days_of), by an equality join with the
 # touched days' buckets (``bd``): no per-row time zone arithmetic, no sort (an ASOF join on
 # the days' bounds sorted every post: at 10M posts 9.3 s, against 2.0 s, same rows). Posts
 # outside the touched days' span ($lo, $hi: constants, so the scan skips their row groups by
@@ -95,8 +86,7 @@ _TOUCHED_BUCKETS = """
 # from the territories' posts (any time: rebuild, purge, erasure, unconfigured territories)
 _DAY_POSTS_JOINED = f"""
     WITH {_TOUCHED_BUCKETS}
-    SELECT bd.territory, p.platform, bd.day, p.id, p.author_id, p.is_repost,
-           p.reply_to_id, p.quoted_id
+    SELECT bd.territory, p.platform, bd.day
     FROM territory_posts tp
     JOIN posts p ON p.platform = tp.platform AND p.id = tp.post_id
     JOIN bd ON bd.territory = tp.territory AND bd.platform = p.platform
@@ -109,8 +99,7 @@ _DAY_POSTS_JOINED = f"""
 # took 54 of a batch's 92 s)
 _DAY_POSTS_TIMELINE = f"""
     WITH {_TOUCHED_BUCKETS}
-    SELECT bd.territory, t.platform, bd.day, t.post_id AS id, t.author_id, t.is_repost,
-           t.reply_to_id, t.quoted_id
+    SELECT bd.territory, t.platform, bd.day
     FROM territory_timeline t
     JOIN bd ON bd.territory = t.territory AND bd.platform = t.platform
            AND bd.bucket = time_bucket(INTERVAL 15 MINUTE, t.created_at)
@@ -128,37 +117,19 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, day_posts: str = _DAY_POSTS
                 (SELECT (territory, platform, day) FROM _touched)
             """  # noqa: S608
         )
-    # one scan of the touched days' posts, shared by both tables
+    # one scan of the touched days' posts
     lo, hi = con.execute("SELECT min(lo), max(hi) FROM _touched").fetchall()[0]
     if lo is None:
         return
     # the interpellations, answers and relays of those days, from the facts
     rollup_counts.count_touched(con, load_territories(con))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _day_posts AS {day_posts}",  # noqa: S608
-        {"lo": lo, "hi": hi},
-    )
-    con.execute(
-        """
-        INSERT INTO daily_posts
-        SELECT territory, platform, day, count(*),
-               count(*) FILTER (WHERE is_repost),
-               count(*) FILTER (WHERE reply_to_id IS NOT NULL AND NOT is_repost),
-               count(DISTINCT author_id), now()::TIMESTAMP
-        FROM _day_posts GROUP BY territory, platform, day
-        """
-    )
-    con.execute(
         f"""
-        INSERT INTO daily_hashtags
-        WITH {_TRACKED}
-        SELECT d.territory, d.platform, d.day, h.tag, count(DISTINCT d.id),
-               count(DISTINCT d.author_id), now()::TIMESTAMP
-        FROM _day_posts d
-        JOIN post_hashtags h ON h.platform = d.platform AND h.post_id = d.id
-        JOIN _tracked k ON k.territory = d.territory AND k.tag = h.tag
-        GROUP BY d.territory, d.platform, d.day, h.tag
-        """  # noqa: S608
+        INSERT INTO daily_posts
+        SELECT territory, platform, day, count(*), now()::TIMESTAMP
+        FROM ({day_posts}) GROUP BY territory, platform, day
+        """,  # noqa: S608
+        {"lo": lo, "hi": hi},
     )
 
 
