@@ -100,7 +100,11 @@ def _headlines(
     """:func:`headlines_for` of ``territories``, in as many statements (shares of the
     territories) as :func:`_each` runs at once."""
     n = _workers(cur, len(territories))
-    shares = [territories[i::n] for i in range(n)]
+    # consecutive slugs per share, not every n-th: the facts are stored territory by
+    # territory (warehouse/facts.py), so a share's scans skip the row groups of the others
+    ordered = sorted(territories, key=lambda t: t.slug)
+    k = -(-len(ordered) // n) if ordered else 1
+    shares = [ordered[i:i + k] for i in range(0, len(ordered), k)]
     out: dict[str, list[dict[str, Any]]] = {}
     for part in _each(cur, shares, lambda c, ts: headlines_for(c, ts, periods, as_of)):
         out.update(part)
