@@ -59,14 +59,16 @@ terrs AS (
 # territory's configuration. With ``terrs``.
 CITY_CTE = compose(TERRS_CTE + ",", """
 city_ta AS (
-    SELECT c.territory, c.platform, c.handle, c.ord,
-           (SELECT ta.user_id FROM territory_accounts ta
-            WHERE ta.territory = c.territory AND ta.platform = c.platform
-              AND lower(ta.handle) = lower(c.handle) AND ta.user_id IS NOT NULL LIMIT 1) AS id
+    SELECT c.territory, c.platform, c.handle, c.ord, ta.user_id AS id
     FROM (SELECT unnest($c_terr::VARCHAR[]) AS territory,
                  unnest($c_platform::VARCHAR[]) AS platform,
                  unnest($c_handle::VARCHAR[]) AS handle,
                  unnest($c_ord::INTEGER[]) AS ord) c
+    LEFT JOIN (SELECT territory, platform, lower(handle) AS h, min(user_id) AS user_id
+               FROM territory_accounts WHERE user_id IS NOT NULL
+               GROUP BY territory, platform, lower(handle)) ta
+           ON ta.territory = c.territory AND ta.platform = c.platform
+              AND ta.h = lower(c.handle)
     WHERE ($platform::VARCHAR IS NULL OR c.platform = $platform::VARCHAR)
       AND ($terr::VARCHAR IS NULL OR c.territory = $terr::VARCHAR)
 ),
@@ -74,16 +76,18 @@ city_ta AS (
 -- join with an empty side stops before scanning accounts (all of them: lower(username) is
 -- no filter a scan can skip on), 1M rows at 10M posts, once per statement otherwise
 city_profile AS (
-    SELECT m.platform, m.handle,
-           first(a.id ORDER BY a.fetched_at DESC, a.id) AS id
-    FROM (SELECT DISTINCT platform, lower(handle) AS handle FROM city_ta WHERE id IS NULL) m
-    JOIN accounts a ON a.platform = m.platform AND lower(a.username) = m.handle
-    GROUP BY m.platform, m.handle
+    SELECT platform, h, id FROM (
+        SELECT m.platform, m.h, a.id,
+               row_number() OVER (PARTITION BY m.platform, m.h
+                                  ORDER BY a.fetched_at DESC, a.id) AS n
+        FROM (SELECT DISTINCT platform, lower(handle) AS h FROM city_ta WHERE id IS NULL) m
+        JOIN accounts a ON a.platform = m.platform AND lower(a.username) = m.h)
+    WHERE n = 1
 ),
 city AS (
     SELECT c.territory, c.platform, c.handle, c.ord, coalesce(c.id, p.id) AS id
     FROM city_ta c
-    LEFT JOIN city_profile p ON p.platform = c.platform AND p.handle = lower(c.handle)
+    LEFT JOIN city_profile p ON p.platform = c.platform AND p.h = lower(c.handle)
 ),
 city_ids AS (SELECT territory, platform, id, handle, ord FROM city WHERE id IS NOT NULL)
 """)
