@@ -6,6 +6,7 @@ import pytest
 
 from warehouse import migrations
 from warehouse.db import connect
+from warehouse import raw_files
 from warehouse.migrations import MIGRATIONS, applied, migrate
 
 
@@ -37,6 +38,10 @@ def test_from_a_previous_version_keeps_data(db_file, monkeypatch, previous):
     now = migrations.migrate(con)
     assert now == [name for name, _ in MIGRATIONS[previous:]]
     assert con.execute("SELECT page_id FROM raw_pages").fetchall() == [("p1",)]
+    # the body left the table for the raw layer's files (0017), whole
+    assert "body" not in {r[0] for r in con.execute("DESCRIBE raw_pages").fetchall()}
+    pages = raw_files.pages_sql(con)
+    assert con.execute(f"SELECT page_id, body FROM {pages}").fetchall() == [("p1", "{}")]
 
 
 def test_a_failing_migration_is_rolled_back(db_file, monkeypatch):

@@ -7,6 +7,8 @@
   file to a temporary name, ``os.replace`` it to ``<db>.snapshot`` (:func:`publish_snapshot`).
 * The dashboard opens **only the snapshot**, read-only (:mod:`warehouse.read`), so it never
   contends for DuckDB's file lock and never sees a half-loaded batch.
+* The pages' bodies live beside the file, in ``<db>.raw/`` (:mod:`warehouse.raw_files`): a
+  snapshot lists the same immutable files, and :func:`copy_warehouse` copies both.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from model import settings
-from warehouse import recompute, triage
+from warehouse import raw_files, recompute, triage
 from warehouse.migrations import MIGRATIONS, migrate
 from warehouse.txn import DiskFull, disk_full, transaction
 
@@ -147,6 +149,7 @@ def writer(db: str | os.PathLike[str], wait: float = 600.0) -> Iterator[duckdb.D
         con = _open_writer(db)
         try:
             migrate(con)
+            raw_files.collect_garbage(con)  # what a crashed or failed writer left behind
             yield con
             # The snapshot is published from a fresh connection: what loading held in memory
             # (the key indexes it probed, the last batch's temp tables) is released before
@@ -156,6 +159,7 @@ def writer(db: str | os.PathLike[str], wait: float = 600.0) -> Iterator[duckdb.D
             con.close()
             con = _open_writer(db)
             publish_snapshot(con, db)
+            raw_files.collect_garbage(con)  # files erasure or retention replaced, now unlisted
         except Exception as e:
             if disk_full(e):  # one line naming the cause (warehouse/txn.py)
                 raise DiskFull(db, e) from e
@@ -214,6 +218,13 @@ def _behind(snapshot: Path) -> bool:
     finally:
         con.close()
     return any(name not in done for name, _ in MIGRATIONS)
+
+
+def copy_warehouse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Copy a warehouse file that no writer holds, with its raw layer (hard links: the
+    files never change), so the copy can be rebuilt, purged or erased on its own."""
+    shutil.copyfile(src, dst)
+    raw_files.copy_raw(src, dst)
 
 
 def compact(db: str | os.PathLike[str]) -> None:

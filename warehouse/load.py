@@ -1,8 +1,9 @@
-"""The one loading path: raw pages → ``raw_pages`` → normalised tables.
+"""The one loading path: raw pages → the raw layer → normalised tables.
 
 Every source (``import``, the collectors, the demo) hands :class:`~warehouse.pages.RawPage`
-objects to :func:`load_pages`. Pages go into ``raw_pages`` in one Arrow insert per batch
-(a page already there, same platform, territory and body, is skipped), then
+objects to :func:`load_pages`. Each batch's new pages (a page already there, same platform,
+territory and body, is skipped) are written to the raw layer's files
+(:mod:`warehouse.raw_files`) and listed in ``raw_pages``, then
 :func:`normalise` expands the batch with DuckDB's ``from_json`` and explicit types
 (docs/design.md §8: explicit types are fast and keep varying payloads from drifting the schema).
 
@@ -16,11 +17,12 @@ Rules that make loading idempotent and order-independent:
 * an edited post keeps only its latest version (``edit_history_tweet_ids``), once.
 
 :func:`rebuild` replays every raw page through the same code, so the tables can be
-recreated from the raw layer alone.
+recreated from the raw layer alone (the files ``raw_pages.file`` names).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,12 +30,13 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from warehouse import facts, recompute
+from warehouse import facts, raw_files, recompute
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
 
 BATCH_BYTES = 64 * 1024 * 1024
+_LISTING = pa.schema([("page_id", pa.string()), ("file", pa.string())])
 
 _TWEET = (
     '{"id":"VARCHAR","text":"VARCHAR","author_id":"VARCHAR","created_at":"VARCHAR",'
@@ -145,6 +148,7 @@ def _load_batch(
     for page in batch:  # a page given twice is loaded once
         unique.setdefault(page.page_id, page)
     con.register("_incoming", pa.table({"page_id": list(unique)}))
+    written = pa.table({"page_id": [], "file": []}, schema=_LISTING)
     try:
         with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
             known = {
@@ -153,11 +157,16 @@ def _load_batch(
                     "SELECT page_id FROM raw_pages SEMI JOIN _incoming USING (page_id)"
                 ).fetchall()
             }
-            con.register("_batch", _arrow([p for i, p in unique.items() if i not in known], now))
-            con.execute(
-                "INSERT INTO raw_pages BY NAME SELECT *, $now::TIMESTAMP AS loaded_at FROM _batch",
-                {"now": now},
-            )
+            new = _arrow([p for i, p in unique.items() if i not in known], now)
+            con.register("_batch", new)
+            if new.num_rows:
+                # the raw layer's files first, fsynced, then their pages listed (raw_files.py)
+                written = raw_files.write(con, new)
+                con.register("_written", written)
+                con.execute(
+                    "INSERT INTO raw_pages BY NAME SELECT b.* EXCLUDE (body, canonical), w.file "
+                    "FROM _batch b JOIN _written w USING (page_id)"
+                )
             stats = normalise(con)
             stats.pages = len(batch)
             if stats.new_pages:
@@ -169,9 +178,16 @@ def _load_batch(
                     recompute.after_batch(con)
             if before_commit is not None:
                 before_commit(con, stats)
+    except BaseException:
+        # rolled back: its files are unlisted, deleted now (or by the next writer's
+        # garbage collection, from the journal, if even this fails)
+        with contextlib.suppress(duckdb.Error, OSError):
+            raw_files.discard(con, written["file"].to_pylist())
+        raise
     finally:
-        con.unregister("_incoming")
-        con.unregister("_batch")
+        for name in ("_incoming", "_batch", "_written"):
+            with contextlib.suppress(duckdb.Error, KeyError):
+                con.unregister(name)
     return stats
 
 
@@ -192,6 +208,7 @@ def _arrow(pages: list[RawPage], now: datetime) -> pa.Table:
             "kind": [p.kind for p in pages],
             "body": [p.body for p in pages],
             "canonical": pa.array([p.canonical for p in pages], pa.string()),
+            "loaded_at": pa.array([now] * len(pages), pa.timestamp("us")),
         }
     )
     chunks = table.to_batches(max_chunksize=max(1, -(-len(pages) // 4)))
@@ -255,17 +272,20 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _copies AS
-        WITH t AS (
-            SELECT page_id, platform, territory, fetched_at, true AS in_data, unnest(tp.data) AS t
+        WITH t AS (  -- pos: the copy's place in its list, to order copies of one page
+            SELECT page_id, platform, territory, fetched_at, true AS in_data, unnest(tp.data) AS t,
+                   generate_subscripts(tp.data, 1) AS pos
             FROM _docs WHERE kind = 'tweets'
             UNION ALL
-            SELECT page_id, platform, territory, fetched_at, false, unnest(tp.includes.tweets)
+            SELECT page_id, platform, territory, fetched_at, false, unnest(tp.includes.tweets),
+                   generate_subscripts(tp.includes.tweets, 1)
             FROM _docs WHERE kind = 'tweets'
             UNION ALL
-            SELECT page_id, platform, territory, fetched_at, false, unnest(up.includes.tweets)
+            SELECT page_id, platform, territory, fetched_at, false, unnest(up.includes.tweets),
+                   generate_subscripts(up.includes.tweets, 1)
             FROM _docs WHERE kind = 'users'
         )
-        SELECT page_id, platform, territory, fetched_at, in_data,
+        SELECT page_id, platform, territory, fetched_at, in_data, pos,
                t.id, t.author_id, {_instant("t.created_at")} AS created_at,
                t.created_at AS t_created, t.text, t.lang,
                t.conversation_id, t.in_reply_to_user_id,
@@ -285,10 +305,12 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _n AS
-        SELECT * EXCLUDE (in_data, rn), any_in_data AS in_data FROM (
+        SELECT * EXCLUDE (in_data, rn, pos), any_in_data AS in_data FROM (
             SELECT *, bool_or(in_data) OVER w2 AS any_in_data,
+                   -- a page holding a post twice: its first copy in data, else in includes
                    row_number() OVER (PARTITION BY platform, id
-                                      ORDER BY fetched_at DESC, page_id DESC, in_data DESC) AS rn
+                                      ORDER BY fetched_at DESC, page_id DESC, in_data DESC,
+                                               pos) AS rn
             FROM _copies WINDOW w2 AS (PARTITION BY platform, id)
         ) WHERE rn = 1
         """
@@ -560,6 +582,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
     with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table}")
+        problems = raw_files.verify(con)
+        if problems:  # checked before anything is replayed (``territoires rebuild`` says so)
+            raise raw_files.RawLayerError("; ".join(problems))
         ids = [
             r[0]
             for r in con.execute(
@@ -567,12 +592,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> Load
             ).fetchall()
         ]
         for start in range(0, len(ids), pages_per_batch):
-            chunk = pa.table({"page_id": ids[start : start + pages_per_batch]})
-            con.register("_chunk", chunk)
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _batch AS "
-                "SELECT * FROM raw_pages WHERE page_id IN (SELECT page_id FROM _chunk)"
-            )
+            con.register("_chunk", pa.table({"page_id": ids[start : start + pages_per_batch]}))
+            pages = raw_files.pages_sql(con, "page_id IN (SELECT page_id FROM _chunk)")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM {pages}")  # noqa: S608
             con.unregister("_chunk")
             stats = normalise(con)
             stats.pages = stats.new_pages

@@ -7,9 +7,16 @@ plain timestamps is an order of magnitude faster than on ``TIMESTAMPTZ``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
-MIGRATIONS: list[tuple[str, str]] = [
+from warehouse import raw_migration
+
+# a migration is SQL, or a function of the connection when it must write files too
+Migration = str | Callable[[duckdb.DuckDBPyConnection], None]
+
+MIGRATIONS: list[tuple[str, Migration]] = [
     (
         "0001_raw_layer",
         """
@@ -365,6 +372,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE daily_posts DROP COLUMN authors;
         """,
     ),
+    # issue 21: the pages' bodies leave DuckDB for the raw layer's files (warehouse/raw_files.py)
+    (raw_migration.NAME, raw_migration.move_bodies_out),
 ]
 
 
@@ -387,7 +396,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            if callable(sql):
+                sql(con)
+            else:
+                con.execute(sql)
             con.execute(
                 "INSERT INTO schema_migrations VALUES ($name, now()::TIMESTAMP)", {"name": name}
             )

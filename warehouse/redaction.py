@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from warehouse import raw_files
 from warehouse.spool_format import (
     dump_envelope,
     is_rejected,
@@ -160,34 +161,30 @@ def rewrite_pages(con: duckdb.DuckDBPyConnection, target: Target) -> int:
     """Rewrite every raw page that holds ``target`` without it, keeping its ``page_id`` (so
     re-importing the original file does not bring it back); returns how many. Used by
     erasure and by retention (:mod:`warehouse.retention`: old posts in recent pages)."""
-    rewritten = 0
     p = target.platform
     needles = target.needles()
-    if needles:
-        candidates = con.execute(
-            """
-            SELECT page_id, body, canonical FROM raw_pages
-            WHERE platform = $platform
-              AND len(list_filter($needles::VARCHAR[], lambda n: contains(
-                      lower(coalesce(canonical, '') || body), lower(n)))) > 0
-            """,
-            {"platform": p, "needles": needles},
-        ).fetchall()
-        for page_id, body, canonical in candidates:
-            new_canonical = redact_text(canonical, target) if canonical else None
-            new_body = redact_text(body, target) if p == "x" else None
-            if canonical and new_canonical is not None and p != "x":
-                new_body = new_canonical  # a foreign payload: keep only the redacted X-shaped copy
-            if new_body is None and new_canonical is None:
-                continue
-            con.execute(
-                "UPDATE raw_pages SET body = $body, canonical = $canonical WHERE page_id = $page",
-                {"body": new_body or body, "canonical": new_canonical or canonical,
-                 "page": page_id},
-            )
-            rewritten += 1
-    return rewritten
-
+    if not needles:
+        return 0
+    pages = raw_files.pages_sql(con, "platform = $platform", {"platform": p})
+    candidates = con.execute(
+        f"""
+        SELECT page_id, body, canonical FROM {pages}
+        WHERE len(list_filter($needles::VARCHAR[], lambda n: contains(
+                  lower(coalesce(canonical, '') || body), lower(n)))) > 0
+        """,  # noqa: S608
+        {"platform": p, "needles": needles},
+    ).fetchall()
+    new: dict[str, tuple[str, str | None]] = {}
+    for page_id, body, canonical in candidates:
+        new_canonical = redact_text(canonical, target) if canonical else None
+        new_body = redact_text(body, target) if p == "x" else None
+        if canonical and new_canonical is not None and p != "x":
+            new_body = new_canonical  # a foreign payload: keep only the redacted X-shaped copy
+        if new_body is None and new_canonical is None:
+            continue
+        new[page_id] = (new_body or body, new_canonical or canonical)
+    # each file holding one is replaced by a file without it (warehouse/raw_files.py)
+    return raw_files.replace_pages(con, new)
 
 
 # -- the spool -------------------------------------------------------------------------------

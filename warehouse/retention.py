@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse import recompute
+from warehouse import raw_files, recompute
 from warehouse import triage_journal as journal
 from warehouse.db import writer
 from warehouse.deletion import delete_posts
@@ -191,6 +191,7 @@ def _purge_territory(
     accounts = con.execute(
         "SELECT count(*) FROM accounts WHERE page_id IN (SELECT page_id FROM _gone_pages)"
     ).fetchone()[0]  # type: ignore[index]
+    raw_files.drop_pages(con, "_gone_pages")  # whole files of old days unlisted, deleted
     for table in ("accounts", "page_errors", "compliance_events", "raw_pages"):
         con.execute(f"DELETE FROM {table} WHERE page_id IN (SELECT page_id FROM _gone_pages)")  # noqa: S608
     # 3. old posts that came in recent pages
