@@ -12,6 +12,7 @@ from collectors.faults import RetryPolicy
 from collectors.spool import pending, rejected_dir
 from model import parse_config
 from tests.fake_bluesky import FakeBluesky, facet_text
+from warehouse import raw_files
 from warehouse.db import connect
 from warehouse.migrations import migrate
 
@@ -176,9 +177,12 @@ def test_full_then_incremental_collection(fake, tmp_path):
         dict(q(db, "SELECT id, followers_count FROM accounts WHERE platform = 'bluesky'"))[ANNE]
         == 120
     )
-    raw = q(
-        db, "SELECT body FROM raw_pages WHERE endpoint = 'app.bsky.notification.listNotifications'"
-    )
+    con = connect(db)
+    try:
+        pages = raw_files.pages_sql(con, "endpoint = 'app.bsky.notification.listNotifications'")
+        raw = con.execute(f"SELECT body FROM {pages}").fetchall()  # noqa: S608
+    finally:
+        con.close()
     assert "notifications" in json.loads(raw[0][0])  # the page as it came, not the mapped copy
     assert not pending(db)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from warehouse import migrations
+from warehouse import migrations, raw_files
 from warehouse.db import connect
-from warehouse import raw_files
 from warehouse.migrations import MIGRATIONS, applied, migrate
 
 

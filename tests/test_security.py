@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date, datetime
@@ -23,7 +22,7 @@ import pytest
 
 from collectors.jsonl_import import import_files
 from tests.scenario import make_territory
-from warehouse.db import connect, snapshot_path, writer
+from warehouse.db import connect, copy_warehouse, snapshot_path, writer
 from warehouse.forget import forget_account, forget_post
 from warehouse.retention import purge
 from warehouse.territory import load_territories, resolve_account_ids, save_territory
@@ -88,7 +87,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 def hostile_copy(hostile_db, tmp_path: Path) -> tuple[Path, object]:
     db, territory = hostile_db
     copy = tmp_path / "w.duckdb"
-    shutil.copyfile(db, copy)
+    copy_warehouse(db, copy)  # with its raw layer (warehouse/raw_files.py)
     return copy, territory
 
 

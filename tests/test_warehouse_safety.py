@@ -11,7 +11,9 @@ from pathlib import Path
 
 from territoires.config import load_config
 from tests.conftest import EXAMPLE_CONFIG
+from tests.raw_layer import files_text, raw_bodies
 from tests.scenario import Scenario
+from warehouse import raw_files
 from warehouse.db import connect, snapshot_path, writer
 
 
@@ -97,7 +99,8 @@ def test_a_warehouse_holding_an_impossible_date_still_imports_rebuilds_purges(
     s.posts[bad]["created_at"] = "9999-12-31T10:00:00.000Z"
     with writer(db) as con:
         con.execute("UPDATE posts SET created_at = '9999-12-31 10:00' WHERE id = ?", [bad])
-        con.execute("UPDATE raw_pages SET body = ?", [s.page([good, answer, bad])])
+        pages = con.execute("SELECT page_id FROM raw_pages").fetchall()
+        raw_files.replace_pages(con, {p: (s.page([good, answer, bad]), None) for (p,) in pages})
         con.execute("DELETE FROM facts_state")  # recompute the facts whole
     assert _count(db, "SELECT count(*) FROM territory_timeline WHERE year(created_at) = 9999")
     later = s.post("alice", "2024-06-10 08:00", "@villeneuve_fr encore")
@@ -263,13 +266,14 @@ def test_no_secret_is_stored_or_printed_when_the_upstream_echoes_it(
     con = connect(db, read_only=True)
     try:
         stored = json.dumps(con.execute(
-            "SELECT (SELECT list(body || coalesce(origin, '')) FROM raw_pages), "
+            "SELECT (SELECT list(coalesce(origin, '')) FROM raw_pages), "
             "(SELECT list(message || errors) FROM collect_runs), "
             "(SELECT list(coalesce(detail, '') || coalesce(title, '')) FROM page_errors)"
         ).fetchall(), default=str)
         assert con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0] > 0
     finally:
         con.close()
+    stored += files_text(db)  # the pages as they came, in the raw layer's files
     assert "[redacted]" in stored
     files = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     for secret in (BEARER, PROXY_PASSWORD):
@@ -296,7 +300,7 @@ def test_purge_removes_old_posts_from_recent_raw_pages_and_rebuild_agrees(con) -
     # a backfill fetched in June carries January's post with the recent ones
     s.land(con, [old, new, answer], fetched_at=datetime(2024, 6, 3))
     purge(con, now=datetime(2024, 6, 10))
-    bodies = " ".join(b for (b,) in con.execute("SELECT body FROM raw_pages").fetchall())
+    bodies = " ".join(raw_bodies(con))
     assert "Vieux-Texte-9f2" not in bodies and old not in bodies
     assert new in bodies and answer in bodies
     ids = {r[0] for r in con.execute("SELECT id FROM posts").fetchall()}

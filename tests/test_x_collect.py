@@ -20,6 +20,7 @@ from collectors import spool
 from collectors.routing import route_session
 from collectors.x_collect import CollectSettings, collect, search_queries, summary
 from tests.fake_x_api import FakeXApi, fast_policy, landed_post_ids, make_dataset, x_territory
+from tests.raw_layer import files_text
 from warehouse.db import WarehouseBusy, connect, writer, writer_lock
 
 TOKEN = "AAAAsecretBEARERtoken0123456789"
@@ -219,7 +220,7 @@ def test_bearer_token_never_appears_in_output_logs_or_warehouse(
     assert any("tweepy" in r.name for r in caplog.records), "tweepy's debug log was captured"
     texts = [out.out, out.err, caplog.text, "\n".join(lines)]
     texts += [str(r) for r in _rows(db, "SELECT * FROM collect_runs")]
-    texts += [r[0] for r in _rows(db, "SELECT body FROM raw_pages")]
+    texts.append(files_text(db))  # the raw layer's pages (warehouse/raw_files.py)
     texts += [
         p.read_text()
         for p in db.parent.rglob("*")

@@ -53,10 +53,10 @@ SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("body", pa.string()),
         ("canonical", pa.string()),
-        ("loaded_at", pa.timestamp("us")),
     ]
 )
 META = [f.name for f in SCHEMA if f.name not in ("body", "canonical")]
+# (``loaded_at`` stays in raw_pages only: the same pages make the same file, byte for byte)
 
 
 class RawLayerError(RuntimeError):
@@ -158,11 +158,6 @@ def discard(con: duckdb.DuckDBPyConnection, files: Iterable[str]) -> None:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def paths(con: duckdb.DuckDBPyConnection, files: Iterable[str]) -> list[str]:
-    root = raw_dir(con)
-    return [str(root / f) for f in files]
-
-
 def read(con: duckdb.DuckDBPyConnection, files: list[str]) -> pa.Table:
     """Every page of ``files`` (names from ``raw_files``), with a ``file`` column."""
     tables = []
@@ -187,15 +182,15 @@ def pages_sql(con: duckdb.DuckDBPyConnection, where: str = "true",
     files = [r[0] for r in con.execute(
         f"SELECT DISTINCT file FROM raw_pages WHERE {where} ORDER BY 1", params or {}  # noqa: S608
     ).fetchall()]
-    if not files:
-        types = {"string": "VARCHAR", "timestamp[us]": "TIMESTAMP"}
-        cols = ", ".join(f"NULL::{types[str(f.type)]} AS {f.name}" for f in SCHEMA)
-        return f"(SELECT {cols} WHERE false)"
+    if not files:  # no page: the same columns (and parameters), no row
+        cols = ", ".join(c if c in META else f"NULL::VARCHAR AS {c}" for c in SCHEMA.names)
+        return f"(SELECT {cols} FROM raw_pages WHERE false AND ({where}))"  # noqa: S608
     listing = "[" + ", ".join(_quote(f"{root}/{f}") for f in files) + "]"
+    listed = f"SELECT page_id, file FROM raw_pages WHERE {where}"  # noqa: S608
     return (
         f"(SELECT f.* EXCLUDE (filename) FROM read_parquet({listing}, filename = true) f "
-        f"JOIN (SELECT page_id, file FROM raw_pages WHERE {where}) r "
-        f"ON r.page_id = f.page_id AND r.file = substr(f.filename, {len(root) + 2}))"
+        f"JOIN ({listed}) r ON r.page_id = f.page_id AND r.file = substr(f.filename, "
+        f"{len(root) + 2}))"
     )
 
 
@@ -245,9 +240,9 @@ def replace_pages(con: duckdb.DuckDBPyConnection,
         for i, page_id in enumerate(table["page_id"].to_pylist()):
             if page_id in new:
                 body[i], canonical[i] = new[page_id]
-        table = table.set_column(SCHEMA.get_field_index("body"), "body", pa.array(body, pa.string()))
-        table = table.set_column(SCHEMA.get_field_index("canonical"), "canonical",
-                                 pa.array(canonical, pa.string()))
+        for column, values in (("body", body), ("canonical", canonical)):
+            table = table.set_column(SCHEMA.get_field_index(column), column,
+                                     pa.array(values, pa.string()))
         _rewrite(con, file, table)
     return sum(len(ids) for _, ids in rows)
 
@@ -332,8 +327,10 @@ def adopt(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
         try:
             before = con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0]
             con.execute(
-                "INSERT INTO raw_pages BY NAME SELECT * EXCLUDE (body, canonical) FROM _adopted "
-                "WHERE page_id NOT IN (SELECT page_id FROM raw_pages)"
+                "INSERT INTO raw_pages BY NAME SELECT * EXCLUDE (body, canonical), "
+                "$now::TIMESTAMP AS loaded_at FROM _adopted "
+                "WHERE page_id NOT IN (SELECT page_id FROM raw_pages)",
+                {"now": now},
             )
             added += con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0] - before
         finally:

@@ -39,7 +39,8 @@ def move_bodies_out(con: duckdb.DuckDBPyConnection) -> None:
         con.register("_moved", raw_files.write(con, table))
         try:
             con.execute(
-                "UPDATE raw_pages SET file = m.file FROM _moved m WHERE raw_pages.page_id = m.page_id"
+                "UPDATE raw_pages SET file = m.file FROM _moved m "
+                "WHERE raw_pages.page_id = m.page_id"
             )
         finally:
             con.unregister("_moved")

@@ -91,8 +91,9 @@ def reads_triage(fn: F) -> F:
 def warehouse_file(con: Con) -> Path | None:
     """The warehouse file behind ``con`` (the writer's file, or the one whose snapshot a
     reader attached); None for an in-memory database."""
-    row = con.execute("SELECT path FROM duckdb_databases() "
-                      "WHERE database_name = current_database()").fetchone()
+    rows = con.execute("SELECT path FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchall()
+    row = rows[0] if rows else None  # fetched whole: DuckDB 2.0 blocks an unfinished result
     if not row or not row[0]:
         return None
     path = str(row[0])
