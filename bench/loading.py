@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.data import first_line_length
+from warehouse import raw_files
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "villeneuve.toml"
@@ -56,6 +57,7 @@ def _fresh(db: Path) -> None:
               db.with_name(db.name + ".snapshot.wal"), db.with_name(db.name + ".lock")):
         if p.exists():
             p.unlink()
+    raw_files.remove(db)  # the raw layer's files beside it
 
 
 def run_ours(jsonl: Path, db: Path, log: Path, memory_limit: str | None = None) -> ChildRun:

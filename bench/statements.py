@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 import time
 from collections import defaultdict
@@ -30,8 +29,8 @@ import duckdb
 
 from collectors.jsonl_import import is_bulk, read_pages
 from territoires.config import load_config
-from warehouse import facts
-from warehouse.db import WRITER_CHECKPOINT_THRESHOLD, connect
+from warehouse import facts, raw_files
+from warehouse.db import WRITER_CHECKPOINT_THRESHOLD, connect, copy_warehouse
 from warehouse.load import load_pages
 from warehouse.migrations import migrate
 from warehouse.pages import RawPage
@@ -77,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--memory-limit: a size like '3GB' expected, got {args.memory_limit!r}")
     target = Path(f"{args.into or args.file.with_suffix('.duckdb')}.statements")
     target.unlink(missing_ok=True)
+    raw_files.remove(target)
     if args.into:
-        shutil.copyfile(args.into, target)
+        copy_warehouse(args.into, target)
     con = connect(target)
     con.execute(f"SET checkpoint_threshold = '{WRITER_CHECKPOINT_THRESHOLD}'")  # as the writer
     if args.memory_limit:

@@ -187,11 +187,10 @@ def pages_sql(con: duckdb.DuckDBPyConnection, where: str = "true",
         return f"(SELECT {cols} FROM raw_pages WHERE false AND ({where}))"  # noqa: S608
     listing = "[" + ", ".join(_quote(f"{root}/{f}") for f in files) + "]"
     listed = f"SELECT page_id, file FROM raw_pages WHERE {where}"  # noqa: S608
-    return (
-        f"(SELECT f.* EXCLUDE (filename) FROM read_parquet({listing}, filename = true) f "
-        f"JOIN ({listed}) r ON r.page_id = f.page_id AND r.file = substr(f.filename, "
-        f"{len(root) + 2}))"
-    )
+    scan = f"read_parquet({listing}, filename = true, hive_partitioning = false)"
+    relative = f"substr(f.filename, {len(root) + 2})"  # the name raw_files lists
+    return (f"(SELECT f.* EXCLUDE (filename) FROM {scan} f JOIN ({listed}) r "  # noqa: S608
+            f"ON r.page_id = f.page_id AND r.file = {relative})")
 
 
 # -- rewriting (erasure, retention) ----------------------------------------------------------
@@ -368,6 +367,13 @@ def verify(con: duckdb.DuckDBPyConnection) -> list[str]:
     if orphans[0]:
         problems.append(f"{root}: {orphans[0]} pages are in no listed file (first: {orphans[1]})")
     return problems
+
+
+def remove(db: str | os.PathLike[str]) -> None:
+    """Delete a warehouse's raw layer (a demo or a benchmark starting from scratch)."""
+    import shutil
+
+    shutil.rmtree(raw_dir(db), ignore_errors=True)
 
 
 def copy_raw(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:

@@ -15,6 +15,7 @@ from territoires.commands import add_db_argument
 from territoires.commands.serve import add_serve_arguments, serve
 from territoires.errors import UsageError
 from territoires.example import demo_places, max_territories
+from warehouse import raw_files
 from warehouse.db import db_path, writer
 from warehouse.load import LoadStats, load_pages
 from warehouse.territory import resolve_account_ids, save_territory
@@ -78,6 +79,7 @@ def build_demo(
         p = db.with_name(db.name + suffix)
         if p.exists():
             p.unlink()
+    raw_files.remove(db)
     places = demo_places(territories)
     anchor = anchor or default_anchor(places[0].territory)
     with writer(db) as con:
