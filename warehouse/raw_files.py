@@ -65,12 +65,13 @@ class RawLayerError(RuntimeError):
 
 def raw_dir(con_or_db: duckdb.DuckDBPyConnection | str | os.PathLike[str]) -> Path:
     """``<db>.raw`` for a warehouse file or a connection to it (or to its snapshot)."""
-    if isinstance(con_or_db, duckdb.DuckDBPyConnection):
-        db = warehouse_file(con_or_db)
-        if db is None:
-            raise RawLayerError("the raw layer needs a warehouse file, not an in-memory database")
-    else:
+    if isinstance(con_or_db, str | os.PathLike):
         db = Path(con_or_db)
+    else:  # a connection (or a proxy of one: bench/statements.py times every statement)
+        found = warehouse_file(con_or_db)
+        if found is None:
+            raise RawLayerError("the raw layer needs a warehouse file, not an in-memory database")
+        db = found
     return Path(str(db) + RAW_SUFFIX)
 
 
