@@ -175,7 +175,7 @@ def test_rebuild_from_the_files_gives_the_same_tables(tmp_path: Path, territory)
         loaded = _tables(con)
         files = _listed(con)
         assert len(files) > 1
-        rebuild(con, pages_per_batch=7)
+        rebuild(con, max_bytes=300_000)  # several batches
         assert _tables(con) == loaded
         assert _listed(con) == files  # rebuild reads the files, never rewrites them
 

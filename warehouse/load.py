@@ -209,6 +209,7 @@ def _arrow(pages: list[RawPage], now: datetime) -> pa.Table:
             "body": [p.body for p in pages],
             "canonical": pa.array([p.canonical for p in pages], pa.string()),
             "loaded_at": pa.array([now] * len(pages), pa.timestamp("us")),
+            "size": pa.array([len(p.body) + len(p.canonical or "") for p in pages], pa.int64()),
         }
     )
     chunks = table.to_batches(max_chunksize=max(1, -(-len(pages) // 4)))
@@ -562,6 +563,19 @@ def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
     )
 
 
+def _chunks(pages: list[tuple[str, int]], max_bytes: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    size = 0
+    for page_id, length in pages:
+        chunk.append(page_id)
+        size += length
+        if size >= max_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
 DERIVED_TABLES = (
     "posts",
     "accounts",
@@ -576,25 +590,22 @@ DERIVED_TABLES = (
 )
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, pages_per_batch: int = 2000) -> LoadStats:
+def rebuild(con: duckdb.DuckDBPyConnection, max_bytes: int = BATCH_BYTES) -> LoadStats:
     """Recreate every derived table from ``raw_pages`` alone, through :func:`normalise`."""
     total = LoadStats()
     with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
+        problems = raw_files.verify(con)
+        if problems:  # checked before anything is dropped (``territoires rebuild`` says so)
+            raise raw_files.RawLayerError("; ".join(problems))
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table}")
-        problems = raw_files.verify(con)
-        if problems:  # checked before anything is replayed (``territoires rebuild`` says so)
-            raise raw_files.RawLayerError("; ".join(problems))
-        ids = [
-            r[0]
-            for r in con.execute(
-                "SELECT page_id FROM raw_pages ORDER BY fetched_at, page_id"
-            ).fetchall()
-        ]
-        for start in range(0, len(ids), pages_per_batch):
-            con.register("_chunk", pa.table({"page_id": ids[start : start + pages_per_batch]}))
-            pages = raw_files.pages_sql(con, "page_id IN (SELECT page_id FROM _chunk)")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM {pages}")  # noqa: S608
+        pages = con.execute(
+            "SELECT page_id, coalesce(size, 0) FROM raw_pages ORDER BY fetched_at, page_id"
+        ).fetchall()
+        for chunk in _chunks(pages, max_bytes):  # the import's batches: as much text each
+            con.register("_chunk", pa.table({"page_id": chunk}))
+            bodies = raw_files.pages_sql(con, "page_id IN (SELECT page_id FROM _chunk)")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM {bodies}")  # noqa: S608
             con.unregister("_chunk")
             stats = normalise(con)
             stats.pages = stats.new_pages

@@ -328,7 +328,8 @@ def adopt(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
             before = con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0]
             con.execute(
                 "INSERT INTO raw_pages BY NAME SELECT * EXCLUDE (body, canonical), "
-                "$now::TIMESTAMP AS loaded_at FROM _adopted "
+                "$now::TIMESTAMP AS loaded_at, "
+                "length(body) + coalesce(length(canonical), 0) AS size FROM _adopted "
                 "WHERE page_id NOT IN (SELECT page_id FROM raw_pages)",
                 {"now": now},
             )

@@ -21,6 +21,8 @@ CREATE TABLE raw_files (
     written_at TIMESTAMP NOT NULL
 );
 ALTER TABLE raw_pages ADD COLUMN file VARCHAR;  -- the file of raw_files holding the page
+ALTER TABLE raw_pages ADD COLUMN size BIGINT;   -- its text's length (body and canonical)
+UPDATE raw_pages SET size = length(body) + coalesce(length(canonical), 0);
 """
 
 
