@@ -43,11 +43,19 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def test_layout_manifest_and_content_ids(tmp_path: Path) -> None:
+def _landed(tmp_path: Path) -> Path:
+    """A warehouse holding the world of tests/test_retention_erasure.py (January's page and
+    June's)."""
     db = tmp_path / "w.duckdb"
     s, ids = _world()
     with writer(db) as con:
         _land(s, con, ids)
+    return db
+
+
+def test_layout_manifest_and_content_ids(tmp_path: Path) -> None:
+    db = _landed(tmp_path)
+    with writer(db) as con:
         files = _listed(con)
         assert files == _on_disk(db)  # every file listed, nothing else on disk
         days = sorted(f.split("/")[1] for f in files)
@@ -149,10 +157,8 @@ def test_files_restored_from_a_backup_are_kept_and_adopted(tmp_path: Path) -> No
 
 
 def test_rebuild_refuses_a_raw_layer_missing_a_file_and_changes_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    s, ids = _world()
+    db = _landed(tmp_path)
     with writer(db) as con:
-        _land(s, con, ids)
         before = _tables(con)
     lost = sorted(_on_disk(db))[0]
     (raw_files.raw_dir(db) / lost).unlink()
@@ -203,10 +209,7 @@ def test_forget_rewrites_only_the_files_that_hold_the_person(tmp_path: Path) -> 
 
 
 def test_purge_drops_old_partitions_whole(tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    s, ids = _world()
-    with writer(db) as con:
-        _land(s, con, ids)
+    db = _landed(tmp_path)
     with writer(db) as con:
         purge(con, now=datetime(2024, 6, 10))
         listed = _listed(con)
