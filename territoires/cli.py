@@ -14,7 +14,13 @@ import sys
 from model import ConfigError
 from model.settings import SettingError
 from territoires.errors import UsageError  # noqa: F401  (re-exported for commands)
-from warehouse.db import NotAWarehouse, WarehouseBusy, check_warehouse_path, db_path
+from warehouse.db import (
+    NotAWarehouse,
+    RebuildPending,
+    WarehouseBusy,
+    check_warehouse_path,
+    db_path,
+)
 from warehouse.txn import DiskFull
 
 # command name -> module in territoires.commands
@@ -63,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseBusy as e:
         print(f"territoires {args.command}: {e}", file=sys.stderr)
         return 75
+    except RebuildPending as e:  # what landed is kept; the last snapshot stays published
+        print(f"territoires {args.command}: {e}", file=sys.stderr)
+        return 1
     except DiskFull as e:  # a full disk: its cause, not DuckDB's "cannot rollback"
         print(f"territoires {args.command}: {e}", file=sys.stderr)
         return 74

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pyarrow as pa
 import pytest
 
 from warehouse import migrations, raw_files
@@ -26,11 +29,23 @@ def test_from_a_previous_version_keeps_data(db_file, monkeypatch, previous):
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:previous])
     con = connect(db_file)
     migrations.migrate(con)
-    con.execute(
-        "INSERT INTO raw_pages (page_id, platform, territory, source, fetched_at, kind, body, "
-        "loaded_at) "
-        "VALUES ('p1', 'x', 't', 'test', now()::TIMESTAMP, 'other', '{}', now()::TIMESTAMP)"
-    )
+    columns = {r[0] for r in con.execute("DESCRIBE raw_pages").fetchall()}
+    if "body" in columns:  # before 0017, the body was a column
+        con.execute(
+            "INSERT INTO raw_pages (page_id, platform, territory, source, fetched_at, kind, "
+            "body, loaded_at) "
+            "VALUES ('p1', 'x', 't', 'test', now()::TIMESTAMP, 'other', '{}', now()::TIMESTAMP)"
+        )
+    else:  # since, the page is in the raw layer's files
+        page = pa.table({"page_id": ["p1"], "platform": ["x"], "territory": ["t"],
+                         "source": ["test"], "endpoint": [None], "query": [None],
+                         "origin": [None], "fetched_at": [datetime(2025, 1, 1)],
+                         "kind": ["other"], "body": ["{}"], "canonical": [None]},
+                        schema=raw_files.SCHEMA)
+        con.register("_new", raw_files.write(con, page))
+        con.execute("INSERT INTO raw_pages BY NAME SELECT 'p1' AS page_id, 'x' AS platform, "
+                    "'t' AS territory, 'test' AS source, TIMESTAMP '2025-01-01' AS fetched_at, "
+                    "'other' AS kind, now()::TIMESTAMP AS loaded_at, 2 AS size, file FROM _new")
     con.close()
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
     con = connect(db_file)

@@ -18,8 +18,8 @@ import pytest
 from tests.raw_layer import files_text, raw_bodies
 from tests.scenario import Scenario, make_territory
 from tests.test_retention_erasure import MARKER, _land, _tables, _world
-from warehouse import migrations, raw_files
-from warehouse.db import connect, writer
+from warehouse import migrations, raw_files, raw_migration
+from warehouse.db import RebuildPending, connect, writer
 from warehouse.forget import forget_account
 from warehouse.load import rebuild
 from warehouse.retention import purge
@@ -232,7 +232,8 @@ def test_upgrade_moves_the_bodies_out_and_rebuilds_the_same_tables(tmp_path: Pat
             f"SELECT * FROM {raw_files.pages_sql(con)} ORDER BY page_id"  # noqa: S608
         ).fetchall()
         loaded_at = dict(con.execute("SELECT page_id, loaded_at FROM raw_pages").fetchall())
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
+    monkeypatch.setattr(migrations, "MIGRATIONS",
+                        [m for m in migrations.MIGRATIONS if m[0] < raw_migration.NAME])
     con = connect(old)
     migrations.migrate(con)
     assert "body" in {r[0] for r in con.execute("DESCRIBE raw_pages").fetchall()}
@@ -252,3 +253,46 @@ def test_upgrade_moves_the_bodies_out_and_rebuilds_the_same_tables(tmp_path: Pat
     with writer(old) as con:
         rebuilt = _tables(con)
     assert rebuilt == expected
+
+
+def test_a_rebuild_stopped_half_way_publishes_nothing_until_run_again(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    """rebuild commits batch by batch: stopped after its first batch, the tables are partial,
+    so no writer publishes them (the last snapshot stays) until rebuild runs again."""
+    from tests.test_facts import demo_pages
+    from warehouse import load
+    from warehouse.db import snapshot_path
+    from warehouse.load import load_pages
+    from warehouse.territory import save_territory as save
+
+    db = tmp_path / "w.duckdb"
+    territory = Scenario(make_territory()).territory
+    with writer(db) as con:
+        save(con, territory)
+        load_pages(con, demo_pages(territory), max_bytes=300_000)
+    with writer(db) as con:
+        whole = _tables(con)
+    published = snapshot_path(db).read_bytes()
+    calls = []
+    real = load.normalise
+
+    def stop_at_the_second_batch(con):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(con)
+
+    monkeypatch.setattr(load, "normalise", stop_at_the_second_batch)
+    with pytest.raises(RebuildPending, match="run `territoires rebuild"), writer(db) as con:
+        with pytest.raises(KeyboardInterrupt):
+            rebuild(con, max_bytes=300_000)
+        assert con.execute("SELECT count(*) FROM posts").fetchall()[0][0] < len(whole["posts"])
+    assert snapshot_path(db).read_bytes() == published  # the dashboard keeps the whole one
+    monkeypatch.undo()
+    with pytest.raises(RebuildPending), writer(db):  # any writer: refused, not published
+        pass
+    again = _cli("rebuild", "--db", str(db))
+    assert again.returncode == 0, again.stderr
+    with writer(db) as con:
+        assert _tables(con) == whole
+    assert snapshot_path(db).read_bytes() != published  # published again, whole

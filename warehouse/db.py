@@ -36,6 +36,10 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the writer lock."""
 
 
+class RebuildPending(RuntimeError):
+    """A ``rebuild`` stopped half-way: the tables are partial until it is run again."""
+
+
 class NotAWarehouse(ValueError):
     """The warehouse path names a folder or a file that is not a DuckDB database."""
 
@@ -180,7 +184,14 @@ def _open_writer(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> Path:
     """Bring the derived tables and the copy of the triage journal up to date
     (:func:`warehouse.recompute.before_publish`, :mod:`warehouse.triage`), checkpoint, and
-    atomically replace ``<db>.snapshot`` with a copy of the warehouse."""
+    atomically replace ``<db>.snapshot`` with a copy of the warehouse. Refused while a
+    ``rebuild`` is half-way (its tables are partial): the last snapshot stays."""
+    if con.execute("SELECT count(*) FROM rebuild_pending").fetchall()[0][0]:
+        raise RebuildPending(
+            f"{db}: a `territoires rebuild` stopped half-way, so the tables are partial and "
+            "no snapshot is published (the dashboard keeps the last one); run "
+            f"`territoires rebuild --db {db}` again"
+        )
     with transaction(con):
         recompute.before_publish(con)
         triage.sync_copy(con, db)  # the decisions this snapshot is published with

@@ -591,18 +591,27 @@ DERIVED_TABLES = (
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, max_bytes: int = BATCH_BYTES) -> LoadStats:
-    """Recreate every derived table from ``raw_pages`` alone, through :func:`normalise`."""
+    """Recreate every derived table from ``raw_pages`` alone, through :func:`normalise`.
+
+    The raw layer is checked first (nothing is dropped if a file is missing). Then the
+    tables are emptied and the pages replayed in the import's batches, each committed: one
+    transaction for 10M posts ran out of a 2.5 GB memory limit. Until the last step commits,
+    ``rebuild_pending`` holds a row and no writer publishes a snapshot (the dashboard keeps
+    the last whole one); running ``rebuild`` again starts over."""
+    problems = raw_files.verify(con)
+    if problems:  # checked before anything is dropped (``territoires rebuild`` says so)
+        raise raw_files.RawLayerError("; ".join(problems))
     total = LoadStats()
     with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
-        problems = raw_files.verify(con)
-        if problems:  # checked before anything is dropped (``territoires rebuild`` says so)
-            raise raw_files.RawLayerError("; ".join(problems))
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table}")
-        pages = con.execute(
-            "SELECT page_id, coalesce(size, 0) FROM raw_pages ORDER BY fetched_at, page_id"
-        ).fetchall()
-        for chunk in _chunks(pages, max_bytes):  # the import's batches: as much text each
+        con.execute("DELETE FROM rebuild_pending")
+        con.execute("INSERT INTO rebuild_pending VALUES (now()::TIMESTAMP)")
+    pages = con.execute(
+        "SELECT page_id, coalesce(size, 0) FROM raw_pages ORDER BY fetched_at, page_id"
+    ).fetchall()
+    for chunk in _chunks(pages, max_bytes):  # the import's batches: as much text each
+        with transaction(con):
             con.register("_chunk", pa.table({"page_id": chunk}))
             bodies = raw_files.pages_sql(con, "page_id IN (SELECT page_id FROM _chunk)")
             con.execute(f"CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM {bodies}")  # noqa: S608
@@ -610,7 +619,9 @@ def rebuild(con: duckdb.DuckDBPyConnection, max_bytes: int = BATCH_BYTES) -> Loa
             stats = normalise(con)
             stats.pages = stats.new_pages
             total.add(stats)
+    with transaction(con):
         con.execute("DROP TABLE IF EXISTS _batch")  # the loader registers its own _batch
         enforce_horizon(con)  # the retention horizon on every post (retention.py)
         recompute.after_rebuild(con)  # every territory whole, the daily rollups once
+        con.execute("DELETE FROM rebuild_pending")
     return total

@@ -374,6 +374,15 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ),
     # issue 21: the pages' bodies leave DuckDB for the raw layer's files (warehouse/raw_files.py)
     (raw_migration.NAME, raw_migration.move_bodies_out),
+    (
+        "0018_rebuild_pending",
+        """
+        -- issue 21: rebuild commits batch by batch (one transaction ran out of memory at
+        -- 10M posts); while this table has a row, the tables are partial and no writer
+        -- publishes a snapshot (warehouse/load.py rebuild, warehouse/db.py)
+        CREATE TABLE rebuild_pending (started_at TIMESTAMP NOT NULL);
+        """,
+    ),
 ]
 
 
