@@ -26,6 +26,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -36,6 +37,7 @@ from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
 
 BATCH_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
 _LISTING = pa.schema([("page_id", pa.string()), ("file", pa.string())])
 
 _TWEET = (
@@ -98,17 +100,22 @@ class LoadStats:
         self.rejected.extend(other.rejected)
 
 
-def _batches(pages: Iterable[RawPage], max_bytes: int) -> Iterator[list[RawPage]]:
-    batch: list[RawPage] = []
+def _batches(items: Iterable[tuple[T, int]], max_bytes: int) -> Iterator[list[T]]:
+    """``items`` (each with its size) in consecutive batches of about ``max_bytes``."""
+    batch: list[T] = []
     size = 0
-    for page in pages:
-        batch.append(page)
-        size += len(page.body) + len(page.canonical or "")
+    for item, length in items:
+        batch.append(item)
+        size += length
         if size >= max_bytes:
             yield batch
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _size(page: RawPage) -> int:
+    return len(page.body) + len(page.canonical or "")
 
 
 def load_pages(
@@ -132,7 +139,7 @@ def load_pages(
     every batch recounted the warehouse again and again.
     """
     total = LoadStats()
-    for batch in _batches(pages, max_bytes):
+    for batch in _batches(((p, _size(p)) for p in pages), max_bytes):
         total.add(_load_batch(con, batch, before_commit, bulk))
     return total
 
@@ -209,7 +216,7 @@ def _arrow(pages: list[RawPage], now: datetime) -> pa.Table:
             "body": [p.body for p in pages],
             "canonical": pa.array([p.canonical for p in pages], pa.string()),
             "loaded_at": pa.array([now] * len(pages), pa.timestamp("us")),
-            "size": pa.array([len(p.body) + len(p.canonical or "") for p in pages], pa.int64()),
+            "size": pa.array([_size(p) for p in pages], pa.int64()),
         }
     )
     chunks = table.to_batches(max_chunksize=max(1, -(-len(pages) // 4)))
@@ -563,19 +570,6 @@ def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
     )
 
 
-def _chunks(pages: list[tuple[str, int]], max_bytes: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    size = 0
-    for page_id, length in pages:
-        chunk.append(page_id)
-        size += length
-        if size >= max_bytes:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
-
-
 DERIVED_TABLES = (
     "posts",
     "accounts",
@@ -600,7 +594,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, max_bytes: int = BATCH_BYTES) -> Loa
     the last whole one); running ``rebuild`` again starts over."""
     problems = raw_files.verify(con)
     if problems:  # checked before anything is dropped (``territoires rebuild`` says so)
-        raise raw_files.RawLayerError("; ".join(problems))
+        raise raw_files.RawLayerError("; ".join(problems), problems)
     total = LoadStats()
     with transaction(con):  # rolled back on failure, the cause kept (warehouse/txn.py)
         for table in DERIVED_TABLES:
@@ -610,7 +604,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, max_bytes: int = BATCH_BYTES) -> Loa
     pages = con.execute(
         "SELECT page_id, coalesce(size, 0) FROM raw_pages ORDER BY fetched_at, page_id"
     ).fetchall()
-    for chunk in _chunks(pages, max_bytes):  # the import's batches: as much text each
+    chunk: list[str]
+    for chunk in _batches(pages, max_bytes):  # the import's batches: as much text each
         with transaction(con):
             con.register("_chunk", pa.table({"page_id": chunk}))
             bodies = raw_files.pages_sql(con, "page_id IN (SELECT page_id FROM _chunk)")

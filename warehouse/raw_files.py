@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +61,12 @@ META = [f.name for f in SCHEMA if f.name not in ("body", "canonical")]
 
 
 class RawLayerError(RuntimeError):
-    """The raw layer's files do not match what the warehouse lists."""
+    """The raw layer's files do not match what the warehouse lists (``problems``: one line
+    per file)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 def raw_dir(con_or_db: duckdb.DuckDBPyConnection | str | os.PathLike[str]) -> Path:
@@ -130,6 +136,16 @@ def _partitions(table: pa.Table) -> Iterator[tuple[str, str, pa.Table]]:
         yield territory, day, table.filter(mask)
 
 
+def _list_file(con: duckdb.DuckDBPyConnection, name: str, pages: int, size: int) -> None:
+    """One row of the manifest ``raw_files`` (territory and day are in the file's name)."""
+    territory, day = _partition_of(name)
+    con.execute(
+        "INSERT OR IGNORE INTO raw_files VALUES ($f, $t, $d::DATE, $n, $b, $now)",
+        {"f": name, "t": territory, "d": day, "n": pages, "b": size,
+         "now": datetime.now(UTC).replace(tzinfo=None)},
+    )
+
+
 def write(con: duckdb.DuckDBPyConnection, pages: pa.Table) -> pa.Table:
     """Write ``pages`` (the columns of :data:`SCHEMA`) to the raw layer and list the files in
     ``raw_files``; returns ``page_id`` and ``file`` for ``raw_pages``. Call it inside the
@@ -139,13 +155,9 @@ def write(con: duckdb.DuckDBPyConnection, pages: pa.Table) -> pa.Table:
     pages = pages.select(SCHEMA.names).cast(SCHEMA)
     ids: list[str] = []
     files: list[str] = []
-    now = datetime.now(UTC).replace(tzinfo=None)
     for territory, day, part in _partitions(pages):
         name, size = _write_file(root, territory, day, part)
-        con.execute(
-            "INSERT OR IGNORE INTO raw_files VALUES ($f, $t, $d::DATE, $n, $b, $now)",
-            {"f": name, "t": territory, "d": day, "n": part.num_rows, "b": size, "now": now},
-        )
+        _list_file(con, name, part.num_rows, size)
         ids += part["page_id"].to_pylist()
         files += [name] * part.num_rows
     return pa.table({"page_id": ids, "file": files})
@@ -208,11 +220,7 @@ def _rewrite(con: duckdb.DuckDBPyConnection, file: str, table: pa.Table) -> str 
         return None
     territory, day = _partition_of(file)
     name, size = _write_file(root, territory, day, table.select(SCHEMA.names).cast(SCHEMA))
-    now = datetime.now(UTC).replace(tzinfo=None)
-    con.execute(
-        "INSERT OR IGNORE INTO raw_files VALUES ($f, $t, $d::DATE, $n, $b, $now)",
-        {"f": name, "t": territory, "d": day, "n": table.num_rows, "b": size, "now": now},
-    )
+    _list_file(con, name, table.num_rows, size)
     con.execute("UPDATE raw_pages SET file = $new WHERE file = $old", {"new": name, "old": file})
     return name
 
@@ -254,16 +262,14 @@ def drop_pages(con: duckdb.DuckDBPyConnection, pages_table: str) -> int:
     of files changed."""
     rows = con.execute(
         f"""
-        SELECT r.file, list(r.page_id), any_value(f.pages)
-        FROM raw_pages r JOIN raw_files f USING (file)
-        WHERE r.page_id IN (SELECT page_id FROM {pages_table})
-        GROUP BY r.file ORDER BY r.file
+        SELECT file, list(page_id) FROM raw_pages
+        WHERE page_id IN (SELECT page_id FROM {pages_table})
+        GROUP BY file ORDER BY file
         """  # noqa: S608
     ).fetchall()
-    for file, ids, _count in rows:
-        gone = set(ids)
+    for file, ids in rows:
         table = read(con, [file]).drop_columns(["file"])
-        keep = pc.invert(pc.is_in(table["page_id"], pa.array(list(gone), pa.string())))
+        keep = pc.invert(pc.is_in(table["page_id"], pa.array(ids, pa.string())))
         _rewrite(con, file, table.filter(keep))
     return len(rows)
 
@@ -317,12 +323,7 @@ def adopt(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     now = datetime.now(UTC).replace(tzinfo=None)
     for file in files:
         table = read(con, [file])
-        territory, day = _partition_of(file)
-        size = (raw_dir(con) / file).stat().st_size
-        con.execute(
-            "INSERT OR IGNORE INTO raw_files VALUES ($f, $t, $d::DATE, $n, $b, $now)",
-            {"f": file, "t": territory, "d": day, "n": table.num_rows, "b": size, "now": now},
-        )
+        _list_file(con, file, table.num_rows, (raw_dir(con) / file).stat().st_size)
         con.register("_adopted", table)
         try:
             before = con.execute("SELECT count(*) FROM raw_pages").fetchall()[0][0]
@@ -373,8 +374,6 @@ def verify(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def remove(db: str | os.PathLike[str]) -> None:
     """Delete a warehouse's raw layer (a demo or a benchmark starting from scratch)."""
-    import shutil
-
     shutil.rmtree(raw_dir(db), ignore_errors=True)
 
 
@@ -389,7 +388,5 @@ def copy_raw(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(path, out)
-        except OSError:
-            import shutil
-
+        except OSError:  # another file system: a copy
             shutil.copyfile(path, out)

@@ -42,15 +42,15 @@ def run(args: argparse.Namespace) -> int:
                 "`territoires rebuild --adopt` replays their pages too",
                 file=sys.stderr,
             )
-        problems = raw_files.verify(con)
-        if problems:
+        try:
+            stats = rebuild(con)  # checks the raw layer before it drops anything
+        except raw_files.RawLayerError as e:
             print(f"{db}: cannot rebuild, the raw layer lacks pages the warehouse lists "
                   "(restore them from the backup of the same day; nothing was changed):",
                   file=sys.stderr)
-            for line in problems:
+            for line in e.problems:
                 print(f"  {line}", file=sys.stderr)
             return 1
-        stats = rebuild(con)
         resolve_account_ids(con)
         posts = (con.execute("SELECT count(*) FROM posts").fetchone() or (0,))[0]
     print(
