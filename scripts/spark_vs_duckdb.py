@@ -56,10 +56,13 @@ def main() -> None:
     ap.add_argument("--until", required=True, type=date.fromisoformat)
     ap.add_argument("--as-of", required=True, type=datetime.fromisoformat)
     ap.add_argument("--memory", default="4g", help="Spark driver memory (local mode)")
+    ap.add_argument("--only", metavar="SLUG,…", help="these territories only")
     ap.add_argument("--facts", action="store_true", help="also time DuckDB's facts, whole")
     a = ap.parse_args()
     cur = reader_cursor(a.db)
     territories = load_territories(cur)
+    if a.only:
+        territories = [t for t in territories if t.slug in a.only.split(",")]
     start = time.perf_counter()
     duck = [headline(cur, t, a.since, a.until, a.as_of) for t in territories]
     print(f"duckdb: {len(territories)} headlines in {time.perf_counter() - start:.2f} s, "
@@ -71,14 +74,24 @@ def main() -> None:
     engine = spark_engine.SparkMetrics(spark, a.lake)
     print(f"spark: session in {time.perf_counter() - start:.1f} s", flush=True)
     start = time.perf_counter()
-    for t in territories:
+    for n, t in enumerate(territories, 1):
+        began = time.perf_counter()
         for df in engine.facts(t).values():
             df.count()
+        print(f"spark: facts of {t.slug} ({n}/{len(territories)}) in "
+              f"{time.perf_counter() - began:.1f} s", flush=True)
     print(f"spark: facts in {time.perf_counter() - start:.1f} s", flush=True)
     start = time.perf_counter()
-    got = [engine.headline(t, a.since, a.until, a.as_of) for t in territories]
+    got = []
+    for t in territories:
+        began = time.perf_counter()
+        got.append(engine.headline(t, a.since, a.until, a.as_of))
+        print(f"spark: headline of {t.slug} in {time.perf_counter() - began:.1f} s", flush=True)
+    differ = [t.slug for t, g, d in zip(territories, got, duck, strict=True) if g != d]
     print(f"spark: {len(territories)} headlines in {time.perf_counter() - start:.1f} s; "
-          f"equal to DuckDB's: {got == duck}", flush=True)
+          f"equal to DuckDB's: {not differ}", flush=True)
+    if differ:
+        print(f"spark: differ from DuckDB's: {', '.join(differ)}", flush=True)
     jvm = spark.sparkContext._jvm
     assert jvm is not None  # local mode: the JVM this process started
     pid = jvm.ProcessHandle.current().pid()
