@@ -62,7 +62,10 @@ def main() -> None:
     cur = reader_cursor(a.db)
     territories = load_territories(cur)
     if a.only:
-        territories = [t for t in territories if t.slug in a.only.split(",")]
+        wanted = set(a.only.split(","))
+        if unknown := wanted - {t.slug for t in territories}:
+            raise SystemExit(f"--only: not in {a.db}: {', '.join(sorted(unknown))}")
+        territories = [t for t in territories if t.slug in wanted]
     start = time.perf_counter()
     duck = [headline(cur, t, a.since, a.until, a.as_of) for t in territories]
     print(f"duckdb: {len(territories)} headlines in {time.perf_counter() - start:.2f} s, "

@@ -17,11 +17,12 @@ import pytest
 
 from tests.raw_layer import files_text, raw_bodies
 from tests.scenario import Scenario, make_territory
+from tests.test_facts import demo_pages
 from tests.test_retention_erasure import MARKER, _land, _tables, _world
-from warehouse import migrations, raw_files, raw_migration
-from warehouse.db import RebuildPending, connect, writer
+from warehouse import load, migrations, raw_files, raw_migration
+from warehouse.db import RebuildPending, connect, snapshot_path, writer
 from warehouse.forget import forget_account
-from warehouse.load import rebuild
+from warehouse.load import load_pages, rebuild
 from warehouse.retention import purge
 from warehouse.territory import resolve_account_ids, save_territory
 
@@ -76,7 +77,6 @@ def test_layout_manifest_and_content_ids(tmp_path: Path) -> None:
 
 
 def test_a_failed_batch_leaves_no_file(tmp_path: Path) -> None:
-    from warehouse.load import load_pages
     from warehouse.pages import prepare_page
 
     db = tmp_path / "w.duckdb"
@@ -171,9 +171,6 @@ def test_rebuild_refuses_a_raw_layer_missing_a_file_and_changes_nothing(tmp_path
 
 
 def test_rebuild_from_the_files_gives_the_same_tables(tmp_path: Path, territory) -> None:
-    from tests.test_facts import demo_pages
-    from warehouse.load import load_pages
-
     db = tmp_path / "w.duckdb"
     with writer(db) as con:
         save_territory(con, territory)
@@ -259,16 +256,10 @@ def test_a_rebuild_stopped_half_way_publishes_nothing_until_run_again(tmp_path: 
                                                                       monkeypatch) -> None:
     """rebuild commits batch by batch: stopped after its first batch, the tables are partial,
     so no writer publishes them (the last snapshot stays) until rebuild runs again."""
-    from tests.test_facts import demo_pages
-    from warehouse import load
-    from warehouse.db import snapshot_path
-    from warehouse.load import load_pages
-    from warehouse.territory import save_territory as save
-
     db = tmp_path / "w.duckdb"
     territory = Scenario(make_territory()).territory
     with writer(db) as con:
-        save(con, territory)
+        save_territory(con, territory)
         load_pages(con, demo_pages(territory), max_bytes=300_000)
     with writer(db) as con:
         whole = _tables(con)
