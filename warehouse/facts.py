@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import duckdb
@@ -54,17 +55,22 @@ ALL_TABLES = (*TABLES, "author_facts", "conversation_facts")
 # The territory's posts to (re)compute, materialised as ``_fact_tp``: all of them ($full)
 # or those of ``_fact_keys``. The keys are found from the small side (the batch's keys, the
 # narrow timeline), so a batch never joins the whole of posts with territory_posts.
+# Its columns are territory_timeline's, in order.
 _POST_COLUMNS = """
-SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
+SELECT t.territory, p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
        p.in_reply_to_user_id, p.reply_to_id, p.quoted_id, p.reposted_id, p.is_repost"""
-_ALL_TP_SQL = compose(
-    "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
-    _POST_COLUMNS,
-    """
+_ALL_POSTS = """
 FROM territory_posts t
 JOIN posts p ON p.platform = t.platform AND p.id = t.post_id
-WHERE t.territory = $terr AND p.in_data AND p.created_at IS NOT NULL
-""",
+WHERE p.in_data AND p.created_at IS NOT NULL"""
+_ALL_TP_SQL = compose(
+    "CREATE OR REPLACE TEMP TABLE _fact_tp AS", _POST_COLUMNS, _ALL_POSTS,
+    "AND t.territory = $terr",
+)
+# the posts of every territory of ``$w_terr`` at once (Spark's one pass: the facts
+# statements below are the same over a set, warehouse/spark_engine.py)
+SET_TP_SQL = compose(
+    _POST_COLUMNS, _ALL_POSTS, "AND list_contains($w_terr::VARCHAR[], t.territory)"
 )
 _KEYS_TP_SQL = compose(
     "CREATE OR REPLACE TEMP TABLE _fact_tp AS",
@@ -103,11 +109,11 @@ _INTER_INSERT_SQL = compose(
     "INSERT INTO interpellation_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *interpellations.FACT_CTES),
     """
-SELECT $terr, i.platform, i.id, i.author_id, i.created_at, i.conversation_id, i.acc_id,
+SELECT i.territory, i.platform, i.id, i.author_id, i.created_at, i.conversation_id, i.acc_id,
        i.addressed_handle, a.answer_id, a.answered_at, a.answerer, s.service_response_minutes
 FROM inter i
-LEFT JOIN ans a ON a.platform = i.platform AND a.id = i.id
-LEFT JOIN svc s ON s.platform = i.platform AND s.id = i.id
+LEFT JOIN ans a ON a.territory = i.territory AND a.platform = i.platform AND a.id = i.id
+LEFT JOIN svc s ON s.territory = i.territory AND s.platform = i.platform AND s.id = i.id
 ORDER BY i.created_at
 """,
 )
@@ -115,16 +121,18 @@ ORDER BY i.created_at
 # window's query skip the rest (a whole recompute otherwise leaves join order: at 10M posts
 # every row group of interpellation_facts spanned the 13 weeks; the pending queue took
 # 0.27 s, 0.19 s sorted).
-# the scoped posts' tracked hashtags (the configuration's, whole tag, any case); a post's
-# first tag (alphabetical) is flagged, so counting flagged rows counts posts, no DISTINCT
+# the scoped posts' tracked hashtags (each territory's configuration's, whole tag, any case);
+# a post's first tag (alphabetical) is flagged, so counting flagged rows counts posts
 _HASHTAG_INSERT_SQL = """
 INSERT INTO hashtag_facts
-SELECT $terr, platform, id, author_id, created_at, tag,
-       row_number() OVER (PARTITION BY platform, id ORDER BY tag) = 1 AS first_tag
-FROM (SELECT DISTINCT p.platform, p.id, p.author_id, p.created_at, h.tag
+SELECT territory, platform, id, author_id, created_at, tag,
+       row_number() OVER (PARTITION BY territory, platform, id ORDER BY tag) = 1 AS first_tag
+FROM (SELECT DISTINCT p.territory, p.platform, p.id, p.author_id, p.created_at, h.tag
       FROM _fact_tp p
       JOIN post_hashtags h ON h.platform = p.platform AND h.post_id = p.id
-      WHERE h.tag IN (SELECT unnest($tags::VARCHAR[])))
+      JOIN (SELECT unnest($tag_terr::VARCHAR[]) AS territory,
+                   unnest($tags::VARCHAR[]) AS tag) g
+        ON g.territory = p.territory AND g.tag = h.tag)
 ORDER BY created_at
 """
 # the scoped posts that mention a city account: by others, reposts excluded (a mention by
@@ -170,7 +178,7 @@ _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *relays.FACT_CTES),
     """
-SELECT $terr, platform, post_id, author_id, created_at, relay_kind, reposted_id, quoted_id
+SELECT territory, platform, post_id, author_id, created_at, relay_kind, reposted_id, quoted_id
 FROM rel WHERE relay_kind IS NOT NULL
 ORDER BY created_at
 """,
@@ -190,9 +198,13 @@ SELECT DISTINCT $terr, platform, time_bucket(INTERVAL 15 MINUTE, created_at) FRO
 """
 
 
-def tracked_tags(territory: Territory) -> list[str]:
-    """The configuration's tracked hashtags as stored in ``post_hashtags`` (lower, no '#')."""
-    return territory.tag_keys()
+def tracking_params(territories: Sequence[Territory]) -> dict[str, list[str]]:
+    """Each territory's tracked hashtags as stored in ``post_hashtags`` (lower, no '#'):
+    ``$tag_terr``, ``$tags``; and its city domains: ``$dom_terr``, ``$domains``."""
+    tags = [(t.slug, tag) for t in territories for tag in t.tag_keys()]
+    domains = [(t.slug, d.lower().strip(".")) for t in territories for d in t.city_domains]
+    return {"tag_terr": [x[0] for x in tags], "tags": [x[1] for x in tags],
+            "dom_terr": [x[0] for x in domains], "domains": [x[1] for x in domains]}
 
 
 def signature(con: Con, territory: Territory) -> str:
@@ -235,11 +247,9 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
         con.execute(_SCOPE_INSERT_SQL, {"terr": slug})
     for table in ("territory_timeline", "interpellation_facts", "hashtag_facts", "mention_facts"):
         _clear(con, table, slug, full)
-    con.execute(
-        "INSERT INTO territory_timeline SELECT $terr, * FROM _fact_tp ORDER BY created_at",
-        {"terr": slug},
-    )
-    con.execute(_HASHTAG_INSERT_SQL, {"terr": slug, "tags": tracked_tags(territory)})
+    con.execute("INSERT INTO territory_timeline SELECT * FROM _fact_tp ORDER BY created_at")
+    tracking = tracking_params([territory])
+    con.execute(_HASHTAG_INSERT_SQL, {k: tracking[k] for k in ("tag_terr", "tags")})
     con.execute(_MENTION_INSERT_SQL, values)
     if full:  # each author's first post; a batch only adds posts, so the minimum only falls
         con.execute("DELETE FROM author_facts WHERE territory = $terr", {"terr": slug})
@@ -265,8 +275,8 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if not full:
         _scope(con, _RELAY_KEYS_SQL, slug, full)
     _clear(con, "relay_facts", slug, full)
-    domains = [d.lower().strip(".") for d in territory.city_domains]
-    con.execute(_RELAY_INSERT_SQL, {**values, "domains": domains})
+    domains = {k: tracking[k] for k in ("dom_terr", "domains")}
+    con.execute(_RELAY_INSERT_SQL, {**values, **domains})
     if not full:  # the relays' scope too: their days' rollups follow
         con.execute(_SCOPE_INSERT_SQL, {"terr": slug})
     for temp in ("_fact_tp", "_fact_keys"):

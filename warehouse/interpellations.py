@@ -36,85 +36,97 @@ from warehouse.metrics_base import (
 )
 from warehouse.service_hours import calendar_params
 
-# The CTEs that compute interpellation facts (warehouse.facts) from ``city`` and ``tp``.
 CAL_CTE = """
 cal AS (
-    SELECT unnest($cal_platform::VARCHAR[]) AS platform, unnest($cal_user::VARCHAR[]) AS user_id,
+    SELECT unnest($cal_terr::VARCHAR[]) AS territory,
+           unnest($cal_platform::VARCHAR[]) AS platform, unnest($cal_user::VARCHAR[]) AS user_id,
            unnest($cal_day::DATE[]) AS day, unnest($cal_cum::DOUBLE[]) AS cum,
            unnest($cal_ivs::DOUBLE[][][]) AS ivs
 )"""
-# F(t): the open seconds of account ``acc`` before instant ``t``, for each row of ``pts``
+# F(t): the open seconds of account ``acc`` (of the territory's calendar) before instant
+# ``t``, for each row of ``pts``
 FV_CTE = """
 fv AS (
-    SELECT x.platform, x.id, x.k,
+    SELECT x.territory, x.platform, x.id, x.k,
            c.cum + coalesce(list_sum(list_transform(c.ivs, lambda iv: greatest(
                least(date_diff('millisecond', x.t::DATE::TIMESTAMP, x.t) / 1000.0, iv[2]) - iv[1],
                0.0))), 0) AS f
     FROM pts x
-    LEFT JOIN cal c ON c.platform = x.platform AND c.user_id = x.acc AND c.day = x.t::DATE
+    LEFT JOIN cal c ON c.territory = x.territory AND c.platform = x.platform
+         AND c.user_id = x.acc AND c.day = x.t::DATE
 )"""
+# The CTEs that compute interpellation facts (warehouse.facts) from ``city`` and ``tp``: every
+# row carries its territory and every join matches it, so the same statement computes the
+# facts of one territory (the loader) or of a set at once (Spark's one pass, docs/scale.md).
 FACT_CTES = (
     CAL_CTE,
     """
 cand AS (
-    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
+    SELECT p.territory, p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
            p.in_reply_to_user_id, p.reply_to_id
     FROM tp p
     WHERE NOT p.is_repost AND p.author_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.platform = p.platform AND c.id = p.author_id)
+      AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.territory = p.territory
+                      AND c.platform = p.platform AND c.id = p.author_id)
 )""",
     """
 addressed AS (
-    SELECT platform, post_id, arg_min(acc_id, via * 1000 + ord) AS acc_id,
+    SELECT territory, platform, post_id, arg_min(acc_id, via * 1000 + ord) AS acc_id,
            arg_min(handle, via * 1000 + ord) AS handle
     FROM (
-        SELECT c.platform, c.id AS post_id, k.id AS acc_id, k.handle, k.ord, 0 AS via
-        FROM cand c JOIN city_ids k ON k.platform = c.platform AND k.id = c.in_reply_to_user_id
+        SELECT c.territory, c.platform, c.id AS post_id, k.id AS acc_id, k.handle, k.ord, 0 AS via
+        FROM cand c JOIN city_ids k ON k.territory = c.territory AND k.platform = c.platform
+             AND k.id = c.in_reply_to_user_id
         UNION ALL
-        SELECT c.platform, c.id, k.id, k.handle, k.ord, 1
+        SELECT c.territory, c.platform, c.id, k.id, k.handle, k.ord, 1
         FROM cand c
         JOIN post_mentions m ON m.platform = c.platform AND m.post_id = c.id
-        JOIN city_ids k ON k.platform = m.platform
+        JOIN city_ids k ON k.territory = c.territory AND k.platform = m.platform
              AND (m.user_id = k.id OR (m.user_id IS NULL AND m.username = lower(k.handle)))
         WHERE c.reply_to_id IS NULL AND c.in_reply_to_user_id IS NULL
-    ) GROUP BY platform, post_id
+    ) GROUP BY territory, platform, post_id
 )""",
     """
 inter AS (
     SELECT c.*, a.acc_id, a.handle AS addressed_handle
-    FROM cand c JOIN addressed a ON a.platform = c.platform AND a.post_id = c.id
+    FROM cand c JOIN addressed a ON a.territory = c.territory AND a.platform = c.platform
+         AND a.post_id = c.id
 )""",
     # the city's replies among the posts considered (facts: every post of the conversations)
     """
 city_posts AS (
-    SELECT p.platform, p.id, p.author_id, p.created_at, p.conversation_id, p.in_reply_to_user_id
-    FROM tp p JOIN city_ids k ON k.platform = p.platform AND k.id = p.author_id
+    SELECT p.territory, p.platform, p.id, p.author_id, p.created_at, p.conversation_id,
+           p.in_reply_to_user_id
+    FROM tp p JOIN city_ids k ON k.territory = p.territory AND k.platform = p.platform
+         AND k.id = p.author_id
     WHERE p.in_reply_to_user_id IS NOT NULL
 )""",
     # the first answer ever: whatever the as_of, an answer counts iff this one is <= as_of
     """
 ans AS (
-    SELECT i.platform, i.id, arg_min(r.id, (r.created_at, r.id)) AS answer_id,
+    SELECT i.territory, i.platform, i.id, arg_min(r.id, (r.created_at, r.id)) AS answer_id,
            min(r.created_at) AS answered_at, arg_min(r.author_id, (r.created_at, r.id)) AS answerer
     FROM inter i
-    JOIN city_posts r ON r.platform = i.platform AND r.conversation_id = i.conversation_id
+    JOIN city_posts r ON r.territory = i.territory AND r.platform = i.platform
+         AND r.conversation_id = i.conversation_id
          AND r.in_reply_to_user_id = i.author_id AND r.created_at > i.created_at
-    GROUP BY i.platform, i.id
+    GROUP BY i.territory, i.platform, i.id
 )""",
     # the answer time in the answering account's service hours: F(r) - F(p)
     """
 pts AS (
-    SELECT i.platform, i.id, 'p' AS k, a.answerer AS acc, i.created_at AS t
-    FROM inter i JOIN ans a ON a.platform = i.platform AND a.id = i.id
-    UNION ALL SELECT platform, id, 'r', answerer, answered_at FROM ans
+    SELECT i.territory, i.platform, i.id, 'p' AS k, a.answerer AS acc, i.created_at AS t
+    FROM inter i JOIN ans a ON a.territory = i.territory AND a.platform = i.platform
+         AND a.id = i.id
+    UNION ALL SELECT territory, platform, id, 'r', answerer, answered_at FROM ans
 )""",
     FV_CTE,
     """
 svc AS (
-    SELECT platform, id,
+    SELECT territory, platform, id,
            (max(f) FILTER (WHERE k = 'r') - max(f) FILTER (WHERE k = 'p')) / 60.0
                AS service_response_minutes
-    FROM fv GROUP BY platform, id
+    FROM fv GROUP BY territory, platform, id
 )""",
 )
 
@@ -188,9 +200,9 @@ CTES = (
     # an unanswered one's age in the addressed account's service hours: F(as_of) - F(p)
     """
 pts AS (
-    SELECT i.platform, i.id, 'a0' AS k, i.acc_id AS acc, i.created_at AS t
+    SELECT i.territory, i.platform, i.id, 'a0' AS k, i.acc_id AS acc, i.created_at AS t
     FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
-    UNION ALL SELECT i.platform, i.id, 'a1', i.acc_id, $as_of::TIMESTAMP
+    UNION ALL SELECT i.territory, i.platform, i.id, 'a1', i.acc_id, $as_of::TIMESTAMP
     FROM inter i ANTI JOIN ans a ON a.platform = i.platform AND a.id = i.id
 )""",
     FV_CTE,

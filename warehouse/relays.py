@@ -38,14 +38,16 @@ from warehouse.metrics_base import (
 
 # The CTEs that compute relay facts (warehouse.facts) from ``city`` and ``tp``: what each post
 # relays does not depend on the window (the locality of its author is judged when asked).
+# Every row carries its territory and every join matches it, as the interpellations' facts.
 FACT_CTES = (
     """
-domains AS (SELECT unnest($domains::VARCHAR[]) AS d)""",
+domains AS (SELECT unnest($dom_terr::VARCHAR[]) AS territory, unnest($domains::VARCHAR[]) AS d)""",
     """
 linked AS (
-    SELECT DISTINCT l.platform, l.post_id
-    FROM post_links l SEMI JOIN tp ON tp.platform = l.platform AND tp.id = l.post_id
-    JOIN domains ON l.domain = domains.d OR ends_with(l.domain, '.' || domains.d)
+    SELECT DISTINCT tp.territory, l.platform, l.post_id
+    FROM post_links l JOIN tp ON tp.platform = l.platform AND tp.id = l.post_id
+    JOIN domains ON domains.territory = tp.territory
+         AND (l.domain = domains.d OR ends_with(l.domain, '.' || domains.d))
 )""",
     # equality joins only: posts by C (reposted or quoted), the handle after "RT @" when
     # the original was never landed, the author (never a city account)
@@ -53,8 +55,8 @@ linked AS (
 base AS (
     SELECT * FROM tp
     WHERE reply_to_id IS NULL AND in_reply_to_user_id IS NULL AND author_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM city_ids c
-                      WHERE c.platform = tp.platform AND c.id = tp.author_id)
+      AND NOT EXISTS (SELECT 1 FROM city_ids c WHERE c.territory = tp.territory
+                      AND c.platform = tp.platform AND c.id = tp.author_id)
 )""",
     # the reposted and quoted originals, looked up once (not every post of C, all time)
     """
@@ -66,13 +68,13 @@ ref_posts AS (
 )""",
     """
 city_src AS (
-    SELECT p.platform, p.id FROM ref_posts p
+    SELECT c.territory, p.platform, p.id FROM ref_posts p
     JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
 )""",
     """
 rt_orphans AS (
-    SELECT o.platform, o.id FROM (
-        SELECT b.platform, b.id FROM base b
+    SELECT o.territory, o.platform, o.id FROM (
+        SELECT b.territory, b.platform, b.id FROM base b
         ANTI JOIN ref_posts r ON r.platform = b.platform AND r.id = b.reposted_id
         WHERE b.is_repost
     ) o
@@ -80,23 +82,27 @@ rt_orphans AS (
     -- the "RT @" test inside the join key, not as a filter of its own: a filter on posts
     -- alone is pushed into the scan and runs on every post's text (3 s per batch at 10M),
     -- where the join reads the texts of the orphans only (their id range, zone maps)
-    JOIN city c ON c.platform = o.platform
+    JOIN city c ON c.territory = o.territory AND c.platform = o.platform
          AND lower(c.handle) = CASE WHEN lower(tx.text[1:4]) = 'rt @'
                                     THEN lower(split_part(tx.text[5:120], ':', 1)) END
 )""",
     """
 rel AS (
-    SELECT p.platform, p.id AS post_id, p.author_id, p.created_at,
+    SELECT p.territory, p.platform, p.id AS post_id, p.author_id, p.created_at,
            CASE WHEN p.is_repost AND (co.id IS NOT NULL OR ro.id IS NOT NULL) THEN 'repost'
                 WHEN cq.id IS NOT NULL THEN 'quote'
                 WHEN l.post_id IS NOT NULL THEN 'link'
            END AS relay_kind,
            p.reposted_id, p.quoted_id
     FROM base p
-    LEFT JOIN city_src co ON co.platform = p.platform AND co.id = p.reposted_id
-    LEFT JOIN city_src cq ON cq.platform = p.platform AND cq.id = p.quoted_id
-    LEFT JOIN rt_orphans ro ON ro.platform = p.platform AND ro.id = p.id
-    LEFT JOIN linked l ON l.platform = p.platform AND l.post_id = p.id
+    LEFT JOIN city_src co ON co.territory = p.territory AND co.platform = p.platform
+         AND co.id = p.reposted_id
+    LEFT JOIN city_src cq ON cq.territory = p.territory AND cq.platform = p.platform
+         AND cq.id = p.quoted_id
+    LEFT JOIN rt_orphans ro ON ro.territory = p.territory AND ro.platform = p.platform
+         AND ro.id = p.id
+    LEFT JOIN linked l ON l.territory = p.territory AND l.platform = p.platform
+         AND l.post_id = p.id
 )""",
 )
 

@@ -153,18 +153,19 @@ def calendar_params(
     UTC day covering ``[start_utc, end_utc]`` (two days of margin).
 
     ``accounts`` are ``(platform, handle, user_id)`` of the city accounts whose ids are known.
-    Columns: platform, user id, the UTC day, the account's open seconds accumulated before
-    that day, and the day's opening intervals as ``[start, end]`` seconds since its midnight
-    (UTC). An interval crossing midnight is split. The open seconds before an instant ``t``
-    are then ``cum + sum(max(0, min(t, end) - start))`` over the intervals of ``t``'s day: an
-    equality join on the day, so the SQL stays linear in the number of posts.
+    Columns: the territory (whose calendar it is), platform, user id, the UTC day, the
+    account's open seconds accumulated before that day, and the day's opening intervals as
+    ``[start, end]`` seconds since its midnight (UTC). An interval crossing midnight is
+    split. The open seconds before an instant ``t`` are then ``cum + sum(max(0, min(t, end) -
+    start))`` over the intervals of ``t``'s day: an equality join on the day, so the SQL stays
+    linear in the number of posts.
     """
     lo, hi = sorted((clamp(to_utc_naive(start_utc)), clamp(to_utc_naive(end_utc))))
     first_day, last_day = (lo - timedelta(days=2)).date(), (hi + timedelta(days=2)).date()
     local_first, local_last = local_date_span(
         territory, datetime.combine(first_day, time()), datetime.combine(last_day, time())
     )
-    names = ("cal_platform", "cal_user", "cal_day", "cal_cum", "cal_ivs")
+    names = ("cal_terr", "cal_platform", "cal_user", "cal_day", "cal_cum", "cal_ivs")
     cols: dict[str, list[Any]] = {n: [] for n in names}
     for platform, handle, user_id in sorted(set(accounts)):
         try:
@@ -184,6 +185,7 @@ def calendar_params(
         day = first_day
         while day <= last_day:
             ivs = per_day.get(day, [])
+            cols["cal_terr"].append(territory.slug)
             cols["cal_platform"].append(platform)
             cols["cal_user"].append(user_id)
             cols["cal_day"].append(day)
