@@ -4,9 +4,11 @@
     .venv/bin/python scripts/spark_vs_duckdb.py --db W.duckdb --lake /tmp/lake \\
         --since 2026-11-02 --until 2026-11-30 --as-of 2026-12-05 [--memory 4g]
 
-For every territory of the warehouse: DuckDB's headline (its facts are kept at load time;
-``--facts`` also times recomputing them whole on a copy), then Spark's: session start, the
-facts recomputed from the lake's base tables, the headline; whether the two JSON are equal.
+The territories of the warehouse (or ``--only``) as the baromètre computes them: DuckDB's
+headlines in one statement (its facts are kept at load time; ``--facts`` also times
+recomputing them whole on a copy), then Spark's: session start, the facts recomputed from
+the lake's base tables in one pass for the set, the headlines in one statement; whether the
+JSON of each territory is equal.
 Peak memory: this process's (DuckDB) and the Spark JVM's (``VmHWM``, local mode).
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import facts, spark_engine
-from warehouse.metrics import headline
+from warehouse.metrics import headlines_for
 from warehouse.migrations import migrate
 from warehouse.read import reader_cursor
 from warehouse.territory import load_territories
@@ -67,8 +69,10 @@ def main() -> None:
             raise SystemExit(f"--only: not in {a.db}: {', '.join(sorted(unknown))}")
         territories = [t for t in territories if t.slug in wanted]
     start = time.perf_counter()
-    duck = [headline(cur, t, a.since, a.until, a.as_of) for t in territories]
-    print(f"duckdb: {len(territories)} headlines in {time.perf_counter() - start:.2f} s, "
+    one = headlines_for(cur, territories, [(a.since, a.until)], a.as_of)
+    duck = [one[t.slug][0] for t in territories]
+    print(f"duckdb: {len(territories)} headlines (one statement) in "
+          f"{time.perf_counter() - start:.2f} s, "
           f"peak RSS {_rss_mib():.0f} MiB", flush=True)
     if a.facts:
         print(f"duckdb: facts recomputed whole in {_duckdb_facts(a.db):.1f} s", flush=True)
@@ -77,19 +81,13 @@ def main() -> None:
     engine = spark_engine.SparkMetrics(spark, a.lake)
     print(f"spark: session in {time.perf_counter() - start:.1f} s", flush=True)
     start = time.perf_counter()
-    for n, t in enumerate(territories, 1):
-        began = time.perf_counter()
-        for df in engine.facts(t).values():
-            df.count()
-        print(f"spark: facts of {t.slug} ({n}/{len(territories)}) in "
-              f"{time.perf_counter() - began:.1f} s", flush=True)
-    print(f"spark: facts in {time.perf_counter() - start:.1f} s", flush=True)
+    for name, df in engine.facts(territories).items():
+        print(f"spark: {name}: {df.count()} rows", flush=True)
+    print(f"spark: facts of the {len(territories)} territories (one pass) in "
+          f"{time.perf_counter() - start:.1f} s", flush=True)
     start = time.perf_counter()
-    got = []
-    for t in territories:
-        began = time.perf_counter()
-        got.append(engine.headline(t, a.since, a.until, a.as_of))
-        print(f"spark: headline of {t.slug} in {time.perf_counter() - began:.1f} s", flush=True)
+    per = engine.headlines_for(territories, [(a.since, a.until)], a.as_of)
+    got = [per[t.slug][0] for t in territories]
     differ = [t.slug for t, g, d in zip(territories, got, duck, strict=True) if g != d]
     print(f"spark: {len(territories)} headlines in {time.perf_counter() - start:.1f} s; "
           f"equal to DuckDB's: {not differ}", flush=True)

@@ -5,13 +5,16 @@ same definitions:
 
 * the facts (interpellations and their first answers, relays, hashtags) are recomputed
   from the lake's base tables by the SQL of warehouse/interpellations.py,
-  warehouse/relays.py and warehouse/facts.py, translated by warehouse/spark_sql.py;
+  warehouse/relays.py and warehouse/facts.py, translated by warehouse/spark_sql.py, in one
+  pass for every territory asked (those statements match the territory in every join; the
+  per-territory settings, calendars, tracked hashtags and city domains, are tables);
+* the headline of a set of territories is one statement over the set, as DuckDB's baromètre;
 * the service-hours calendar (holidays, daylight saving) is built by the same Python
   function as DuckDB's (:func:`warehouse.service_hours.calendar_params`) and handed to Spark
   as a table; the judgement "expects an answer" is the same Python function
   (:func:`warehouse.expectation.expects_answer`), run by Spark as a UDF;
-* the headline statement is warehouse/metrics.py's, translated, and its row is shaped into
-  JSON by the same Python code as DuckDB's.
+* that statement is warehouse/metrics.py's, translated, and its rows are shaped into JSON
+  by the same Python code as DuckDB's.
 
 pyspark is an optional extra (``uv sync --extra spark``) and needs Java; it is imported
 here only, lazily (:func:`session`). The master is ``$TERRITOIRES_SPARK_MASTER``
@@ -20,6 +23,7 @@ here only, lazily (:func:`session`). The master is ``$TERRITOIRES_SPARK_MASTER``
 
 from __future__ import annotations
 
+import functools
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -27,14 +31,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from model import Territory, settings
-from warehouse import activity, facts, metrics, relays
+from warehouse import facts, metrics
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
-    base_params,
     compose,
     locality_params,
     period_params,
+    territory_params,
     to_utc,
     window_utc,
     with_ctes,
@@ -75,7 +79,7 @@ def _body(sql: str, prefix: str) -> str:
     return text[len(prefix):]
 
 
-_TP = translate(_body(facts._ALL_TP_SQL, "CREATE OR REPLACE TEMP TABLE _fact_tp AS"))
+_TP = translate(facts.SET_TP_SQL)
 _FACT_SQL = {
     "interpellation_facts": translate(
         _body(facts._INTER_INSERT_SQL, "INSERT INTO interpellation_facts")),
@@ -83,13 +87,20 @@ _FACT_SQL = {
     "hashtag_facts": translate(_body(facts._HASHTAG_INSERT_SQL, "INSERT INTO hashtag_facts")),
 }
 _CITY = translate(compose(with_ctes(CITY_CTE),
-                          "SELECT platform, handle, id FROM city_ids ORDER BY ord"))
-_SPAN = translate("SELECT min(created_at), max(created_at) FROM _fact_tp"
-                  " WHERE created_at BETWEEN $first AND $last")
+                          "SELECT territory, platform, handle, id FROM city_ids ORDER BY ord"))
+_SPANS = translate("SELECT territory, min(created_at), max(created_at) FROM _fact_tp"
+                   " WHERE created_at BETWEEN $first AND $last GROUP BY territory")
+# a post may be an interpellation in several territories; it is judged once
 _TEXTS = translate(
-    "SELECT f.platform, f.post_id, p.text, p.lang FROM interpellation_facts f"
-    " JOIN posts p ON p.platform = f.platform AND p.id = f.post_id WHERE f.territory = $terr")
-_HEADLINE = translate(metrics._HEADLINE_SQL)
+    "SELECT DISTINCT f.platform, f.post_id, p.text, p.lang FROM interpellation_facts f"
+    " JOIN posts p ON p.platform = f.platform AND p.id = f.post_id")
+_EPOCH = datetime(1970, 1, 1)
+
+
+@functools.cache
+def _headline(n: int) -> Translation:
+    """The headline statement over ``n`` territories, translated (once for each ``n``)."""
+    return translate(metrics.headline_sql(n))
 
 
 def strip_accents(text: str | None) -> str | None:
@@ -145,7 +156,7 @@ def session(master: str | None = None, memory: str = "2g",
 
 class SparkMetrics:
     """The lake at ``lake`` (a folder or an ``s3a://…`` URL) as Spark views, and the
-    definitions computed over it, per territory."""
+    definitions computed over it for a set of territories at once."""
 
     def __init__(self, spark: SparkSession, lake: str) -> None:
         from pyspark.sql import types as T
@@ -159,7 +170,7 @@ class SparkMetrics:
         spark.udf.register("strip_accents", strip_accents, T.StringType())
         self._judge = T.StructType([T.StructField("expects", T.BooleanType()),
                                     T.StructField("rule", T.StringType())])
-        self._facts: dict[str, dict[str, DataFrame]] = {}
+        self._facts: tuple[frozenset[str], dict[str, DataFrame]] | None = None
 
     # -- running one translated statement ------------------------------------------------
     def sql(self, tr: Translation, values: dict[str, Any]) -> DataFrame:
@@ -171,73 +182,93 @@ class SparkMetrics:
         return self.spark.sql(tr.sql, args=_literals(tr.args(values)))
 
     # -- the facts ------------------------------------------------------------------------
-    def _city_accounts(self, values: dict[str, Any]) -> list[tuple[str, str, str]]:
-        return [(r[0], r[1], r[2]) for r in self.sql(_CITY, values).collect()]
-
-    def facts(self, territory: Territory) -> dict[str, DataFrame]:
-        """The territory's facts as Spark DataFrames, computed once (cached)."""
-        if territory.slug in self._facts:
-            return self._facts[territory.slug]
-        values = base_params(territory, datetime(1970, 1, 1), datetime(1970, 1, 1))
+    def facts(self, territories: Sequence[Territory]) -> dict[str, DataFrame]:
+        """The facts of ``territories`` as Spark DataFrames, computed in one pass for the
+        whole set (the statements match the territory in every join: warehouse/facts.py) and
+        cached; a later call for territories of the same set reuses them."""
+        slugs = frozenset(t.slug for t in territories)
+        if self._facts is not None and slugs <= self._facts[0]:
+            return self._facts[1]
+        terrs = list({t.slug: t for t in territories}.values())
+        values = territory_params([(t, _EPOCH, _EPOCH) for t in terrs])
         tp = self.sql(_TP, values).cache()
         tp.createOrReplaceTempView("_fact_tp")
         out: dict[str, DataFrame] = {"_fact_tp": tp}
-        span = self.sql(_SPAN, {"first": CALENDAR_FIRST, "last": CALENDAR_LAST}).collect()[0]
-        cal = calendar_params(territory, self._city_accounts(values),
-                              span[0] or CALENDAR_FIRST, span[1] or CALENDAR_FIRST)
-        values.update(cal, tags=facts.tracked_tags(territory),
-                      domains=[d.lower().strip(".") for d in territory.city_domains])
+        values.update(self._calendars(terrs, values), **facts.tracking_params(terrs))
         for name, tr in _FACT_SQL.items():
-            df = self.sql(tr, values).toDF(*_FACT_COLUMNS[name])
-            out[name] = df.cache()
+            out[name] = self.sql(tr, values).toDF(*_FACT_COLUMNS[name]).cache()
         out["territory_timeline"] = tp.selectExpr(
-            f"'{_slug(territory)}' AS territory", "platform", "id AS post_id", "author_id",
-            "created_at", "conversation_id", "in_reply_to_user_id", "reply_to_id", "quoted_id",
+            "territory", "platform", "id AS post_id", "author_id", "created_at",
+            "conversation_id", "in_reply_to_user_id", "reply_to_id", "quoted_id",
             "reposted_id", "is_repost")
         out["interpellation_facts"].createOrReplaceTempView("interpellation_facts")
-        out["post_expectations"] = self._expectations(values)
-        self._facts[territory.slug] = out
+        out["post_expectations"] = self._expectations()
+        self._facts = (slugs, out)
         return out
 
-    def _expectations(self, values: dict[str, Any]) -> DataFrame:
+    def _calendars(self, terrs: Sequence[Territory], values: dict[str, Any]) -> dict[str, list]:
+        """Each territory's service-hours calendar over the span of its posts
+        (:func:`warehouse.service_hours.calendar_params`, the lists joined end to end)."""
+        spans = {r[0]: (r[1], r[2]) for r in self.sql(
+            _SPANS, {"first": CALENDAR_FIRST, "last": CALENDAR_LAST}).collect()}
+        city: dict[str, list[tuple[str, str, str]]] = {}
+        for row in self.sql(_CITY, values).collect():
+            city.setdefault(row[0], []).append((row[1], row[2], row[3]))
+        out: dict[str, list] = {}
+        for t in terrs:
+            lo, hi = spans.get(t.slug, (CALENDAR_FIRST, CALENDAR_FIRST))
+            for key, column in calendar_params(t, city.get(t.slug, []), lo, hi).items():
+                out.setdefault(key, []).extend(column)
+        return out
+
+    def _expectations(self) -> DataFrame:
         from pyspark.sql import functions as F
 
         judge = F.udf(_judge, self._judge)
-        texts = self.sql(_TEXTS, values)
+        texts = self.sql(_TEXTS, {})
         return texts.select("platform", "post_id", judge("text", "lang").alias("j")).select(
             "platform", "post_id", "j.expects", "j.rule").cache()
 
     def use(self, territories: Sequence[Territory]) -> None:
         """Register the facts of ``territories`` as the views the headline reads."""
-        per = [self.facts(t) for t in territories]
-        for name in ("territory_timeline", "interpellation_facts", "relay_facts",
-                     "hashtag_facts", "post_expectations"):
-            df = per[0][name]
-            for more in per[1:]:
-                df = df.unionByName(more[name])
-            df.createOrReplaceTempView(name)
+        for name, df in self.facts(territories).items():
+            if name != "_fact_tp":
+                df.createOrReplaceTempView(name)
 
     # -- the headline -----------------------------------------------------------------------
+    def headlines_for(self, territories: Sequence[Territory],
+                      periods: Sequence[tuple[date, date]], as_of: datetime,
+                      *, platform: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """:func:`warehouse.metrics.headlines_for`, computed by Spark: one statement over the
+        set, from facts computed once for it."""
+        terrs = list({t.slug: t for t in territories}.values())
+        if not periods or not terrs:
+            return {t.slug: [] for t in terrs}
+        self.use(terrs)
+        as_of = to_utc(as_of)
+        bounds = {t.slug: [window_utc(t, since, until) for since, until in periods]
+                  for t in terrs}
+        windows = [(t, min(b[0] for b in bounds[t.slug]), max(b[1] for b in bounds[t.slug]))
+                   for t in terrs]
+        # the parameters of metrics.headlines_for; the triage overlay is in the lake already
+        values = territory_params(windows, platform)
+        values.update(as_of=as_of, pending_days=PENDING_DAYS)
+        values.update({k: [] for k in _TRIAGE_PARAMS})
+        values.update(locality_params(terrs))
+        values.update(period_params(bounds))
+        rows: dict[str, list[dict[str, Any]]] = {t.slug: [] for t in terrs}
+        got = sorted((r.asDict() for r in self.sql(_headline(len(terrs)), values).collect()),
+                     key=lambda r: (r["territory"], r["k"]))
+        for row in got:
+            rows[row["territory"]].append(row)
+        return {t.slug: [metrics._headline_dict(t, since, until, as_of, r)
+                         for (since, until), r in zip(periods, rows[t.slug], strict=True)]
+                for t in terrs}
+
     def headlines(self, territory: Territory, periods: Sequence[tuple[date, date]],
                   as_of: datetime, *, platform: str | None = None) -> list[dict[str, Any]]:
         """:func:`warehouse.metrics.headlines`, computed by Spark."""
-        self.use([territory])
-        as_of = to_utc(as_of)
-        bounds = [window_utc(territory, since, until) for since, until in periods]
-        t0, t1 = min(b[0] for b in bounds), max(b[1] for b in bounds)
-        first, last = min(p[0] for p in periods), max(p[1] for p in periods)
-        # the parameters of metrics.headlines; the triage overlay is in the lake already
-        values = base_params(territory, t0, t1, platform)
-        values.update(as_of=as_of, pending_days=PENDING_DAYS)
-        values.update({k: [] for k in _TRIAGE_PARAMS})
-        values.update(relays.params(territory, first, last, platform))
-        values.update(activity.params(territory, first, last, platform))
-        values.update(period_params({territory.slug: bounds}))
-        values.update(locality_params(territory))
-        rows = [r.asDict() for r in self.sql(_HEADLINE, values).collect()]
-        rows.sort(key=lambda r: r["k"])
-        return [metrics._headline_dict(territory, since, until, as_of, got)
-                for (since, until), got in zip(periods, rows, strict=True)]
+        return self.headlines_for([territory], periods, as_of, platform=platform)[territory.slug]
 
     def headline(self, territory: Territory, since: date, until: date, as_of: datetime,
                  *, platform: str | None = None) -> dict[str, Any]:
@@ -246,11 +277,6 @@ class SparkMetrics:
     def has_territory(self, slug: str) -> bool:
         return bool(self.spark.sql("SELECT count(*) FROM territories WHERE territory = :slug",
                                    args={"slug": slug}).collect()[0][0])
-
-
-def _slug(territory: Territory) -> str:
-    assert "'" not in territory.slug, territory.slug  # a validated slug (model/territory.py)
-    return territory.slug
 
 
 def _literals(args: dict[str, Any]) -> dict[str, Any]:
