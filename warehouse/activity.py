@@ -28,6 +28,7 @@ from warehouse.metrics_base import (
     window_utc,
     with_ctes,
 )
+from warehouse.post_lookup import lookup_ctes
 
 TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
@@ -116,6 +117,11 @@ ORDER BY""",
 # going at t1 is counted again from the timeline, up to t1. Then the two top-N lists (a
 # heap each) and the root text of those listed only. At 10M posts a 4-week window has
 # 1.5M active conversations: grouping the window's posts by conversation dominated.
+# the listed conversations' roots (their text and instant), looked up with the root's
+# instant when the territory's timeline holds it (warehouse/post_lookup.py)
+_ROOT_AT, _ROOTS = lookup_ctes(
+    "roots", "(SELECT platform, conversation_id AS id FROM conv)", "p.created_at, p.text"
+)
 _TOP_SQL = compose(
     with_ctes(CITY_CTE),
     """,
@@ -162,10 +168,14 @@ conv AS (
     FROM (by_size FULL JOIN by_recent USING (platform, conversation_id)) k
     JOIN sizes s USING (platform, conversation_id)
 )""",
+    ",",
+    _ROOT_AT,
+    ",",
+    _ROOTS,
     _CONV_COLUMNS,
     """, conv.by_size, conv.by_recent
 FROM conv
-LEFT JOIN posts root ON root.platform = conv.platform AND root.id = conv.conversation_id
+LEFT JOIN roots root ON root.platform = conv.platform AND root.id = conv.conversation_id
 """,
 )
 

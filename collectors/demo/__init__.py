@@ -47,7 +47,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from collectors.demo.calendar import WEEKS, default_anchor, demo_period, spike_day
-from collectors.demo.interleave import in_time_order
+from collectors.demo.interleave import spooled, write_pages
 from collectors.demo.pages import PAGE_SIZE
 from collectors.demo.place import Habits, Place, renamer, split_posts
 from collectors.demo.story import Story
@@ -126,10 +126,11 @@ def generate_places(
     another one in the list also lands its first page of institutional posts in that
     territory (the same posts, so they belong to both).
 
-    The places are generated one after the other (memory: the largest one's generator),
-    their pages written to files in ``spool_dir`` (a temporary folder), then yielded merged
-    by ``fetched_at``, as a daily collection of all the territories would land them
-    (:mod:`collectors.demo.interleave`). One place is yielded as it is generated.
+    The places are generated one after the other by a child process (memory: the largest
+    one's generator), their pages written to files in ``spool_dir`` (a temporary folder),
+    then yielded merged by ``fetched_at``, as a daily collection of all the territories
+    would land them (:mod:`collectors.demo.interleave`). One place is yielded as it is
+    generated.
     """
     if not places:
         raise ValueError("at least one place")
@@ -138,15 +139,34 @@ def generate_places(
     counts = split_posts(posts, [p.weight for p in places])
     anchor = anchor or default_anchor(places[0].territory)
     slugs = {p.territory.slug for p in places}
+    if len(places) == 1:
+        with _progress_bar(counts[0], progress) as bar:
+            yield from _place_pages(places[0], counts[0], seed, anchor, platforms, 0, slugs, bar)
+        return
+    yield from spooled(spool_places, places, counts, seed, anchor, platforms, progress,
+                       spool_dir=spool_dir)
+
+
+def spool_places(
+    places: Sequence[Place],
+    counts: Sequence[int],
+    seed: int,
+    anchor: date,
+    platforms: Sequence[str],
+    progress: bool,
+    folder: Path,
+) -> list[Path]:
+    """Write each place's pages to a file of ``folder``, one place after the other (run in
+    a child process by :func:`collectors.demo.interleave.spooled`); return the files."""
+    slugs = {p.territory.slug for p in places}
+    files = []
     with _progress_bar(sum(counts), progress) as bar:
-        streams = (
-            _place_pages(place, n, place_seed(seed, k), anchor, platforms, k, slugs, bar)
-            for k, (place, n) in enumerate(zip(places, counts, strict=True))
-        )
-        if len(places) == 1:
-            yield from next(streams)
-        else:
-            yield from in_time_order(streams, spool_dir)
+        for k, (place, n) in enumerate(zip(places, counts, strict=True)):
+            path = folder / f"{k:02d}.zst"
+            write_pages(path, _place_pages(place, n, place_seed(seed, k), anchor, platforms, k,
+                                           slugs, bar))
+            files.append(path)
+    return files
 
 
 def _place_pages(
