@@ -111,17 +111,17 @@ ORDER BY""",
     _BY_SIZE,
     "LIMIT $limit",
 )
+# the listed conversations' roots (their text and instant), looked up with the root's
+# instant when the territory's timeline holds it (warehouse/post_lookup.py)
+_ROOT_AT, _ROOTS = lookup_ctes(
+    "roots", "(SELECT platform, conversation_id AS id FROM conv)", "p.created_at, p.text"
+)
 # The largest and the most recently active, from the conversation facts kept at load time
 # (warehouse/facts.py): a conversation whose last post is before t1 has all its posts
 # counted by its facts, and is active when that last post is in the window; one still
 # going at t1 is counted again from the timeline, up to t1. Then the two top-N lists (a
 # heap each) and the root text of those listed only. At 10M posts a 4-week window has
 # 1.5M active conversations: grouping the window's posts by conversation dominated.
-# the listed conversations' roots (their text and instant), looked up with the root's
-# instant when the territory's timeline holds it (warehouse/post_lookup.py)
-_ROOT_AT, _ROOTS = lookup_ctes(
-    "roots", "(SELECT platform, conversation_id AS id FROM conv)", "p.created_at, p.text"
-)
 _TOP_SQL = compose(
     with_ctes(CITY_CTE),
     """,

@@ -8,8 +8,8 @@ page's path gives the instant when it is known.
 
 When the rows looked up carry no instant of their own (a relayed original, a conversation's
 root), :func:`lookup_ctes` takes it from the narrow ``territory_timeline`` (the
-territory's posts with their ``created_at``, a copy of ``posts``': warehouse/facts.py; read
-for the one territory ``$terr``). Not from the X snowflake id (its instant, ``(id >> 22) +
+territory's posts with their ``created_at``, copied from ``posts`` by warehouse/facts.py;
+read for the one territory ``$terr``). Not from the X snowflake id (its instant, ``(id >> 22) +
 1288834974657`` ms): that holds for X ids only, and not for every id a test or an import
 gives. A key the timeline does not hold is looked up by key alone, as before: that branch
 reads nothing when every key was found (an empty join side ends the scan).
