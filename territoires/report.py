@@ -220,7 +220,7 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
                                                        limit=1))
     conv = _row(top_conversations(con, territory, since, until, limit=1)["size"])
     if conv is not None:
-        authors = post_authors(con, [(conv["platform"], conv["conversation_id"])])
+        authors = post_authors(con, territory, [(conv["platform"], conv["conversation_id"])])
         conv["root_author_id"] = authors["author_id"].iloc[0] if len(authors) else None
     top = _top_relayed(con, territory, since, until)
     tweetos = metrics.local_tweetos(con, territory, since, until)

@@ -28,6 +28,7 @@ from warehouse.metrics_base import (
     window_utc,
     with_ctes,
 )
+from warehouse.post_lookup import lookup_ctes
 
 TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
@@ -110,6 +111,11 @@ ORDER BY""",
     _BY_SIZE,
     "LIMIT $limit",
 )
+# the listed conversations' roots (their text and instant), looked up with the root's
+# instant when the territory's timeline holds it (warehouse/post_lookup.py)
+_ROOT_AT, _ROOTS = lookup_ctes(
+    "roots", "(SELECT platform, conversation_id AS id FROM conv)", "p.created_at, p.text"
+)
 # The largest and the most recently active, from the conversation facts kept at load time
 # (warehouse/facts.py): a conversation whose last post is before t1 has all its posts
 # counted by its facts, and is active when that last post is in the window; one still
@@ -162,10 +168,14 @@ conv AS (
     FROM (by_size FULL JOIN by_recent USING (platform, conversation_id)) k
     JOIN sizes s USING (platform, conversation_id)
 )""",
+    ",",
+    _ROOT_AT,
+    ",",
+    _ROOTS,
     _CONV_COLUMNS,
     """, conv.by_size, conv.by_recent
 FROM conv
-LEFT JOIN posts root ON root.platform = conv.platform AND root.id = conv.conversation_id
+LEFT JOIN roots root ON root.platform = conv.platform AND root.id = conv.conversation_id
 """,
 )
 

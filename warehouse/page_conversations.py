@@ -111,6 +111,9 @@ SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, x.text,
     """ AS url
 FROM tp p
 JOIN posts x ON x.platform = p.platform AND x.id = p.id  -- the text (tp may omit it)
+    -- with the post's instant (tp's is posts'): the scan reads only the window's row
+    -- groups (warehouse/post_lookup.py, docs/benchmark.md "Posts in time order")
+    AND x.created_at = p.created_at AND x.created_at >= $t0 AND x.created_at < $t1
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
 WHERE NOT p.is_repost AND contains(strip_accents(lower(x.text)), strip_accents(lower($q)))

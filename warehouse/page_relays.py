@@ -15,6 +15,7 @@ from model import Territory
 from warehouse import relays
 from warehouse.metrics_base import CITY_CTE, Con, compose, url_expr, window_utc, with_ctes
 from warehouse.page_base import bucket, grain_for, periods
+from warehouse.post_lookup import lookup_ctes
 
 _RELAYS_WITH = with_ctes(CITY_CTE, *relays.CTES)
 _RELAYS_TIME_SQL = {
@@ -27,6 +28,10 @@ _RELAYS_TIME_SQL = {
     )
     for grain in ("day", "week")
 }
+# the listed originals' texts and authors, looked up with their instant when the
+# territory's timeline holds them (warehouse/post_lookup.py, docs/benchmark.md)
+_TOP_AT, _TOP_POSTS = lookup_ctes("top_posts", "(SELECT platform, post_id AS id FROM top)",
+                                  "p.created_at, p.author_id, p.text")
 _TOP_RELAYED_SQL = compose(
     _RELAYS_WITH,
     """
@@ -37,13 +42,16 @@ _TOP_RELAYED_SQL = compose(
     GROUP BY platform, relayed_post_id
     ORDER BY relays DESC, local_relays DESC, relayed_post_id
     LIMIT $limit
-)
+),""",
+    _TOP_AT + ",",
+    _TOP_POSTS,
+    """
 SELECT r.platform, r.post_id, p.created_at, p.author_id, u.username, p.text, r.relays,
        r.local_relays,""",
     url_expr("p", "u"),
     """AS url
 FROM top r
-LEFT JOIN posts p ON p.platform = r.platform AND p.id = r.post_id
+LEFT JOIN top_posts p ON p.platform = r.platform AND p.id = r.post_id
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 ORDER BY r.relays DESC, r.local_relays DESC, r.post_id
 """,

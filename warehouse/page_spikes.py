@@ -118,6 +118,9 @@ SELECT p.platform, p.id AS post_id, p.created_at, u.username, u.name, x.text,
     """ AS url
 FROM tp p
 JOIN posts x ON x.platform = p.platform AND x.id = p.id  -- text and counts (tp may omit them)
+    -- with the post's instant (tp's is posts'): the scan reads only the window's row
+    -- groups (warehouse/post_lookup.py, docs/benchmark.md "Posts in time order")
+    AND x.created_at = p.created_at AND x.created_at >= $t0 AND x.created_at < $t1
 LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
 WHERE CASE WHEN $tag IS NULL THEN
           EXISTS (SELECT 1 FROM mentioned m WHERE m.platform = p.platform AND m.id = p.id)

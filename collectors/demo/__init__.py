@@ -26,7 +26,9 @@ Streaming: pages are generated one at a time; memory is bounded by the user popu
 Many territories (:func:`generate_places`, ``territoires demo --territories N``): each
 :class:`~collectors.demo.place.Place` (a fictional territory, its words, its habits, its
 share of the posts) gets its own story, one after the other, so memory is that of the
-largest one; the first place with its own seed is the one-territory demo.
+largest one; the first place with its own seed is the one-territory demo. Their pages are
+then yielded in the order of time, all territories day by day, as an observatory's daily
+collection lands them (:mod:`~collectors.demo.interleave`).
 
 The modules: :mod:`~collectors.demo.calendar` (the period, the hours' rhythm, the service
 hours), :mod:`~collectors.demo.cast` (the people), :mod:`~collectors.demo.texts` and
@@ -40,10 +42,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from tqdm import tqdm
 
 from collectors.demo.calendar import WEEKS, default_anchor, demo_period, spike_day
+from collectors.demo.interleave import spooled, write_pages
 from collectors.demo.pages import PAGE_SIZE
 from collectors.demo.place import Habits, Place, renamer, split_posts
 from collectors.demo.story import Story
@@ -112,14 +116,21 @@ def generate_places(
     progress: bool = False,
     anchor: date | None = None,
     platforms: Sequence[str] = ("x", "bluesky", "mastodon"),
+    spool_dir: Path | None = None,
 ) -> Iterator[RawPage]:
-    """Yield the pages of several fictional territories, one territory after the other.
+    """Yield the pages of several fictional territories, in the order of time.
 
     ``posts`` are shared by the places' weights (:func:`split_posts`); place ``k`` draws
     with :func:`place_seed` and its own words and habits. The first place alone, without
     words and with default habits, gives exactly :func:`generate_pages`. A place relayed by
     another one in the list also lands its first page of institutional posts in that
     territory (the same posts, so they belong to both).
+
+    The places are generated one after the other by a child process (memory: the largest
+    one's generator), their pages written to files in ``spool_dir`` (a temporary folder),
+    then yielded merged by ``fetched_at``, as a daily collection of all the territories
+    would land them (:mod:`collectors.demo.interleave`). One place is yielded as it is
+    generated.
     """
     if not places:
         raise ValueError("at least one place")
@@ -128,23 +139,52 @@ def generate_places(
     counts = split_posts(posts, [p.weight for p in places])
     anchor = anchor or default_anchor(places[0].territory)
     slugs = {p.territory.slug for p in places}
-    total = sum(counts)
-    with _progress_bar(total, progress) as bar:
+    if len(places) == 1:
+        with _progress_bar(counts[0], progress) as bar:
+            yield from _place_pages(places[0], counts[0], seed, anchor, platforms, 0, slugs, bar)
+        return
+    yield from spooled(spool_places, places, counts, seed, anchor, platforms, progress,
+                       spool_dir=spool_dir)
+
+
+def spool_places(
+    places: Sequence[Place],
+    counts: Sequence[int],
+    seed: int,
+    anchor: date,
+    platforms: Sequence[str],
+    progress: bool,
+    folder: Path,
+) -> list[Path]:
+    """Write each place's pages to a file of ``folder``, one place after the other (run in
+    a child process by :func:`collectors.demo.interleave.spooled`); return the files."""
+    slugs = {p.territory.slug for p in places}
+    files = []
+    with _progress_bar(sum(counts), progress) as bar:
         for k, (place, n) in enumerate(zip(places, counts, strict=True)):
-            story = Story(
-                place.territory,
-                n,
-                place_seed(seed, k),
-                anchor,
-                platforms,
-                renamer(place.words),
-                place.habits,
-                k,
-            )
-            relay = place.relayed_by if place.relayed_by in slugs else None
-            for page in _pages(story, bar):
-                yield page
-                if relay and page.endpoint == "/2/users/:id/tweets":
-                    yield replace(page, territory=relay, origin=f"{page.origin}:{relay}")
-                    relay = None  # one page: a few posts belong to both
-            del story  # the next place starts from this one's memory
+            path = folder / f"{k:02d}.zst"
+            write_pages(path, _place_pages(place, n, place_seed(seed, k), anchor, platforms, k,
+                                           slugs, bar))
+            files.append(path)
+    return files
+
+
+def _place_pages(
+    place: Place,
+    posts: int,
+    seed: int,
+    anchor: date,
+    platforms: Sequence[str],
+    number: int,
+    slugs: set[str],
+    bar: tqdm,  # type: ignore[type-arg]
+) -> Iterator[RawPage]:
+    """One place's pages (and its relaying territory's copy of its first city page)."""
+    story = Story(place.territory, posts, seed, anchor, platforms, renamer(place.words),
+                  place.habits, number)
+    relay = place.relayed_by if place.relayed_by in slugs else None
+    for page in _pages(story, bar):
+        yield page
+        if relay and page.endpoint == "/2/users/:id/tweets":
+            yield replace(page, territory=relay, origin=f"{page.origin}:{relay}")
+            relay = None  # one page: a few posts belong to both

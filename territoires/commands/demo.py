@@ -85,7 +85,11 @@ def build_demo(
     with writer(db) as con:
         for place in places:
             save_territory(con, place.territory)
-        pages = generate_places(places, posts=posts, seed=seed, progress=progress, anchor=anchor)
+        # the territories' pages in time order, as a daily collection lands them: posts
+        # then lie in time order on disk (collectors/demo/interleave.py); generated to
+        # files beside the warehouse first, so the load starts once all are generated
+        pages = generate_places(places, posts=posts, seed=seed, progress=progress,
+                                anchor=anchor, spool_dir=db.parent)
         # generated while the SQL runs, one 64 MB batch ahead (about 600 pages, each about
         # 290 kB as Python strings); the queue fills while DuckDB checkpoints its WAL, the
         # load's peak of memory, so it is not made deeper (1,000 pages held 290 MB there)
