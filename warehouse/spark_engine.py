@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from model import Territory, settings
-from warehouse import facts, metrics
+from warehouse import facts, metrics, triage
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
@@ -58,8 +58,6 @@ LAKE_TABLES = (
     "posts", "post_hashtags", "post_mentions", "post_links", "territory_posts", "accounts",
     "territories", "territory_accounts", "triage_decisions",
 )  # fmt: skip
-_TRIAGE_PARAMS = ("tr_terr", "tr_seq", "tr_platform", "tr_post", "tr_decision", "tr_at",
-                  "tr_service", "tr_created")
 _FACT_COLUMNS = {
     "interpellation_facts": (
         "territory", "platform", "post_id", "author_id", "created_at", "conversation_id",
@@ -253,7 +251,7 @@ class SparkMetrics:
         # the parameters of metrics.headlines_for; the triage overlay is in the lake already
         values = territory_params(windows, platform)
         values.update(as_of=as_of, pending_days=PENDING_DAYS)
-        values.update({k: [] for k in _TRIAGE_PARAMS})
+        values.update({k: [] for k in triage.OVERLAY_KEYS})
         values.update(locality_params(terrs))
         values.update(period_params(bounds))
         rows: dict[str, list[dict[str, Any]]] = {t.slug: [] for t in terrs}
