@@ -34,6 +34,7 @@ from warehouse.metrics_base import (
     window_utc,
     with_ctes,
 )
+from warehouse.post_lookup import post_details
 from warehouse.service_hours import calendar_params
 
 CAL_CTE = """
@@ -213,43 +214,49 @@ svc AS (
                AS service_age_minutes
     FROM fv GROUP BY platform, id
 )""",
-    compose(
-        """
+    """
 result AS (
-    SELECT j.platform, j.id AS post_id, j.author_id, u.username AS author_username,
-           u.name AS author_name, j.created_at, j.addressed_handle, j.conversation_id,
-           j.status, j.answer_id, j.answered_at, j.answered_by_handle, j.response_minutes,
-           j.service_response_minutes, j.state, j.expects, j.expects_source, j.expects_auto,
-           j.expect_rule, j.triage_decision, j.triage_at, j.triage_service,
+    SELECT j.platform, j.id AS post_id, j.author_id, j.created_at, j.addressed_handle,
+           j.conversation_id, j.status, j.answer_id, j.answered_at, j.answered_by_handle,
+           j.response_minutes, j.service_response_minutes, j.state, j.expects,
+           j.expects_source, j.expects_auto, j.expect_rule, j.triage_decision, j.triage_at,
+           j.triage_service,
            CASE WHEN j.answer_id IS NULL
                 THEN greatest(date_diff('millisecond', j.created_at, $as_of::TIMESTAMP), 0)
                      / 60000.0
            END AS age_minutes,
-           s.service_age_minutes,
-           """,
-        url_expr("j", "u"),
-        """ AS url
+           s.service_age_minutes
     FROM judged j
     LEFT JOIN svc s ON s.platform = j.platform AND s.id = j.id
-    LEFT JOIN accounts u ON u.platform = j.platform AND u.id = j.author_id
 )""",
-    ),
 )
 _WITH = with_ctes(CITY_CTE, *CTES)
 
-# the text is read last, for the listed rows only (the shared CTEs stay narrow)
-COLUMNS = (
-    "r.platform, r.post_id, r.author_id, r.author_username, r.author_name, r.created_at, "
-    "tx.text, r.addressed_handle, r.conversation_id, r.status, r.answer_id, r.answered_at, "
-    "r.answered_by_handle, r.response_minutes, r.service_response_minutes, r.url, "
-    "r.state, r.expects, r.expects_source, r.expects_auto, r.expect_rule, r.triage_decision, "
-    "r.triage_at, r.triage_service"
+# names, links and texts are read last, for the listed rows only (the shared CTEs stay
+# narrow; the queue joins them after its LIMIT)
+COLUMNS = compose(
+    "r.platform, r.post_id, r.author_id, u.username AS author_username, u.name AS author_name, "
+    "r.created_at, tx.text, r.addressed_handle, r.conversation_id, r.status, r.answer_id, "
+    "r.answered_at, r.answered_by_handle, r.response_minutes, r.service_response_minutes, ",
+    url_expr("r", "u", id_column="post_id"),
+    " AS url, r.state, r.expects, r.expects_source, r.expects_auto, r.expect_rule, "
+    "r.triage_decision, r.triage_at, r.triage_service",
 )
-# every listed post was created in [t0, t1) (it is in tp): the bound lets the scan skip the
-# text of the rest of the table
-_FROM = (
-    "FROM result r LEFT JOIN posts tx ON tx.platform = r.platform AND tx.id = r.post_id"
-    " AND tx.created_at >= $t0 AND tx.created_at < $t1"
+# every listed post was created in [t0, t1) (it is in tp) at ``r.created_at``: the bound
+# lets the scan of posts skip every row group outside the rows' instants (docs/design.md §8)
+_DETAILS = (
+    " LEFT JOIN accounts u ON u.platform = r.platform AND u.id = r.author_id"
+    " LEFT JOIN posts tx ON tx.platform = r.platform AND tx.id = r.post_id"
+    " AND tx.created_at = r.created_at AND tx.created_at >= $t0 AND tx.created_at < $t1"
+)
+_FROM = "FROM result r" + _DETAILS
+# the names of COLUMNS, in order: the queue's rows take them, details added afterwards
+COLUMN_NAMES = (
+    "platform", "post_id", "author_id", "author_username", "author_name", "created_at", "text",
+    "addressed_handle", "conversation_id", "status", "answer_id", "answered_at",
+    "answered_by_handle", "response_minutes", "service_response_minutes", "url", "state",
+    "expects", "expects_source", "expects_auto", "expect_rule", "triage_decision", "triage_at",
+    "triage_service",
 )
 _ORDER = "ORDER BY r.created_at, r.platform, r.post_id"
 _LIST_SQL = compose(_WITH, "SELECT", COLUMNS, _FROM, _ORDER)
@@ -266,13 +273,13 @@ BRIEF_SELECT = compose(
 WHERE $account::VARCHAR IS NULL OR lower(r.addressed_handle) = lower($account::VARCHAR)""",
 )
 _BRIEF_SQL = compose(with_ctes(CITY_CTE, *BRIEF_CTES), BRIEF_SELECT, _ORDER)
+# the oldest pending first, without names and texts: :func:`pending_queue` adds them to
+# its 200 rows only (warehouse/post_lookup.py)
 _QUEUE_SQL = compose(
     _WITH,
-    "SELECT",
-    COLUMNS,
-    ", r.age_minutes, r.service_age_minutes",
-    _FROM,
-    "WHERE r.status = 'pending' ORDER BY r.created_at, r.platform, r.post_id LIMIT $limit",
+    "SELECT r.* FROM result r WHERE r.status = 'pending'",
+    _ORDER,
+    "LIMIT $limit",
 )
 # The figures over judged interpellations (rows of ``judged`` or :data:`BRIEF_SELECT`), each
 # defined once here for the headline (warehouse.metrics) and the pages (warehouse.page_*):
@@ -398,4 +405,5 @@ def pending_queue(
     t1 = as_of + timedelta(microseconds=1)
     values = params(con, territory, t0, t1, as_of, platform)
     values["limit"] = int(limit)
-    return con.execute(_QUEUE_SQL, values).df()
+    rows = post_details(con, con.execute(_QUEUE_SQL, values).df())
+    return rows[[*COLUMN_NAMES, "age_minutes", "service_age_minutes"]]

@@ -281,6 +281,8 @@ END
 """
 
 
-def url_expr(post_alias: str, user_alias: str) -> str:
-    """:data:`URL_EXPR` for the given table aliases (constant identifiers)."""
-    return URL_EXPR.replace("{p}", post_alias).replace("{u}", user_alias)
+def url_expr(post_alias: str, user_alias: str, id_column: str = "id") -> str:
+    """:data:`URL_EXPR` for the given table aliases and the post's id column (constant
+    identifiers)."""
+    return (URL_EXPR.replace("{p}.id", f"{post_alias}.{id_column}")
+            .replace("{p}", post_alias).replace("{u}", user_alias))

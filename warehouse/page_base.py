@@ -28,7 +28,8 @@ import pandas as pd
 
 from model import PLATFORMS, Territory
 from warehouse import activity, interpellations, relays
-from warehouse.metrics_base import CITY_CTE, Con, compose, url_expr, window_utc
+from warehouse.metrics_base import CITY_CTE, Con, window_utc
+from warehouse.post_lookup import post_details
 
 _LOCAL_TS = "timezone($tz, timezone('UTC', {col}))"  # naive UTC → naive local time
 
@@ -115,22 +116,8 @@ def platforms(territory: Territory, seen_in: pd.Series, platform: str | None = N
     return [p for p in PLATFORMS if p in seen] + sorted(seen - set(PLATFORMS))
 
 
-_POST_DETAILS_SQL = compose(
-    "SELECT f.*, u.username AS author_username, u.name AS author_name, p.text,",
-    url_expr("p", "u"),
-    """AS url
-FROM _dq_rows f
--- created_at too: the scan of posts then skips every block outside the rows' time span
-LEFT JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
-LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
-ORDER BY f._row
-""",
-)
-
-
 def with_post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (``platform``, ``post_id`` …) plus each post's author, text and address: the
-    listed rows only, so a chart's thousands of rows never carry their texts."""
-    rows = rows.reset_index(drop=True).assign(_row=range(len(rows)))
-    with _frame(con, "_dq_rows", rows):
-        return con.execute(_POST_DETAILS_SQL).df().drop(columns="_row")
+    """``rows`` (``platform``, ``post_id``, ``created_at`` …) plus each post's author, text
+    and address: the listed rows only, so a chart's thousands of rows never carry their
+    texts (:func:`warehouse.post_lookup.post_details`)."""
+    return post_details(con, rows)

@@ -12,10 +12,17 @@ territory's posts with their ``created_at``, copied from ``posts`` by warehouse/
 read for the one territory ``$terr``). Not from the X snowflake id (its instant, ``(id >> 22) +
 1288834974657`` ms): that holds for X ids only, and not for every id a test or an import
 gives. A key the timeline does not hold is looked up by key alone, as before: that branch
-reads nothing when every key was found (an empty join side ends the scan).
+reads nothing when every key was found (an empty join side ends the scan; the CTE is
+materialized so that holds, see ``_FOUND``).
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from warehouse.metrics_base import Con, compose, url_expr
 
 _AT = """
 {name}_at AS (  -- each key's instant, from the territory's timeline (warehouse/post_lookup.py)
@@ -24,8 +31,11 @@ _AT = """
     LEFT JOIN territory_timeline t
            ON t.territory = $terr AND t.platform = k.platform AND t.post_id = k.id
 )"""
+# MATERIALIZED: else the statement's own join on the keys pushes its filter into both
+# branches, and the second one reads every key of posts even when it has no key to look
+# up (0.43 s against 0.13 s at 10M posts: docs/benchmark.md, "2026-12-07, the lookups")
 _FOUND = """
-{name} AS (
+{name} AS MATERIALIZED (
     SELECT p.platform, p.id, {columns}
     FROM {name}_at k JOIN posts p
          ON p.platform = k.platform AND p.id = k.id AND p.created_at = k.at
@@ -49,3 +59,55 @@ def lookup_ctes(name: str, keys: str, columns: str) -> tuple[str, str]:
     for k, v in parts.items():
         at, found = at.replace(k, v), found.replace(k, v)
     return at, found
+
+
+# -- a listing's details: author, text and address of a few rows ---------------------------
+# Joining ``posts`` on the key and the instant still hands every row of the row groups those
+# instants fall in to the join, texts included (1.6 million rows, 0.33 s, for the 20 slowest
+# answers of a 4-week window at 10M posts). So the details come in two steps: the narrow
+# columns find each row's ``rowid``, then only those rows are read, texts and names
+# (0.07 s + 0.03 s): docs/benchmark.md, "2026-12-07, the lookups". Read on one snapshot,
+# the rowids do not move between the statements; the last one still matches each row on its
+# key, so a row that moved would lose its details, never take another post's.
+_ROWIDS_SQL = """
+SELECT p.rowid AS rid, p.platform, p.author_id
+FROM _pl_rows f
+JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
+"""
+_ACCOUNT_ROWIDS_SQL = """
+SELECT a.rowid AS rid
+FROM (SELECT DISTINCT unnest($a_platform::VARCHAR[]) AS platform,
+                      unnest($a_id::VARCHAR[]) AS id) k
+JOIN accounts a ON a.platform = k.platform AND a.id = k.id
+"""
+_DETAILS_SQL = compose(
+    """
+WITH p AS (SELECT platform, id, author_id, text FROM posts WHERE rowid = ANY($p_rid::BIGINT[])),
+u AS (SELECT platform, id, username, name FROM accounts WHERE rowid = ANY($a_rid::BIGINT[]))
+SELECT f.*, u.username AS author_username, u.name AS author_name, p.text,""",
+    url_expr("p", "u"),
+    """AS url
+FROM _pl_rows f
+LEFT JOIN p ON p.platform = f.platform AND p.id = f.post_id
+LEFT JOIN u ON u.platform = p.platform AND u.id = p.author_id
+ORDER BY f._row
+"""
+)
+
+
+def post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (``platform``, ``post_id``, ``created_at`` …) plus each post's
+    ``author_username``, ``author_name``, ``text`` and ``url``, in the rows' order; a row
+    whose post is not found at that instant gets NULLs."""
+    rows = rows.reset_index(drop=True).assign(_row=range(len(rows)))
+    con.register("_pl_rows", rows)
+    try:
+        found = con.execute(_ROWIDS_SQL).fetchall()
+        authors = sorted({(pl, a) for _, pl, a in found if a is not None})
+        params: dict[str, Any] = {"a_platform": [pl for pl, _ in authors],
+                                  "a_id": [a for _, a in authors]}
+        a_rid = [r for (r,) in con.execute(_ACCOUNT_ROWIDS_SQL, params).fetchall()]
+        out = con.execute(_DETAILS_SQL, {"p_rid": [r for r, _, _ in found], "a_rid": a_rid})
+        return out.df().drop(columns="_row")
+    finally:
+        con.unregister("_pl_rows")
