@@ -13,9 +13,9 @@ import pandas as pd
 
 from model import Territory
 from warehouse import relays
-from warehouse.metrics_base import CITY_CTE, Con, compose, url_expr, window_utc, with_ctes
+from warehouse.metrics_base import CITY_CTE, Con, compose, window_utc, with_ctes
 from warehouse.page_base import bucket, grain_for, periods
-from warehouse.post_lookup import lookup_ctes
+from warehouse.post_lookup import post_details
 
 _RELAYS_WITH = with_ctes(CITY_CTE, *relays.CTES)
 _RELAYS_TIME_SQL = {
@@ -28,34 +28,28 @@ _RELAYS_TIME_SQL = {
     )
     for grain in ("day", "week")
 }
-# the listed originals' texts and authors, looked up with their instant when the
-# territory's timeline holds them (warehouse/post_lookup.py, docs/benchmark.md)
-_TOP_AT, _TOP_POSTS = lookup_ctes("top_posts", "(SELECT platform, post_id AS id FROM top)",
-                                  "p.created_at, p.author_id, p.text")
+# counted first, then the listed originals' instants from the territory's timeline; their
+# texts and authors are read for those rows only (warehouse/post_lookup.post_details)
 _TOP_RELAYED_SQL = compose(
     _RELAYS_WITH,
     """
-, top AS (  -- counted first; the listed posts' texts and authors only
+, top AS (
     SELECT platform, relayed_post_id AS post_id, count(*) AS relays,
            count(*) FILTER (WHERE is_local) AS local_relays
     FROM relays WHERE relayed_post_id IS NOT NULL
     GROUP BY platform, relayed_post_id
     ORDER BY relays DESC, local_relays DESC, relayed_post_id
     LIMIT $limit
-),""",
-    _TOP_AT + ",",
-    _TOP_POSTS,
-    """
-SELECT r.platform, r.post_id, p.created_at, p.author_id, u.username, p.text, r.relays,
-       r.local_relays,""",
-    url_expr("p", "u"),
-    """AS url
+)
+SELECT r.platform, r.post_id, t.created_at, r.relays, r.local_relays
 FROM top r
-LEFT JOIN top_posts p ON p.platform = r.platform AND p.id = r.post_id
-LEFT JOIN accounts u ON u.platform = p.platform AND u.id = p.author_id
+LEFT JOIN territory_timeline t ON t.territory = $terr AND t.platform = r.platform
+     AND t.post_id = r.post_id
 ORDER BY r.relays DESC, r.local_relays DESC, r.post_id
 """,
 )
+_TOP_COLUMNS = ["platform", "post_id", "created_at", "author_id", "username", "text", "relays",
+                "local_relays", "url"]
 
 
 def relay_figures(con: Con, territory: Territory, since: date, until: date,
@@ -86,7 +80,8 @@ def top_relayed_posts(con: Con, territory: Territory, since: date, until: date,
                       platform: str | None = None, limit: int = 10) -> pd.DataFrame:
     """City posts most relayed (reposted or quoted) in the window."""
     p = {**relays.params(territory, since, until, platform), "limit": int(limit)}
-    return con.execute(_TOP_RELAYED_SQL, p).df()
+    top = post_details(con, con.execute(_TOP_RELAYED_SQL, p).df())
+    return top.rename(columns={"author_username": "username"})[_TOP_COLUMNS]
 
 
 def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, since: date,

@@ -74,6 +74,13 @@ SELECT p.rowid AS rid, p.platform, p.author_id
 FROM _pl_rows f
 JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
 """
+# rows without an instant (a post the territory's timeline does not hold): by key alone,
+# a statement run only when there are such rows
+_ROWIDS_BY_KEY_SQL = """
+SELECT p.rowid AS rid, p.platform, p.author_id
+FROM (SELECT DISTINCT platform, post_id FROM _pl_rows WHERE created_at IS NULL) f
+JOIN posts p ON p.platform = f.platform AND p.id = f.post_id
+"""
 _ACCOUNT_ROWIDS_SQL = """
 SELECT a.rowid AS rid
 FROM (SELECT DISTINCT unnest($a_platform::VARCHAR[]) AS platform,
@@ -82,32 +89,44 @@ JOIN accounts a ON a.platform = k.platform AND a.id = k.id
 """
 _DETAILS_SQL = compose(
     """
-WITH p AS (SELECT platform, id, author_id, text FROM posts WHERE rowid = ANY($p_rid::BIGINT[])),
+WITH p AS (SELECT platform, id, created_at, author_id, text FROM posts
+           WHERE rowid = ANY($p_rid::BIGINT[])),
 u AS (SELECT platform, id, username, name FROM accounts WHERE rowid = ANY($a_rid::BIGINT[]))
-SELECT f.*, u.username AS author_username, u.name AS author_name, p.text,""",
+SELECT f.* REPLACE (coalesce(f.created_at, p.created_at) AS created_at),
+       {author_id} u.username AS author_username, u.name AS author_name, p.text,""",
     url_expr("p", "u"),
     """AS url
 FROM _pl_rows f
 LEFT JOIN p ON p.platform = f.platform AND p.id = f.post_id
+     AND p.created_at = coalesce(f.created_at, p.created_at)
 LEFT JOIN u ON u.platform = p.platform AND u.id = p.author_id
 ORDER BY f._row
-"""
+""",
 )
 
 
 def post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (``platform``, ``post_id``, ``created_at`` …) plus each post's
-    ``author_username``, ``author_name``, ``text`` and ``url``, in the rows' order; a row
-    whose post is not found at that instant gets NULLs."""
+    ``author_username``, ``author_name``, ``text`` and ``url`` (and ``author_id``, when the
+    rows have none), in the rows' order. A row whose ``created_at`` is NULL is looked up by
+    key alone and takes the post's; a row whose post is not found gets NULLs."""
     rows = rows.reset_index(drop=True).assign(_row=range(len(rows)))
+    if "created_at" in rows:
+        rows["created_at"] = pd.to_datetime(rows["created_at"])
+    else:
+        rows["created_at"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
     con.register("_pl_rows", rows)
     try:
         found = con.execute(_ROWIDS_SQL).fetchall()
+        if rows["created_at"].isna().any():
+            found += con.execute(_ROWIDS_BY_KEY_SQL).fetchall()
         authors = sorted({(pl, a) for _, pl, a in found if a is not None})
         params: dict[str, Any] = {"a_platform": [pl for pl, _ in authors],
                                   "a_id": [a for _, a in authors]}
         a_rid = [r for (r,) in con.execute(_ACCOUNT_ROWIDS_SQL, params).fetchall()]
-        out = con.execute(_DETAILS_SQL, {"p_rid": [r for r, _, _ in found], "a_rid": a_rid})
+        sql = _DETAILS_SQL.replace(
+            "{author_id}", "" if "author_id" in rows else "p.author_id,")
+        out = con.execute(sql, {"p_rid": [r for r, _, _ in found], "a_rid": a_rid})
         return out.df().drop(columns="_row")
     finally:
         con.unregister("_pl_rows")
