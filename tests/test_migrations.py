@@ -72,3 +72,55 @@ def test_a_failing_migration_is_rolled_back(db_file, monkeypatch):
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
     assert "half_done" not in tables
+
+
+def test_0019_gives_each_judgement_its_instant_and_keeps_the_figures(tmp_path):
+    """A warehouse of 0018's format (judgements without their post's instant, in key
+    order): 0019 gives each its interpellation's instant and lays the table in time order,
+    and the interpellations read through the metric query keep their judgements."""
+    from datetime import date
+
+    from territoires.commands.demo import build_demo
+    from warehouse.interpellations import interpellations
+    from warehouse.territory import load_territories
+
+    db = tmp_path / "demo.duckdb"
+    build_demo(db, 3000, seed=2, anchor=date(2025, 3, 12))
+    con = connect(db)
+    territory = load_territories(con)[0]
+
+    def judged():
+        rows = interpellations(con, territory, date(2024, 12, 1), date(2025, 3, 13),
+                               datetime(2025, 3, 12, 23))
+        return rows[["platform", "post_id", "expects_auto", "expect_rule", "expects"]]
+
+    before = judged()
+    assert len(before) > 100 and (~before["expects_auto"]).sum() > 10  # both verdicts
+    assert before["expect_rule"].notna().all()  # every interpellation judged
+    con.execute("""
+        CREATE TABLE pe_0018 AS SELECT platform, post_id, expects, rule, version
+        FROM post_expectations ORDER BY post_id DESC;
+        DROP TABLE post_expectations;
+        CREATE TABLE post_expectations (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            expects BOOLEAN NOT NULL, rule VARCHAR NOT NULL, version INTEGER NOT NULL,
+            PRIMARY KEY (platform, post_id));
+        INSERT INTO post_expectations SELECT * FROM pe_0018;
+        DROP TABLE pe_0018;
+        DELETE FROM schema_migrations WHERE name = '0019_expectation_instants';
+    """)
+    con.close()
+
+    con = connect(db)
+    assert migrate(con) == ["0019_expectation_instants"]
+    after = judged()
+    assert after.equals(before)
+    # each judgement has its interpellation's instant, and the table lies in time order
+    assert con.execute("""
+        SELECT count(*) FROM post_expectations e JOIN interpellation_facts f
+          ON f.platform = e.platform AND f.post_id = e.post_id
+        WHERE e.created_at IS DISTINCT FROM f.created_at""").fetchone() == (0,)
+    instants = [r[0] for r in con.execute(
+        "SELECT created_at FROM post_expectations WHERE created_at IS NOT NULL").fetchall()]
+    assert len(instants) >= len(before) and instants == sorted(instants)
+    con.close()

@@ -139,7 +139,10 @@ inter AS (
            f.service_response_minutes,
            coalesce(e.expects, true) AS expects_auto, e.rule AS expect_rule
     FROM interpellation_facts f
+    -- the instant too: post_expectations lies in time order, so the scan reads only the
+    -- row groups of the window (migration 0019)
     LEFT JOIN post_expectations e ON e.platform = f.platform AND e.post_id = f.post_id
+         AND e.created_at = f.created_at
     WHERE ($terr::VARCHAR IS NULL OR f.territory = $terr::VARCHAR)
       AND list_contains($w_terr::VARCHAR[], f.territory)
       AND f.created_at >= $t0 AND f.created_at < $t1

@@ -383,6 +383,30 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         CREATE TABLE rebuild_pending (started_at TIMESTAMP NOT NULL);
         """,
     ),
+    (
+        "0019_expectation_instants",
+        """
+        -- issue 21: each judgement carries its post's instant, and the table lies in time
+        -- order, so the metric queries join it on the instant too and read only the row
+        -- groups of their window (warehouse/interpellations.py, _INTER_CTE). A judgement
+        -- whose post is no interpellation any more keeps a NULL instant (read by nothing).
+        CREATE TABLE post_expectations_0019 (
+            platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL,
+            expects BOOLEAN NOT NULL, rule VARCHAR NOT NULL, version INTEGER NOT NULL,
+            created_at TIMESTAMP,
+            PRIMARY KEY (platform, post_id)
+        );
+        INSERT INTO post_expectations_0019
+        SELECT e.platform, e.post_id, e.expects, e.rule, e.version, f.created_at
+        FROM post_expectations e
+        LEFT JOIN (SELECT platform, post_id, min(created_at) AS created_at
+                   FROM interpellation_facts GROUP BY platform, post_id) f
+               ON f.platform = e.platform AND f.post_id = e.post_id
+        ORDER BY f.created_at, e.platform, e.post_id;
+        DROP TABLE post_expectations;
+        ALTER TABLE post_expectations_0019 RENAME TO post_expectations;
+        """,
+    ),
 ]
 
 

@@ -90,7 +90,8 @@ _SPANS = translate("SELECT territory, min(created_at), max(created_at) FROM _fac
                    " WHERE created_at BETWEEN $first AND $last GROUP BY territory")
 # a post may be an interpellation in several territories; it is judged once
 _TEXTS = translate(
-    "SELECT DISTINCT f.platform, f.post_id, p.text, p.lang FROM interpellation_facts f"
+    "SELECT DISTINCT f.platform, f.post_id, f.created_at, p.text, p.lang"
+    " FROM interpellation_facts f"
     " JOIN posts p ON p.platform = f.platform AND p.id = f.post_id")
 _EPOCH = datetime(1970, 1, 1)
 
@@ -224,8 +225,9 @@ class SparkMetrics:
 
         judge = F.udf(_judge, self._judge)
         texts = self.sql(_TEXTS, {})
-        return texts.select("platform", "post_id", judge("text", "lang").alias("j")).select(
-            "platform", "post_id", "j.expects", "j.rule").cache()
+        return texts.select("platform", "post_id", "created_at",
+                            judge("text", "lang").alias("j")).select(
+            "platform", "post_id", "created_at", "j.expects", "j.rule").cache()
 
     def use(self, territories: Sequence[Territory]) -> None:
         """Register the facts of ``territories`` as the views the headline reads."""

@@ -170,9 +170,9 @@ def sync_copy(con: Con, db: str | os.PathLike[str]) -> int:
 
 # -- the automatic judgement, kept per post --------------------------------------------------
 _MISSING_SQL = """
-SELECT f.platform, f.post_id, p.text, p.lang
+SELECT f.platform, f.post_id, p.text, p.lang, f.created_at
 FROM interpellation_facts f
-JOIN posts p ON p.platform = f.platform AND p.id = f.post_id
+JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
 WHERE f.territory = $terr AND NOT EXISTS (
     SELECT 1 FROM post_expectations e
     WHERE e.platform = f.platform AND e.post_id = f.post_id AND e.version = $version)
@@ -185,15 +185,18 @@ def fill_expectations(con: Con, slug: str) -> int:
     todo = con.execute(_MISSING_SQL, {"terr": slug, "version": RULES_VERSION}).fetchall()
     if not todo:
         return 0
-    judged = [expects_answer(text or "", lang) for _, _, text, lang in todo]
+    judged = [expects_answer(text or "", lang) for _, _, text, lang, _ in todo]
     batch = pa.table({
         "platform": [r[0] for r in todo], "post_id": [r[1] for r in todo],
         "expects": [j.expects for j in judged], "rule": [j.rule for j in judged],
+        "created_at": pa.array([r[4] for r in todo], pa.timestamp("us")),
     })
+    # with the post's instant, in time order: the metric queries join on it (migration 0019)
     with _registered(con, "_expectation_batch", batch):
         con.execute(
-            "INSERT OR REPLACE INTO post_expectations "
-            "SELECT platform, post_id, expects, rule, $version FROM _expectation_batch",
+            "INSERT OR REPLACE INTO post_expectations (platform, post_id, expects, rule,"
+            " version, created_at) SELECT platform, post_id, expects, rule, $version,"
+            " created_at FROM _expectation_batch ORDER BY created_at",
             {"version": RULES_VERSION},
         )
     return len(todo)
