@@ -204,43 +204,17 @@ def _re2_escape(text: str) -> str:
     return "".join(ch if ch.isalnum() else f"\\x{{{ord(ch):X}}}" for ch in text)
 
 
-@functools.cache
-def _accented() -> dict[str, str]:
-    """Each base character -> the precomposed characters that are it plus marks (``é`` for
-    ``e``, ``ç`` for ``c``): what ``strip_accents`` folds onto it."""
-    out: dict[str, list[str]] = {}
-    for cp in range(0xC0, 0x3000):
-        ch = chr(cp)
-        parts = unicodedata.normalize("NFD", ch)
-        if len(parts) > 1 and all(unicodedata.combining(c) for c in parts[1:]):
-            out.setdefault(parts[0], []).append(ch)
-    return {base: "".join(chars) for base, chars in out.items()}
-
-
-def _any_accent(ch: str) -> str:
-    """RE2 for the folded character ``ch`` in lower-case text: itself or any accented form,
-    then any combining marks (a decomposed accent)."""
-    forms = _accented().get(ch, "")
-    return (f"[{_re2_escape(ch)}{forms}]" if forms else _re2_escape(ch)) + r"\p{M}*"
-
-
 def locality_pattern(terms: tuple[str, ...] | list[str]) -> str | None:
-    """An RE2 pattern matching any term as a whole word in lower-case text, accents or not:
-    on ``lower(x)`` it matches exactly where the folded pattern would match on
-    ``strip_accents(lower(x))``, without folding every profile (folding was three quarters
-    of the locality's cost: 57 s against 15 s for 30 territories' terms over 850,000
-    profiles, the same accounts matched; docs/benchmark.md, "2026-12-07, the lookups").
+    """An RE2 pattern matching any term as a whole word in folded (lower, unaccented) text.
 
-    "Whole word": not preceded or followed by a letter or a digit (a combining mark belongs
-    to the character before it), so ``35`` matches ``rennes (35)`` but not ``1935``.
-    ``None`` when there are no terms.
+    "Whole word": not preceded or followed by a letter or a digit, so ``35`` matches
+    ``rennes (35)`` but not ``1935``. ``None`` when there are no terms.
     """
     folded = sorted({_fold(t).strip() for t in terms if t.strip()}, key=lambda s: (-len(s), s))
     if not folded:
         return None
-    alternatives = "|".join("".join(_any_accent(ch) for ch in t) for t in folded)
-    edge = r"[^\p{L}\p{N}\p{M}]"
-    return rf"(?:^|{edge})\p{{M}}*(?:{alternatives})(?:{edge}|$)"
+    alternatives = "|".join(_re2_escape(t) for t in folded)
+    return rf"(?:^|[^\p{{L}}\p{{N}}])(?:{alternatives})(?:[^\p{{L}}\p{{N}}]|$)"
 
 
 def locality_params(territories: Territory | Sequence[Territory]) -> dict[str, Any]:
@@ -260,7 +234,7 @@ def local_predicate(n: int) -> str:
 
 
 _LOCAL_WHEN = """WHEN {i} THEN $re_{i}::VARCHAR IS NOT NULL AND regexp_matches(
-    lower(coalesce(a.location, '') || chr(10) || coalesce(a.description, '')),
+    strip_accents(lower(coalesce(a.location, '') || chr(10) || coalesce(a.description, ''))),
     coalesce($re_{i}::VARCHAR, '^$'))"""
 _LOCAL_PREDICATE = """
 (NOT EXISTS (SELECT 1 FROM city c WHERE c.territory = w.territory AND c.platform = a.platform
