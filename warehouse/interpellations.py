@@ -236,7 +236,7 @@ result AS (
 _WITH = with_ctes(CITY_CTE, *CTES)
 
 # names, links and texts are read last, for the listed rows only (the shared CTEs stay
-# narrow; the queue joins them after its LIMIT)
+# narrow; the queue reads them for its 200 rows, through post_lookup.post_details)
 COLUMNS = compose(
     "r.platform, r.post_id, r.author_id, u.username AS author_username, u.name AS author_name, "
     "r.created_at, tx.text, r.addressed_handle, r.conversation_id, r.status, r.answer_id, "
