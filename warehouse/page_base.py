@@ -19,8 +19,6 @@ fragments (territory posts, city accounts) read it from :func:`base_params`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -54,16 +52,6 @@ def params(territory: Territory, since: date, until: date, platform: str | None 
     """Window, city accounts, tracked hashtags (:func:`warehouse.activity.params`) and time
     zone, as bound parameters."""
     return {**activity.params(territory, since, until, platform), "tz": territory.timezone}
-
-
-@contextmanager
-def _frame(con: Con, name: str, df: pd.DataFrame) -> Iterator[None]:
-    """A metric function's result, registered on the cursor for one aggregate query."""
-    con.register(name, df)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 # The window's interpellations judged at as_of, brief, as the CTE ``_dq_inter``: every
