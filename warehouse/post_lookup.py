@@ -64,18 +64,19 @@ def lookup_ctes(name: str, keys: str, columns: str) -> tuple[str, str]:
 # -- a listing's details: author, text and address of a few rows ---------------------------
 # Joining ``posts`` on the key and the instant still hands every row of the row groups those
 # instants fall in to the join, texts included (1.6 million rows, 0.33 s, for the 20 slowest
-# answers of a 4-week window at 10M posts). So the details come in two steps: the narrow
-# columns find each row's ``rowid``, then only those rows are read, texts and names
-# (0.07 s + 0.03 s): docs/benchmark.md, "2026-12-07, the lookups". Read on one snapshot,
-# the rowids do not move between the statements; the last one still matches each row on its
-# key, so a row that moved would lose its details, never take another post's.
-_ROWIDS_SQL = """
-SELECT p.rowid AS rid, p.platform, p.author_id
-FROM _pl_rows f
-JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
+# answers of a 4-week window at 10M posts); even narrow, the join reads the key of every post
+# between the first and the last instant (0.20-0.27 s). So the details come in steps, each
+# reading a handful of rows: the ``rowid``s of the posts at the rows' instants (the instant
+# column alone, 0.024 s), those posts' keys by ``rowid`` (0.026 s), matched to the rows in
+# Python, then only the matching rows' texts and authors' names (0.04 s + 0.03 s):
+# docs/benchmark.md, "2026-12-07, the lookups". Read on one snapshot, the rowids do not move
+# between the statements; the last one still matches each row on its key, so a row that moved
+# would lose its details, never take another post's.
+_AT_ROWIDS_SQL = "SELECT rowid FROM posts WHERE created_at = ANY($at::TIMESTAMP[])"
+_KEYS_BY_ROWID_SQL = """
+SELECT rowid AS rid, platform, id, created_at, author_id FROM posts
+WHERE rowid = ANY($rid::BIGINT[])
 """
-# rows without an instant (a post the territory's timeline does not hold): by key alone,
-# a statement run only when there are such rows
 _ROWIDS_BY_KEY_SQL = """
 SELECT p.rowid AS rid, p.platform, p.author_id
 FROM (SELECT DISTINCT platform, post_id FROM _pl_rows WHERE created_at IS NULL) f
@@ -117,7 +118,7 @@ def post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
         rows["created_at"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
     con.register("_pl_rows", rows)
     try:
-        found = con.execute(_ROWIDS_SQL).fetchall()
+        found = _found_at_instants(con, rows)
         if rows["created_at"].isna().any():
             found += con.execute(_ROWIDS_BY_KEY_SQL).fetchall()
         authors = sorted({(pl, a) for _, pl, a in found if a is not None})
@@ -130,3 +131,16 @@ def post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
         return out.df().drop(columns="_row")
     finally:
         con.unregister("_pl_rows")
+
+
+def _found_at_instants(con: Con, rows: pd.DataFrame) -> list[tuple[int, str, str | None]]:
+    """``(rowid, platform, author_id)`` of each post of ``rows`` that carries an instant."""
+    dated = rows.dropna(subset=["created_at"])
+    if dated.empty:
+        return []
+    wanted = {(pl, i, at.to_pydatetime()) for pl, i, at
+              in zip(dated["platform"], dated["post_id"], dated["created_at"], strict=True)}
+    at = sorted({at for _, _, at in wanted})
+    rid = [r for (r,) in con.execute(_AT_ROWIDS_SQL, {"at": at}).fetchall()]
+    keys = con.execute(_KEYS_BY_ROWID_SQL, {"rid": rid}).fetchall()
+    return [(r, pl, a) for r, pl, i, t, a in keys if (pl, i, t) in wanted]
