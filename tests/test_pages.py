@@ -504,3 +504,34 @@ def test_audience_by_platform_per_week(open_app, dash_db: Path) -> None:
     at = open_app("views/conversations.py", asof=_asof(), platform="mastodon", **PERIOD)
     assert {tr["name"].split(" · ")[0] for tr in _spec(at, 1)["data"]
             if " · " in tr["name"]} == {"Mastodon"}
+
+
+@pytest.mark.parametrize("account", [None, "VSL_Sortir"])
+def test_responsiveness_overview_equals_each_figure_alone(dash_db: Path, account) -> None:
+    """The Réactivité page reads one computation of the window (page_responsiveness.overview):
+    each figure equals its own statement's, for every account and for one (any case)."""
+    from pandas.testing import assert_frame_equal
+
+    from warehouse import page_responsiveness as dq
+
+    terr, cur = _territory(dash_db)
+    try:
+        window = (SINCE, UNTIL, AS_OF, None)
+        alone = {"by_account": dq.responsiveness_by_account(cur, terr, *window),
+                 "by_week": dq.responsiveness_by_week(cur, terr, *window, account),
+                 "grid": dq.arrival_answer_grid(cur, terr, *window, account),
+                 "slowest": dq.slowest_answers(cur, terr, *window, account, 20),
+                 "missed": dq.missed(cur, terr, *window, account, 100)}
+        total = dq.responsiveness_total(cur, terr, *window, account)
+        got = dq.overview(cur, terr, *window, account)
+        assert got["total"] == total
+        assert 0 < total["interpellations"] < got["by_account"]["interpellations"].sum() + (
+            0 if account else 1)
+        assert len(got["slowest"]) and got["slowest"]["text"].notna().all()
+        for key, frame in alone.items():
+            assert_frame_equal(got[key], frame, obj=key)
+        # the temporary table is gone: the cursor's next statements see no leftover
+        assert not cur.execute("SELECT * FROM duckdb_tables() WHERE table_name = '_dq_inter'"
+                               ).fetchall()
+    finally:
+        cur.close()

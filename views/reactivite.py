@@ -25,8 +25,12 @@ view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "resp.title", page_params=("target_rate", "target_hours"))
 since, until = view.since, view.until_excl
-# every figure is one statement over the window's interpellations (warehouse/page_responsiveness.py)
+# every figure from one computation of the window's interpellations
+# (warehouse/page_responsiveness.overview); if it fails, each section says so
 WINDOW = (since, until, view.as_of, view.platform)
+figures: dict = {}
+with r.guard("resp.window"):
+    figures = q(page_responsiveness.overview, db, terr, *WINDOW, view.account)
 
 # ---- targets (in the URL, so a shared link keeps them) ------------------------------------
 with st.expander(t("resp.targets"), icon=":material/flag:"):
@@ -45,8 +49,7 @@ with st.expander(t("resp.targets"), icon=":material/flag:"):
 
 # ---- headline ------------------------------------------------------------------------------
 with r.guard("resp.headline"):
-    by_account = q(page_responsiveness.responsiveness_by_account, db, terr, *WINDOW)
-    h = q(page_responsiveness.responsiveness_total, db, terr, *WINDOW, view.account)
+    by_account, h = figures["by_account"], figures["total"]
     if view.account:
         st.caption(r.md_escape(f"@{view.account}"))
     rate, med_s = h["response_rate"], h["median_service_response_minutes"]
@@ -101,7 +104,7 @@ with r.guard("resp.by_account"):
 # ---- week by week --------------------------------------------------------------------------
 with r.guard("resp.weekly"):
     st.header(t("resp.weekly"), anchor=False)
-    weeks = q(page_responsiveness.responsiveness_by_week, db, terr, *WINDOW, view.account)
+    weeks = figures["by_week"].copy()
     if not len(weeks):
         st.info(t("empty.period"))
     else:
@@ -130,7 +133,7 @@ with r.guard("resp.weekly"):
 # ---- weekday x hour ------------------------------------------------------------------------
 with r.guard("resp.heatmap"):
     st.header(t("resp.heatmap"), anchor=False)
-    grid = q(page_responsiveness.arrival_answer_grid, db, terr, *WINDOW, view.account)
+    grid = figures["grid"]
     cols = st.columns(2)
     for col, what in zip(cols, ("arrivals", "answers"), strict=True):
         g = grid[grid["what"] == what]
@@ -161,8 +164,7 @@ POST_COLUMNS = {
 }
 with r.guard("resp.slowest"):
     st.header(t("resp.slowest"), anchor=False)
-    slow = r.localize(q(page_responsiveness.slowest_answers, db, terr, *WINDOW, view.account, 20),
-                      view, ["created_at"])
+    slow = r.localize(figures["slowest"], view, ["created_at"])
     slow = slow.assign(response=slow["response_minutes"].map(fmt_minutes),
                        service_response=slow["service_response_minutes"].map(fmt_minutes),
                        author_username="@" + slow["author_username"].fillna("?"))
@@ -172,8 +174,7 @@ with r.guard("resp.slowest"):
 
 with r.guard("resp.missed"):
     st.header(t("resp.missed"), anchor=False)
-    gone = r.localize(q(page_responsiveness.missed, db, terr, *WINDOW, view.account, 100), view,
-                      ["created_at"])
+    gone = r.localize(figures["missed"], view, ["created_at"])
     st.caption(t("m.missed.help"))
     gone = gone.assign(author_username="@" + gone["author_username"].fillna("?"))
     r.table(gone[["created_at", "author_username", "text", "addressed_handle", "url"]],

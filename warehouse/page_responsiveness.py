@@ -38,48 +38,57 @@ _RESP_AGG = aggregates(
     "p90_service_response_minutes", "expecting_answer", "answered_expecting",
     "response_rate_expecting", "pending_expecting", "missed_expecting",
 )
-_BY_ACCOUNT_SQL = compose(
-    with_ctes(*INTER_CTES),
-    "SELECT platform, addressed_handle AS handle,", _RESP_AGG,
-    "FROM _dq_inter GROUP BY platform, addressed_handle",
-)
-_TOTAL_SQL = compose(with_ctes(*INTER_CTES), "SELECT", _RESP_AGG, "FROM _dq_inter")
-_BY_WEEK_SQL = compose(
-    with_ctes(*INTER_CTES),
+# Each figure is a select over ``_dq_inter`` (and CTEs of its own): run alone, with the
+# window's CTEs (:func:`_alone`); run by :func:`overview`, over the window materialized once.
+_BY_ACCOUNT = ((), compose("SELECT platform, addressed_handle AS handle,", _RESP_AGG,
+                           "FROM _dq_inter GROUP BY platform, addressed_handle"))
+_TOTAL = ((), compose("SELECT", _RESP_AGG, "FROM _dq_inter"))
+_BY_WEEK = ((), compose(
     "SELECT date_trunc('week',", local("created_at"), ")::DATE AS week,", _RESP_AGG,
     "FROM _dq_inter GROUP BY ALL ORDER BY week",
-)
-_GRID_SQL = compose(
-    with_ctes(*INTER_CTES),
-    """,
-ev AS (
-    SELECT 'arrivals' AS what,""", local("created_at"), """AS t FROM _dq_inter
-    UNION ALL
-    SELECT 'answers',""", local("answered_at"), """FROM _dq_inter WHERE answered_at IS NOT NULL
-),
-grid AS (
+))
+_GRID = (
+    (compose("ev AS (SELECT 'arrivals' AS what,", local("created_at"), "AS t FROM _dq_inter",
+             "UNION ALL SELECT 'answers',", local("answered_at"),
+             "FROM _dq_inter WHERE answered_at IS NOT NULL)"),
+     """grid AS (
     SELECT w.what, d.weekday, h.hour FROM (VALUES ('arrivals'), ('answers')) w(what),
     range(7) d(weekday), range(24) h(hour)
-)
-SELECT g.what, g.weekday::INTEGER AS weekday, g.hour::INTEGER AS hour, count(ev.t) AS n
+)"""),
+    """SELECT g.what, g.weekday::INTEGER AS weekday, g.hour::INTEGER AS hour, count(ev.t) AS n
 FROM grid g LEFT JOIN ev ON ev.what = g.what
      AND isodow(ev.t) - 1 = g.weekday AND hour(ev.t) = g.hour
 GROUP BY ALL ORDER BY g.what DESC, weekday, hour
 """,
 )
 # the answered ones slowest in service hours first; the missed ones oldest first
-_SLOWEST_SQL = compose(
-    with_ctes(*INTER_CTES),
-    """SELECT * FROM _dq_inter WHERE status = 'answered'
+_SLOWEST = ((), """SELECT * FROM _dq_inter WHERE status = 'answered'
 ORDER BY service_response_minutes DESC NULLS LAST, response_minutes DESC NULLS LAST,
          created_at, platform, post_id
-LIMIT $limit""",
-)
-_MISSED_SQL = compose(
-    with_ctes(*INTER_CTES),
-    """SELECT * FROM _dq_inter WHERE status = 'missed'
-ORDER BY created_at, platform, post_id LIMIT $limit""",
-)
+LIMIT $limit""")
+_MISSED = ((), """SELECT * FROM _dq_inter WHERE status = 'missed'
+ORDER BY created_at, platform, post_id LIMIT $limit""")
+
+
+def _alone(figure: tuple[tuple[str, ...], str]) -> str:
+    """The statement of one figure, the window's interpellations computed in it."""
+    ctes, select = figure
+    return compose(with_ctes(*INTER_CTES, *ctes), select)
+
+
+def _on_window(figure: tuple[tuple[str, ...], str]) -> str:
+    """The statement of one figure over the window materialized by :func:`overview`."""
+    ctes, select = figure
+    return compose(with_ctes(*ctes), select) if ctes else select
+
+
+_BY_ACCOUNT_SQL, _TOTAL_SQL, _BY_WEEK_SQL, _GRID_SQL, _SLOWEST_SQL, _MISSED_SQL = map(
+    _alone, (_BY_ACCOUNT, _TOTAL, _BY_WEEK, _GRID, _SLOWEST, _MISSED))
+# the window's interpellations, every addressed account, as a temporary table of the cursor
+_WINDOW_SQL = compose("CREATE TEMP TABLE _dq_inter AS", with_ctes(*INTER_CTES),
+                      "SELECT * FROM _dq_inter")
+_ONE_ACCOUNT_SQL = """DELETE FROM _dq_inter
+WHERE NOT coalesce(lower(addressed_handle) = lower($account::VARCHAR), false)"""
 _BY_DAY_SQL = compose(
     with_ctes(*INTER_CTES),
     "SELECT", bucket("day", "created_at"), "AS local_date, status, sum(n)::BIGINT AS n FROM (",
@@ -112,6 +121,11 @@ def responsiveness_by_account(con: Con, territory: Territory, since: date, until
     given) has a row."""
     agg = con.execute(_BY_ACCOUNT_SQL,
                       inter_params(con, territory, since, until, as_of, platform)).df()
+    return _every_account(territory, platform, agg)
+
+
+def _every_account(territory: Territory, platform: str | None, agg: pd.DataFrame
+                   ) -> pd.DataFrame:
     mine = [a for a in territory.accounts if platform is None or a.platform == platform]
     accounts = pd.DataFrame({"platform": [a.platform for a in mine],
                              "handle": [a.handle for a in mine],
@@ -129,8 +143,11 @@ def responsiveness_total(con: Con, territory: Territory, since: date, until: dat
     """Counts, response rate and quantiles of the window's interpellations, for one
     addressed account or all: the figures of :func:`warehouse.metrics.headline`, the
     expected-answer family included (``response_rate_expecting`` unrounded)."""
-    cur = con.execute(_TOTAL_SQL,
-                      inter_params(con, territory, since, until, as_of, platform, account))
+    return _one_row(con.execute(
+        _TOTAL_SQL, inter_params(con, territory, since, until, as_of, platform, account)))
+
+
+def _one_row(cur: Con) -> dict[str, Any]:
     names = [d[0] for d in cur.description]
     row = cur.fetchall()[0]
     out = dict(zip(names, row, strict=True))
@@ -175,6 +192,37 @@ def missed(con: Con, territory: Territory, since: date, until: date, as_of: date
     with their texts."""
     p = inter_params(con, territory, since, until, as_of, platform, account)
     return with_post_details(con, con.execute(_MISSED_SQL, {**p, "limit": limit}).df())
+
+
+@reads_triage
+def overview(con: Con, territory: Territory, since: date, until: date, as_of: datetime,
+             platform: str | None = None, account: str | None = None) -> dict[str, Any]:
+    """What the Réactivité page draws of the window, from one computation of its
+    interpellations: ``by_account`` (every account, as :func:`responsiveness_by_account`),
+    then for ``account`` (or all) ``total``, ``by_week``, ``grid``, ``slowest`` (20) and
+    ``missed`` (100), each equal to its own function's result.
+
+    The window's interpellations are materialized once, as a temporary table of ``con``,
+    and each figure reads them: six statements recomputing the window cost 0.15-0.2 s each
+    at 10M posts, a figure over the table 0.02-0.05 s (docs/benchmark.md, "2026-12-07,
+    one window per page")."""
+    p = inter_params(con, territory, since, until, as_of, platform)
+    tz = {"tz": territory.timezone}
+    con.execute(_WINDOW_SQL, p)
+    try:
+        out: dict[str, Any] = {"by_account": _every_account(
+            territory, platform, con.execute(_on_window(_BY_ACCOUNT)).df())}
+        if account:
+            con.execute(_ONE_ACCOUNT_SQL, {"account": account})
+        out["total"] = _one_row(con.execute(_on_window(_TOTAL)))
+        out["by_week"] = con.execute(_on_window(_BY_WEEK), tz).df()
+        out["grid"] = con.execute(_on_window(_GRID), tz).df()
+        for key, figure, limit in (("slowest", _SLOWEST, 20), ("missed", _MISSED, 100)):
+            out[key] = with_post_details(
+                con, con.execute(_on_window(figure), {"limit": limit}).df())
+        return out
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp._dq_inter")
 
 
 # -- per platform ---------------------------------------------------------------------------
