@@ -535,3 +535,33 @@ def test_responsiveness_overview_equals_each_figure_alone(dash_db: Path, account
                                ).fetchall()
     finally:
         cur.close()
+
+
+@pytest.mark.parametrize("platform", [None, "x"])
+def test_relays_overview_equals_each_figure_alone(dash_db: Path, platform) -> None:
+    """The Relais page reads one computation of the window's relays (page_relays.overview):
+    each figure equals its own statement's."""
+    from pandas.testing import assert_frame_equal
+
+    from warehouse import page_relays
+
+    terr, cur = _territory(dash_db)
+    try:
+        window = (SINCE, UNTIL, platform)
+        tweetos = metrics.local_tweetos(cur, terr, SINCE, UNTIL,
+                                        **({"platform": platform} if platform else {}))
+        alone = {"tweetos": tweetos,
+                 "newcomers": page_relays.new_local_tweetos(cur, terr, tweetos, SINCE, UNTIL),
+                 "over_time": page_relays.relays_over_time(cur, terr, *window),
+                 "top": page_relays.top_relayed_posts(cur, terr, *window, 10)}
+        figures = page_relays.relay_figures(cur, terr, *window)
+        got = page_relays.overview(cur, terr, *window)
+        assert got["figures"] == figures
+        assert figures["relays"] > 0 and len(tweetos) == figures["local_tweetos"] > 0
+        assert len(got["top"]) and got["top"]["text"].notna().all()
+        for key, frame in alone.items():
+            assert_frame_equal(got[key], frame, obj=key)
+        assert not cur.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'relays'"
+                               ).fetchall()
+    finally:
+        cur.close()

@@ -10,19 +10,22 @@ import streamlit as st
 from territoires.text.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, t
 from territoires.ui import charts
 from territoires.ui import render as r
-from territoires.ui.data import q, q_over
+from territoires.ui.data import q
 from territoires.ui.shell import current_view, platform_badge, platform_label
-from warehouse import metrics, page_base, page_relays
+from warehouse import page_base, page_relays
 
 view = current_view()
 db, terr = view.db, view.territory
 r.page_header(view, "rel.title")
 since, until = view.since, view.until_excl
-WINDOW = (since, until, view.platform)  # each figure is one statement over the window's relays
-TWEETOS = [(metrics.local_tweetos, (since, until), view.pf)]
+# every figure from one computation of the window's relays and their authors' locality
+# (warehouse/page_relays.overview); if it fails, each section says so
+figures: dict = {}
+with r.guard("rel.window"):
+    figures = q(page_relays.overview, db, terr, since, until, view.platform)
 
 with r.guard("rel.headline"):
-    h = q(page_relays.relay_figures, db, terr, *WINDOW)  # = the headline's relay figures
+    h = figures["figures"]  # = the headline's relay figures
     share = h["local_relays"] / h["relays"] if h["relays"] else None
     c = st.columns(4)
     r.metric(c[0], "relays", fmt_int(h["relays"]))
@@ -34,8 +37,7 @@ with r.guard("rel.headline"):
 
 with r.guard("rel.ranking"):
     st.header(t("rel.ranking"), anchor=False)
-    tw = r.localize(q(metrics.local_tweetos, db, terr, since, until, **view.pf).head(50), view,
-                    ["first_seen", "last_relay"])
+    tw = r.localize(figures["tweetos"].head(50), view, ["first_seen", "last_relay"])
     cfg = {
         "rank": t("col.rank"), "platform": t("col.platform"), "username": t("col.author"),
         "name": t("col.name"),
@@ -49,7 +51,7 @@ with r.guard("rel.ranking"):
 
 with r.guard("rel.over_time"):
     st.header(t("rel.over_time"), anchor=False)
-    over = q(page_relays.relays_over_time, db, terr, *WINDOW)
+    over = figures["over_time"]
     over, partial, partial_label = charts.split_periods(over, "period",
                                                         page_base.grain_for(since, until), view)
     labels: dict[object, str] = {True: t("rel.local"), False: t("rel.nonlocal")}
@@ -67,8 +69,7 @@ with r.guard("rel.newcomers"):
     st.header(t("rel.newcomers"), anchor=False)
     start = max(view.since, view.until_excl - timedelta(days=7))
     st.caption(t("rel.newcomers.caption", since=fmt_date(start), until=fmt_date(view.until)))
-    new = r.localize(q_over(page_relays.new_local_tweetos, db, terr, TWEETOS, since, until), view,
-                     ["first_seen", "last_relay"])
+    new = r.localize(figures["newcomers"], view, ["first_seen", "last_relay"])
     if not len(new):
         st.info(t("rel.newcomers.none"))
     else:
@@ -78,7 +79,7 @@ with r.guard("rel.newcomers"):
 
 with r.guard("rel.top_posts"):
     st.header(t("rel.top_posts"), anchor=False)
-    top = r.localize(q(page_relays.top_relayed_posts, db, terr, *WINDOW, 10), view, ["created_at"])
+    top = r.localize(figures["top"], view, ["created_at"])
     if not len(top):
         st.info(t("empty.period"))
     for p in top.head(5).itertuples():

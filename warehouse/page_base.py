@@ -19,6 +19,9 @@ fragments (territory posts, city accounts) read it from :func:`base_params`.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +29,7 @@ import pandas as pd
 
 from model import PLATFORMS, Territory
 from warehouse import activity, interpellations, relays
-from warehouse.metrics_base import CITY_CTE, Con, window_utc
+from warehouse.metrics_base import CITY_CTE, Con, compose, window_utc, with_ctes
 from warehouse.post_lookup import post_details
 
 _LOCAL_TS = "timezone($tz, timezone('UTC', {col}))"  # naive UTC → naive local time
@@ -109,3 +112,45 @@ def with_post_details(con: Con, rows: pd.DataFrame) -> pd.DataFrame:
     and address: the listed rows only, so a chart's thousands of rows never carry their
     texts (:func:`warehouse.post_lookup.post_details`)."""
     return post_details(con, rows)
+
+
+# -- one computation of the window for a page's figures -------------------------------------
+# A figure is ``(ctes, select)``: a select over the window's rows (a CTE such as ``_dq_inter``
+# or ``relays``), with CTEs of its own. Alone, its statement computes the window too
+# (:func:`alone`); a page that draws several figures of one window computes it once, as a
+# temporary table of the cursor (:func:`window_table`), and runs each figure over it
+# (:func:`on_table`): docs/design.md §8.
+Figure = tuple[tuple[str, ...], str]
+
+
+def alone(window_ctes: tuple[str, ...], figure: Figure) -> str:
+    """The statement of ``figure`` computing its window (``window_ctes``) itself."""
+    ctes, select = figure
+    return compose(with_ctes(*window_ctes, *ctes), select)
+
+
+def on_table(figure: Figure) -> str:
+    """The statement of ``figure`` over the window's temporary table (:func:`window_table`)."""
+    ctes, select = figure
+    return compose(with_ctes(*ctes), select) if ctes else select
+
+
+def bind(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``values`` that ``sql`` names (``$name``): DuckDB refuses any other."""
+    return {k: v for k, v in values.items() if re.search(rf"\${re.escape(k)}\b", sql)}
+
+
+@contextmanager
+def window_table(con: Con, name: str, window_ctes: tuple[str, ...],
+                 values: Mapping[str, Any]) -> Iterator[None]:
+    """For the block, the CTE ``name`` of ``window_ctes`` (its rows for ``values``) as a
+    temporary table ``name`` of ``con``, dropped after. ``name`` is a constant of the caller."""
+    if not name.isidentifier():
+        raise ValueError(f"not a table name: {name!r}")
+    sql = compose(f"CREATE TEMP TABLE {name} AS", with_ctes(*window_ctes),
+                  f"SELECT * FROM {name}")  # noqa: S608 (a constant identifier, checked)
+    con.execute(sql, bind(sql, values))
+    try:
+        yield
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.{name}")

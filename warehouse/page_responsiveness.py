@@ -22,11 +22,14 @@ from warehouse.metrics_base import Con, compose, with_ctes
 from warehouse.page_base import (
     INTER_CTES,
     REL_CTES,
+    alone,
     bucket,
     inter_params,
     local,
+    on_table,
     periods,
     platforms,
+    window_table,
     with_post_details,
 )
 from warehouse.triage import reads_triage
@@ -38,8 +41,7 @@ _RESP_AGG = aggregates(
     "p90_service_response_minutes", "expecting_answer", "answered_expecting",
     "response_rate_expecting", "pending_expecting", "missed_expecting",
 )
-# Each figure is a select over ``_dq_inter`` (and CTEs of its own): run alone, with the
-# window's CTEs (:func:`_alone`); run by :func:`overview`, over the window materialized once.
+# Each figure of the page as ``(ctes, select)`` over ``_dq_inter`` (page_base.Figure)
 _BY_ACCOUNT = ((), compose("SELECT platform, addressed_handle AS handle,", _RESP_AGG,
                            "FROM _dq_inter GROUP BY platform, addressed_handle"))
 _TOTAL = ((), compose("SELECT", _RESP_AGG, "FROM _dq_inter"))
@@ -70,23 +72,9 @@ _MISSED = ((), """SELECT * FROM _dq_inter WHERE status = 'missed'
 ORDER BY created_at, platform, post_id LIMIT $limit""")
 
 
-def _alone(figure: tuple[tuple[str, ...], str]) -> str:
-    """The statement of one figure, the window's interpellations computed in it."""
-    ctes, select = figure
-    return compose(with_ctes(*INTER_CTES, *ctes), select)
-
-
-def _on_window(figure: tuple[tuple[str, ...], str]) -> str:
-    """The statement of one figure over the window materialized by :func:`overview`."""
-    ctes, select = figure
-    return compose(with_ctes(*ctes), select) if ctes else select
-
-
-_BY_ACCOUNT_SQL, _TOTAL_SQL, _BY_WEEK_SQL, _GRID_SQL, _SLOWEST_SQL, _MISSED_SQL = map(
-    _alone, (_BY_ACCOUNT, _TOTAL, _BY_WEEK, _GRID, _SLOWEST, _MISSED))
-# the window's interpellations, every addressed account, as a temporary table of the cursor
-_WINDOW_SQL = compose("CREATE TEMP TABLE _dq_inter AS", with_ctes(*INTER_CTES),
-                      "SELECT * FROM _dq_inter")
+_BY_ACCOUNT_SQL, _TOTAL_SQL, _BY_WEEK_SQL, _GRID_SQL, _SLOWEST_SQL, _MISSED_SQL = (
+    alone(INTER_CTES, f) for f in (_BY_ACCOUNT, _TOTAL, _BY_WEEK, _GRID, _SLOWEST, _MISSED))
+# overview: the window's interpellations of one account, once those of all were counted
 _ONE_ACCOUNT_SQL = """DELETE FROM _dq_inter
 WHERE NOT coalesce(lower(addressed_handle) = lower($account::VARCHAR), false)"""
 _BY_DAY_SQL = compose(
@@ -208,21 +196,18 @@ def overview(con: Con, territory: Territory, since: date, until: date, as_of: da
     one window per page")."""
     p = inter_params(con, territory, since, until, as_of, platform)
     tz = {"tz": territory.timezone}
-    con.execute(_WINDOW_SQL, p)
-    try:
+    with window_table(con, "_dq_inter", INTER_CTES, p):
         out: dict[str, Any] = {"by_account": _every_account(
-            territory, platform, con.execute(_on_window(_BY_ACCOUNT)).df())}
+            territory, platform, con.execute(on_table(_BY_ACCOUNT)).df())}
         if account:
             con.execute(_ONE_ACCOUNT_SQL, {"account": account})
-        out["total"] = _one_row(con.execute(_on_window(_TOTAL)))
-        out["by_week"] = con.execute(_on_window(_BY_WEEK), tz).df()
-        out["grid"] = con.execute(_on_window(_GRID), tz).df()
+        out["total"] = _one_row(con.execute(on_table(_TOTAL)))
+        out["by_week"] = con.execute(on_table(_BY_WEEK), tz).df()
+        out["grid"] = con.execute(on_table(_GRID), tz).df()
         for key, figure, limit in (("slowest", _SLOWEST, 20), ("missed", _MISSED, 100)):
             out[key] = with_post_details(
-                con, con.execute(_on_window(figure), {"limit": limit}).df())
-        return out
-    finally:
-        con.execute("DROP TABLE IF EXISTS temp._dq_inter")
+                con, con.execute(on_table(figure), {"limit": limit}).df())
+    return out
 
 
 # -- per platform ---------------------------------------------------------------------------

@@ -194,20 +194,24 @@ relay_summary AS (
     FROM relay_counts n LEFT JOIN relay_reach rr ON rr.territory = n.territory AND rr.k = n.k
 )""",
 )
-_SUMMARY_SQL = compose(
-    with_ctes(CITY_CTE, *CTES, PERIODS_CTE, *SUMMARY_CTES),
-    "SELECT relays, local_relays, local_tweetos, potential_reach FROM relay_summary",
-)
-_TWEETOS_SQL = compose(
-    _WITH,
-    """,
+# the relay figures of the window, and the local tweetos: selects over ``relays``
+# (warehouse.page_base.Figure), each a statement of its own here and read from the window's
+# table by the relays page (warehouse.page_relays.overview)
+SUMMARY = ((PERIODS_CTE, *SUMMARY_CTES),
+           "SELECT relays, local_relays, local_tweetos, potential_reach FROM relay_summary")
+TWEETOS = (
+    (
+        """
 tw AS (
     SELECT platform, author_id, count(*) AS relays, max(created_at) AS last_relay
     FROM relays WHERE is_local GROUP BY platform, author_id
-),
--- each author's first post for the territory (kept at load time, warehouse/facts.py): before
--- t1, since each of them relayed in the window
-seen AS (SELECT platform, author_id, first_seen FROM author_facts WHERE territory = $terr)
+)""",
+        # each author's first post for the territory (kept at load time, warehouse/facts.py):
+        # before t1, since each of them relayed in the window
+        """
+seen AS (SELECT platform, author_id, first_seen FROM author_facts WHERE territory = $terr)""",
+    ),
+    """
 SELECT row_number() OVER (ORDER BY tw.relays DESC, coalesce(a.followers_count, 0) DESC,
                                    lower(a.username), tw.platform, tw.author_id) AS rank,
        tw.platform, tw.author_id, a.username, a.name, tw.relays, a.followers_count,
@@ -217,8 +221,11 @@ LEFT JOIN accounts a ON a.platform = tw.platform AND a.id = tw.author_id
 LEFT JOIN seen s ON s.platform = tw.platform AND s.author_id = tw.author_id
 ORDER BY rank
 LIMIT $limit
-"""
+""",
 )
+WINDOW_CTES = (CITY_CTE, *CTES)  # ``relays``: the window's relays with their locality
+_SUMMARY_SQL = compose(with_ctes(*WINDOW_CTES, *SUMMARY[0]), SUMMARY[1])
+_TWEETOS_SQL = compose(with_ctes(*WINDOW_CTES, *TWEETOS[0]), TWEETOS[1])
 _LOCAL_SQL = compose(
     with_ctes(CITY_CTE, LOCAL_CTE),
     """
@@ -253,7 +260,11 @@ def relay_summary(
     """relays, local_relays, local_tweetos and potential_reach of the window, in one query."""
     values = params(territory, since, until, platform)
     values.update(period_params({territory.slug: [(values["t0"], values["t1"])]}))
-    cur = con.execute(_SUMMARY_SQL, values)
+    return summary_row(con.execute(_SUMMARY_SQL, values))
+
+
+def summary_row(cur: Con) -> dict[str, int]:
+    """The relay figures of a :data:`SUMMARY` statement's one row, as integers."""
     names = [d[0] for d in cur.description]
     row = cur.fetchone()
     assert row is not None
