@@ -28,7 +28,7 @@ from warehouse.metrics_base import (
     window_utc,
     with_ctes,
 )
-from warehouse.post_lookup import lookup_ctes
+from warehouse.post_lookup import texts_at
 
 TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
@@ -111,22 +111,19 @@ ORDER BY""",
     _BY_SIZE,
     "LIMIT $limit",
 )
-# the listed conversations' roots (their text and instant), looked up with the root's
-# instant when the territory's timeline holds it (warehouse/post_lookup.py)
-_ROOT_AT, _ROOTS = lookup_ctes(
-    "roots", "(SELECT platform, conversation_id AS id FROM conv)", "p.created_at, p.text"
-)
 # The largest and the most recently active, from the conversation facts kept at load time
 # (warehouse/facts.py): a conversation whose last post is before t1 has all its posts
 # counted by its facts, and is active when that last post is in the window; one still
-# going at t1 is counted again from the timeline, up to t1. Then the two top-N lists (a
-# heap each) and the root text of those listed only. At 10M posts a 4-week window has
+# going at t1 is counted again from the timeline, up to t1, from its first post on (the
+# bound reaches the scan: 0.30 s -> 0.02 s at 10M posts, docs/benchmark.md, "2026-12-07, one
+# window per page"). Then the two top-N lists (a heap each); the roots' texts of those
+# listed only, afterwards (:func:`top_conversations`). At 10M posts a 4-week window has
 # 1.5M active conversations: grouping the window's posts by conversation dominated.
 _TOP_SQL = compose(
     with_ctes(CITY_CTE),
     """,
 going AS (
-    SELECT platform, conversation_id FROM conversation_facts
+    SELECT platform, conversation_id, first_post_at FROM conversation_facts
     WHERE territory = $terr AND first_post_at < $t1 AND last_post_at >= $t1
       AND ($platform::VARCHAR IS NULL OR platform = $platform::VARCHAR)
 ),
@@ -144,6 +141,7 @@ sizes AS (
     SEMI JOIN going g ON g.platform = p.platform AND g.conversation_id = p.conversation_id
     LEFT JOIN city_ids c ON c.platform = p.platform AND c.id = p.author_id
     WHERE p.territory = $terr AND NOT p.is_repost AND p.created_at < $t1
+      AND p.created_at >= (SELECT min(first_post_at) FROM going)
     GROUP BY p.platform, p.conversation_id
     HAVING max(p.created_at) >= $t0
 ),
@@ -162,20 +160,10 @@ by_recent AS (
     FROM (SELECT * FROM sizes conv ORDER BY""",
     _BY_RECENT,
     """LIMIT $limit) conv
-),
-conv AS (
-    SELECT s.*, k.by_size, k.by_recent
-    FROM (by_size FULL JOIN by_recent USING (platform, conversation_id)) k
-    JOIN sizes s USING (platform, conversation_id)
-)""",
-    ",",
-    _ROOT_AT,
-    ",",
-    _ROOTS,
-    _CONV_COLUMNS,
-    """, conv.by_size, conv.by_recent
-FROM conv
-LEFT JOIN roots root ON root.platform = conv.platform AND root.id = conv.conversation_id
+)
+SELECT s.*, k.by_size, k.by_recent
+FROM (by_size FULL JOIN by_recent USING (platform, conversation_id)) k
+JOIN sizes s USING (platform, conversation_id)
 """,
 )
 
@@ -227,8 +215,19 @@ def top_conversations(
     conversations of :func:`conversations`, same columns, from one ranking query."""
     values = base_params(territory, *window_utc(territory, since, until), platform)
     values["limit"] = int(limit)
-    df = con.execute(_TOP_SQL, values).df()
-    columns = [c for c in df.columns if c not in ("by_size", "by_recent")]
+    conv = con.execute(_TOP_SQL, values).df()
+    # each root where its conversation's first post is (a root is its conversation's first
+    # post when the territory holds it), else found by key (warehouse/post_lookup.py)
+    roots = texts_at(con, pd.DataFrame({"platform": conv["platform"],
+                                        "id": conv["conversation_id"],
+                                        "at": conv["first_post_at"]}))
+    df = conv.merge(roots.rename(columns={"id": "conversation_id", "created_at": "root_at",
+                                          "text": "root_text"}),
+                    on=["platform", "conversation_id"], how="left")
+    df["started_at"] = df["first_post_at"].where(
+        df["root_at"].isna() | (df["root_at"] > df["first_post_at"]), df["root_at"])
+    columns = ["conversation_id", "platform", "size", "participants", "city_took_part",
+               "started_at", "last_post_at", "root_text"]
     out = {}
     for key, rank in (("size", "by_size"), ("recent", "by_recent")):
         top = df[df[rank] <= limit].sort_values(rank)

@@ -144,3 +144,41 @@ def _found_at_instants(con: Con, rows: pd.DataFrame) -> list[tuple[int, str, str
     rid = [r for (r,) in con.execute(_AT_ROWIDS_SQL, {"at": at}).fetchall()]
     keys = con.execute(_KEYS_BY_ROWID_SQL, {"rid": rid}).fetchall()
     return [(r, pl, a) for r, pl, i, t, a in keys if (pl, i, t) in wanted]
+
+
+_TEXTS_BY_ROWID_SQL = """
+SELECT platform, id, created_at, text FROM posts WHERE rowid = ANY($rid::BIGINT[])
+"""
+_TEXTS_BY_KEY_SQL = """
+SELECT p.platform, p.id, p.created_at, p.text
+FROM (SELECT DISTINCT unnest($k_platform::VARCHAR[]) AS platform,
+                      unnest($k_id::VARCHAR[]) AS id) k
+JOIN posts p ON p.platform = k.platform AND p.id = k.id
+"""
+
+
+def texts_at(con: Con, keys: pd.DataFrame) -> pd.DataFrame:
+    """``platform, id, created_at, text`` of the posts of ``keys`` (``platform``, ``id`` and
+    ``at``, the instant the post is expected at, or NaT), one row per post found.
+
+    A post is looked for at its expected instant first (the ``rowid`` steps of
+    :func:`post_details`); the keys not found there, or without one, by key alone, in a
+    statement run only when there are such keys. So a wrong guess costs time, never a
+    wrong text: a conversation's root is expected at its conversation's first post."""
+    cols = ["platform", "id", "created_at", "text"]
+    keys = keys.drop_duplicates(["platform", "id"])
+    dated = keys.dropna(subset=["at"])
+    found = pd.DataFrame(columns=cols)
+    if len(dated):
+        at = sorted({t.to_pydatetime() for t in pd.to_datetime(dated["at"])})
+        rid = [r for (r,) in con.execute(_AT_ROWIDS_SQL, {"at": at}).fetchall()]
+        got = con.execute(_TEXTS_BY_ROWID_SQL, {"rid": rid}).df()
+        found = got.merge(dated[["platform", "id"]], on=["platform", "id"])
+    rest = keys.merge(found[["platform", "id"]], on=["platform", "id"], how="left",
+                      indicator=True)
+    rest = rest[rest["_merge"] == "left_only"]
+    if len(rest):
+        more = con.execute(_TEXTS_BY_KEY_SQL, {"k_platform": list(rest["platform"]),
+                                               "k_id": list(rest["id"])}).df()
+        found = pd.concat([found, more], ignore_index=True) if len(found) else more
+    return found[cols].reset_index(drop=True)
