@@ -49,7 +49,8 @@ from territoires.text.review import tr
 from warehouse import metrics, page_relays, page_responsiveness, page_trends
 from warehouse.activity import top_conversations
 from warehouse.metrics_base import Con
-from warehouse.profiles import account_profiles, post_authors
+from warehouse.post_lookup import posts_at
+from warehouse.profiles import account_profiles
 
 # The headline numbers, in reading order, with their kind and which way is better.
 CARDS = (
@@ -220,8 +221,11 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
                                                        limit=1))
     conv = _row(top_conversations(con, territory, since, until, limit=1)["size"])
     if conv is not None:
-        authors = post_authors(con, territory, [(conv["platform"], conv["conversation_id"])])
-        conv["root_author_id"] = authors["author_id"].iloc[0] if len(authors) else None
+        # the root's author, looked up where the root started the conversation
+        root = posts_at(con, pd.DataFrame({"platform": [conv["platform"]],
+                                           "id": [conv["conversation_id"]],
+                                           "at": [conv["started_at"]]}))
+        conv["root_author_id"] = root["author_id"].iloc[0] if len(root) else None
     top = _top_relayed(con, territory, since, until)
     tweetos = metrics.local_tweetos(con, territory, since, until)
     start = pd.Timestamp(metrics.window_utc(territory, since, until)[0])

@@ -70,12 +70,12 @@ def test_an_empty_listing_keeps_its_columns(con):
 
 
 def test_texts_are_found_at_the_expected_instant_or_else_by_key(con):
-    from warehouse.post_lookup import texts_at
+    from warehouse.post_lookup import posts_at
 
     keys = pd.DataFrame({"platform": ["x", "x", "mastodon", "x", "x"],
                          "id": ["102", "103", "101", "404", "101"],
                          "at": [NOON, NOON, None, NOON, NOON]})  # 103 is not at noon
-    got = texts_at(con, keys).sort_values(["platform", "id"]).reset_index(drop=True)
+    got = posts_at(con, keys).sort_values(["platform", "id"]).reset_index(drop=True)
     assert list(zip(got["platform"], got["id"], got["text"], got["created_at"],
                     strict=True)) == [
         ("mastodon", "101", "same id, other platform", pd.Timestamp(NOON)),

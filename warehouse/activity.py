@@ -28,7 +28,7 @@ from warehouse.metrics_base import (
     window_utc,
     with_ctes,
 )
-from warehouse.post_lookup import texts_at
+from warehouse.post_lookup import posts_at
 
 TAGS_CTE = """
 tags AS (SELECT unnest($tags::VARCHAR[]) AS tag, unnest($tag_labels::VARCHAR[]) AS label)
@@ -218,11 +218,11 @@ def top_conversations(
     conv = con.execute(_TOP_SQL, values).df()
     # each root where its conversation's first post is (a root is its conversation's first
     # post when the territory holds it), else found by key (warehouse/post_lookup.py)
-    roots = texts_at(con, pd.DataFrame({"platform": conv["platform"],
+    roots = posts_at(con, pd.DataFrame({"platform": conv["platform"],
                                         "id": conv["conversation_id"],
                                         "at": conv["first_post_at"]}))
-    df = conv.merge(roots.rename(columns={"id": "conversation_id", "created_at": "root_at",
-                                          "text": "root_text"}),
+    df = conv.merge(roots.drop(columns="author_id").rename(columns={
+                        "id": "conversation_id", "created_at": "root_at", "text": "root_text"}),
                     on=["platform", "conversation_id"], how="left")
     df["started_at"] = df["first_post_at"].where(
         df["root_at"].isna() | (df["root_at"] > df["first_post_at"]), df["root_at"])

@@ -1,19 +1,14 @@
 """Looking up a few posts' columns in ``posts`` with their ``created_at``.
 
 DuckDB uses no index for ``posts``' key ``(platform, id)``: a lookup by key alone reads
-every post's key (0.36 s and more at 10M posts), where a lookup that also carries the
-post's ``created_at`` reads only the row groups of that instant once ``posts`` lies in time
-order (0.020 s): docs/benchmark.md, "Posts in time order, measured". So every lookup on a
-page's path gives the instant when it is known.
-
-When the rows looked up carry no instant of their own (a relayed original, a conversation's
-root), :func:`lookup_ctes` takes it from the narrow ``territory_timeline`` (the
-territory's posts with their ``created_at``, copied from ``posts`` by warehouse/facts.py;
-read for the one territory ``$terr``). Not from the X snowflake id (its instant, ``(id >> 22) +
-1288834974657`` ms): that holds for X ids only, and not for every id a test or an import
-gives. A key the timeline does not hold is looked up by key alone, as before: that branch
-reads nothing when every key was found (an empty join side ends the scan; the CTE is
-materialized so that holds, see ``_FOUND``).
+every post's key (0.36 s and more at 10M posts), and even a join on the key and the
+instant reads every row between the first and the last instant asked. ``posts`` lies in
+time order, so the instants alone find a handful of rows: their ``rowid``s from the
+instant column, then those rows by ``rowid`` (docs/benchmark.md, "Posts in time order,
+measured", "2026-12-07, the lookups"). So every lookup on a page's path gives the instant
+when it is known (:func:`post_details`), or the instant the post is expected at
+(:func:`posts_at`: a conversation's root at its first post), and falls back to the key
+alone only for the rows that need it, in a statement run only then.
 """
 
 from __future__ import annotations
@@ -23,43 +18,6 @@ from typing import Any
 import pandas as pd
 
 from warehouse.metrics_base import Con, compose, url_expr
-
-_AT = """
-{name}_at AS (  -- each key's instant, from the territory's timeline (warehouse/post_lookup.py)
-    SELECT k.platform, k.id, t.created_at AS at
-    FROM (SELECT DISTINCT platform, id FROM {keys}) k
-    LEFT JOIN territory_timeline t
-           ON t.territory = $terr AND t.platform = k.platform AND t.post_id = k.id
-)"""
-# MATERIALIZED: else the statement's own join on the keys pushes its filter into both
-# branches, and the second one reads every key of posts even when it has no key to look
-# up (0.43 s against 0.13 s at 10M posts: docs/benchmark.md, "2026-12-07, the lookups")
-_FOUND = """
-{name} AS MATERIALIZED (
-    SELECT p.platform, p.id, {columns}
-    FROM {name}_at k JOIN posts p
-         ON p.platform = k.platform AND p.id = k.id AND p.created_at = k.at
-    UNION ALL  -- not in the timeline: by key alone
-    SELECT p.platform, p.id, {columns}
-    FROM {name}_at k JOIN posts p ON p.platform = k.platform AND p.id = k.id
-    WHERE k.at IS NULL
-)"""
-
-
-def lookup_ctes(name: str, keys: str, columns: str) -> tuple[str, str]:
-    """Two CTEs: ``{name}_at`` (each key of ``keys`` with its instant, if the territory's
-    timeline holds it) and ``{name}`` (``platform, id`` and ``columns``, ``p.…``, of each
-    key found in ``posts``): what ``keys LEFT JOIN posts`` on the key alone gives.
-
-    ``name``, ``keys`` (a CTE or table with ``platform, id``) and ``columns`` are constant
-    SQL of the calling module, never user values; the statement binds ``$terr``.
-    """
-    parts = {"{name}": name, "{keys}": keys, "{columns}": columns}
-    at, found = _AT, _FOUND
-    for k, v in parts.items():
-        at, found = at.replace(k, v), found.replace(k, v)
-    return at, found
-
 
 # -- a listing's details: author, text and address of a few rows ---------------------------
 # Joining ``posts`` on the key and the instant still hands every row of the row groups those
@@ -146,39 +104,39 @@ def _found_at_instants(con: Con, rows: pd.DataFrame) -> list[tuple[int, str, str
     return [(r, pl, a) for r, pl, i, t, a in keys if (pl, i, t) in wanted]
 
 
-_TEXTS_BY_ROWID_SQL = """
-SELECT platform, id, created_at, text FROM posts WHERE rowid = ANY($rid::BIGINT[])
+_POSTS_BY_ROWID_SQL = """
+SELECT platform, id, created_at, author_id, text FROM posts WHERE rowid = ANY($rid::BIGINT[])
 """
-_TEXTS_BY_KEY_SQL = """
-SELECT p.platform, p.id, p.created_at, p.text
+_POSTS_BY_KEY_SQL = """
+SELECT p.platform, p.id, p.created_at, p.author_id, p.text
 FROM (SELECT DISTINCT unnest($k_platform::VARCHAR[]) AS platform,
                       unnest($k_id::VARCHAR[]) AS id) k
 JOIN posts p ON p.platform = k.platform AND p.id = k.id
 """
 
 
-def texts_at(con: Con, keys: pd.DataFrame) -> pd.DataFrame:
-    """``platform, id, created_at, text`` of the posts of ``keys`` (``platform``, ``id`` and
-    ``at``, the instant the post is expected at, or NaT), one row per post found.
+def posts_at(con: Con, keys: pd.DataFrame) -> pd.DataFrame:
+    """``platform, id, created_at, author_id, text`` of the posts of ``keys`` (``platform``,
+    ``id`` and ``at``, the instant the post is expected at, or NaT), one row per post found.
 
     A post is looked for at its expected instant first (the ``rowid`` steps of
     :func:`post_details`); the keys not found there, or without one, by key alone, in a
     statement run only when there are such keys. So a wrong guess costs time, never a
     wrong text: a conversation's root is expected at its conversation's first post."""
-    cols = ["platform", "id", "created_at", "text"]
+    cols = ["platform", "id", "created_at", "author_id", "text"]
     keys = keys.drop_duplicates(["platform", "id"])
     dated = keys.dropna(subset=["at"])
     found = pd.DataFrame(columns=cols)
     if len(dated):
         at = sorted({t.to_pydatetime() for t in pd.to_datetime(dated["at"])})
         rid = [r for (r,) in con.execute(_AT_ROWIDS_SQL, {"at": at}).fetchall()]
-        got = con.execute(_TEXTS_BY_ROWID_SQL, {"rid": rid}).df()
+        got = con.execute(_POSTS_BY_ROWID_SQL, {"rid": rid}).df()
         found = got.merge(dated[["platform", "id"]], on=["platform", "id"])
     rest = keys.merge(found[["platform", "id"]], on=["platform", "id"], how="left",
                       indicator=True)
     rest = rest[rest["_merge"] == "left_only"]
     if len(rest):
-        more = con.execute(_TEXTS_BY_KEY_SQL, {"k_platform": list(rest["platform"]),
+        more = con.execute(_POSTS_BY_KEY_SQL, {"k_platform": list(rest["platform"]),
                                                "k_id": list(rest["id"])}).df()
         found = pd.concat([found, more], ignore_index=True) if len(found) else more
     return found[cols].reset_index(drop=True)

@@ -1,5 +1,5 @@
-"""Account profiles for the privacy rules of shared views (``territoires.privacy``), and
-the authors of the few posts the weekly review names (``territoires.report``).
+"""Account profiles for the privacy rules of shared views (``territoires.privacy``) and the
+weekly review (``territoires.report``).
 
 Given the accounts a page is about to show, returns what the pseudonymisation rule needs:
 whether the account is one of the territory's own (C), its verification, and its follower
@@ -16,7 +16,6 @@ import pandas as pd
 
 from model import Territory
 from warehouse.metrics_base import CITY_CTE, Con, base_params, compose, with_ctes
-from warehouse.post_lookup import lookup_ctes
 
 _PROFILES_SQL = compose(
     with_ctes(CITY_CTE),
@@ -36,22 +35,6 @@ ORDER BY w.platform, w.id
 """,
 )
 
-# looked up with each post's instant when the territory's timeline holds it
-# (warehouse/post_lookup.py, docs/benchmark.md "Posts in time order")
-_AUTHORS_SQL = compose(
-    with_ctes(
-        """
-wanted AS (SELECT unnest($k_platform::VARCHAR[]) AS platform,
-                  unnest($k_id::VARCHAR[]) AS id)""",
-        *lookup_ctes("found", "wanted", "p.author_id"),
-    ),
-    """
-SELECT w.platform, w.id AS post_id, p.author_id
-FROM wanted w JOIN found p ON p.platform = w.platform AND p.id = w.id
-ORDER BY w.platform, w.id
-""",
-)
-
 def _keys(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
     uniq = sorted({(str(p), str(i)) for p, i in keys if p is not None and i is not None})
     return [p for p, _ in uniq], [i for _, i in uniq]
@@ -66,12 +49,3 @@ def account_profiles(con: Con, territory: Territory,
     del params["t0"], params["t1"]
     params.update(k_platform=platforms, k_id=ids)
     return con.execute(_PROFILES_SQL, params).df()
-
-
-def post_authors(con: Con, territory: Territory, keys: Iterable[tuple[str, str]]
-                 ) -> pd.DataFrame:
-    """``platform, post_id, author_id`` of the posts asked (``(platform, post id)`` pairs);
-    ``territory``: the one whose posts they are (its timeline gives their instant)."""
-    platforms, ids = _keys(keys)
-    return con.execute(_AUTHORS_SQL, {"k_platform": platforms, "k_id": ids,
-                                      "terr": territory.slug}).df()
