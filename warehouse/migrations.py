@@ -407,6 +407,18 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         ALTER TABLE post_expectations_0019 RENAME TO post_expectations;
         """,
     ),
+    (
+        "0020_facts_weeks",
+        """
+        -- issue 21: the closed weeks whose fact rows were looked at, and rewritten territory
+        -- by territory if interleaved (warehouse/facts_layout.py); the next publish looks
+        -- at every closed week once
+        CREATE TABLE facts_weeks (
+            week DATE PRIMARY KEY,          -- Monday of the UTC week
+            looked_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 ]
 
 

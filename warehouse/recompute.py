@@ -29,8 +29,8 @@ an erasure deletes posts                :func:`rollup_days` before, :func:`refre
 before purge or erasure commits         :func:`settle`: every stale territory recomputed whole
 ``rebuild`` replayed the raw pages      :func:`after_rebuild`: every territory whole, the
 (:func:`warehouse.load.rebuild`)         daily rollups once
-before a snapshot is published          :func:`before_publish`: every stale territory whole
-(:func:`warehouse.db.publish_snapshot`)
+before a snapshot is published          :func:`before_publish`: every stale territory whole,
+(:func:`warehouse.db.publish_snapshot`)  then each closed week's facts in territory order
 ======================================  =====================================================
 
 A territory is stale when it was marked so, or when its configuration or its city accounts'
@@ -48,7 +48,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse import facts, rollups
+from warehouse import facts, facts_layout, rollups
 
 Con = duckdb.DuckDBPyConnection
 
@@ -132,5 +132,9 @@ def after_rebuild(con: Con) -> None:
 
 def before_publish(con: Con) -> list[str]:
     """Before a snapshot is published: every stale territory recomputed whole (and the facts
-    of territories no longer configured dropped). Returns the slugs recomputed."""
-    return facts.ensure_current(con)
+    of territories no longer configured dropped), then each closed week's facts put in
+    territory order if a collection interleaved them (:mod:`warehouse.facts_layout`: the
+    rows' order only). Returns the slugs recomputed."""
+    done = facts.ensure_current(con)
+    facts_layout.order_closed_weeks(con)
+    return done
