@@ -196,12 +196,11 @@ def _isna(v: Any) -> bool:
         return False
 
 
-def _top_relayed(con: Con, territory: Territory, since: date, until: date) -> pd.DataFrame:
+def _top_relayed(top: pd.DataFrame) -> pd.DataFrame:
     """The city posts most reposted or quoted in the window: ``platform, post_id, relays,
     local_relays`` and the post's author, time, text, url."""
     cols = ["platform", "post_id", "relays", "local_relays", "author_id", "username",
             "created_at", "text", "url"]
-    top = page_relays.top_relayed_posts(con, territory, since, until, limit=TOP_POSTS)
     return top[cols] if len(top) else pd.DataFrame(columns=cols)
 
 
@@ -226,8 +225,9 @@ def build_review(con: Con, territory: Territory, since: date, until: date,
                                            "id": [conv["conversation_id"]],
                                            "at": [conv["started_at"]]}))
         conv["root_author_id"] = root["author_id"].iloc[0] if len(root) else None
-    top = _top_relayed(con, territory, since, until)
-    tweetos = metrics.local_tweetos(con, territory, since, until)
+    # the most relayed posts and the local tweetos from one computation of the relays
+    rel = page_relays.overview(con, territory, since, until, top=TOP_POSTS, page=False)
+    top, tweetos = _top_relayed(rel["top"]), rel["tweetos"]
     start = pd.Timestamp(metrics.window_utc(territory, since, until)[0])
     new = tweetos[pd.to_datetime(tweetos["first_seen"]) >= start].head(NEW_TWEETOS)
     keys: set[tuple[str, str]] = set()

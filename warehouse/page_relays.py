@@ -113,17 +113,18 @@ def new_local_tweetos(con: Con, territory: Territory, tweetos: pd.DataFrame, sin
 
 
 def overview(con: Con, territory: Territory, since: date, until: date,
-             platform: str | None = None) -> dict[str, Any]:
+             platform: str | None = None, top: int = 10, *, page: bool = True
+             ) -> dict[str, Any]:
     """What the Relais page draws of the window, from one computation of its relays and
-    their authors' locality: ``figures`` (:func:`relay_figures`), ``tweetos`` (every local
-    tweeto, :func:`warehouse.relays.local_tweetos`), ``newcomers``
-    (:func:`new_local_tweetos`), ``over_time`` (:func:`relays_over_time`) and ``top`` (the
-    10 most relayed city posts, :func:`top_relayed_posts`), each equal to its own function's.
+    their authors' locality: ``tweetos`` (every local tweeto,
+    :func:`warehouse.relays.local_tweetos`) and ``top`` (the ``top`` most relayed city posts,
+    :func:`top_relayed_posts`), then, for the page, ``figures`` (:func:`relay_figures`),
+    ``newcomers`` (:func:`new_local_tweetos`) and ``over_time`` (:func:`relays_over_time`);
+    each equal to its own function's. ``page=False``: the first two only (the review's).
 
     The window's relays are materialized once, as a temporary table of ``con``: each
     statement computing them judges every relay author's locality again (docs/benchmark.md,
     "2026-12-07, one window per page")."""
-    grain = grain_for(since, until)
     p = {**relays.params(territory, since, until, platform), "tz": territory.timezone,
          **period_params({territory.slug: [window_utc(territory, since, until)]}),
          "limit": 2**62}
@@ -133,10 +134,12 @@ def overview(con: Con, territory: Territory, since: date, until: date,
             return con.execute(sql, bind(sql, {**p, **values}))
 
         tweetos = run(relays.TWEETOS).df()
-        return {
-            "figures": relays.summary_row(run(relays.SUMMARY)),
-            "tweetos": tweetos,
-            "newcomers": new_local_tweetos(con, territory, tweetos, since, until),
-            "over_time": _every_period(since, until, grain, run(_TIME[grain]).df()),
-            "top": _with_details(con, run(_TOP, limit=10).df()),
-        }
+        out = {"tweetos": tweetos, "top": _with_details(con, run(_TOP, limit=top).df())}
+        if page:
+            grain = grain_for(since, until)
+            out.update(
+                figures=relays.summary_row(run(relays.SUMMARY)),
+                newcomers=new_local_tweetos(con, territory, tweetos, since, until),
+                over_time=_every_period(since, until, grain, run(_TIME[grain]).df()),
+            )
+        return out
