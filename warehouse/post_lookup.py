@@ -5,8 +5,8 @@ every post's key (0.36 s and more at 10M posts), and even a join on the key and 
 instant reads every row between the first and the last instant asked. ``posts`` lies in
 time order, so the instants alone find a handful of rows: their ``rowid``s from the
 instant column, then those rows by ``rowid`` (docs/benchmark.md, "Posts in time order,
-measured", "2026-12-07, the lookups"). So every lookup on a page's path gives the instant
-when it is known (:func:`post_details`), or the instant the post is expected at
+measured", "2026-12-07, one window per page"). So every lookup on a page's path gives the
+instant when it is known (:func:`post_details`), or the instant the post is expected at
 (:func:`posts_at`: a conversation's root at its first post), and falls back to the key
 alone only for the rows that need it, in a statement run only then.
 """
@@ -27,9 +27,9 @@ from warehouse.metrics_base import Con, compose, url_expr
 # reading a handful of rows: the ``rowid``s of the posts at the rows' instants (the instant
 # column alone, 0.024 s), those posts' keys by ``rowid`` (0.026 s), matched to the rows in
 # Python, then only the matching rows' texts and authors' names (0.04 s + 0.03 s):
-# docs/benchmark.md, "2026-12-07, the lookups". Read on one snapshot, the rowids do not move
-# between the statements; the last one still matches each row on its key, so a row that moved
-# would lose its details, never take another post's.
+# docs/benchmark.md, "2026-12-07, one window per page". Read on one snapshot, the rowids do
+# not move between the statements; the last one still matches each row on its key, so a row
+# that moved would lose its details, never take another post's.
 _AT_ROWIDS_SQL = "SELECT rowid FROM posts WHERE created_at = ANY($at::TIMESTAMP[])"
 _KEYS_BY_ROWID_SQL = """
 SELECT rowid AS rid, platform, id, created_at, author_id FROM posts
