@@ -43,7 +43,7 @@ def test_export_reads_back_with_the_same_rows_and_keys(con, tmp_path):
     report = export(con, lake, load_territories(con))
     manifest = json.loads((lake / MANIFEST).read_text())
     assert set(manifest["tables"]) == set(TABLES)
-    assert manifest["lake_version"] == 1
+    assert manifest["lake_version"] == 2
     for table in TABLES:
         source = "territories" if table == "territories" else table
         n = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]  # noqa: S608

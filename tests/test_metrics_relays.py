@@ -174,3 +174,28 @@ def test_locality_pattern_whole_words_and_escaping():
     assert match(["Pays de la Loire"], "Nantes, Pays de la Loire")
     assert locality_pattern([]) is None
     assert locality_pattern(["  "]) is None
+
+
+def test_locality_follows_the_profile_the_loader_kept(con):
+    """The loader keeps each profile's fold (migration 0021); a later page that changes the
+    location or the bio changes the account's locality, one that omits them keeps it."""
+    s = Scenario(make_territory())
+    s.user("ville", location="Villeneuve")
+    s.user("paul", location="Villeneuve")
+    city = s.post("ville", "2024-03-04 10:00", "Fête de la ville")
+    relay = s.repost("paul", city, "2024-03-04 10:05")
+
+    def is_local() -> bool:
+        df = relays(con, s.territory, SINCE, UNTIL).set_index("post_id")
+        return bool(df.loc[relay, "is_local"])
+
+    s.land(con)
+    assert is_local()
+    s.user("paul", location="Lyon")  # moved
+    s.land(con)
+    assert not is_local()
+    s.user("paul", description="Élu à VILLÉNEUVE")  # no location in this page: Lyon stays
+    s.land(con)
+    assert is_local()
+    assert con.execute("SELECT location, profile_fold FROM accounts WHERE username = 'paul'"
+                       ).fetchone() == ("Lyon", "lyon\nelu a villeneuve")

@@ -124,3 +124,23 @@ def test_0019_gives_each_judgement_its_instant_and_keeps_the_figures(tmp_path):
         "SELECT created_at FROM post_expectations WHERE created_at IS NOT NULL").fetchall()]
     assert len(instants) >= len(before) and instants == sorted(instants)
     con.close()
+
+
+def test_0021_folds_every_profile_as_the_loader_does(con):
+    """A warehouse of 0020's format (no ``profile_fold``): 0021 folds each profile, and the
+    fold equals the one the loader keeps."""
+    from tests.scenario import Scenario, make_territory
+
+    s = Scenario(make_territory())
+    s.user("ville", location="Villeneuve (49)")
+    s.user("dédé", location="ANGERS", description="Né à Villéneuve")
+    s.user("nul")  # neither location nor bio
+    s.post("dédé", "2024-03-04 10:00", "Bonjour @ville")
+    s.land(con)
+    loaded = con.execute("SELECT id, profile_fold FROM accounts ORDER BY id").fetchall()
+    assert ("né à" not in str(loaded)) and len(loaded) == 3
+    con.execute("ALTER TABLE accounts DROP COLUMN profile_fold; "
+                "DELETE FROM schema_migrations WHERE name = '0021_profile_fold'")
+    assert migrate(con) == ["0021_profile_fold"]
+    assert con.execute("SELECT id, profile_fold FROM accounts ORDER BY id").fetchall() == loaded
+    assert dict(loaded)[s.uid("dédé")] == "angers\nne a villeneuve"

@@ -18,6 +18,8 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from tests.scenario import Scenario, make_territory
@@ -128,6 +130,17 @@ def test_the_headline_equals_duckdbs_key_by_key(spark, con, db_file, tmp_path):
         duck = headlines(con, s.territory, PERIODS, as_of)
         assert duck[2]["interpellations"] >= 5 and duck[2]["expecting_answer"] >= 1
         _same(duck, engine.headlines(s.territory, PERIODS, as_of))
+
+    # a lake of the format before accounts.profile_fold: a clear error, not a wrong figure
+    files = sorted((lake / "accounts").rglob("*.parquet"))
+    old = duckdb.connect()
+    table = old.execute("SELECT * EXCLUDE (profile_fold) FROM read_parquet($files)",
+                        {"files": [str(f) for f in files]}).fetch_arrow_table()
+    for f in files:
+        f.unlink()
+    pq.write_table(table, lake / "accounts" / "old.parquet")
+    with pytest.raises(ValueError, match=r"older format.*export --lake"):
+        SparkMetrics(spark, str(lake))
 
 
 @pytest.mark.slow

@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import facts, raw_files, recompute
+from warehouse.metrics_base import profile_fold
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
@@ -557,16 +558,22 @@ def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
             following_count = coalesce(n.pm.following_count, o.following_count),
             tweet_count = coalesce(n.pm.tweet_count, o.tweet_count),
             created_at = coalesce(n.created_at, o.created_at),
-            fetched_at = n.fetched_at, page_id = n.page_id
+            fetched_at = n.fetched_at, page_id = n.page_id,
+            profile_fold = {fold_matched}
         WHEN NOT MATCHED THEN INSERT (
             platform, id, username, name, description, location, verified, verified_type,
-            followers_count, following_count, tweet_count, created_at, fetched_at, page_id
+            followers_count, following_count, tweet_count, created_at, fetched_at, page_id,
+            profile_fold
         ) VALUES (
             n.platform, n.id, n.username, n.name, n.description, n.location, n.verified,
             n.verified_type, n.pm.followers_count, n.pm.following_count, n.pm.tweet_count,
-            n.created_at, n.fetched_at, n.page_id
+            n.created_at, n.fetched_at, n.page_id, {fold_new}
         )
-        """
+        """.format(
+            fold_matched=profile_fold("coalesce(n.location, o.location)",
+                                      "coalesce(n.description, o.description)"),
+            fold_new=profile_fold("n.location", "n.description"),
+        )
     )
 
 

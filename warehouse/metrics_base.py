@@ -194,6 +194,14 @@ def city_accounts(con: Con, territory: Territory) -> list[tuple[str, str, str]]:
     return [tuple(r) for r in con.execute(sql, p).fetchall()]  # type: ignore[misc]
 
 
+def profile_fold(location: str, description: str) -> str:
+    """The SQL of a profile's fold: its location and bio, lower case without accents, as
+    the loader keeps them in ``accounts.profile_fold`` (the text the locality pattern reads;
+    :func:`_fold` is the same in Python)."""
+    return (f"strip_accents(lower(coalesce({location}, '') || chr(10) "
+            f"|| coalesce({description}, '')))")
+
+
 def _fold(text: str) -> str:
     """Lower case without accents, as DuckDB's ``strip_accents(lower(x))``."""
     decomposed = unicodedata.normalize("NFD", text.lower())
@@ -234,8 +242,7 @@ def local_predicate(n: int) -> str:
 
 
 _LOCAL_WHEN = """WHEN {i} THEN $re_{i}::VARCHAR IS NOT NULL AND regexp_matches(
-    strip_accents(lower(coalesce(a.location, '') || chr(10) || coalesce(a.description, ''))),
-    coalesce($re_{i}::VARCHAR, '^$'))"""
+    a.profile_fold, coalesce($re_{i}::VARCHAR, '^$'))"""
 _LOCAL_PREDICATE = """
 (NOT EXISTS (SELECT 1 FROM city c WHERE c.territory = w.territory AND c.platform = a.platform
              AND (c.id = a.id OR lower(c.handle) = lower(a.username)))

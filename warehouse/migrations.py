@@ -419,6 +419,18 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         );
         """,
     ),
+    (
+        "0021_profile_fold",
+        """
+        -- issue 21: each profile's location and bio, lower case without accents, kept by the
+        -- loader (warehouse/load.py) so that judging an account's locality runs the pattern
+        -- only: folding every relay author's profile at each query was most of the
+        -- baromètre's locality cost (warehouse/metrics_base.py, local_predicate)
+        ALTER TABLE accounts ADD COLUMN profile_fold VARCHAR;
+        UPDATE accounts SET profile_fold = strip_accents(lower(
+            coalesce(location, '') || chr(10) || coalesce(description, '')));
+        """,
+    ),
 ]
 
 

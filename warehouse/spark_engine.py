@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import functools
 import sys
-import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from model import Territory, settings
 from warehouse import facts, metrics, triage
+from warehouse.lake import LAKE_VERSION
 from warehouse.metrics_base import (
     CITY_CTE,
     PENDING_DAYS,
@@ -102,13 +102,6 @@ def _headline(n: int) -> Translation:
     return translate(metrics.headline_sql(n))
 
 
-def strip_accents(text: str | None) -> str | None:
-    """DuckDB's ``strip_accents``: the marks of the decomposed text removed."""
-    if text is None:
-        return None
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
 def _judge(text: str | None, lang: str | None) -> tuple[bool, str]:
     from warehouse.expectation import expects_answer
 
@@ -166,7 +159,11 @@ class SparkMetrics:
             path = f"{base}/{table}"
             df = spark.read.option("basePath", path).option("recursiveFileLookup", "false")
             df.parquet(path).createOrReplaceTempView(table)
-        spark.udf.register("strip_accents", strip_accents, T.StringType())
+        if "profile_fold" not in spark.table("accounts").columns:
+            raise ValueError(
+                f"{lake}: a lake of an older format (its accounts have no profile_fold, "
+                f"lake version {LAKE_VERSION} has): export it again with "
+                "`territoires export --lake`")
         self._judge = T.StructType([T.StructField("expects", T.BooleanType()),
                                     T.StructField("rule", T.StringType())])
         self._facts: tuple[frozenset[str], dict[str, DataFrame]] | None = None

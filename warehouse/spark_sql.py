@@ -17,8 +17,6 @@ the whole list of what needs help; everything else is sqlglot's own translation.
 5. ``list_sum(l)`` → ``aggregate(l, 0D, (a, v) -> a + v)``.
 6. ``time_bucket(INTERVAL n, t)`` → ``t`` floored to a multiple of n seconds since the epoch.
 7. ``to_days(n)`` → ``make_dt_interval(n)``; ``s[a:b]`` on text → ``substring(s, a, b-a+1)``.
-8. ``strip_accents`` → a Spark function of the same name registered by the engine
-   (warehouse/spark_engine.py), the fold of warehouse/metrics_base.py.
 
 The other parameters (``$terr``, ``$as_of``…) stay named parameters (``:terr``), bound by
 ``spark.sql(text, args=…)``.
