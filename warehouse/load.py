@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import facts, raw_files, recompute
-from warehouse.metrics_base import profile_fold
+from warehouse.metrics_base import compose, profile_fold
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
@@ -517,6 +517,45 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+
+# A profile's fold (warehouse/metrics_base.py, profile_fold) is computed again only when its
+# location or bio changed: most pages bring the same profiles again, with new counts.
+_FOLD_KEPT = compose(
+    """CASE WHEN o.profile_fold IS NOT NULL
+     AND coalesce(n.location, o.location) IS NOT DISTINCT FROM o.location
+     AND coalesce(n.description, o.description) IS NOT DISTINCT FROM o.description
+    THEN o.profile_fold ELSE""",
+    profile_fold("coalesce(n.location, o.location)", "coalesce(n.description, o.description)"),
+    "END",
+)
+_MERGE_ACCOUNTS_SQL = compose(
+    """MERGE INTO accounts AS o USING _uwin AS n ON o.platform = n.platform AND o.id = n.id
+WHEN MATCHED THEN UPDATE SET
+    username = coalesce(n.username, o.username), name = coalesce(n.name, o.name),
+    description = coalesce(n.description, o.description),
+    location = coalesce(n.location, o.location),
+    verified = coalesce(n.verified, o.verified),
+    verified_type = coalesce(n.verified_type, o.verified_type),
+    followers_count = coalesce(n.pm.followers_count, o.followers_count),
+    following_count = coalesce(n.pm.following_count, o.following_count),
+    tweet_count = coalesce(n.pm.tweet_count, o.tweet_count),
+    created_at = coalesce(n.created_at, o.created_at),
+    fetched_at = n.fetched_at, page_id = n.page_id,
+    profile_fold =""",
+    _FOLD_KEPT,
+    """WHEN NOT MATCHED THEN INSERT (
+    platform, id, username, name, description, location, verified, verified_type,
+    followers_count, following_count, tweet_count, created_at, fetched_at, page_id,
+    profile_fold
+) VALUES (
+    n.platform, n.id, n.username, n.name, n.description, n.location, n.verified,
+    n.verified_type, n.pm.followers_count, n.pm.following_count, n.pm.tweet_count,
+    n.created_at, n.fetched_at, n.page_id, """,
+    profile_fold("n.location", "n.description"),
+    ")",
+)
+
+
 def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
     con.execute(
         f"""
@@ -545,36 +584,7 @@ def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
         """
     )
-    con.execute(
-        """
-        MERGE INTO accounts AS o USING _uwin AS n ON o.platform = n.platform AND o.id = n.id
-        WHEN MATCHED THEN UPDATE SET
-            username = coalesce(n.username, o.username), name = coalesce(n.name, o.name),
-            description = coalesce(n.description, o.description),
-            location = coalesce(n.location, o.location),
-            verified = coalesce(n.verified, o.verified),
-            verified_type = coalesce(n.verified_type, o.verified_type),
-            followers_count = coalesce(n.pm.followers_count, o.followers_count),
-            following_count = coalesce(n.pm.following_count, o.following_count),
-            tweet_count = coalesce(n.pm.tweet_count, o.tweet_count),
-            created_at = coalesce(n.created_at, o.created_at),
-            fetched_at = n.fetched_at, page_id = n.page_id,
-            profile_fold = {fold_matched}
-        WHEN NOT MATCHED THEN INSERT (
-            platform, id, username, name, description, location, verified, verified_type,
-            followers_count, following_count, tweet_count, created_at, fetched_at, page_id,
-            profile_fold
-        ) VALUES (
-            n.platform, n.id, n.username, n.name, n.description, n.location, n.verified,
-            n.verified_type, n.pm.followers_count, n.pm.following_count, n.pm.tweet_count,
-            n.created_at, n.fetched_at, n.page_id, {fold_new}
-        )
-        """.format(
-            fold_matched=profile_fold("coalesce(n.location, o.location)",
-                                      "coalesce(n.description, o.description)"),
-            fold_new=profile_fold("n.location", "n.description"),
-        )
-    )
+    con.execute(_MERGE_ACCOUNTS_SQL)
 
 
 DERIVED_TABLES = (
