@@ -135,7 +135,7 @@ def test_the_headline_equals_duckdbs_key_by_key(spark, con, db_file, tmp_path):
     files = sorted((lake / "accounts").rglob("*.parquet"))
     old = duckdb.connect()
     table = old.execute("SELECT * EXCLUDE (profile_fold) FROM read_parquet($files)",
-                        {"files": [str(f) for f in files]}).fetch_arrow_table()
+                        {"files": [str(f) for f in files]}).to_arrow_table()
     for f in files:
         f.unlink()
     pq.write_table(table, lake / "accounts" / "old.parquet")
