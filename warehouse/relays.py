@@ -168,30 +168,27 @@ FROM relays ORDER BY created_at, platform, post_id
 # :data:`CTES`: the one definition of relays, local relays, local tweetos and potential reach
 # (the headline's, warehouse.metrics, and :func:`relay_summary`'s), as ``relay_summary``.
 SUMMARY_CTES = (
+    # one row per period and relay author: an author's locality and follower count are the
+    # same in each of their relays (``rel_authors``), so every figure is a sum over authors,
+    # and the window's relays go through one grouping instead of two distinct counts
     """
-relay_counts AS (
-    SELECT pr.territory, pr.k, count(r.post_id) AS relays,
-           count(*) FILTER (WHERE r.is_local) AS local_relays,
-           count(DISTINCT (r.platform, r.author_id)) FILTER (WHERE r.is_local) AS local_tweetos
-    FROM periods pr LEFT JOIN relays r ON r.territory = pr.territory
+relay_authors_k AS (
+    SELECT pr.territory, pr.k, r.platform, r.author_id, count(*) AS relays,
+           count(*) FILTER (WHERE r.is_local) AS local_relays, bool_or(r.is_local) AS is_local,
+           max(coalesce(r.followers_count, 0)) AS followers
+    FROM periods pr JOIN relays r ON r.territory = pr.territory
          AND r.created_at >= pr.p0 AND r.created_at < pr.p1
-    GROUP BY pr.territory, pr.k
+    GROUP BY pr.territory, pr.k, r.platform, r.author_id
 )""",
-    # the sum of the follower counts of the period's distinct relay authors
-    """
-relay_reach AS (
-    SELECT territory, k, sum(f) AS potential_reach FROM (
-        SELECT DISTINCT pr.territory, pr.k, r.platform, r.author_id,
-               coalesce(r.followers_count, 0) AS f
-        FROM periods pr JOIN relays r ON r.territory = pr.territory
-             AND r.created_at >= pr.p0 AND r.created_at < pr.p1)
-    GROUP BY territory, k
-)""",
+    # potential reach: the sum of the follower counts of the period's distinct relay authors
     """
 relay_summary AS (
-    SELECT n.territory, n.k, n.relays, n.local_relays, n.local_tweetos,
-           coalesce(rr.potential_reach, 0) AS potential_reach
-    FROM relay_counts n LEFT JOIN relay_reach rr ON rr.territory = n.territory AND rr.k = n.k
+    SELECT pr.territory, pr.k, coalesce(sum(a.relays), 0)::BIGINT AS relays,
+           coalesce(sum(a.local_relays), 0)::BIGINT AS local_relays,
+           count(*) FILTER (WHERE a.is_local) AS local_tweetos,
+           coalesce(sum(a.followers), 0) AS potential_reach
+    FROM periods pr LEFT JOIN relay_authors_k a ON a.territory = pr.territory AND a.k = pr.k
+    GROUP BY pr.territory, pr.k
 )""",
 )
 # the relay figures of the window, and the local tweetos: selects over ``relays``
