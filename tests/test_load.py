@@ -229,38 +229,6 @@ def test_newer_copy_wins_whatever_the_order(con, order):
     assert con.execute("SELECT username FROM post_mentions").fetchone() == ("villeneuve_fr",)
 
 
-def test_a_post_landed_again_rewrites_its_children_only_when_they_changed(con):
-    """A newer copy with the same references and entities keeps the stored hashtags and
-    mentions (the loader does not rewrite them); one whose entities changed replaces them;
-    a post stored before migration 0022 (no hash) has them replaced, not doubled."""
-
-    def children() -> list[tuple]:
-        return con.execute(
-            "SELECT 'tag', tag FROM post_hashtags UNION ALL SELECT 'mention', username "
-            "FROM post_mentions ORDER BY ALL").fetchall()
-
-    load_pages(con, [page([tweet("100", 1)], fetched=datetime(2026, 11, 2, 11))])
-    first = children()
-    assert first == [("mention", "villeneuve_fr"), ("tag", "villeneuve")]
-    con.execute("CREATE TEMP TABLE seen AS SELECT rowid AS r FROM post_hashtags")
-    load_pages(con, [page([tweet("100", 5)], fetched=datetime(2026, 11, 3, 11))])
-    assert con.execute("SELECT like_count FROM posts WHERE id = '100'").fetchone() == (5,)
-    assert children() == first
-    # the same rows, not deleted and inserted again
-    assert con.execute("SELECT rowid FROM post_hashtags").fetchall() == \
-        con.execute("SELECT r FROM seen").fetchall()
-    changed = tweet("100", 6)
-    changed["entities"]["hashtags"].append({"tag": "Travaux"})
-    load_pages(con, [page([changed], fetched=datetime(2026, 11, 4, 11))])
-    assert children() == [("mention", "villeneuve_fr"), ("tag", "travaux"), ("tag", "villeneuve")]
-    # as stored before 0022, or after forget removed a mention: unknown, so rewritten
-    con.execute("UPDATE posts SET children_hash = NULL; "
-                "DELETE FROM post_hashtags WHERE tag = 'travaux'")
-    changed["public_metrics"]["like_count"] = 7  # another page (the same one is skipped)
-    load_pages(con, [page([changed], fetched=datetime(2026, 11, 5, 11))])
-    assert children() == [("mention", "villeneuve_fr"), ("tag", "travaux"), ("tag", "villeneuve")]
-
-
 def test_conversation_id_filled_when_missing(con):
     root = {"id": "200", "text": "question", "author_id": "7", "created_at": "2026-11-02T10:00:00Z"}
     reply = {

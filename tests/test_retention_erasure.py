@@ -32,9 +32,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     out = {}
     for table in (*DERIVED_TABLES, "daily_posts", "daily_activity", "raw_pages"):
-        # refreshed_at: when; children_hash: the loader's cache (forget leaves it unknown)
-        cols = [r[0] for r in _rows(con, f"DESCRIBE {table}")
-                if r[0] not in ("refreshed_at", "children_hash")]
+        cols = [r[0] for r in _rows(con, f"DESCRIBE {table}") if r[0] != "refreshed_at"]
         out[table] = _rows(con, f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL")  # noqa: S608
     return out
 

@@ -213,14 +213,6 @@ def erase(
             "AND (list_contains($ids, id) OR list_contains($names, lower(username)))",
             who,
         )
-        # the posts whose mentions change: their stored children no longer match their
-        # copy's hash, so a copy landed again writes them whole (warehouse/load.py)
-        con.execute(
-            "UPDATE posts SET children_hash = NULL WHERE platform = $platform AND id IN ("
-            "SELECT post_id FROM post_mentions WHERE platform = $platform "
-            "AND (list_contains($ids, user_id) OR list_contains($names, username)))",
-            who,
-        )
         con.execute(
             "DELETE FROM post_mentions WHERE platform = $platform "
             "AND (list_contains($ids, user_id) OR list_contains($names, username))",

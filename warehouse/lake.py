@@ -48,9 +48,7 @@ MANIFEST = "manifest.json"
 _MONTH = "coalesce(strftime(p.created_at, '%Y-%m'), 'none')"
 # table -> (SELECT text, partition columns); constant SQL, no parameter
 _TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    # children_hash: the loader's own (warehouse/load.py), not a post's content
-    "posts": (f"SELECT p.* EXCLUDE (children_hash), {_MONTH} AS month FROM posts p",  # noqa: S608
-              ("month",)),
+    "posts": (f"SELECT p.*, {_MONTH} AS month FROM posts p", ("month",)),  # noqa: S608
     **{
         name: (
             f"SELECT c.*, {_MONTH} AS month FROM {name} c"  # noqa: S608

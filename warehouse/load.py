@@ -304,8 +304,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
                list_filter(t.referenced_tweets, lambda r: r.type = 'retweeted')[1].id
                    AS reposted_id,
                t.public_metrics AS pm, t.edit_history_tweet_ids AS edit_ids,
-               t.withheld IS NOT NULL AS withheld, t.referenced_tweets AS refs, t.entities AS ent,
-               hash(t.referenced_tweets, t.entities) AS children_hash
+               t.withheld IS NOT NULL AS withheld, t.referenced_tweets AS refs, t.entities AS ent
         FROM t WHERE t.id IS NOT NULL
         """
     )
@@ -328,9 +327,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _win AS
-        SELECT n.*, o.id IS NOT NULL AS existed,
-               -- its hashtags, mentions, links and references are already those stored
-               o.children_hash IS NOT NULL AND o.children_hash = n.children_hash AS same_children
+        SELECT n.*, o.id IS NOT NULL AS existed
         FROM _n n LEFT JOIN posts o ON o.platform = n.platform AND o.id = n.id
         WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
         """
@@ -356,18 +353,18 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
             edit_ids = coalesce(n.edit_ids, o.edit_ids),
             withheld = n.withheld OR o.withheld,
             in_data = n.in_data OR o.in_data,
-            fetched_at = n.fetched_at, page_id = n.page_id, children_hash = n.children_hash
+            fetched_at = n.fetched_at, page_id = n.page_id
         WHEN NOT MATCHED THEN INSERT (
             platform, id, author_id, created_at, text, lang, conversation_id,
             in_reply_to_user_id, reply_to_id, quoted_id, reposted_id, is_repost,
             retweet_count, reply_count, like_count, quote_count, impression_count,
-            edit_ids, withheld, in_data, fetched_at, page_id, children_hash
+            edit_ids, withheld, in_data, fetched_at, page_id
         ) VALUES (
             n.platform, n.id, n.author_id, n.created_at, n.text, n.lang, n.conversation_id,
             n.in_reply_to_user_id, n.reply_to_id, n.quoted_id, n.reposted_id,
             n.reposted_id IS NOT NULL, n.pm.retweet_count, n.pm.reply_count, n.pm.like_count,
             n.pm.quote_count, n.pm.impression_count, n.edit_ids, n.withheld, n.in_data,
-            n.fetched_at, n.page_id, n.children_hash
+            n.fetched_at, n.page_id
         )
         """
     )
@@ -447,25 +444,20 @@ def _reject_bad_dates(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
 
 
 def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
-    """Hashtags, mentions, links and references of each winning copy, written again only
-    for a post landed again whose copy's references or entities changed (``children_hash``):
-    each ``DELETE`` scans its whole table (0.36-0.40 s a batch for the four at 10M posts)."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _kids AS SELECT platform, id, existed, refs, ent "
-        "FROM _win WHERE NOT same_children"
-    )
-    if _scalar(con, "SELECT count(*) FROM _kids WHERE existed"):
+    """Hashtags, mentions, links and references of each winning copy."""
+    existed = _scalar(con, "SELECT count(*) FROM _win WHERE existed")
+    if existed:
         for table in ("post_refs", "post_hashtags", "post_mentions", "post_links"):
             con.execute(
                 f"""
                 DELETE FROM {table} WHERE (platform, post_id) IN
-                    (SELECT (platform, id) FROM _kids WHERE existed)
+                    (SELECT (platform, id) FROM _win WHERE existed)
                 """
             )
     con.execute(
         """
         INSERT INTO post_refs
-        SELECT platform, id, r.type, r.id FROM (SELECT platform, id, unnest(refs) AS r FROM _kids)
+        SELECT platform, id, r.type, r.id FROM (SELECT platform, id, unnest(refs) AS r FROM _win)
         WHERE r.type IS NOT NULL AND r.id IS NOT NULL
         """
     )
@@ -473,14 +465,14 @@ def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
         """
         INSERT INTO post_hashtags
         SELECT DISTINCT platform, id, lower(h.tag)
-        FROM (SELECT platform, id, unnest(ent.hashtags) AS h FROM _kids) WHERE h.tag IS NOT NULL
+        FROM (SELECT platform, id, unnest(ent.hashtags) AS h FROM _win) WHERE h.tag IS NOT NULL
         """
     )
     con.execute(
         """
         INSERT INTO post_mentions
         SELECT platform, id, m.id, lower(m.username)
-        FROM (SELECT platform, id, unnest(ent.mentions) AS m FROM _kids)
+        FROM (SELECT platform, id, unnest(ent.mentions) AS m FROM _win)
         WHERE m.username IS NOT NULL OR m.id IS NOT NULL
         """
     )
@@ -493,7 +485,7 @@ def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
                               '^www\\.', '')
         FROM (
             SELECT platform, id, coalesce(u.unwound_url, u.expanded_url, u.url) AS url
-            FROM (SELECT platform, id, unnest(ent.urls) AS u FROM _kids)
+            FROM (SELECT platform, id, unnest(ent.urls) AS u FROM _win)
         ) WHERE url IS NOT NULL
         """
     )

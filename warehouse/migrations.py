@@ -431,17 +431,6 @@ MIGRATIONS: list[tuple[str, Migration]] = [
             coalesce(location, '') || chr(10) || coalesce(description, '')));
         """,
     ),
-    (
-        "0022_children_hash",
-        """
-        -- issue 21: a hash of the references and entities of each post's winning copy (what
-        -- its hashtags, mentions, links and references are made of): a copy landed again
-        -- with the same hash keeps its rows, so the loader no longer scans the four child
-        -- tables at every batch (warehouse/load.py, _replace_children). NULL (the posts
-        -- stored before): unknown, their rows are replaced as before.
-        ALTER TABLE posts ADD COLUMN children_hash UBIGINT;
-        """,
-    ),
 ]
 
 
