@@ -134,8 +134,8 @@ def test_the_headline_equals_duckdbs_key_by_key(spark, con, db_file, tmp_path):
     # a lake of the format before accounts.profile_fold: a clear error, not a wrong figure
     files = sorted((lake / "accounts").rglob("*.parquet"))
     old = duckdb.connect()
-    table = old.execute("SELECT * EXCLUDE (profile_fold) FROM read_parquet($files)",
-                        {"files": [str(f) for f in files]}).to_arrow_table()
+    table = old.sql("SELECT * EXCLUDE (profile_fold) FROM read_parquet($files)",
+                    params={"files": [str(f) for f in files]}).to_arrow_table()
     for f in files:
         f.unlink()
     pq.write_table(table, lake / "accounts" / "old.parquet")
