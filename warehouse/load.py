@@ -517,7 +517,6 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-
 # A profile's fold (warehouse/metrics_base.py, profile_fold) is computed again only when its
 # location or bio changed: most pages bring the same profiles again, with new counts.
 _FOLD_KEPT = compose(
