@@ -7,17 +7,20 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 PORT ?= 8501
 POSTS ?= 20000
 
-.PHONY: demo serve test test-fast lint typecheck bench clean
+.PHONY: demo serve test test-fast lint typecheck bench clean FORCE
 
 .tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-# SYNC_EXTRAS="--extra spark" adds pyspark (`--engine spark`, needs Java; .ci/run sets it)
+# SYNC_EXTRAS="--extra spark" adds pyspark (`--engine spark`, needs Java; .ci/run sets it).
+# The stamp holds the extras it was synced with: asking for other extras syncs again (a
+# `make demo` before `.ci/run` in one checkout left pyspark out of the CI's environment).
 SYNC_EXTRAS ?=
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen $(SYNC_EXTRAS)
-	touch $@
+.venv/.synced: pyproject.toml uv.lock FORCE | $(UV)
+	@if [ ! -f $@ ] || [ pyproject.toml -nt $@ ] || [ uv.lock -nt $@ ] \
+	    || [ "$$(cat $@)" != "$(SYNC_EXTRAS)" ]; then \
+	  $(UV) sync --frozen $(SYNC_EXTRAS) && echo "$(SYNC_EXTRAS)" > $@; fi
 
 demo: .venv/.synced  ## build the demo warehouse and open the dashboard on http://localhost:$(PORT)
 	$(UV) run territoires demo --posts $(POSTS) --port $(PORT)
@@ -48,3 +51,4 @@ bench: .venv/.synced
 
 clean:
 	rm -rf .venv .tools artifacts .pytest_cache
+FORCE:
