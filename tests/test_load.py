@@ -138,6 +138,43 @@ def test_edited_post_keeps_latest_version_once(con):
     assert rows == [("1576994789110992896",)]
 
 
+def _edited(id_, history, fetched):
+    """A page holding one version of an edited post, as fetched on ``fetched``."""
+    return page([{**tweet(id_, 1), "edit_history_tweet_ids": history}],
+                fetched=datetime(2026, 11, fetched, 11))
+
+
+def _post_ids(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT id FROM posts").fetchall()}
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 0, 2), (1, 2, 0), (2, 1, 0)])
+def test_an_earlier_version_goes_in_whatever_batch_it_comes(con, order):
+    """The version fetched before the edit names only itself: whether it comes before the
+    edited one, after it, or after it again in a later batch, only the latest is kept."""
+    copies = [_edited("200", ["200"], 2), _edited("201", ["200", "201"], 3),
+              _edited("200", ["200"], 4)]  # the first version again, from another page
+    for i in order:
+        load_pages(con, [copies[i]])
+        assert "200" not in _post_ids(con) or "201" not in _post_ids(con)
+    assert _post_ids(con) == {"201"}
+    assert count(con, "territory_posts") == count(con, "post_hashtags") == 1
+    assert con.execute("SELECT * FROM superseded_posts").fetchall() == [("x", "200")]
+
+
+def test_an_earlier_version_stays_once_its_latest_is_deleted(con):
+    """Edits are dropped "once the latest version has landed": a deleted latest version
+    (erasure, retention) no longer supersedes anything."""
+    from warehouse.deletion import delete_posts
+
+    load_pages(con, [_edited("201", ["200", "201"], 3)])
+    con.execute("CREATE TEMP TABLE _gone AS SELECT 'x' AS platform, '201' AS id")
+    assert delete_posts(con, "_gone") == 1
+    assert count(con, "superseded_posts") == 0
+    load_pages(con, [_edited("200", ["200"], 4)])
+    assert _post_ids(con) == {"200"}
+
+
 def test_withheld_and_includes_originals(con):
     root = fixture_path("x-api-v2", "twarc-csv")
     load_pages(

@@ -144,3 +144,21 @@ def test_0021_folds_every_profile_as_the_loader_does(con):
     assert migrate(con) == ["0021_profile_fold"]
     assert con.execute("SELECT id, profile_fold FROM accounts ORDER BY id").fetchall() == loaded
     assert dict(loaded)[s.uid("dédé")] == "angers\nne a villeneuve"
+
+
+def test_0022_lists_the_versions_stored_edits_supersede(con):
+    """A warehouse of 0021's format: 0022 lists the earlier versions each stored latest
+    version names, as the loader would have (an earlier version landed before is gone)."""
+    from tests.conftest import fixture_path
+    from warehouse.load import load_pages
+    from warehouse.pages import prepare_page
+
+    root = fixture_path("x-api-v2", "twarc-csv")
+    load_pages(con, [prepare_page(line, territory="t")
+                     for line in (root / "edited.jsonl").read_text().splitlines() if line.strip()])
+    loaded = con.execute("SELECT * FROM superseded_posts").fetchall()
+    assert loaded == [("x", "1576994746135764992")]
+    con.execute("DROP TABLE superseded_posts; "
+                "DELETE FROM schema_migrations WHERE name = '0022_superseded_posts'")
+    assert migrate(con) == ["0022_superseded_posts"]
+    assert con.execute("SELECT * FROM superseded_posts").fetchall() == loaded

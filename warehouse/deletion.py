@@ -19,6 +19,17 @@ def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:
     n = con.execute(f"SELECT count(*) FROM posts WHERE (platform, id) IN {listed}").fetchone()[0]  # type: ignore[index]  # noqa: S608
     for table in CHILD_TABLES:
         con.execute(f"DELETE FROM {table} WHERE (platform, post_id) IN {listed}")  # noqa: S608
+    # the earlier versions a deleted edited post named are no longer superseded by a stored
+    # post (warehouse/load.py, _drop_superseded_edits)
+    con.execute(
+        f"""
+        DELETE FROM superseded_posts WHERE (platform, id) IN (
+            SELECT (platform, id) FROM (
+                SELECT platform, unnest(edit_ids[1:len(edit_ids) - 1]) AS id FROM posts
+                WHERE (platform, id) IN {listed} AND len(edit_ids) > 1
+                  AND id = edit_ids[len(edit_ids)]))
+        """  # noqa: S608
+    )
     con.execute(f"DELETE FROM posts WHERE (platform, id) IN {listed}")  # noqa: S608
     # their facts go now (an erasure compacts before the next snapshot), the rest is
     # recomputed whole before it

@@ -324,57 +324,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         ) WHERE rn = 1
         """
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _win AS
-        SELECT n.*, o.id IS NOT NULL AS existed
-        FROM _n n LEFT JOIN posts o ON o.platform = n.platform AND o.id = n.id
-        WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
-        """
-    )
-    con.execute(
-        """
-        MERGE INTO posts AS o USING _win AS n ON o.platform = n.platform AND o.id = n.id
-        WHEN MATCHED THEN UPDATE SET
-            author_id = coalesce(n.author_id, o.author_id),
-            created_at = coalesce(n.created_at, o.created_at),
-            text = coalesce(n.text, o.text), lang = coalesce(n.lang, o.lang),
-            conversation_id = coalesce(n.conversation_id, o.conversation_id),
-            in_reply_to_user_id = coalesce(n.in_reply_to_user_id, o.in_reply_to_user_id),
-            reply_to_id = coalesce(n.reply_to_id, o.reply_to_id),
-            quoted_id = coalesce(n.quoted_id, o.quoted_id),
-            reposted_id = coalesce(n.reposted_id, o.reposted_id),
-            is_repost = coalesce(n.reposted_id, o.reposted_id) IS NOT NULL,
-            retweet_count = coalesce(n.pm.retweet_count, o.retweet_count),
-            reply_count = coalesce(n.pm.reply_count, o.reply_count),
-            like_count = coalesce(n.pm.like_count, o.like_count),
-            quote_count = coalesce(n.pm.quote_count, o.quote_count),
-            impression_count = coalesce(n.pm.impression_count, o.impression_count),
-            edit_ids = coalesce(n.edit_ids, o.edit_ids),
-            withheld = n.withheld OR o.withheld,
-            in_data = n.in_data OR o.in_data,
-            fetched_at = n.fetched_at, page_id = n.page_id
-        WHEN NOT MATCHED THEN INSERT (
-            platform, id, author_id, created_at, text, lang, conversation_id,
-            in_reply_to_user_id, reply_to_id, quoted_id, reposted_id, is_repost,
-            retweet_count, reply_count, like_count, quote_count, impression_count,
-            edit_ids, withheld, in_data, fetched_at, page_id
-        ) VALUES (
-            n.platform, n.id, n.author_id, n.created_at, n.text, n.lang, n.conversation_id,
-            n.in_reply_to_user_id, n.reply_to_id, n.quoted_id, n.reposted_id,
-            n.reposted_id IS NOT NULL, n.pm.retweet_count, n.pm.reply_count, n.pm.like_count,
-            n.pm.quote_count, n.pm.impression_count, n.edit_ids, n.withheld, n.in_data,
-            n.fetched_at, n.page_id
-        )
-        """
-    )
-    # Older copies can still bring in_data = true.
-    con.execute(
-        """
-        UPDATE posts SET in_data = true FROM _n
-        WHERE posts.platform = _n.platform AND posts.id = _n.id AND _n.in_data AND NOT posts.in_data
-        """
-    )
+    _land_posts(con)
     # A post missing its conversation id: its own id if fresh, its parent's if a reply.
     # (the posts filled are kept in _conv_filled: older posts can change conversation here,
     # and warehouse/facts.py recomputes what they belong to)
@@ -395,11 +345,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         RETURNING posts.platform, posts.id
         """
     ).fetchall()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _conv_filled AS SELECT unnest($platforms::VARCHAR[]) "
-        "AS platform, unnest($ids::VARCHAR[]) AS id",
-        {"platforms": [k[0] for k in filled], "ids": [k[1] for k in filled]},
-    )
+    _keys_as_table(con, "_conv_filled", filled)
     _replace_children(con)
     con.execute(
         """
@@ -409,6 +355,94 @@ def _load_posts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         """
     )
     _drop_superseded_edits(con)
+
+
+# A post's columns as the loader writes them, from a winning copy ``n`` (a row of ``_n``).
+_POST_COLUMNS = """platform, id, author_id, created_at, text, lang, conversation_id,
+    in_reply_to_user_id, reply_to_id, quoted_id, reposted_id, is_repost,
+    retweet_count, reply_count, like_count, quote_count, impression_count,
+    edit_ids, withheld, in_data, fetched_at, page_id"""
+_POST_VALUES = """n.platform, n.id, n.author_id, n.created_at, n.text, n.lang, n.conversation_id,
+    n.in_reply_to_user_id, n.reply_to_id, n.quoted_id, n.reposted_id,
+    n.reposted_id IS NOT NULL, n.pm.retweet_count, n.pm.reply_count, n.pm.like_count,
+    n.pm.quote_count, n.pm.impression_count, n.edit_ids, n.withheld, n.in_data,
+    n.fetched_at, n.page_id"""
+# A stored post that a newer copy lands on: the copy's fields, the stored ones where it lacks
+# them (``posts`` is the stored row, ``EXCLUDED`` the copy).
+_NEWER_COPY = """DO UPDATE SET
+    author_id = coalesce(EXCLUDED.author_id, posts.author_id),
+    created_at = coalesce(EXCLUDED.created_at, posts.created_at),
+    text = coalesce(EXCLUDED.text, posts.text), lang = coalesce(EXCLUDED.lang, posts.lang),
+    conversation_id = coalesce(EXCLUDED.conversation_id, posts.conversation_id),
+    in_reply_to_user_id = coalesce(EXCLUDED.in_reply_to_user_id, posts.in_reply_to_user_id),
+    reply_to_id = coalesce(EXCLUDED.reply_to_id, posts.reply_to_id),
+    quoted_id = coalesce(EXCLUDED.quoted_id, posts.quoted_id),
+    reposted_id = coalesce(EXCLUDED.reposted_id, posts.reposted_id),
+    is_repost = coalesce(EXCLUDED.reposted_id, posts.reposted_id) IS NOT NULL,
+    retweet_count = coalesce(EXCLUDED.retweet_count, posts.retweet_count),
+    reply_count = coalesce(EXCLUDED.reply_count, posts.reply_count),
+    like_count = coalesce(EXCLUDED.like_count, posts.like_count),
+    quote_count = coalesce(EXCLUDED.quote_count, posts.quote_count),
+    impression_count = coalesce(EXCLUDED.impression_count, posts.impression_count),
+    edit_ids = coalesce(EXCLUDED.edit_ids, posts.edit_ids),
+    withheld = EXCLUDED.withheld OR posts.withheld,
+    in_data = EXCLUDED.in_data OR posts.in_data,
+    fetched_at = EXCLUDED.fetched_at, page_id = EXCLUDED.page_id
+WHERE (EXCLUDED.fetched_at, EXCLUDED.page_id) > (posts.fetched_at, posts.page_id)"""
+
+
+def _keys_table(con: duckdb.DuckDBPyConnection, name: str, returning_sql: str) -> None:
+    """The keys a ``… RETURNING platform, id`` statement returns, as the temp table ``name``
+    (DuckDB cannot select from a statement that writes)."""
+    _keys_as_table(con, name, con.execute(returning_sql).fetchall())
+
+
+def _keys_as_table(con: duckdb.DuckDBPyConnection, name: str, keys: list) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT unnest($platforms::VARCHAR[]) "
+        "AS platform, unnest($ids::VARCHAR[]) AS id",
+        {"platforms": [k[0] for k in keys], "ids": [k[1] for k in keys]},
+    )
+
+
+def _land_posts(con: duckdb.DuckDBPyConnection) -> None:
+    """The batch's winning copies (``_n``) into ``posts``; leaves ``_win``, the copies that
+    landed (new posts, and stored ones a newer copy replaced: ``existed``).
+
+    Each statement finds the stored posts by the primary key's index. A join of the batch
+    with ``posts`` read every stored post at every batch, so an import slowed down as the
+    warehouse grew (docs/benchmark.md, "where a 10M import's time goes")."""
+    _keys_table(
+        con,
+        "_inserted",
+        f"INSERT INTO posts ({_POST_COLUMNS}) SELECT {_POST_VALUES} FROM _n n "  # noqa: S608
+        "ON CONFLICT DO NOTHING RETURNING platform, id",
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _stored AS SELECT * FROM _n ANTI JOIN _inserted "
+        "USING (platform, id)"
+    )
+    _keys_table(
+        con,
+        "_replaced",
+        f"INSERT INTO posts ({_POST_COLUMNS}) SELECT {_POST_VALUES} FROM _stored n "  # noqa: S608
+        f"ON CONFLICT (platform, id) {_NEWER_COPY} RETURNING platform, id",
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _win AS
+        SELECT platform, id, refs, ent, false AS existed
+        FROM _n SEMI JOIN _inserted USING (platform, id)
+        UNION ALL
+        SELECT platform, id, refs, ent, true FROM _stored SEMI JOIN _replaced USING (platform, id)
+        """
+    )
+    # An older copy can still bring in_data = true.
+    con.execute(
+        f"INSERT INTO posts ({_POST_COLUMNS}) SELECT {_POST_VALUES} FROM _stored n "  # noqa: S608
+        "WHERE n.in_data ON CONFLICT (platform, id) DO UPDATE SET in_data = true "
+        "WHERE NOT posts.in_data"
+    )
 
 
 # A copy dated outside [EARLIEST_POST, fetched_at + FUTURE_SLACK] (warehouse/pages.py); SQL
@@ -445,14 +479,21 @@ def _reject_bad_dates(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
 
 def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
     """Hashtags, mentions, links and references of each winning copy."""
-    existed = _scalar(con, "SELECT count(*) FROM _win WHERE existed")
+    existed, lo, hi = con.execute(
+        "SELECT count(*), min(id), max(id) FROM _win WHERE existed"
+    ).fetchall()[0]
     if existed:
+        # The range of the ids lets DuckDB skip the row groups that hold none of them: a
+        # batch lands again mostly the posts of the days before it, and a scan of the whole
+        # child table at every batch grew with the warehouse (docs/benchmark.md).
         for table in ("post_refs", "post_hashtags", "post_mentions", "post_links"):
             con.execute(
                 f"""
-                DELETE FROM {table} WHERE (platform, post_id) IN
-                    (SELECT (platform, id) FROM _win WHERE existed)
-                """
+                DELETE FROM {table}
+                WHERE post_id BETWEEN $lo AND $hi
+                  AND (platform, post_id) IN (SELECT (platform, id) FROM _win WHERE existed)
+                """,
+                {"lo": lo, "hi": hi},
             )
     con.execute(
         """
@@ -492,16 +533,24 @@ def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
-    """Keep only the latest version of an edited post, once it has landed."""
+    """Keep only the latest version of an edited post, once it has landed.
+
+    ``superseded_posts`` holds the earlier versions that the stored latest versions name. A
+    batch adds those its latest versions name, and drops them and those of its own posts
+    already named; it never reads every stored post's history."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _superseded AS
         SELECT DISTINCT platform, unnest(edit_ids[1:len(edit_ids) - 1]) AS id
-        FROM posts WHERE len(edit_ids) > 1 AND id = edit_ids[len(edit_ids)]
+        FROM _n WHERE len(edit_ids) > 1 AND id = edit_ids[len(edit_ids)]
+        UNION
+        SELECT platform, id FROM _n SEMI JOIN superseded_posts USING (platform, id)
         """
     )
-    if not _scalar(con, "SELECT count(*) FROM _superseded"):
+    gone, lo, hi = con.execute("SELECT count(*), min(id), max(id) FROM _superseded").fetchall()[0]
+    if not gone:
         return
+    con.execute("INSERT INTO superseded_posts SELECT * FROM _superseded ON CONFLICT DO NOTHING")
     for table, key in (
         ("posts", "id"),
         ("territory_posts", "post_id"),
@@ -511,9 +560,11 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
         ("post_mentions", "post_id"),
         ("post_links", "post_id"),
     ):
+        # the range skips the row groups holding none of them (as in _replace_children)
         con.execute(
-            f"DELETE FROM {table} WHERE (platform, {key}) IN "
-            "(SELECT (platform, id) FROM _superseded)"
+            f"DELETE FROM {table} WHERE {key} BETWEEN $lo AND $hi AND (platform, {key}) IN "  # noqa: S608
+            "(SELECT (platform, id) FROM _superseded)",
+            {"lo": lo, "hi": hi},
         )
 
 
@@ -596,6 +647,7 @@ DERIVED_TABLES = (
     "territory_posts",
     "compliance_events",
     "page_errors",
+    "superseded_posts",
     *facts.ALL_TABLES,
 )
 

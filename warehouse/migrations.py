@@ -431,6 +431,22 @@ MIGRATIONS: list[tuple[str, Migration]] = [
             coalesce(location, '') || chr(10) || coalesce(description, '')));
         """,
     ),
+    (
+        "0022_superseded_posts",
+        """
+        -- issue 21: the earlier versions that a stored edited post names (its
+        -- edit_history_tweet_ids but the last), kept by the loader (warehouse/load.py) so that
+        -- a batch looks for edits among its own posts: finding them in every stored post's
+        -- history at every batch grew with the warehouse. A deleted post takes its own out
+        -- (warehouse/deletion.py).
+        CREATE TABLE superseded_posts (
+            platform VARCHAR NOT NULL, id VARCHAR NOT NULL, PRIMARY KEY (platform, id)
+        );
+        INSERT INTO superseded_posts
+        SELECT DISTINCT platform, unnest(edit_ids[1:len(edit_ids) - 1])
+        FROM posts WHERE len(edit_ids) > 1 AND id = edit_ids[len(edit_ids)];
+        """,
+    ),
 ]
 
 
