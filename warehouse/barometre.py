@@ -22,11 +22,9 @@ from typing import Any, TypeVar
 
 from model import Territory
 from model.compare import MIN_INTERPELLATIONS, per_10k, strate, wilson
-from warehouse.metrics import EXPECTED_KEYS, HEADLINE_KEYS, RATE_DIGITS, headlines_for
+from warehouse.metrics import PUBLIC_KEYS, RATE_DIGITS, headlines_for
 from warehouse.metrics_base import Con, to_utc, window_utc
 
-# the headline keys a baromètre row carries (the expected-answer family is never compared)
-PUBLIC_KEYS = tuple(k for k in HEADLINE_KEYS if k not in EXPECTED_KEYS)
 # counts shown per 10,000 inhabitants: ``<key>_per_10k``
 PER_10K = ("interpellations", "relays", "local_relays", "local_tweetos", "posts_total")
 PER_10K_DIGITS = 2
@@ -106,7 +104,8 @@ def _headlines(
     k = -(-len(ordered) // n) if ordered else 1
     shares = [ordered[i:i + k] for i in range(0, len(ordered), k)]
     out: dict[str, list[dict[str, Any]]] = {}
-    for part in _each(cur, shares, lambda c, ts: headlines_for(c, ts, periods, as_of)):
+    for part in _each(cur, shares,
+                      lambda c, ts: headlines_for(c, ts, periods, as_of, public=True)):
         out.update(part)
     return out
 

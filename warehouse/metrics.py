@@ -73,14 +73,19 @@ HEADLINE_KEYS = (
     "hashtag_posts", "posts_total",
     *EXPECTED_KEYS,
 )  # fmt: skip
+# the public ones: what anyone can recompute from public posts (the baromètre compares these)
+PUBLIC_KEYS = tuple(k for k in HEADLINE_KEYS if k not in EXPECTED_KEYS)
 # One statement for every headline figure of several periods of several territories (``k``:
 # the period's index, ``[p0, p1)`` its bounds; periods may overlap): each territory's window
 # [t0, t1) spans its periods, its facts and posts are read once and shared by the
 # interpellation, relay and hashtag parts. The statement over ``n`` territories differs only
 # by the locality patterns it binds (metrics_base.local_predicate).
 @functools.cache
-def headline_sql(n: int) -> str:
-    """The headline statement over ``n`` territories (constant text for each ``n``)."""
+def headline_sql(n: int, *, public: bool = False) -> str:
+    """The headline statement over ``n`` territories (constant text for each ``n``);
+    ``public``: without the expected-answer family (the baromètre's figures)."""
+    if public:
+        return _PUBLIC_HEAD + _relays_ctes(n) + _PUBLIC_TAIL
     return _HEADLINE_HEAD + _relays_ctes(n) + _HEADLINE_TAIL
 
 
@@ -88,18 +93,28 @@ def _relays_ctes(n: int) -> str:
     return ",\n".join(c.strip() for c in _relays.ctes(n)) + ",\n"
 
 
-_HEADLINE_HEAD = with_ctes(CITY_CTE, TP_CTE, *_interpellations.BRIEF_CTES).rstrip() + ",\n"
-_HEADLINE_TAIL = compose(
+def _head(brief_ctes: Sequence[str]) -> str:
+    return with_ctes(CITY_CTE, TP_CTE, *brief_ctes).rstrip() + ",\n"
+
+
+def _tail(*expected_counts: str) -> str:
+    return compose(
+        _TAIL_START,
+        _interpellations.aggregates(
+            "interpellations", "answered", "pending", "missed", "median_response_minutes",
+            "p90_response_minutes", "median_service_response_minutes", *expected_counts),
+        _TAIL_END,
+    )
+
+
+_TAIL_START = compose(
     ",\n".join(c.strip() for c in (_activity.TAGGED_CTE, PERIODS_CTE, *_relays.SUMMARY_CTES)),
     """,
 i AS (
     -- the judged columns unqualified: ``periods`` has none of those names
     SELECT pr.territory, pr.k,""",
-    _interpellations.aggregates(
-        "interpellations", "answered", "pending", "missed", "median_response_minutes",
-        "p90_response_minutes", "median_service_response_minutes",
-        *_interpellations.EXPECTED_COUNTS),
-    """
+)
+_TAIL_END = """
     FROM periods pr LEFT JOIN judged r ON r.territory = pr.territory
          AND r.created_at >= pr.p0 AND r.created_at < pr.p1
     GROUP BY pr.territory, pr.k
@@ -130,8 +145,11 @@ SELECT i.*, rs.relays, rs.local_relays, rs.local_tweetos, rs.potential_reach,
 FROM i JOIN relay_summary rs USING (territory, k) JOIN act USING (territory, k)
 JOIN tg USING (territory, k)
 ORDER BY territory, k
-""",
-)
+"""
+_HEADLINE_HEAD = _head(_interpellations.BRIEF_CTES)
+_HEADLINE_TAIL = _tail(*_interpellations.EXPECTED_COUNTS)
+_PUBLIC_HEAD = _head(_interpellations.BRIEF_PUBLIC_CTES)
+_PUBLIC_TAIL = _tail()
 # over one territory (the statement warehouse/spark_sql.py translates)
 _HEADLINE_SQL = headline_sql(1)
 MINUTES_DIGITS = 2  # minutes are rounded to 2 decimals (0.6 s), so output is stable
@@ -225,9 +243,11 @@ def headlines_for(
     as_of: datetime,
     *,
     platform: str | None = None,
+    public: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
     """:func:`headlines` of each territory (slug -> its list), in one statement: the same
-    statement as a single territory's, over the set (the baromètre)."""
+    statement as a single territory's, over the set (the baromètre). ``public``: without the
+    expected-answer family (:data:`PUBLIC_KEYS` only), which the baromètre never shows."""
     terrs = list({t.slug: t for t in territories}.values())
     if not periods or not terrs:
         return {t.slug: [] for t in terrs}
@@ -238,19 +258,20 @@ def headlines_for(
     values = _interpellations.brief_params_for(con, windows, as_of, platform)
     values.update(locality_params(terrs))
     values.update(period_params(bounds))
-    cur = con.execute(headline_sql(len(terrs)), values)
+    cur = con.execute(headline_sql(len(terrs), public=public), values)
     names = [d[0] for d in cur.description]
     rows: dict[str, list[dict[str, Any]]] = {t.slug: [] for t in terrs}
     for row in cur.fetchall():
         got = dict(zip(names, row, strict=True))
         rows[got["territory"]].append(got)
-    return {t.slug: [_headline_dict(t, since, until, as_of, got)
+    return {t.slug: [_headline_dict(t, since, until, as_of, got, public)
                      for (since, until), got in zip(periods, rows[t.slug], strict=True)]
             for t in terrs}
 
 
 def _headline_dict(
-    territory: Territory, since: date, until: date, as_of: datetime, got: dict[str, Any]
+    territory: Territory, since: date, until: date, as_of: datetime, got: dict[str, Any],
+    public: bool = False,
 ) -> dict[str, Any]:
     n, answered = int(got["interpellations"]), int(got["answered"])
     out: dict[str, Any] = {
@@ -267,6 +288,8 @@ def _headline_dict(
         "p90_response_minutes": _minutes(got["p90_response_minutes"]),
         "median_service_response_minutes": _minutes(got["median_service_response_minutes"]),
         **{k: int(got[k] or 0) for k in _COUNTS},
-        **_expected(got),
     }
+    if public:
+        return {k: out[k] for k in PUBLIC_KEYS}
+    out.update(_expected(got))
     return {k: out[k] for k in HEADLINE_KEYS}
