@@ -73,6 +73,11 @@ def test_shuffled_small_batches_give_the_facts_of_a_whole_computation(con, terri
     load_pages(con, pages, max_bytes=200_000)  # dozens of batches
     kept = snapshot_facts(con)
     assert len(kept["interpellation_facts"]) > 300
+    # every interpellation was judged "expects an answer?" by the batch that landed it
+    unjudged = con.execute(
+        "SELECT count(*) FROM interpellation_facts f ANTI JOIN post_expectations e"
+        " ON e.platform = f.platform AND e.post_id = f.post_id").fetchone()[0]
+    assert unjudged == 0
     assert any(r[8] is not None for r in kept["interpellation_facts"])  # answered ones
     assert {r[5] for r in kept["relay_facts"]} == {"repost", "quote", "link"}
     assert {r[5] for r in kept["hashtag_facts"]} == {"villeneuve", "villeneuvesurloire"}

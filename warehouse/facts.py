@@ -269,7 +269,8 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if lo is not None:
         cal = calendar_params(territory, city_accounts(con, territory), lo, hi)
         con.execute(_INTER_INSERT_SQL, {**values, **cal})
-    triage.fill_expectations(con, slug)  # the new interpellations' "expects an answer"
+    # the new interpellations' "expects an answer" (a batch's are among its scope's posts)
+    triage.fill_expectations(con, slug, None if full else "_fact_tp")
     # the posts of the batch and those reposting or quoting them: the relays (whole: the
     # same scope, every post of the territory, already in _fact_tp)
     if not full:

@@ -173,16 +173,22 @@ _MISSING_SQL = """
 SELECT f.platform, f.post_id, p.text, p.lang, f.created_at
 FROM interpellation_facts f
 JOIN posts p ON p.platform = f.platform AND p.id = f.post_id AND p.created_at = f.created_at
-WHERE f.territory = $terr AND NOT EXISTS (
+WHERE f.territory = $terr {scope} AND NOT EXISTS (
     SELECT 1 FROM post_expectations e
     WHERE e.platform = f.platform AND e.post_id = f.post_id AND e.version = $version)
 """
 
 
-def fill_expectations(con: Con, slug: str) -> int:
+def fill_expectations(con: Con, slug: str, scope: str | None = None) -> int:
     """Judge the territory's interpellations that have no judgement of the current rules
-    (``post_expectations``); return how many were judged."""
-    todo = con.execute(_MISSING_SQL, {"terr": slug, "version": RULES_VERSION}).fetchall()
+    (``post_expectations``); return how many were judged. ``scope``: a temp table of posts
+    (``platform``, ``id``), the only ones looked at (a batch's: looking among every
+    interpellation of the territory at every batch grew with the warehouse)."""
+    assert scope is None or scope.isidentifier(), scope  # an internal temp table
+    within = "" if scope is None else (
+        f"AND (f.platform, f.post_id) IN (SELECT (platform, id) FROM {scope})")  # noqa: S608
+    todo = con.execute(_MISSING_SQL.format(scope=within),
+                       {"terr": slug, "version": RULES_VERSION}).fetchall()
     if not todo:
         return 0
     judged = [expects_answer(text or "", lang) for _, _, text, lang, _ in todo]
