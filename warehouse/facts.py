@@ -171,8 +171,9 @@ ORDER BY max(p.created_at)
 """,
 )
 _CONVERSATION_DELETE_SQL = """
-DELETE FROM conversation_facts WHERE territory = $terr AND (platform, conversation_id) IN (
-    SELECT (platform, conversation_id) FROM _fact_convs)
+DELETE FROM conversation_facts WHERE territory = $terr
+  AND conversation_id BETWEEN $lo AND $hi  -- a constant range: row groups skipped (_clear)
+  AND (platform, conversation_id) IN (SELECT (platform, conversation_id) FROM _fact_convs)
 """
 _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
@@ -184,9 +185,13 @@ ORDER BY created_at
 """,
 )
 # the facts of the scoped posts (and of the batch's own keys, whatever became of them)
+_SCOPED_KEYS = "SELECT platform, id FROM _fact_tp UNION SELECT platform, id FROM _fact_posts"
+# the range of the ids lets DuckDB skip the row groups holding none of them (the facts lie
+# in time order, and a post's id grows with its time on X), instead of reading every row of
+# the territory at every batch
 _DELETE_SCOPED = """
-DELETE FROM {table} WHERE territory = $terr AND (platform, post_id) IN (
-    SELECT (platform, id) FROM _fact_tp UNION SELECT (platform, id) FROM _fact_posts)
+DELETE FROM {table} WHERE territory = $terr AND post_id BETWEEN $lo AND $hi
+  AND (platform, post_id) IN (SELECT (platform, id) FROM _fact_keys_scoped)
 """
 
 
@@ -227,8 +232,10 @@ def _clear(con: Con, table: str, slug: str, full: bool) -> None:
     """Delete the territory's rows of ``table``: all, or those of the scope (``_fact_tp``)."""
     if full:
         con.execute(f"DELETE FROM {table} WHERE territory = $terr", {"terr": slug})  # noqa: S608
-    else:
-        con.execute(_DELETE_SCOPED.format(table=table), {"terr": slug})
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _fact_keys_scoped AS {_SCOPED_KEYS}")
+    lo, hi = con.execute("SELECT min(id), max(id) FROM _fact_keys_scoped").fetchall()[0]
+    con.execute(_DELETE_SCOPED.format(table=table), {"terr": slug, "lo": lo, "hi": hi})
 
 
 def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
@@ -257,7 +264,9 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if full:
         con.execute("DELETE FROM conversation_facts WHERE territory = $terr", {"terr": slug})
     else:
-        con.execute(_CONVERSATION_DELETE_SQL, {"terr": slug})
+        lo, hi = con.execute(
+            "SELECT min(conversation_id), max(conversation_id) FROM _fact_convs").fetchall()[0]
+        con.execute(_CONVERSATION_DELETE_SQL, {"terr": slug, "lo": lo, "hi": hi})
     con.execute(_CONVERSATION_INSERT_SQL, values)
     # a row outside the calendar's span (landed before the loader rejected impossible dates,
     # warehouse/pages.py) must not stretch the calendar: it finds no day of it
