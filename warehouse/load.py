@@ -398,6 +398,7 @@ def _keys_table(con: duckdb.DuckDBPyConnection, name: str, returning_sql: str) -
 
 
 def _keys_as_table(con: duckdb.DuckDBPyConnection, name: str, keys: list) -> None:
+    """``(platform, id)`` pairs as the temp table ``name``."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT unnest($platforms::VARCHAR[]) "
         "AS platform, unnest($ids::VARCHAR[]) AS id",
