@@ -84,7 +84,7 @@ def test_statement_timing_loads_through_the_real_path(tmp_path: Path, capsys) ->
     data = ensure_jsonl(tmp_path, 1000, 1, date(2025, 6, 2))
     assert statements.main([str(data.path), "--top", "50"]) == 0
     printed = capsys.readouterr().out
-    assert "loading" in printed and "COMMIT" in printed and "MERGE INTO posts" in printed
+    assert "loading" in printed and "COMMIT" in printed and "INSERT INTO posts" in printed
     landed = Path(f"{data.path.with_suffix('.duckdb')}.statements")
     from warehouse.db import connect
 
