@@ -67,9 +67,9 @@ class Call:
 def default_view(db: str, as_of: datetime, territory: str | None = None) -> View:
     """The app's default view (``territoires.ui.state``) with as-of pinned to ``as_of``
     (and the territory ``territory`` chosen, in a warehouse of several)."""
+    _quiet_streamlit()  # before the import: Streamlit warns at import already
     from territoires.ui.data import q_uncached
 
-    _quiet_streamlit()
     terrs = q_uncached(load_territories, db, None)
     last = dict(q_uncached(page_collection.data_as_of, db, None))
     return view_from_params(view_params(as_of, territory), db, terrs, last, datetime.now())
@@ -106,12 +106,12 @@ def plan(db: str, as_of: datetime, territory: str | None = None,
     ``failed``: when given, a page that raises is left out and its error noted there
     (page → message) instead of stopping the run.
     """
+    _quiet_streamlit()
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from territoires.ui import data
 
-    _quiet_streamlit()
     os.environ["TERRITOIRES_DB"] = str(Path(db).resolve())
     db = os.environ["TERRITOIRES_DB"]
     params = view_params(as_of, territory)
@@ -168,12 +168,37 @@ class PageTiming:
     per_call: dict[str, float]  # call name → median seconds (summed when called twice)
 
 
-def _quiet_streamlit() -> None:
-    """Drop "No runtime found" (``st.cache_data`` outside a server uses memory storage)."""
-    import territoires.ui.data  # noqa: F401  (streamlit sets its loggers up on import)
+# Streamlit's warnings for code run outside ``streamlit run`` (the pages are timed in-process):
+# logger -> the message it repeats, hundreds of times a run
+_BARE_MODE_WARNINGS = {
+    "streamlit.runtime.caching.cache_data_api": "No runtime found",
+    "streamlit.runtime.scriptrunner_utils.script_run_context": "missing ScriptRunContext",
+    "streamlit.runtime.state.session_state_proxy": "Session state does not function",
+}
 
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
-        lambda record: "No runtime found" not in record.getMessage())
+
+def _quiet_streamlit() -> None:
+    """Drop Streamlit's bare-mode warnings (``st.cache_data`` outside a server uses memory
+    storage; the timed calls run without a script context). The filters go on before
+    Streamlit is imported: it warns at import already."""
+    for name, message in _BARE_MODE_WARNINGS.items():
+        logger = logging.getLogger(name)
+        if not any(getattr(f, "bare_mode", False) for f in logger.filters):
+            logger.addFilter(_Drop(message))
+    import territoires.ui.data  # noqa: F401
+
+
+class _Drop(logging.Filter):
+    """Drops the records whose message holds ``message``."""
+
+    bare_mode = True
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.message not in record.getMessage()
 
 
 def time_pages(db: str, view: View, repeats: int = 3, territory: str | None = None,
