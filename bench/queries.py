@@ -183,15 +183,13 @@ def _quiet_streamlit() -> None:
     Streamlit is imported: it warns at import already."""
     for name, message in _BARE_MODE_WARNINGS.items():
         logger = logging.getLogger(name)
-        if not any(getattr(f, "bare_mode", False) for f in logger.filters):
+        if not any(isinstance(f, _Drop) for f in logger.filters):
             logger.addFilter(_Drop(message))
     import territoires.ui.data  # noqa: F401
 
 
 class _Drop(logging.Filter):
     """Drops the records whose message holds ``message``."""
-
-    bare_mode = True
 
     def __init__(self, message: str) -> None:
         super().__init__()

@@ -8,7 +8,9 @@ import duckdb
 
 from warehouse import alerts, recompute
 
-CHILD_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links", "territory_posts")
+# a post's rows of its references and entities (those of its winning copy: warehouse/load.py)
+ENTITY_TABLES = ("post_refs", "post_hashtags", "post_mentions", "post_links")
+CHILD_TABLES = (*ENTITY_TABLES, "territory_posts")
 
 
 def delete_posts(con: duckdb.DuckDBPyConnection, ids_table: str) -> int:

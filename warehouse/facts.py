@@ -40,6 +40,7 @@ import duckdb
 
 from model import Territory
 from warehouse import activity, interpellations, relays, rollups, triage
+from warehouse.keyed_delete import delete_keys
 from warehouse.metrics_base import CITY_CTE, base_params, city_accounts, compose, with_ctes
 from warehouse.service_hours import CALENDAR_FIRST, CALENDAR_LAST, calendar_params
 from warehouse.territory import load_territories
@@ -170,11 +171,6 @@ GROUP BY p.platform, p.conversation_id
 ORDER BY max(p.created_at)
 """,
 )
-_CONVERSATION_DELETE_SQL = """
-DELETE FROM conversation_facts WHERE territory = $terr
-  AND conversation_id BETWEEN $lo AND $hi  -- a constant range: row groups skipped (_clear)
-  AND (platform, conversation_id) IN (SELECT (platform, conversation_id) FROM _fact_convs)
-"""
 _RELAY_INSERT_SQL = compose(
     "INSERT INTO relay_facts",
     with_ctes(CITY_CTE, "tp AS (SELECT * FROM _fact_tp)", *relays.FACT_CTES),
@@ -186,13 +182,6 @@ ORDER BY created_at
 )
 # the facts of the scoped posts (and of the batch's own keys, whatever became of them)
 _SCOPED_KEYS = "SELECT platform, id FROM _fact_tp UNION SELECT platform, id FROM _fact_posts"
-# the range of the ids lets DuckDB skip the row groups holding none of them (the facts lie
-# in time order, and a post's id grows with its time on X), instead of reading every row of
-# the territory at every batch
-_DELETE_SCOPED = """
-DELETE FROM {table} WHERE territory = $terr AND post_id BETWEEN $lo AND $hi
-  AND (platform, post_id) IN (SELECT (platform, id) FROM _fact_keys_scoped)
-"""
 
 
 # the posts whose facts a batch recomputed, one row per 15-minute bucket (enough for their
@@ -228,14 +217,15 @@ def _scope(con: Con, keys_sql: str, slug: str, full: bool) -> None:
         con.execute(_KEYS_TP_SQL, {"terr": slug})
 
 
-def _clear(con: Con, table: str, slug: str, full: bool) -> None:
-    """Delete the territory's rows of ``table``: all, or those of the scope (``_fact_tp``)."""
-    if full:
-        con.execute(f"DELETE FROM {table} WHERE territory = $terr", {"terr": slug})  # noqa: S608
+def _clear(con: Con, tables: Sequence[str], slug: str, full: bool) -> None:
+    """Delete the territory's rows of ``tables``: all, or those of the scope (``_fact_tp``)."""
+    if not full:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _fact_keys_scoped AS {_SCOPED_KEYS}")
+        delete_keys(con, [(t, "post_id") for t in tables], "_fact_keys_scoped",
+                    also="territory = $terr", params={"terr": slug})
         return
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _fact_keys_scoped AS {_SCOPED_KEYS}")
-    lo, hi = con.execute("SELECT min(id), max(id) FROM _fact_keys_scoped").fetchall()[0]
-    con.execute(_DELETE_SCOPED.format(table=table), {"terr": slug, "lo": lo, "hi": hi})
+    for table in tables:
+        con.execute(f"DELETE FROM {table} WHERE territory = $terr", {"terr": slug})  # noqa: S608
 
 
 def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
@@ -252,8 +242,8 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     _scope(con, _INTER_KEYS_SQL, slug, full)
     if not full:  # the days of the posts recomputed here (rollups.refresh_batch reads them)
         con.execute(_SCOPE_INSERT_SQL, {"terr": slug})
-    for table in ("territory_timeline", "interpellation_facts", "hashtag_facts", "mention_facts"):
-        _clear(con, table, slug, full)
+    _clear(con, ("territory_timeline", "interpellation_facts", "hashtag_facts", "mention_facts"),
+           slug, full)
     con.execute("INSERT INTO territory_timeline SELECT * FROM _fact_tp ORDER BY created_at")
     tracking = tracking_params([territory])
     con.execute(_HASHTAG_INSERT_SQL, {k: tracking[k] for k in ("tag_terr", "tags")})
@@ -264,9 +254,9 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     if full:
         con.execute("DELETE FROM conversation_facts WHERE territory = $terr", {"terr": slug})
     else:
-        lo, hi = con.execute(
-            "SELECT min(conversation_id), max(conversation_id) FROM _fact_convs").fetchall()[0]
-        con.execute(_CONVERSATION_DELETE_SQL, {"terr": slug, "lo": lo, "hi": hi})
+        delete_keys(con, [("conversation_facts", "conversation_id")],
+                    "(SELECT platform, conversation_id AS id FROM _fact_convs)",
+                    also="territory = $terr", params={"terr": slug})
     con.execute(_CONVERSATION_INSERT_SQL, values)
     # a row outside the calendar's span (landed before the loader rejected impossible dates,
     # warehouse/pages.py) must not stretch the calendar: it finds no day of it
@@ -284,7 +274,7 @@ def _refresh(con: Con, territory: Territory, sig: str, full: bool) -> None:
     # same scope, every post of the territory, already in _fact_tp)
     if not full:
         _scope(con, _RELAY_KEYS_SQL, slug, full)
-    _clear(con, "relay_facts", slug, full)
+    _clear(con, ("relay_facts",), slug, full)
     domains = {k: tracking[k] for k in ("dom_terr", "domains")}
     con.execute(_RELAY_INSERT_SQL, {**values, **domains})
     if not full:  # the relays' scope too: their days' rollups follow

@@ -32,6 +32,8 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import facts, raw_files, recompute
+from warehouse.deletion import ENTITY_TABLES
+from warehouse.keyed_delete import delete_keys
 from warehouse.metrics_base import compose, profile_fold
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
@@ -391,14 +393,9 @@ _NEWER_COPY = """DO UPDATE SET
 WHERE (EXCLUDED.fetched_at, EXCLUDED.page_id) > (posts.fetched_at, posts.page_id)"""
 
 
-def _keys_table(con: duckdb.DuckDBPyConnection, name: str, returning_sql: str) -> None:
-    """The keys a ``… RETURNING platform, id`` statement returns, as the temp table ``name``
-    (DuckDB cannot select from a statement that writes)."""
-    _keys_as_table(con, name, con.execute(returning_sql).fetchall())
-
-
 def _keys_as_table(con: duckdb.DuckDBPyConnection, name: str, keys: list) -> None:
-    """``(platform, id)`` pairs as the temp table ``name``."""
+    """``(platform, id)`` pairs as the temp table ``name`` (the keys an ``UPDATE`` or an
+    ``INSERT`` returned: DuckDB cannot select from a statement that writes)."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT unnest($platforms::VARCHAR[]) "
         "AS platform, unnest($ids::VARCHAR[]) AS id",
@@ -413,22 +410,20 @@ def _land_posts(con: duckdb.DuckDBPyConnection) -> None:
     Each statement finds the stored posts by the primary key's index. A join of the batch
     with ``posts`` read every stored post at every batch, so an import slowed down as the
     warehouse grew (docs/benchmark.md, "where a 10M import's time goes")."""
-    _keys_table(
-        con,
-        "_inserted",
+    inserted = con.execute(
         f"INSERT INTO posts ({_POST_COLUMNS}) SELECT {_POST_VALUES} FROM _n n "  # noqa: S608
-        "ON CONFLICT DO NOTHING RETURNING platform, id",
-    )
+        "ON CONFLICT DO NOTHING RETURNING platform, id"
+    ).fetchall()
+    _keys_as_table(con, "_inserted", inserted)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _stored AS SELECT * FROM _n ANTI JOIN _inserted "
         "USING (platform, id)"
     )
-    _keys_table(
-        con,
-        "_replaced",
+    replaced = con.execute(
         f"INSERT INTO posts ({_POST_COLUMNS}) SELECT {_POST_VALUES} FROM _stored n "  # noqa: S608
-        f"ON CONFLICT (platform, id) {_NEWER_COPY} RETURNING platform, id",
-    )
+        f"ON CONFLICT (platform, id) {_NEWER_COPY} RETURNING platform, id"
+    ).fetchall()
+    _keys_as_table(con, "_replaced", replaced)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _win AS
@@ -480,22 +475,9 @@ def _reject_bad_dates(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
 
 def _replace_children(con: duckdb.DuckDBPyConnection) -> None:
     """Hashtags, mentions, links and references of each winning copy."""
-    existed, lo, hi = con.execute(
-        "SELECT count(*), min(id), max(id) FROM _win WHERE existed"
-    ).fetchall()[0]
-    if existed:
-        # The range of the ids lets DuckDB skip the row groups that hold none of them: a
-        # batch lands again mostly the posts of the days before it, and a scan of the whole
-        # child table at every batch grew with the warehouse (docs/benchmark.md).
-        for table in ("post_refs", "post_hashtags", "post_mentions", "post_links"):
-            con.execute(
-                f"""
-                DELETE FROM {table}
-                WHERE post_id BETWEEN $lo AND $hi
-                  AND (platform, post_id) IN (SELECT (platform, id) FROM _win WHERE existed)
-                """,
-                {"lo": lo, "hi": hi},
-            )
+    # a post landed again: its rows go first (they are those of its winning copy)
+    delete_keys(con, [(table, "post_id") for table in ENTITY_TABLES],
+                "(SELECT platform, id FROM _win WHERE existed)")
     con.execute(
         """
         INSERT INTO post_refs
@@ -548,25 +530,10 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
         SELECT platform, id FROM _n SEMI JOIN superseded_posts USING (platform, id)
         """
     )
-    gone, lo, hi = con.execute("SELECT count(*), min(id), max(id) FROM _superseded").fetchall()[0]
-    if not gone:
-        return
     con.execute("INSERT INTO superseded_posts SELECT * FROM _superseded ON CONFLICT DO NOTHING")
-    for table, key in (
-        ("posts", "id"),
-        ("territory_posts", "post_id"),
-        *((table, "post_id") for table in facts.TABLES),
-        ("post_refs", "post_id"),
-        ("post_hashtags", "post_id"),
-        ("post_mentions", "post_id"),
-        ("post_links", "post_id"),
-    ):
-        # the range skips the row groups holding none of them (as in _replace_children)
-        con.execute(
-            f"DELETE FROM {table} WHERE {key} BETWEEN $lo AND $hi AND (platform, {key}) IN "  # noqa: S608
-            "(SELECT (platform, id) FROM _superseded)",
-            {"lo": lo, "hi": hi},
-        )
+    delete_keys(con, [("posts", "id"), ("territory_posts", "post_id"),
+                      *((table, "post_id") for table in (*facts.TABLES, *ENTITY_TABLES))],
+                "_superseded")
 
 
 # A profile's fold (warehouse/metrics_base.py, profile_fold) is computed again only when its
