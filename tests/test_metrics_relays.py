@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
 import duckdb
 import pandas as pd
+import pytest
 
 from tests.scenario import Scenario, make_territory
 from warehouse.metrics import (
@@ -17,7 +19,7 @@ from warehouse.metrics import (
     potential_reach,
     relays,
 )
-from warehouse.metrics_base import locality_pattern
+from warehouse.metrics_base import locality_pattern, marked_profile
 
 SINCE, UNTIL = date(2024, 3, 1), date(2024, 4, 1)
 AS_OF = datetime(2024, 4, 15)
@@ -156,13 +158,17 @@ def test_includes_originals_are_not_counted(con):
     assert (h["posts_total"], h["hashtag_posts"], h["interpellations"]) == (1, 0, 1)
 
 
+def _marked_match(con: duckdb.DuckDBPyConnection, terms: list[str], text: str) -> bool:
+    """Whether ``text`` is local by ``terms``, read as the loader keeps it (marked fold)."""
+    sql = f"SELECT regexp_matches({marked_profile('strip_accents(lower(?))')}, ?)"
+    return bool(con.execute(sql, [text, locality_pattern(terms)]).fetchone()[0])
+
+
 def test_locality_pattern_whole_words_and_escaping():
     con = duckdb.connect()
 
     def match(terms: list[str], text: str) -> bool:
-        pattern = locality_pattern(terms)
-        sql = "SELECT regexp_matches(strip_accents(lower(?)), ?)"
-        return bool(con.execute(sql, [text, pattern]).fetchone()[0])
+        return _marked_match(con, terms, text)
 
     assert match(["35"], "Rennes (35)")
     assert not match(["35"], "né en 1935")
@@ -174,6 +180,41 @@ def test_locality_pattern_whole_words_and_escaping():
     assert match(["Pays de la Loire"], "Nantes, Pays de la Loire")
     assert locality_pattern([]) is None
     assert locality_pattern(["  "]) is None
+
+
+def _unicode_class_pattern(terms: list[str]) -> str:
+    """The rule itself, as one pattern with Unicode classes (the form before the marked
+    text): a term not preceded or followed by a letter or a digit."""
+    folded = sorted({unicodedata.normalize("NFD", t.lower()).strip() for t in terms})
+    folded = ["".join(c for c in t if not unicodedata.combining(c)) for t in folded]
+    alternatives = "|".join(
+        "".join(c if c.isalnum() else f"\\x{{{ord(c):X}}}" for c in t) for t in folded)
+    return rf"(?:^|[^\p{{L}}\p{{N}}])(?:{alternatives})(?:[^\p{{L}}\p{{N}}]|$)"
+
+
+@pytest.mark.parametrize("terms", [
+    ["35"], ["Saint-Étienne", "42"], ["a.b (c)"], ["(35)"], ["l'île"], ["Pays de la Loire"],
+    ["--"], ["Brest", "brest-métropole"], ["Ωmega"], ["ß"],
+])
+def test_the_marked_profile_reads_the_rule_of_whole_words(terms):
+    """The marked fold and its plain pattern judge every text as the rule's pattern with
+    Unicode classes does: punctuation in or around a term, several in a row, letters and
+    digits of other scripts, emoji, a U+0001 in the text."""
+    con = duckdb.connect()
+    texts = [
+        "", "35", "(35)", "x(35)y", "rennes (35)", "1935", "35e", "٣35", "35٣", "né en 1935",
+        "saint-etienne", "SAINT-ÉTIENNE, France", "saint etienne", "saint--etienne",
+        "a.b (c)", "xa.b (c)", "a.b (c)x", "(a.b (c))", "l'ile", "l'île de ré", "dl'île",
+        "pays de la loire", "pays  de la loire", "au pays de la loireà", "---", "a--b", "--",
+        "brest", "brest-metropole", "brestois", "ωmega", "Ωmega!", "αωmega", "ss", "ß",
+        "straße", "🚲brest🚲", "\x01brest\x01", "x\x0135\x01x", "brest\n35", "42\u2003",
+        "4242", "42", "٤٢ 42",
+    ]
+    reference = _unicode_class_pattern(terms)
+    for text in texts:
+        expected = con.execute("SELECT regexp_matches(strip_accents(lower(?)), ?)",
+                               [text, reference]).fetchone()[0]
+        assert _marked_match(con, terms, text) == expected, (terms, text)
 
 
 def test_locality_follows_the_profile_the_loader_kept(con):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import pyarrow as pa
@@ -162,3 +163,32 @@ def test_0022_lists_the_versions_stored_edits_supersede(con):
                 "DELETE FROM schema_migrations WHERE name = '0022_superseded_posts'")
     assert migrate(con) == ["0022_superseded_posts"]
     assert con.execute("SELECT * FROM superseded_posts").fetchall() == loaded
+
+
+def test_0023_marks_every_profile_as_the_loader_does(con):
+    """A warehouse of 0022's format (no ``profile_marked``): 0023 marks each profile's fold,
+    the marks equal the ones the loader keeps, and each account's locality is unchanged."""
+    from tests.scenario import Scenario, make_territory
+    from warehouse.relays import local_accounts
+
+    s = Scenario(dataclasses.replace(make_territory(),
+                                     locality_terms=("Villeneuve", "49", "l'Île")))
+    s.user("ville", location="Villeneuve (49)")
+    s.user("dédé", location="ANGERS", description="Né à Villéneuve-sur-Loire")
+    s.user("ile", location="Ouessant, l'île")
+    s.user("loin", location="Paris 1949")
+    s.user("nul")  # neither location nor bio
+    for user in ("dédé", "ile", "loin", "nul"):
+        s.post(user, "2024-03-04 10:00", "Bonjour @ville")
+    s.land(con)
+    loaded = con.execute("SELECT id, profile_marked FROM accounts ORDER BY id").fetchall()
+    local = local_accounts(con, s.territory)
+    assert sorted(local["username"]) == ["dédé", "ile"]
+    con.execute("ALTER TABLE accounts DROP COLUMN profile_marked; "
+                "DELETE FROM schema_migrations WHERE name = '0023_profile_marked'")
+    assert migrate(con) == ["0023_profile_marked"]
+    assert con.execute("SELECT id, profile_marked FROM accounts ORDER BY id").fetchall() == loaded
+    # "villeneuve (49)", a line break, an empty bio: each non-letter between two marks
+    assert (dict(loaded)[s.uid("ville")]
+            == "\x01villeneuve\x01 \x01\x01(\x0149\x01)\x01\x01\n\x01\x01")
+    assert local_accounts(con, s.territory).equals(local)

@@ -131,16 +131,18 @@ def test_the_headline_equals_duckdbs_key_by_key(spark, con, db_file, tmp_path):
         assert duck[2]["interpellations"] >= 5 and duck[2]["expecting_answer"] >= 1
         _same(duck, engine.headlines(s.territory, PERIODS, as_of))
 
-    # a lake of the format before accounts.profile_fold: a clear error, not a wrong figure
+    # a lake of a format before accounts.profile_marked, or before accounts.profile_fold
+    # too: a clear error, not a wrong figure
     files = sorted((lake / "accounts").rglob("*.parquet"))
     old = duckdb.connect()
-    table = old.sql("SELECT * EXCLUDE (profile_fold) FROM read_parquet($files)",
+    whole = old.sql("SELECT * FROM read_parquet($files)",
                     params={"files": [str(f) for f in files]}).to_arrow_table()
     for f in files:
         f.unlink()
-    pq.write_table(table, lake / "accounts" / "old.parquet")
-    with pytest.raises(ValueError, match=r"older format.*export --lake"):
-        SparkMetrics(spark, str(lake))
+    for dropped in (["profile_marked"], ["profile_marked", "profile_fold"]):
+        pq.write_table(whole.drop_columns(dropped), lake / "accounts" / "old.parquet")
+        with pytest.raises(ValueError, match=rf"older format.*no {dropped[-1]}.*export --lake"):
+            SparkMetrics(spark, str(lake))
 
 
 @pytest.mark.slow

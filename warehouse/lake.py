@@ -41,8 +41,9 @@ from model import Territory
 from warehouse import triage
 
 Con = duckdb.DuckDBPyConnection
-LAKE_VERSION = 2  # the layout below; bumped when a table, column or partitioning changes
+LAKE_VERSION = 3  # the layout below; bumped when a table, column or partitioning changes
 # 2: accounts.profile_fold (migration 0021)
+# 3: accounts.profile_marked (migration 0023), the text the locality patterns read
 MANIFEST = "manifest.json"
 
 _MONTH = "coalesce(strftime(p.created_at, '%Y-%m'), 'none')"

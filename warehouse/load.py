@@ -34,7 +34,7 @@ import pyarrow as pa
 from warehouse import facts, raw_files, recompute
 from warehouse.deletion import ENTITY_TABLES
 from warehouse.keyed_delete import delete_keys
-from warehouse.metrics_base import compose, profile_fold
+from warehouse.metrics_base import compose, marked_profile, profile_fold
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
@@ -536,16 +536,17 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
                 "_superseded")
 
 
-# A profile's fold (warehouse/metrics_base.py, profile_fold) is computed again only when its
-# location or bio changed: most pages bring the same profiles again, with new counts.
-_FOLD_KEPT = compose(
-    """CASE WHEN o.profile_fold IS NOT NULL
+# A profile's fold and its marked form (warehouse/metrics_base.py, profile_fold and
+# marked_profile) are computed again only when its location or bio changed: most pages bring
+# the same profiles again, with new counts.
+_PROFILE_SAME = """o.profile_fold IS NOT NULL AND o.profile_marked IS NOT NULL
      AND coalesce(n.location, o.location) IS NOT DISTINCT FROM o.location
-     AND coalesce(n.description, o.description) IS NOT DISTINCT FROM o.description
-    THEN o.profile_fold ELSE""",
-    profile_fold("coalesce(n.location, o.location)", "coalesce(n.description, o.description)"),
-    "END",
-)
+     AND coalesce(n.description, o.description) IS NOT DISTINCT FROM o.description"""
+_NEW_FOLD = profile_fold("coalesce(n.location, o.location)",
+                         "coalesce(n.description, o.description)")
+_FOLD_KEPT = f"CASE WHEN {_PROFILE_SAME}\n    THEN o.profile_fold ELSE {_NEW_FOLD} END"
+_MARKED_KEPT = (f"CASE WHEN {_PROFILE_SAME}\n    THEN o.profile_marked ELSE "
+                f"{marked_profile(_NEW_FOLD)} END")
 _MERGE_ACCOUNTS_SQL = compose(
     """MERGE INTO accounts AS o USING _uwin AS n ON o.platform = n.platform AND o.id = n.id
 WHEN MATCHED THEN UPDATE SET
@@ -561,15 +562,19 @@ WHEN MATCHED THEN UPDATE SET
     fetched_at = n.fetched_at, page_id = n.page_id,
     profile_fold =""",
     _FOLD_KEPT,
+    ", profile_marked =",
+    _MARKED_KEPT,
     """WHEN NOT MATCHED THEN INSERT (
     platform, id, username, name, description, location, verified, verified_type,
     followers_count, following_count, tweet_count, created_at, fetched_at, page_id,
-    profile_fold
+    profile_fold, profile_marked
 ) VALUES (
     n.platform, n.id, n.username, n.name, n.description, n.location, n.verified,
     n.verified_type, n.pm.followers_count, n.pm.following_count, n.pm.tweet_count,
     n.created_at, n.fetched_at, n.page_id, """,
     profile_fold("n.location", "n.description"),
+    ",",
+    marked_profile(profile_fold("n.location", "n.description")),
     ")",
 )
 

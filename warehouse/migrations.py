@@ -447,6 +447,19 @@ MIGRATIONS: list[tuple[str, Migration]] = [
         FROM posts WHERE len(edit_ids) > 1 AND id = edit_ids[len(edit_ids)];
         """,
     ),
+    (
+        "0023_profile_marked",
+        r"""
+        -- issue 21: each profile's fold marked, kept by the loader (warehouse/load.py): every
+        -- character that is neither a letter nor a digit between two U+0001 marks, so that a
+        -- territory's locality pattern needs no Unicode class, whose compilation was a third
+        -- of the baromètre's time (warehouse/metrics_base.py, marked_profile)
+        ALTER TABLE accounts ADD COLUMN profile_marked VARCHAR;
+        UPDATE accounts SET profile_marked = chr(1) || regexp_replace(
+            replace(profile_fold, chr(1), chr(2)), '([^\p{L}\p{N}])',
+            chr(1) || '\1' || chr(1), 'g') || chr(1);
+        """,
+    ),
 ]
 
 

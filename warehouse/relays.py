@@ -164,37 +164,47 @@ SELECT platform, post_id, author_id, username, created_at, relay_kind, relayed_p
 FROM relays ORDER BY created_at, platform, post_id
 """
 )
-# The relay figures of each period ``k`` of ``periods`` (metrics_base.PERIODS_CTE), after
-# :data:`CTES`: the one definition of relays, local relays, local tweetos and potential reach
-# (the headline's, warehouse.metrics, and :func:`relay_summary`'s), as ``relay_summary``.
-SUMMARY_CTES = (
-    # one row per period and relay author: an author's locality and follower count are the
-    # same in each of their relays (``rel_authors``), so every figure is a sum over authors,
-    # and the window's relays go through one grouping instead of two distinct counts
-    """
+# The relay figures of each period ``k`` of ``periods`` (metrics_base.PERIODS_CTE): the one
+# definition of relays, local relays, local tweetos and potential reach (the headline's,
+# warehouse.metrics, and :func:`relay_summary`'s), as ``relay_summary``. ``rows``: the relays
+# (territory, platform, author_id, created_at); ``authors``: one row per relay author and
+# territory (territory, platform, id, is_local, followers_count), as ``rel_authors`` is.
+def summary_ctes(rows: str, authors: str) -> tuple[str, str]:
+    """The two CTEs over the relays ``rows`` and their ``authors`` (tables or subqueries)."""
+    return (
+        # one row per period and relay author: the relays are counted before the author's
+        # locality and follower count are joined, once per author rather than per relay
+        f"""
 relay_authors_k AS (
-    SELECT pr.territory, pr.k, r.platform, r.author_id, count(*) AS relays,
-           count(*) FILTER (WHERE r.is_local) AS local_relays, bool_or(r.is_local) AS is_local,
-           max(coalesce(r.followers_count, 0)) AS followers
-    FROM periods pr JOIN relays r ON r.territory = pr.territory
+    SELECT pr.territory, pr.k, r.platform, r.author_id, count(*) AS relays
+    FROM periods pr JOIN {rows} r ON r.territory = pr.territory
          AND r.created_at >= pr.p0 AND r.created_at < pr.p1
     GROUP BY pr.territory, pr.k, r.platform, r.author_id
 )""",
-    # potential reach: the sum of the follower counts of the period's distinct relay authors
-    """
+        # potential reach: the sum of the follower counts of the period's distinct relay
+        # authors
+        f"""
 relay_summary AS (
     SELECT pr.territory, pr.k, coalesce(sum(a.relays), 0)::BIGINT AS relays,
-           coalesce(sum(a.local_relays), 0)::BIGINT AS local_relays,
-           count(*) FILTER (WHERE a.is_local) AS local_tweetos,
-           coalesce(sum(a.followers), 0) AS potential_reach
+           coalesce(sum(a.relays) FILTER (WHERE u.is_local), 0)::BIGINT AS local_relays,
+           count(*) FILTER (WHERE u.is_local) AS local_tweetos,
+           coalesce(sum(coalesce(u.followers_count, 0)), 0) AS potential_reach
     FROM periods pr LEFT JOIN relay_authors_k a ON a.territory = pr.territory AND a.k = pr.k
+    LEFT JOIN {authors} u ON u.territory = a.territory AND u.platform = a.platform
+         AND u.id = a.author_id
     GROUP BY pr.territory, pr.k
 )""",
-)
+    )
+
+
+# after :data:`CTES` (the headline statement)
+SUMMARY_CTES = summary_ctes("(SELECT * FROM rel WHERE relay_kind IS NOT NULL)", "rel_authors")
 # the relay figures of the window, and the local tweetos: selects over ``relays``
 # (warehouse.page_base.Figure), each a statement of its own here and read from the window's
 # table by the relays page (warehouse.page_relays.overview)
-SUMMARY = ((PERIODS_CTE, *SUMMARY_CTES),
+SUMMARY = ((PERIODS_CTE, *summary_ctes(
+                "relays", "(SELECT DISTINCT territory, platform, author_id AS id, is_local, "
+                          "followers_count FROM relays)")),
            "SELECT relays, local_relays, local_tweetos, potential_reach FROM relay_summary")
 TWEETOS = (
     (

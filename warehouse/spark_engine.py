@@ -159,9 +159,11 @@ class SparkMetrics:
             path = f"{base}/{table}"
             df = spark.read.option("basePath", path).option("recursiveFileLookup", "false")
             df.parquet(path).createOrReplaceTempView(table)
-        if "profile_fold" not in spark.table("accounts").columns:
+        missing = [c for c in ("profile_fold", "profile_marked")
+                   if c not in spark.table("accounts").columns]
+        if missing:
             raise ValueError(
-                f"{lake}: a lake of an older format (its accounts have no profile_fold, "
+                f"{lake}: a lake of an older format (its accounts have no {missing[0]}, "
                 f"lake version {LAKE_VERSION} has): export it again with "
                 "`territoires export --lake`")
         self._judge = T.StructType([T.StructField("expects", T.BooleanType()),
