@@ -9,11 +9,12 @@ docs/metrics.md come from this test (run with ``pytest -s`` to see them).
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
 
-from warehouse.expectation import Judgement, expects_answer
+from warehouse.expectation import Judgement, _alternatives, _fold, _rx, expects_answer
 
 DATA = Path(__file__).parent / "data" / "expects_answer.tsv"
 
@@ -96,3 +97,36 @@ def test_language_hint_is_optional() -> None:
     text = "Can you fix the street lamp on Elm Road"
     assert expects_answer(text, "en") == expects_answer(text) == expects_answer(text, "xx")
     assert expects_answer(text).expects is True
+
+
+def test_alternatives_split_at_the_top_level_only() -> None:
+    assert _alternatives(r"\ba\b|\bb") == [r"\ba\b", r"\bb"]
+    assert _alternatives(r"x(?:a|b)|[|(]y|\|z|[]|]w") == [r"x(?:a|b)", r"[|(]y", r"\|z", r"[]|]w"]
+    assert _alternatives("abc") == ["abc"]
+
+
+PARTS = (
+    r"\bquand\b(?! meme)", r"\?", r"\bsvp\b|\bstp\b|\bs'il (?:vous|te) pla[iî]t\b",
+    r"(?:^|[.!?;:,\n]\s*|\bet\s+)qui\b", r"\b\w+-t-(?:il|elle)\b", r"^ok\b|\bnote\b",
+    r"(?<!merci )\bencore\b(?! merci\b)", r"\bbacs?\b.*\b(?:pas|non)",
+)
+TEXTS = (
+    "", "quand", "quand meme", "quandmeme ?", "svp", "stp!", "s'il te plait", "s'il te plaît",
+    "et qui", "etqui", "le bac. qui", "ok", "pas ok", "note", "noter", "va-t-il", "a-t-elle",
+    "-t-il", "merci encore", "encore merci", "encore", "les bacs sont pas", "bac\npas",
+    "non bac pas", "x?", "qui", ", qui", "ok note",
+)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_one_boundary_for_many_alternatives_matches_as_each_does(text: str) -> None:
+    """``_rx`` puts the alternatives that start with ``\\b`` behind one: it finds a match
+    exactly where the plain alternation of the parts does."""
+    plain = re.compile("|".join(f"(?:{p})" for p in PARTS))
+    assert bool(_rx(*PARTS).search(text)) == bool(plain.search(text))
+    for part in PARTS:
+        assert bool(_rx(part).search(text)) == bool(re.search(part, text)), part
+
+
+def test_the_fold_drops_every_accent() -> None:
+    assert _fold("Où ÉTÉ Ça\u2019 naïve \u2011 Ǆ ﬁ") == "ou ete ca' naive - dz fi"

@@ -34,7 +34,9 @@ you" in the to-answer list, which takes one click to dismiss. Triage decisions
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -62,12 +64,55 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 def _fold(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe and hyphen."""
     text = text.replace("\u2019", "'").replace("\u2011", "-").lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKD", text).translate(_combining())
+
+
+@functools.cache
+def _combining() -> dict[int, None]:
+    """Every character with a combining class (the accents of a decomposed text), to delete
+    with ``str.translate``: a fifth of the time of testing each character in Python."""
+    return dict.fromkeys(c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c)))
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+    """One pattern matching where any of ``parts`` does. The alternatives that start at a
+    word boundary are put behind one ``\\b`` (``\\bX|\\bY`` is ``\\b(?:X|Y)``): Python's
+    engine then skips at once, on its first letter, each alternative that cannot start at
+    a position, instead of trying every alternative's boundary there (a third of the time)."""
+    bounded: list[str] = []
+    other: list[str] = []
+    for part in parts:
+        for alt in _alternatives(part):
+            (bounded if alt.startswith("\\b") else other).append(alt)
+    merged = ["\\b(?:" + "|".join(f"(?:{a[2:]})" for a in bounded) + ")"] if bounded else []
+    return re.compile("|".join(f"(?:{a})" for a in (*merged, *other)))
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of ``pattern`` (its ``|`` outside groups and classes)."""
+    out: list[str] = []
+    depth, start, i, in_class = 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":  # a "]" right after "[" is a member
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
 
 
 # Start of a clause: start of text or after . ! ? ; : , or a newline (and "et").
@@ -82,13 +127,11 @@ _QUESTION = _rx(
     r"\bquand\b(?! meme)",
     r"\bqd\b",
     r"\bd'ou\b",
-    _S + r"ou (?:est|sont|se|peut|peux|puis|faut|trouver|aller|deposer|acheter|s'inscrire)\b",
     r"\bcomment\b",
     r"\bpourquoi\b",
     r"\bcombien\b",
     r"\bquel(?:le)?s?\b(?! (?:belles?|beaux?|bonheur|plaisir|joie|magnifique|chance|spectacle|"
     r"reussite|ambiance|travail|talent|soiree|journee|fete)\b)",
-    _S + r"qui\b",
     r"\by a[- ]t[- ]il\b|\bya t il\b",
     r"\b\w+-t-(?:il|elle|on|ils|elles)\b",
     r"\b(?!rendez)\w+-(?:vous|on|je|tu|il|elle|ils|elles)\b(?!-meme)",
@@ -98,10 +141,12 @@ _QUESTION = _rx(
     r"\b(?:a|jusqu'a|depuis) quand\b",
     r"\bhow\b(?! (?:lovely|nice|beautiful|great|cool|amazing|wonderful|kind|sweet)\b)",
     r"\b(?:when|where|why|which|whom|whose)\b",
-    _S + r"what\b(?! an? )",
-    _S + r"who\b",
-    _S + r"(?:is|are|do|does|did|can|will|should|has|have|was|were|any) "
-    r"(?:there|the|it|you|we|i|they|this|that|anyone|anybody|news|update|info)\b",
+    # the phrases that open a clause, behind one opening (a search over the alternatives of
+    # one ``_S`` is a fifth of the time of a search over five of them)
+    _S + r"(?:ou (?:est|sont|se|peut|peux|puis|faut|trouver|aller|deposer|acheter|s'inscrire)\b"
+    r"|qui\b|what\b(?! an? )|who\b"
+    r"|(?:is|are|do|does|did|can|will|should|has|have|was|were|any) "
+    r"(?:there|the|it|you|we|i|they|this|that|anyone|anybody|news|update|info)\b)",
 )
 
 _INFINITIVE = r"(?!(?:votre|notre|leur|vos|nos|tout|toute|tous|rien)\b)\w+(?:er|ir|re|oir)\b"

@@ -169,21 +169,25 @@ FROM relays ORDER BY created_at, platform, post_id
 # warehouse.metrics, and :func:`relay_summary`'s), as ``relay_summary``. ``rows``: the relays
 # (territory, platform, author_id, created_at); ``authors``: one row per relay author and
 # territory (territory, platform, id, is_local, followers_count), as ``rel_authors`` is.
-def summary_ctes(rows: str, authors: str) -> tuple[str, str]:
-    """The two CTEs over the relays ``rows`` and their ``authors`` (tables or subqueries)."""
-    return (
-        # one row per period and relay author: the relays are counted before the author's
-        # locality and follower count are joined, once per author rather than per relay
-        f"""
+def summary_ctes(rows: str, authors: str) -> tuple[str, ...]:
+    """The two CTEs over the relays ``rows`` and their ``authors`` (internal table names or
+    subqueries, never user input)."""
+    return tuple(c.replace("{rows}", rows).replace("{authors}", authors)
+                 for c in _SUMMARY_TEMPLATES)
+
+
+_SUMMARY_TEMPLATES = (
+    # one row per period and relay author: the relays are counted before the author's
+    # locality and follower count are joined, once per author rather than per relay
+    """
 relay_authors_k AS (
     SELECT pr.territory, pr.k, r.platform, r.author_id, count(*) AS relays
     FROM periods pr JOIN {rows} r ON r.territory = pr.territory
          AND r.created_at >= pr.p0 AND r.created_at < pr.p1
     GROUP BY pr.territory, pr.k, r.platform, r.author_id
 )""",
-        # potential reach: the sum of the follower counts of the period's distinct relay
-        # authors
-        f"""
+    # potential reach: the sum of the follower counts of the period's distinct relay authors
+    """
 relay_summary AS (
     SELECT pr.territory, pr.k, coalesce(sum(a.relays), 0)::BIGINT AS relays,
            coalesce(sum(a.relays) FILTER (WHERE u.is_local), 0)::BIGINT AS local_relays,
@@ -194,7 +198,7 @@ relay_summary AS (
          AND u.id = a.author_id
     GROUP BY pr.territory, pr.k
 )""",
-    )
+)
 
 
 # after :data:`CTES` (the headline statement)
