@@ -15,6 +15,7 @@ Properties:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from pathlib import Path
@@ -206,3 +207,19 @@ def test_a_real_page_with_a_bad_neighbour_still_lands(con, tmp_path) -> None:
         "SELECT count(*) FROM posts WHERE list_contains(?, id) AND in_data", [ids]
     ).fetchall()[0][0] == 2
     assert con.execute("SELECT count(*) FROM raw_pages WHERE kind = 'other'").fetchall()[0][0] == 0
+
+
+PADS = ("", " ", "\n", "\t \r\n", "\u00a0", "\u2003 ", " \u00a0")
+
+
+@settings(max_examples=200, deadline=None)
+@given(note=st.text(), left=st.sampled_from(PADS), right=st.sampled_from(PADS))
+def test_a_page_read_as_bytes_has_the_id_of_its_text(note: str, left: str, right: str) -> None:
+    """The importer hashes the bytes it read (no second encoding of the text): the id is
+    the one the page's text gives, whatever whitespace, Unicode or not, surrounds it."""
+    line = left + orjson.dumps({"data": [], "meta": {"note": note}}).decode() + right
+    from_bytes = prepare_page(line.encode(), territory="t")
+    from_text = prepare_page(line, territory="t")
+    assert from_bytes.body == from_text.body
+    expected = hashlib.sha1(b"x\x1ft\x1f" + from_text.body.encode("utf-8", "surrogatepass"))
+    assert from_bytes.page_id == from_text.page_id == expected.hexdigest()
