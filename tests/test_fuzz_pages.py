@@ -89,8 +89,10 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes, list[str]]:
         what = draw(st.sampled_from([
             "drop", "wrong_type", "huge", "unknown", "null", "duplicate", "nested", "page_level",
         ]))
-        tweet = draw(st.sampled_from(doc["data"])) if isinstance(doc.get("data"), list) and \
-            doc["data"] and isinstance(doc["data"][0], dict) else {}
+        # a post of the page to mutate: an earlier mutation may have nulled one of them
+        tweets = [t for t in doc["data"] if isinstance(t, dict)] \
+            if isinstance(doc.get("data"), list) else []
+        tweet = draw(st.sampled_from(tweets)) if tweets else {}
         keys = sorted(tweet) or ["id"]
         key = draw(st.sampled_from(keys))
         if what == "drop":
