@@ -15,7 +15,7 @@ import pytest
 from tests.scenario import Scenario, make_territory
 from warehouse import triage_journal
 from warehouse.db import publish_snapshot
-from warehouse.lake import KEYS, MANIFEST, TABLES, export, parquet_glob
+from warehouse.lake import KEYS, LAKE_VERSION, MANIFEST, TABLES, export, parquet_glob
 from warehouse.territory import load_territories
 
 
@@ -43,7 +43,10 @@ def test_export_reads_back_with_the_same_rows_and_keys(con, tmp_path):
     report = export(con, lake, load_territories(con))
     manifest = json.loads((lake / MANIFEST).read_text())
     assert set(manifest["tables"]) == set(TABLES)
-    assert manifest["lake_version"] == 2
+    assert manifest["lake_version"] == LAKE_VERSION == 3
+    # version 3: the profiles' marked folds, which the locality patterns read (Spark's too)
+    columns = {c[0] for c in manifest["tables"]["accounts"]["columns"]}
+    assert {"profile_fold", "profile_marked"} <= columns
     for table in TABLES:
         source = "territories" if table == "territories" else table
         n = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]  # noqa: S608
