@@ -238,5 +238,11 @@ def test_locality_follows_the_profile_the_loader_kept(con):
     s.user("paul", description="Élu à VILLÉNEUVE")  # no location in this page: Lyon stays
     s.land(con)
     assert is_local()
-    assert con.execute("SELECT location, profile_fold FROM accounts WHERE username = 'paul'"
-                       ).fetchone() == ("Lyon", "lyon\nelu a villeneuve")
+    marked = "\x01lyon\x01\n\x01elu\x01 \x01a\x01 \x01villeneuve\x01"  # marked_profile
+    kept = ("Lyon", "lyon\nelu a villeneuve", marked)
+    query = "SELECT location, profile_fold, profile_marked FROM accounts WHERE username = 'paul'"
+    assert con.execute(query).fetchone() == kept
+    s.user("paul", description="Élu à VILLÉNEUVE", followers=99)  # the same profile again
+    s.land(con)
+    assert con.execute(query).fetchone() == kept
+    assert is_local()

@@ -34,7 +34,7 @@ import pyarrow as pa
 from warehouse import facts, raw_files, recompute
 from warehouse.deletion import ENTITY_TABLES
 from warehouse.keyed_delete import delete_keys
-from warehouse.metrics_base import compose, marked_profile, profile_fold
+from warehouse.metrics_base import marked_profile, profile_fold
 from warehouse.pages import EARLIEST_POST, FUTURE_SLACK, RawPage
 from warehouse.retention import enforce_horizon
 from warehouse.txn import transaction
@@ -538,17 +538,26 @@ def _drop_superseded_edits(con: duckdb.DuckDBPyConnection) -> None:
 
 # A profile's fold and its marked form (warehouse/metrics_base.py, profile_fold and
 # marked_profile) are computed again only when its location or bio changed: most pages bring
-# the same profiles again, with new counts.
+# the same profiles again, with new counts. ``_uwin`` computes them once (NULL: kept).
 _PROFILE_SAME = """o.profile_fold IS NOT NULL AND o.profile_marked IS NOT NULL
-     AND coalesce(n.location, o.location) IS NOT DISTINCT FROM o.location
-     AND coalesce(n.description, o.description) IS NOT DISTINCT FROM o.description"""
+         AND coalesce(n.location, o.location) IS NOT DISTINCT FROM o.location
+         AND coalesce(n.description, o.description) IS NOT DISTINCT FROM o.description"""
 _NEW_FOLD = profile_fold("coalesce(n.location, o.location)",
                          "coalesce(n.description, o.description)")
-_FOLD_KEPT = f"CASE WHEN {_PROFILE_SAME}\n    THEN o.profile_fold ELSE {_NEW_FOLD} END"
-_MARKED_KEPT = (f"CASE WHEN {_PROFILE_SAME}\n    THEN o.profile_marked ELSE "
-                f"{marked_profile(_NEW_FOLD)} END")
-_MERGE_ACCOUNTS_SQL = compose(
-    """MERGE INTO accounts AS o USING _uwin AS n ON o.platform = n.platform AND o.id = n.id
+_UWIN_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _uwin AS
+SELECT *, {marked_profile("new_fold")} AS new_marked FROM (
+    SELECT n.*, CASE WHEN {_PROFILE_SAME} THEN NULL ELSE {_NEW_FOLD} END AS new_fold
+    FROM (
+        SELECT * FROM _ucopies
+        QUALIFY row_number() OVER (PARTITION BY platform, id
+                                   ORDER BY fetched_at DESC, page_id DESC) = 1
+    ) n LEFT JOIN accounts o ON o.platform = n.platform AND o.id = n.id
+    WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
+)
+"""
+_MERGE_ACCOUNTS_SQL = """
+MERGE INTO accounts AS o USING _uwin AS n ON o.platform = n.platform AND o.id = n.id
 WHEN MATCHED THEN UPDATE SET
     username = coalesce(n.username, o.username), name = coalesce(n.name, o.name),
     description = coalesce(n.description, o.description),
@@ -560,23 +569,18 @@ WHEN MATCHED THEN UPDATE SET
     tweet_count = coalesce(n.pm.tweet_count, o.tweet_count),
     created_at = coalesce(n.created_at, o.created_at),
     fetched_at = n.fetched_at, page_id = n.page_id,
-    profile_fold =""",
-    _FOLD_KEPT,
-    ", profile_marked =",
-    _MARKED_KEPT,
-    """WHEN NOT MATCHED THEN INSERT (
+    profile_fold = coalesce(n.new_fold, o.profile_fold),
+    profile_marked = coalesce(n.new_marked, o.profile_marked)
+WHEN NOT MATCHED THEN INSERT (
     platform, id, username, name, description, location, verified, verified_type,
     followers_count, following_count, tweet_count, created_at, fetched_at, page_id,
     profile_fold, profile_marked
 ) VALUES (
     n.platform, n.id, n.username, n.name, n.description, n.location, n.verified,
     n.verified_type, n.pm.followers_count, n.pm.following_count, n.pm.tweet_count,
-    n.created_at, n.fetched_at, n.page_id, """,
-    profile_fold("n.location", "n.description"),
-    ",",
-    marked_profile(profile_fold("n.location", "n.description")),
-    ")",
+    n.created_at, n.fetched_at, n.page_id, n.new_fold, n.new_marked
 )
+"""
 
 
 def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
@@ -596,17 +600,7 @@ def _load_accounts(con: duckdb.DuckDBPyConnection, stats: LoadStats) -> None:
         """
     )
     stats.accounts = _scalar(con, "SELECT count(*) FROM _ucopies")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _uwin AS
-        SELECT n.* FROM (
-            SELECT * FROM _ucopies
-            QUALIFY row_number() OVER (PARTITION BY platform, id
-                                       ORDER BY fetched_at DESC, page_id DESC) = 1
-        ) n LEFT JOIN accounts o ON o.platform = n.platform AND o.id = n.id
-        WHERE o.id IS NULL OR (n.fetched_at, n.page_id) > (o.fetched_at, o.page_id)
-        """
-    )
+    con.execute(_UWIN_SQL)
     con.execute(_MERGE_ACCOUNTS_SQL)
 
 
