@@ -112,3 +112,35 @@ def test_observatory_times_every_page_of_a_demo_of_several_territories(
     assert set(pages["reactivite"]["per_call"]) - {"data_as_of", "load_territories"}
     printed = capsys.readouterr().out
     assert "reactivite: uncached" in printed and "peak RSS" in printed
+
+
+def test_the_bound_lands_each_post_once_and_copies_the_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m bench.bound``'s contenders do what they stand for: the floor keeps every
+    copy, ``once`` and ``keyed`` each post once, and the raw copy's pieces give the file back."""
+    import orjson
+    import pyarrow as pa
+
+    from bench import bound
+
+    def post(i: int) -> dict[str, object]:
+        return {"id": str(i), "text": f"post {i} é", "author_id": "1",
+                "created_at": "2025-06-01T10:00:00.000Z"}
+
+    lines = [orjson.dumps({"data": [post(i) for i in range(p * 3, p * 3 + 4)]})
+             for p in range(5)]  # each page repeats the next page's first post
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_bytes(b"\n".join(lines) + b"\n")
+    floor = bound.load_floor(str(jsonl), str(tmp_path / "floor.duckdb"), "1GB")
+    once = bound.load_posts(str(jsonl), str(tmp_path / "once.duckdb"), "1GB", bound.ONCE_SQL)
+    keyed = bound.load_posts(str(jsonl), str(tmp_path / "keyed.duckdb"), "1GB",
+                             bound.KEYED_TABLE, bound.KEYED_SQL)
+    assert (floor, once, keyed) == (20, 16, 16)
+    monkeypatch.setattr(bound, "PIECE", 100)  # several pieces, compressed two at a time
+    written = bound.copy_raw(str(jsonl), tmp_path / "raw")
+    files = list((tmp_path / "raw").iterdir())
+    assert len(files) > 2 and written == sum(f.stat().st_size for f in files)
+    data = jsonl.read_bytes()
+    pieces = [pa.input_stream(str(f), compression="zstd").read() for f in files]
+    assert sorted(pieces) == sorted(data[i:i + 100] for i in range(0, len(data), 100))
