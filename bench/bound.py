@@ -117,7 +117,8 @@ def _fresh(*paths: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.bound", description=__doc__.splitlines()[0])
     p.add_argument("file", type=Path, help="a JSONL file of X API v2 pages (python -m bench's)")
-    p.add_argument("--work-dir", type=Path, required=True, help="emptied, then written to")
+    p.add_argument("--work-dir", type=Path, required=True,
+                   help="where the three warehouses and the raw copy are written, then removed")
     p.add_argument("--memory-limit", default="2.5GB")
     p.add_argument("--repeats", type=int, default=2)
     args = p.parse_args(argv)
