@@ -37,12 +37,12 @@ import duckdb
 import pyarrow as pa
 
 from bench.floor import FLOOR_SQL, TWEET, load_floor
+from bench.loading import remove_warehouse
+from warehouse.raw_files import fsync_dir
 
 PIECE = 64 << 20  # bytes of the file compressed as one raw file
 ZSTD = pa.Codec("zstd", compression_level=1)
 
-_COLUMNS = ("id, author_id, created_at, text, conversation_id, in_reply_to_user_id, lang,"
-            " referenced_tweets, entities, public_metrics, edit_history_tweet_ids")
 # the floor's columns (read from bench.floor's TWEET), with the platform and the key
 KEYED_TABLE = (
     "CREATE TABLE posts (platform VARCHAR NOT NULL, "
@@ -50,12 +50,10 @@ KEYED_TABLE = (
     + ", PRIMARY KEY (platform, id))"
 )
 KEYED_SQL = (  # the floor's SELECT, with the platform
-    f"INSERT INTO posts (platform, {_COLUMNS}) SELECT 'x', "  # noqa: S608 (constants)
+    "INSERT INTO posts BY NAME SELECT 'x' AS platform, "  # noqa: S608 (constants)
     + FLOOR_SQL.split("SELECT ", 1)[1]
     + "ON CONFLICT DO NOTHING"
 )
-
-
 ONCE_SQL = (  # the floor's SELECT, one row per post id
     "CREATE TABLE posts AS SELECT DISTINCT ON (id) 'x' AS platform, * FROM ("  # noqa: S608
     + FLOOR_SQL.split(" AS\n", 1)[1] + ")"
@@ -98,11 +96,7 @@ def copy_raw(path: str, folder: Path) -> int:
             if len(pending) == 2:  # at most two pieces in memory
                 written += pending.pop(0).result()
         written += sum(f.result() for f in pending)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(folder)
     return written
 
 
@@ -110,8 +104,8 @@ def _fresh(*paths: Path) -> None:
     for p in paths:
         if p.is_dir():
             shutil.rmtree(p)
-        for q in (p, Path(f"{p}.wal")):
-            q.unlink(missing_ok=True)
+        else:
+            remove_warehouse(p)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,7 +52,8 @@ def run_child(argv: list[str], log: Path, stdin: int | None = None,
     return ChildRun(seconds, usage.ru_maxrss * 1024, proc.returncode, log)
 
 
-def _fresh(db: Path) -> None:
+def remove_warehouse(db: Path) -> None:
+    """Remove a warehouse file and everything beside it (log, snapshot, lock, raw layer)."""
     for p in (db, db.with_name(db.name + ".wal"), db.with_name(db.name + ".snapshot"),
               db.with_name(db.name + ".snapshot.wal"), db.with_name(db.name + ".lock")):
         if p.exists():
@@ -63,7 +64,7 @@ def _fresh(db: Path) -> None:
 def run_ours(jsonl: Path, db: Path, log: Path, memory_limit: str | None = None) -> ChildRun:
     """``territoires import`` on a fresh warehouse (snapshot published at the end); with a
     memory limit, the same steps through :mod:`bench.ours`."""
-    _fresh(db)
+    remove_warehouse(db)
     if memory_limit:
         return run_child([sys.executable, "-m", "bench.ours", str(jsonl), str(db),
                           memory_limit], log)
@@ -72,12 +73,12 @@ def run_ours(jsonl: Path, db: Path, log: Path, memory_limit: str | None = None) 
 
 
 def run_floor(jsonl: Path, db: Path, log: Path, memory_limit: str | None = None) -> ChildRun:
-    _fresh(db)
+    remove_warehouse(db)
     argv = [sys.executable, "-m", "bench.floor", str(jsonl), str(db)]
     if memory_limit:
         argv.append(memory_limit)
     run = run_child(argv, log)
-    _fresh(db)
+    remove_warehouse(db)
     return run
 
 

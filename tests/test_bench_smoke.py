@@ -14,9 +14,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
+import pyarrow as pa
 import pytest
 
-from bench import report
+from bench import bound, report
 from bench.__main__ import main
 from bench.queries import page_scripts
 
@@ -119,11 +121,6 @@ def test_the_bound_lands_each_post_once_and_copies_the_file_whole(
 ) -> None:
     """``python -m bench.bound``'s contenders do what they stand for: the floor keeps every
     copy, ``once`` and ``keyed`` each post once, and the raw copy's pieces give the file back."""
-    import orjson
-    import pyarrow as pa
-
-    from bench import bound
-
     def post(i: int) -> dict[str, object]:
         return {"id": str(i), "text": f"post {i} é", "author_id": "1",
                 "created_at": "2025-06-01T10:00:00.000Z"}

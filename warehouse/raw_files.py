@@ -84,7 +84,8 @@ def raw_dir(con_or_db: duckdb.DuckDBPyConnection | str | os.PathLike[str]) -> Pa
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make the names in folder ``path`` durable (a file just written, renamed or deleted)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -123,7 +124,7 @@ def _write_file(root: Path, territory: str, day: str, table: pa.Table) -> tuple[
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return name, len(data)
 
 
@@ -299,7 +300,7 @@ def collect_garbage(con: duckdb.DuckDBPyConnection, only: set[str] | None = None
         for tmp in root.glob("territory=*/day=*/*.parquet.tmp"):
             tmp.unlink(missing_ok=True)
         journal.unlink()
-        _fsync_dir(root)
+        fsync_dir(root)
     return removed
 
 
